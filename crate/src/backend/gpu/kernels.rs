@@ -1,0 +1,112 @@
+//! The registry of WGSL kernels: which `.wgsl` file holds which entry point, and how big a grid
+//! each dispatch needs. Every shader file is listed in [`SHADER_FILES`]; a test validates each
+//! with naga and checks that the directory holds no unlisted `.wgsl` file.
+//!
+//! Not here: pipeline creation and dispatch (see `mod.rs`).
+
+/// One `.wgsl` file, embedded at compile time.
+#[derive(Debug)]
+pub struct ShaderFile {
+    /// File name beside this module, e.g. `"matmul.wgsl"`.
+    pub file: &'static str,
+    /// The WGSL source.
+    pub source: &'static str,
+}
+
+/// Every shader file of the GPU backend.
+pub const SHADER_FILES: &[ShaderFile] = &[
+    ShaderFile { file: "matmul.wgsl", source: include_str!("matmul.wgsl") },
+    ShaderFile { file: "bias_add.wgsl", source: include_str!("bias_add.wgsl") },
+    ShaderFile { file: "relu.wgsl", source: include_str!("relu.wgsl") },
+    ShaderFile { file: "elementwise.wgsl", source: include_str!("elementwise.wgsl") },
+];
+
+/// A compute entry point the backend dispatches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    /// `matmul.wgsl :: matmul`, 8×8 workgroups over (n, m).
+    Matmul,
+    /// `bias_add.wgsl :: bias_add`, 256-wide workgroups.
+    BiasAdd,
+    /// `relu.wgsl :: relu`, 256-wide workgroups.
+    Relu,
+    /// `elementwise.wgsl :: add`, 256-wide workgroups.
+    Add,
+    /// `elementwise.wgsl :: mul`, 256-wide workgroups.
+    Mul,
+}
+
+/// Invocations per workgroup of the 1-D element-wise kernels (`@workgroup_size(256)`).
+pub const ELEMENTWISE_WORKGROUP: u32 = 256;
+/// Side of the square matmul workgroup (`@workgroup_size(8, 8)`).
+pub const MATMUL_TILE: u32 = 8;
+
+impl Kernel {
+    /// Every kernel, in the order pipelines are built.
+    pub const ALL: [Kernel; 5] = [Kernel::Matmul, Kernel::BiasAdd, Kernel::Relu, Kernel::Add, Kernel::Mul];
+
+    /// The file that defines this kernel.
+    pub fn file(self) -> &'static ShaderFile {
+        let name = match self {
+            Kernel::Matmul => "matmul.wgsl",
+            Kernel::BiasAdd => "bias_add.wgsl",
+            Kernel::Relu => "relu.wgsl",
+            Kernel::Add | Kernel::Mul => "elementwise.wgsl",
+        };
+        SHADER_FILES.iter().find(|f| f.file == name).expect("every kernel's file is registered")
+    }
+
+    /// The `@compute` function's name in its file.
+    pub fn entry_point(self) -> &'static str {
+        match self {
+            Kernel::Matmul => "matmul",
+            Kernel::BiasAdd => "bias_add",
+            Kernel::Relu => "relu",
+            Kernel::Add => "add",
+            Kernel::Mul => "mul",
+        }
+    }
+}
+
+/// Workgroup grid for `len` elements at [`ELEMENTWISE_WORKGROUP`] per group, spread over x and y
+/// so no dimension exceeds `max_per_dim` (WebGPU's default limit is 65535). Kernels recover the
+/// flat index as `(wid.y * groups.x + wid.x) * 256 + lid`; surplus invocations return early.
+pub fn grid_1d(len: usize, max_per_dim: u32) -> [u32; 3] {
+    let groups = len.div_ceil(ELEMENTWISE_WORKGROUP as usize) as u64;
+    if groups <= max_per_dim as u64 {
+        return [groups as u32, 1, 1];
+    }
+    let x = max_per_dim as u64;
+    [x as u32, groups.div_ceil(x) as u32, 1]
+}
+
+/// Workgroup grid for an `(m, n)` matmul output: `(ceil(n / 8), ceil(m / 8), 1)`.
+pub fn grid_matmul(m: usize, n: usize) -> [u32; 3] {
+    let t = MATMUL_TILE as usize;
+    [n.div_ceil(t) as u32, m.div_ceil(t) as u32, 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_1d_covers_every_element_without_exceeding_the_limit() {
+        for &(len, max) in &[(0usize, 65535u32), (1, 65535), (256, 65535), (257, 65535), (1000, 3), (70_000 * 256, 65535)] {
+            let [x, y, z] = grid_1d(len, max);
+            assert!(x <= max && y <= max && z == 1, "{len}: {x} {y}");
+            let covered = x as usize * y as usize * 256;
+            assert!(covered >= len, "{len} not covered by {x}x{y}");
+            assert!(covered < len + x as usize * 256 || len == 0, "{len}: too many rows {x}x{y}");
+        }
+        assert_eq!(grid_1d(1000, 3), [3, 2, 1]);
+    }
+
+    #[test]
+    fn every_kernel_names_a_registered_file_that_defines_its_entry_point() {
+        for k in Kernel::ALL {
+            let src = k.file().source;
+            assert!(src.contains(&format!("fn {}(", k.entry_point())), "{k:?}");
+        }
+    }
+}

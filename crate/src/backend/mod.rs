@@ -1,0 +1,146 @@
+//! The one small trait every compute backend implements, plus the shape rules all backends
+//! share, so the CPU reference and the GPU reject the same operands with the same message.
+//!
+//! Not here: kernels (see `cpu.rs` and `gpu/`), tolerances (see `crate::parity`).
+//!
+//! Tensors are dense, row-major f32 for now. Shapes follow PyTorch's conventions:
+//! `matmul` is `(m, k) · (k, n) → (m, n)` as `torch.mm`; `bias_add` adds a `(n,)` bias to every
+//! row of `(rows, n)` as `torch.nn.functional.linear` does after its GEMM.
+
+pub mod cpu;
+pub mod gpu;
+
+use crate::error::{fmt_shape, Error, Result};
+use std::future::Future;
+
+/// Anything that has a shape: every backend's tensor type.
+pub trait HasShape {
+    /// The tensor's shape, outermost dimension first.
+    fn shape(&self) -> &[usize];
+    /// Number of elements, the product of the shape (1 for a scalar `()`).
+    fn numel(&self) -> usize {
+        self.shape().iter().product()
+    }
+}
+
+/// A compute backend. The CPU backend is the reference; every other backend must agree with it
+/// within the tolerances in `crate::parity`.
+///
+/// Only [`Backend::read`] is async: a browser cannot block on the GPU, so reading results back
+/// is the one place that waits. Every other op only enqueues work and returns a handle.
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    /// The backend's tensor handle (host memory, or a GPU buffer).
+    type Tensor: HasShape + std::fmt::Debug;
+
+    /// A short name for logs and reports: `"cpu"` or `"webgpu"`.
+    fn name(&self) -> &'static str;
+
+    /// Copies `data` (row-major, `shape.iter().product()` values) to the backend.
+    fn upload(&self, data: &[f32], shape: &[usize]) -> Result<Self::Tensor>;
+
+    /// Copies a tensor back to host memory, row-major.
+    fn read(&self, t: &Self::Tensor) -> impl Future<Output = Result<Vec<f32>>>;
+
+    /// `C = A · B`: `(m, k) · (k, n) → (m, n)`, f32 accumulation (`torch.mm`).
+    fn matmul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `x + bias` for every row: `(rows, n) + (n,) → (rows, n)`.
+    fn bias_add(&self, x: &Self::Tensor, bias: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `max(x, 0)` element-wise (`torch.relu`).
+    fn relu(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `a + b` element-wise; shapes must be equal (no broadcasting yet).
+    fn add(&self, a: &Self::Tensor, b: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `a * b` element-wise; shapes must be equal (no broadcasting yet).
+    fn mul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Result<Self::Tensor>;
+}
+
+/// Checks that `data` fills `shape` exactly; returns the element count.
+pub fn check_upload(data: &[f32], shape: &[usize]) -> Result<usize> {
+    let expected: usize = shape.iter().product();
+    if data.len() != expected {
+        return Err(Error::DataLength { shape: shape.to_vec(), expected, got: data.len() });
+    }
+    Ok(expected)
+}
+
+/// Validates `(m, k) · (k, n)` and returns `(m, k, n)`.
+pub fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(usize, usize, usize)> {
+    let err = |detail: String| Error::Shape { op: "matmul", detail };
+    let (&[m, k], &[k2, n]) = (a, b) else {
+        return Err(err(format!(
+            "both operands must be 2-D, got {} and {}",
+            fmt_shape(a),
+            fmt_shape(b)
+        )));
+    };
+    if k != k2 {
+        return Err(err(format!(
+            "a is {} and b is {}: a's columns ({k}) must equal b's rows ({k2})",
+            fmt_shape(a),
+            fmt_shape(b)
+        )));
+    }
+    Ok((m, k, n))
+}
+
+/// Validates `(rows, n) + (n,)` and returns `(rows, n)`.
+pub fn bias_dims(x: &[usize], bias: &[usize]) -> Result<(usize, usize)> {
+    match (x, bias) {
+        (&[rows, n], &[nb]) if n == nb => Ok((rows, n)),
+        _ => Err(Error::Shape {
+            op: "bias_add",
+            detail: format!(
+                "x must be (rows, n) and bias (n,), got {} and {}",
+                fmt_shape(x),
+                fmt_shape(bias)
+            ),
+        }),
+    }
+}
+
+/// Validates that an element-wise binary op gets equal shapes.
+pub fn same_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<()> {
+    if a != b {
+        return Err(Error::Shape {
+            op,
+            detail: format!(
+                "shapes must be equal (no broadcasting), got {} and {}",
+                fmt_shape(a),
+                fmt_shape(b)
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_dims_accepts_matching_inner_dims_and_names_bad_shapes() {
+        assert_eq!(matmul_dims(&[2, 3], &[3, 4]).unwrap(), (2, 3, 4));
+        let msg = matmul_dims(&[2, 3], &[4, 5]).unwrap_err().to_string();
+        assert!(msg.contains("(2, 3)") && msg.contains("(4, 5)"), "{msg}");
+        let msg = matmul_dims(&[6], &[6, 1]).unwrap_err().to_string();
+        assert!(msg.contains("2-D") && msg.contains("(6,)"), "{msg}");
+    }
+
+    #[test]
+    fn bias_dims_needs_bias_as_wide_as_rows() {
+        assert_eq!(bias_dims(&[4, 3], &[3]).unwrap(), (4, 3));
+        assert!(bias_dims(&[4, 3], &[4]).is_err());
+        assert!(bias_dims(&[3], &[3]).is_err());
+    }
+
+    #[test]
+    fn check_upload_reports_expected_and_given_lengths() {
+        assert_eq!(check_upload(&[0.0; 6], &[2, 3]).unwrap(), 6);
+        let e = check_upload(&[0.0; 5], &[2, 3]).unwrap_err();
+        assert_eq!(e, Error::DataLength { shape: vec![2, 3], expected: 6, got: 5 });
+    }
+}

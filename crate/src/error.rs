@@ -1,0 +1,100 @@
+//! The crate's one error type. Every fallible public function returns [`Result`].
+//!
+//! Messages name the bad value and what would have been valid, in PyTorch's shape notation
+//! `(rows, cols)`, so they can be shown to a user as they are. The wasm surface converts them
+//! into `JsError` without rewording.
+
+use std::fmt;
+
+/// Everything that can go wrong in quantplay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// Operand shapes do not fit the op, e.g. `matmul` of `(2, 3)` and `(4, 5)`.
+    Shape {
+        /// The op that rejected its operands (`"matmul"`, `"add"`, ...).
+        op: &'static str,
+        /// What was wrong and what would have been valid.
+        detail: String,
+    },
+    /// `upload` got a data slice whose length is not the product of the shape.
+    DataLength {
+        /// The shape the caller asked for.
+        shape: Vec<usize>,
+        /// `shape.iter().product()`.
+        expected: usize,
+        /// The slice length the caller passed.
+        got: usize,
+    },
+    /// A buffer would exceed a device limit.
+    TooLarge {
+        /// What was being allocated.
+        what: String,
+        /// Bytes requested.
+        bytes: u64,
+        /// The device's limit in bytes.
+        limit: u64,
+    },
+    /// No usable GPU: no adapter, or the device request failed. Carries the reason.
+    GpuUnavailable(String),
+    /// The GPU reported an error (validation, out of memory, lost device, failed map).
+    Gpu(String),
+    /// An argument outside its valid set, e.g. an unknown backend name.
+    InvalidArgument {
+        /// The parameter's name.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// The values that would have been accepted.
+        valid: String,
+    },
+}
+
+/// `std::result::Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Formats a shape the way PyTorch prints `tensor.shape`: `(2, 3)`, `(5,)`, `()`.
+pub fn fmt_shape(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".to_string(),
+        [d] => format!("({d},)"),
+        _ => {
+            let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Shape { op, detail } => write!(f, "{op}: {detail}"),
+            Error::DataLength { shape, expected, got } => write!(
+                f,
+                "upload: shape {} needs {expected} values, got {got}",
+                fmt_shape(shape)
+            ),
+            Error::TooLarge { what, bytes, limit } => {
+                write!(f, "{what} needs {bytes} bytes, over the device limit of {limit} bytes")
+            }
+            Error::GpuUnavailable(reason) => write!(f, "WebGPU unavailable: {reason}"),
+            Error::Gpu(msg) => write!(f, "GPU error: {msg}"),
+            Error::InvalidArgument { name, value, valid } => {
+                write!(f, "invalid {name} {value:?}; valid values: {valid}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_print_like_torch() {
+        assert_eq!(fmt_shape(&[]), "()");
+        assert_eq!(fmt_shape(&[5]), "(5,)");
+        assert_eq!(fmt_shape(&[2, 3]), "(2, 3)");
+    }
+}

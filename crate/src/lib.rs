@@ -1,0 +1,23 @@
+//! quantplay: int8 post-training quantization and FP16 mixed-precision training with PyTorch's
+//! semantics, on a CPU reference backend and a WebGPU (wgpu) backend, compiled natively and to wasm.
+//!
+//! This crate root only wires modules together. The layers are:
+//! - [`backend`]: the small [`backend::Backend`] trait, the CPU reference ([`backend::cpu`]) and
+//!   the WebGPU backend ([`backend::gpu`]). The CPU backend is the oracle; the GPU must agree.
+//! - [`parity`]: named tolerances and the comparison used by tests and by the page.
+//! - [`info`]: what this machine offers (CPU SIMD features, the WebGPU adapter), as data.
+//! - `web` (wasm only): the one thin `#[wasm_bindgen]` surface the page and wasm tests call.
+//!
+//! Numeric code (later `quant/`, `amp/`, `nn/`) stays pure Rust and never names wgpu or web APIs.
+
+pub mod backend;
+pub mod error;
+pub mod info;
+pub mod parity;
+pub mod rng;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use backend::{cpu::CpuBackend, gpu::GpuBackend, Backend, HasShape};
+pub use error::{Error, Result};

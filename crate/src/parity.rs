@@ -1,0 +1,122 @@
+//! Named tolerances and the comparison the parity tests and the page use to decide whether a
+//! backend agrees with the CPU reference. A value passes when
+//! `|got - want| <= atol + rtol * |want|` (llm.c's rule), and both are NaN or neither is.
+//!
+//! Not here: the test bodies (see `tests/cases/`), which pick a tolerance per op.
+
+use serde::Serialize;
+
+/// An absolute plus relative error budget, with the reason it is what it is.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Tolerance {
+    /// Absolute slack.
+    pub atol: f32,
+    /// Slack relative to the reference value.
+    pub rtol: f32,
+    /// One line on why this budget is right.
+    pub why: &'static str,
+}
+
+/// Bit-exact: the op is one correctly rounded IEEE operation (or a select) per element.
+pub const EXACT: Tolerance = Tolerance {
+    atol: 0.0,
+    rtol: 0.0,
+    why: "add, mul, bias add and relu are single correctly rounded f32 ops (WGSL Floating Point Accuracy), so GPU and CPU agree bit for bit",
+};
+
+/// f32 matmul with inputs in [-1, 1] and k ≤ 1024: same summation order as the CPU, but the GPU
+/// may fuse `acc + a·b` into an FMA, which changes each of the k roundings by ≤ ½ ulp of the
+/// partial sum; with |partial sums| ≲ √k·0.6 that is ≲ k·2⁻²⁴·√k·0.6 ≈ 1.2e-3 worst case at
+/// k = 1024, and far less in practice (errors are random-signed, ~√k·ulp).
+pub const F32_MATMUL: Tolerance = Tolerance {
+    atol: 1e-4,
+    rtol: 1e-5,
+    why: "same k order as the CPU; the GPU may fuse acc + a*b into one FMA, so each of the k roundings may differ by half an ulp",
+};
+
+/// The result of comparing a backend's output with the reference.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Agreement {
+    /// Number of values compared.
+    pub len: usize,
+    /// Largest `|got - want|` over all values (0 when both are NaN).
+    pub max_abs_diff: f32,
+    /// Index of the worst value, if any value differs.
+    pub worst_index: Option<usize>,
+    /// Values outside the tolerance.
+    pub mismatches: usize,
+    /// Values that differ at all (in bits, treating NaN as equal to NaN).
+    pub bit_differences: usize,
+    /// The tolerance used.
+    pub tolerance: Tolerance,
+}
+
+impl Agreement {
+    /// Every value within tolerance, and the lengths matched.
+    pub fn ok(&self) -> bool {
+        self.mismatches == 0
+    }
+}
+
+/// Compares `got` with the reference `want` under `tol`. A length mismatch counts every
+/// missing or extra value as a mismatch.
+pub fn compare(got: &[f32], want: &[f32], tol: Tolerance) -> Agreement {
+    let mut a = Agreement {
+        len: want.len(),
+        max_abs_diff: 0.0,
+        worst_index: None,
+        mismatches: got.len().abs_diff(want.len()),
+        bit_differences: got.len().abs_diff(want.len()),
+        tolerance: tol,
+    };
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        if g.is_nan() && w.is_nan() {
+            continue;
+        }
+        if g.to_bits() != w.to_bits() {
+            a.bit_differences += 1;
+        }
+        let diff = if g == w { 0.0 } else { (g - w).abs() };
+        // An infinity must be matched exactly (its rtol budget would be infinite too); a NaN on
+        // one side only makes `diff` NaN, which fails the `<=`.
+        let within = if g.is_infinite() || w.is_infinite() { g == w } else { diff <= tol.atol + tol.rtol * w.abs() };
+        if !within {
+            a.mismatches += 1;
+        }
+        if diff.is_nan() || diff > a.max_abs_diff {
+            a.max_abs_diff = if diff.is_nan() { f32::INFINITY } else { diff };
+            a.worst_index = Some(i);
+        }
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_tolerance_rejects_a_one_ulp_difference() {
+        let x = 1.0f32;
+        let next = f32::from_bits(x.to_bits() + 1);
+        let a = compare(&[next], &[x], EXACT);
+        assert!(!a.ok());
+        assert_eq!(a.worst_index, Some(0));
+        assert_eq!(a.bit_differences, 1);
+    }
+
+    #[test]
+    fn matmul_tolerance_accepts_rounding_noise_but_not_real_errors() {
+        assert!(compare(&[10.0 + 5e-5], &[10.0], F32_MATMUL).ok());
+        assert!(!compare(&[10.01], &[10.0], F32_MATMUL).ok());
+    }
+
+    #[test]
+    fn nan_matches_only_nan_and_length_mismatch_fails() {
+        assert!(compare(&[f32::NAN], &[f32::NAN], EXACT).ok());
+        assert!(!compare(&[0.0], &[f32::NAN], F32_MATMUL).ok());
+        assert!(!compare(&[f32::NAN], &[0.0], F32_MATMUL).ok());
+        assert!(!compare(&[1.0], &[1.0, 2.0], EXACT).ok());
+        assert!(!compare(&[f32::INFINITY], &[f32::NEG_INFINITY], F32_MATMUL).ok());
+    }
+}

@@ -1,0 +1,137 @@
+//! Parity test bodies shared by every test target: native (`native.rs`), wasm in node
+//! (`wasm_node.rs`) and wasm in headless Chromium (`wasm_browser.rs`). Each body takes any
+//! [`Backend`], computes the same thing on the CPU reference, and compares with a named
+//! tolerance from `quantplay::parity`; known-answer checks make the CPU run meaningful too.
+//!
+//! Not a test target itself: the targets include it with `mod cases;`.
+#![allow(dead_code)]
+
+use quantplay::parity::{compare, Tolerance, EXACT, F32_MATMUL};
+use quantplay::rng::Rng;
+use quantplay::{Backend, CpuBackend, Error};
+
+/// Every case's name, for targets that report which ones ran.
+pub const ALL: &[&str] = &[
+    "upload_then_read_is_lossless",
+    "matmul_gives_textbook_answers",
+    "matmul_agrees_with_the_cpu_reference_on_ragged_shapes",
+    "elementwise_ops_agree_bit_for_bit",
+    "relu_zeroes_negatives_and_keeps_positives",
+    "linear_relu_chain_agrees_with_one_read_at_the_end",
+    "bad_shapes_are_rejected_with_both_shapes_named",
+    "empty_tensors_round_trip_and_k_zero_gives_zeros",
+];
+
+async fn run<B: Backend>(b: &B, data: &[f32], shape: &[usize]) -> Vec<f32> {
+    let t = b.upload(data, shape).expect("upload");
+    b.read(&t).await.expect("read")
+}
+
+fn assert_agrees(what: &str, got: &[f32], want: &[f32], tol: Tolerance) {
+    let a = compare(got, want, tol);
+    assert!(a.ok(), "{what}: {} of {} values outside atol {} + rtol {}; worst |diff| {} at {:?}",
+        a.mismatches, a.len, tol.atol, tol.rtol, a.max_abs_diff, a.worst_index);
+}
+
+pub async fn upload_then_read_is_lossless<B: Backend>(b: &B) {
+    let mut rng = Rng::new(1);
+    let mut data = rng.uniform_vec(1000, -1e30, 1e30);
+    data.extend([0.0, -0.0, f32::MIN_POSITIVE, f32::MAX, -f32::MAX, 1e-45, f32::INFINITY]);
+    let got = run(b, &data, &[data.len()]).await;
+    let same_bits = got.iter().zip(&data).all(|(g, d)| g.to_bits() == d.to_bits());
+    assert!(same_bits && got.len() == data.len(), "{}: read back differs from upload", b.name());
+}
+
+pub async fn matmul_gives_textbook_answers<B: Backend>(b: &B) {
+    // [[1,2,3],[4,5,6]] · [[7,8],[9,10],[11,12]] = [[58,64],[139,154]]: small integers, exact.
+    let a = b.upload(&[1., 2., 3., 4., 5., 6.], &[2, 3]).unwrap();
+    let w = b.upload(&[7., 8., 9., 10., 11., 12.], &[3, 2]).unwrap();
+    let c = b.matmul(&a, &w).unwrap();
+    assert_eq!(quantplay::HasShape::shape(&c), &[2, 2]);
+    assert_eq!(b.read(&c).await.unwrap(), vec![58., 64., 139., 154.]);
+    // x · I = x exactly, for a ragged (5, 7) x.
+    let x = Rng::new(2).uniform_vec(35, -3.0, 3.0);
+    let eye: Vec<f32> = (0..49).map(|i| if i % 8 == 0 { 1.0 } else { 0.0 }).collect();
+    let xi = b.matmul(&b.upload(&x, &[5, 7]).unwrap(), &b.upload(&eye, &[7, 7]).unwrap()).unwrap();
+    assert_eq!(b.read(&xi).await.unwrap(), x);
+}
+
+pub async fn matmul_agrees_with_the_cpu_reference_on_ragged_shapes<B: Backend>(b: &B) {
+    let cpu = CpuBackend::new();
+    // Shapes straddle the 8×8 workgroup: 1, primes, exact multiples, one past a multiple.
+    for (i, &(m, k, n)) in [(1, 1, 1), (3, 5, 7), (8, 8, 8), (17, 33, 9), (65, 129, 31), (128, 256, 96), (4, 1024, 4)].iter().enumerate() {
+        let mut rng = Rng::new(100 + i as u64);
+        let (av, bv) = (rng.uniform_vec(m * k, -1.0, 1.0), rng.uniform_vec(k * n, -1.0, 1.0));
+        let got = b.read(&b.matmul(&b.upload(&av, &[m, k]).unwrap(), &b.upload(&bv, &[k, n]).unwrap()).unwrap()).await.unwrap();
+        let want = cpu.read(&cpu.matmul(&cpu.upload(&av, &[m, k]).unwrap(), &cpu.upload(&bv, &[k, n]).unwrap()).unwrap()).await.unwrap();
+        assert_agrees(&format!("{} matmul ({m}, {k}) · ({k}, {n})", b.name()), &got, &want, F32_MATMUL);
+    }
+}
+
+pub async fn elementwise_ops_agree_bit_for_bit<B: Backend>(b: &B) {
+    let cpu = CpuBackend::new();
+    // 1, one workgroup, one past it, and a ragged multi-group length.
+    for (i, &(rows, n)) in [(1, 1), (1, 256), (1, 257), (37, 29)].iter().enumerate() {
+        let mut rng = Rng::new(200 + i as u64);
+        let len = rows * n;
+        let (x, y, bias) = (rng.uniform_vec(len, -4.0, 4.0), rng.uniform_vec(len, -4.0, 4.0), rng.uniform_vec(n, -1.0, 1.0));
+        let shape = [rows, n];
+        let (gx, gy, gb) = (b.upload(&x, &shape).unwrap(), b.upload(&y, &shape).unwrap(), b.upload(&bias, &[n]).unwrap());
+        let (cx, cy, cb) = (cpu.upload(&x, &shape).unwrap(), cpu.upload(&y, &shape).unwrap(), cpu.upload(&bias, &[n]).unwrap());
+        let pairs = [
+            ("add", b.add(&gx, &gy).unwrap(), cpu.add(&cx, &cy).unwrap()),
+            ("mul", b.mul(&gx, &gy).unwrap(), cpu.mul(&cx, &cy).unwrap()),
+            ("relu", b.relu(&gx).unwrap(), cpu.relu(&cx).unwrap()),
+            ("bias_add", b.bias_add(&gx, &gb).unwrap(), cpu.bias_add(&cx, &cb).unwrap()),
+        ];
+        for (op, got, want) in pairs {
+            let (got, want) = (b.read(&got).await.unwrap(), cpu.read(&want).await.unwrap());
+            assert_agrees(&format!("{} {op} on ({rows}, {n})", b.name()), &got, &want, EXACT);
+        }
+    }
+}
+
+pub async fn relu_zeroes_negatives_and_keeps_positives<B: Backend>(b: &B) {
+    let x = b.upload(&[-2.0, -0.5, 0.0, 0.5, 3.0, -1e-30, 1e30], &[7]).unwrap();
+    assert_eq!(b.read(&b.relu(&x).unwrap()).await.unwrap(), vec![0.0, 0.0, 0.0, 0.5, 3.0, 0.0, 1e30]);
+}
+
+pub async fn linear_relu_chain_agrees_with_one_read_at_the_end<B: Backend>(b: &B) {
+    // relu(x · W + bias), x (32, 64), W (64, 16), bias (16,): a Linear + ReLU layer, with every
+    // intermediate left on the device; only the final read waits.
+    let cpu = CpuBackend::new();
+    let mut rng = Rng::new(300);
+    let (x, w, bias) = (rng.uniform_vec(32 * 64, -1.0, 1.0), rng.uniform_vec(64 * 16, -0.2, 0.2), rng.uniform_vec(16, -0.1, 0.1));
+    let got = {
+        let h = b.matmul(&b.upload(&x, &[32, 64]).unwrap(), &b.upload(&w, &[64, 16]).unwrap()).unwrap();
+        b.read(&b.relu(&b.bias_add(&h, &b.upload(&bias, &[16]).unwrap()).unwrap()).unwrap()).await.unwrap()
+    };
+    let h = cpu.matmul(&cpu.upload(&x, &[32, 64]).unwrap(), &cpu.upload(&w, &[64, 16]).unwrap()).unwrap();
+    let want = cpu.read(&cpu.relu(&cpu.bias_add(&h, &cpu.upload(&bias, &[16]).unwrap()).unwrap()).unwrap()).await.unwrap();
+    assert!(want.iter().any(|&v| v == 0.0) && want.iter().any(|&v| v > 0.0), "test data must exercise both relu branches");
+    assert_agrees(&format!("{} linear+relu", b.name()), &got, &want, F32_MATMUL);
+}
+
+pub async fn bad_shapes_are_rejected_with_both_shapes_named<B: Backend>(b: &B) {
+    let a = b.upload(&[0.0; 6], &[2, 3]).unwrap();
+    let w = b.upload(&[0.0; 20], &[4, 5]).unwrap();
+    let v = b.upload(&[0.0; 4], &[4]).unwrap();
+    let msg = b.matmul(&a, &w).unwrap_err().to_string();
+    assert!(msg.contains("matmul") && msg.contains("(2, 3)") && msg.contains("(4, 5)"), "{msg}");
+    let msg = b.add(&a, &v).unwrap_err().to_string();
+    assert!(msg.contains("add") && msg.contains("(2, 3)") && msg.contains("(4,)"), "{msg}");
+    let msg = b.mul(&a, &w).unwrap_err().to_string();
+    assert!(msg.contains("mul") && msg.contains("(4, 5)"), "{msg}");
+    let msg = b.bias_add(&a, &v).unwrap_err().to_string();
+    assert!(msg.contains("bias_add") && msg.contains("(4,)"), "{msg}");
+    assert_eq!(b.upload(&[1.0; 5], &[2, 3]).unwrap_err(), Error::DataLength { shape: vec![2, 3], expected: 6, got: 5 });
+}
+
+pub async fn empty_tensors_round_trip_and_k_zero_gives_zeros<B: Backend>(b: &B) {
+    assert_eq!(run(b, &[], &[0, 3]).await, Vec::<f32>::new());
+    // torch.mm of (2, 0) and (0, 3) is a (2, 3) matrix of zeros.
+    let c = b.matmul(&b.upload(&[], &[2, 0]).unwrap(), &b.upload(&[], &[0, 3]).unwrap()).unwrap();
+    assert_eq!(b.read(&c).await.unwrap(), vec![0.0; 6]);
+    let e = b.upload(&[], &[0]).unwrap();
+    assert_eq!(b.read(&b.relu(&e).unwrap()).await.unwrap(), Vec::<f32>::new());
+}

@@ -1,0 +1,105 @@
+//! Native parity tests: every body in `cases/` runs on the CPU reference and on the wgpu backend
+//! (Mesa lavapipe here). Without an adapter the GPU tests print SKIP, append the test name to
+//! `$QUANTPLAY_SKIP_LOG` so the test command reports them as skipped (never as passed), and fail
+//! instead when `QUANTPLAY_REQUIRE_GPU=1`.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod cases;
+
+use quantplay::GpuBackend;
+use std::sync::OnceLock;
+
+/// The shared GPU backend, opened once per test binary; `None` (after recording a skip) without one.
+fn gpu(test: &str) -> Option<&'static GpuBackend> {
+    static GPU: OnceLock<quantplay::Result<GpuBackend>> = OnceLock::new();
+    match GPU.get_or_init(|| pollster::block_on(GpuBackend::new())) {
+        Ok(g) => Some(g),
+        Err(e) if std::env::var("QUANTPLAY_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("QUANTPLAY_REQUIRE_GPU=1 but the GPU backend is unavailable: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIP webgpu::{test}: {e}");
+            if let Ok(path) = std::env::var("QUANTPLAY_SKIP_LOG") {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("skip log");
+                writeln!(f, "native webgpu::{test}: {e}").expect("skip log");
+            }
+            None
+        }
+    }
+}
+
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod cpu { $(
+            #[test]
+            fn $case() {
+                pollster::block_on(crate::cases::$case(&quantplay::CpuBackend::new()));
+            }
+        )* }
+        mod webgpu { $(
+            #[test]
+            fn $case() {
+                if let Some(g) = crate::gpu(stringify!($case)) {
+                    pollster::block_on(crate::cases::$case(g));
+                }
+            }
+        )* }
+        #[test]
+        fn every_shared_case_is_wired_up() {
+            let wired = [$(stringify!($case)),*];
+            for name in cases::ALL {
+                assert!(wired.contains(name), "case {name} is not run natively");
+            }
+        }
+    };
+}
+
+on_every_backend!(
+    upload_then_read_is_lossless,
+    matmul_gives_textbook_answers,
+    matmul_agrees_with_the_cpu_reference_on_ragged_shapes,
+    elementwise_ops_agree_bit_for_bit,
+    relu_zeroes_negatives_and_keeps_positives,
+    linear_relu_chain_agrees_with_one_read_at_the_end,
+    bad_shapes_are_rejected_with_both_shapes_named,
+    empty_tensors_round_trip_and_k_zero_gives_zeros,
+);
+
+#[test]
+fn gpu_info_reports_the_adapter_and_its_features() {
+    let Some(g) = gpu("gpu_info_reports_the_adapter_and_its_features") else { return };
+    let info = g.info();
+    assert!(!info.name.is_empty(), "{info:?}");
+    assert!(!info.backend.is_empty() && !info.device_type.is_empty(), "{info:?}");
+    assert!(info.max_storage_buffer_binding_size >= 1 << 27, "WebGPU guarantees 128 MiB: {info:?}");
+}
+
+#[test]
+fn info_command_prints_json_with_cpu_and_gpu_sections() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quantplay")).args(["info", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("info --json prints JSON");
+    assert_eq!(v["cpu"]["arch"], std::env::consts::ARCH);
+    assert!(v["cpu"]["simd"].is_array());
+    let has_gpu = v["gpu"].is_object();
+    assert_eq!(v["active_backend"], if has_gpu { "webgpu" } else { "cpu" });
+    if has_gpu {
+        for key in ["name", "vendor", "backend", "device_type", "shader_f16", "packed_int8_dot"] {
+            assert!(!v["gpu"][key].is_null(), "gpu.{key} missing: {v}");
+        }
+    } else {
+        assert!(v["gpu_unavailable_reason"].as_str().is_some_and(|r| !r.is_empty()), "{v}");
+    }
+}
+
+#[test]
+fn info_command_text_names_both_backends_and_unknown_commands_fail() {
+    let exe = env!("CARGO_BIN_EXE_quantplay");
+    let out = std::process::Command::new(exe).arg("info").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("CPU") && text.contains("WebGPU") && text.contains("SHADER_F16") == text.contains("packed int8"), "{text}");
+    let bad = std::process::Command::new(exe).arg("frobnicate").output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("info"), "the error lists valid subcommands");
+}

@@ -1,0 +1,48 @@
+//! Shader checks that need no GPU: every `.wgsl` file parses and validates with naga, every file
+//! on disk is registered in `kernels.rs`, and every file's header names CPU twins that exist.
+#![cfg(not(target_arch = "wasm32"))]
+
+use quantplay::backend::gpu::kernels::SHADER_FILES;
+use std::path::Path;
+
+const SHADER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/backend/gpu");
+
+#[test]
+fn every_shader_parses_and_validates_with_naga() {
+    assert!(!SHADER_FILES.is_empty());
+    for f in SHADER_FILES {
+        let module = naga::front::wgsl::parse_str(f.source)
+            .unwrap_or_else(|e| panic!("{}: {}", f.file, e.emit_to_string(f.source)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}: {}", f.file, e.emit_to_string(f.source)));
+        assert!(!module.entry_points.is_empty(), "{} has no entry point", f.file);
+    }
+}
+
+#[test]
+fn every_wgsl_file_on_disk_is_registered() {
+    for entry in std::fs::read_dir(SHADER_DIR).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".wgsl") {
+            assert!(SHADER_FILES.iter().any(|f| f.file == name), "{name} is not in kernels::SHADER_FILES");
+        }
+    }
+}
+
+#[test]
+fn every_shader_header_names_cpu_twins_that_exist() {
+    let src_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for f in SHADER_FILES {
+        let line = f.source.lines().take(5).find(|l| l.starts_with("// CPU twin:"))
+            .unwrap_or_else(|| panic!("{}: no `// CPU twin: path :: fn, fn` line in the header", f.file));
+        let (path, fns) = line["// CPU twin:".len()..].split_once("::").expect("path :: fns");
+        let twin_src = std::fs::read_to_string(src_root.join(path.trim()))
+            .unwrap_or_else(|e| panic!("{}: twin file {}: {e}", f.file, path.trim()));
+        for name in fns.split(',').map(str::trim) {
+            assert!(twin_src.contains(&format!("pub fn {name}(")), "{}: twin {name} not in {}", f.file, path.trim());
+            let module = naga::front::wgsl::parse_str(f.source).unwrap();
+            assert!(module.entry_points.iter().any(|e| e.name == name), "{}: twin {name} has no entry point of that name", f.file);
+        }
+    }
+}
