@@ -128,7 +128,7 @@ async fn describe(instance: &wgpu::Instance, adapter: &wgpu::Adapter, device: &w
         info.vendor = web.vendor;
         info.architecture = web.architecture;
         if info.name.is_empty() {
-            info.name = web.description;
+            info.name = if web.description.is_empty() { format!("{} {}", web.vendor, web.architecture) } else { web.description };
         }
         info.is_fallback = web.is_fallback;
     }
