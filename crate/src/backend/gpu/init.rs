@@ -125,11 +125,11 @@ async fn describe(instance: &wgpu::Instance, adapter: &wgpu::Adapter, device: &w
     // browser's GPUAdapterInfo directly.
     #[cfg(target_arch = "wasm32")]
     if let Some(web) = super::web_adapter::adapter_info().await {
-        info.vendor = web.vendor;
-        info.architecture = web.architecture;
         if info.name.is_empty() {
             info.name = if web.description.is_empty() { format!("{} {}", web.vendor, web.architecture) } else { web.description };
         }
+        info.vendor = web.vendor;
+        info.architecture = web.architecture;
         info.is_fallback = web.is_fallback;
     }
     info

@@ -1,0 +1,72 @@
+// Static file server for the playground: serves index.html and www/ (including the wasm-bindgen
+// package in www/pkg/) from the repository root on 127.0.0.1, so the page is a secure context
+// and WebGPU is allowed. Nothing outside index.html and www/ is served.
+//
+// Used by `scripts/serve` (prints the URL) and by the e2e tests (startServer on port 0).
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/** MIME types by extension; `.wasm` must be application/wasm for instantiateStreaming. */
+export const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ts': 'text/plain; charset=utf-8',
+};
+
+/** Maps a URL path to a file under ROOT, or null if it is not servable. */
+function resolvePath(urlPath) {
+  const path = decodeURIComponent(urlPath.split('?')[0].split('#')[0]);
+  if (path === '/' || path === '/index.html') return join(ROOT, 'index.html');
+  const file = normalize(join(ROOT, path));
+  return file.startsWith(join(ROOT, 'www') + sep) ? file : null;
+}
+
+/**
+ * Starts the server. `port` 0 picks a free port. Resolves to `{ url, close }`.
+ * @param {{ port?: number, host?: string }} [opts]
+ */
+export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
+  const server = createServer(async (req, res) => {
+    const file = resolvePath(req.url || '/');
+    try {
+      if (!file || !(await stat(file)).isFile()) throw new Error('not found');
+      const body = await readFile(file);
+      res.writeHead(200, {
+        'Content-Type': MIME[extname(file)] || 'application/octet-stream',
+        'Cache-Control': 'no-store',
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`404: ${req.url} (only index.html and www/ are served)\n`);
+    }
+  });
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      const { port: actual } = server.address();
+      ok({ url: `http://${host}:${actual}/`, close: () => new Promise((done) => server.close(done)) });
+    });
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--port');
+  const port = i > 0 ? Number(process.argv[i + 1]) : Number(process.env.PORT || 8080);
+  startServer({ port })
+    .then(({ url }) => console.log(`quantplay playground: ${url}  (Ctrl-C to stop)`))
+    .catch((e) => {
+      console.error(`could not serve on port ${port}: ${e.message} (try --port N)`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,22 @@
+// A one-function chart: draws a rows × cols grid of values in [0, ∞) on a canvas. 0 is white,
+// values up to 1 shade to dark blue, values above 1 (outside the tolerance) are red.
+
+/** Draws `values` (row-major, rows × cols) scaled to the canvas. */
+export function drawHeatmap(canvas, values, rows, cols) {
+  const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(canvas.width, canvas.height);
+  for (let y = 0; y < canvas.height; y++) {
+    const r = Math.floor((y * rows) / canvas.height);
+    for (let x = 0; x < canvas.width; x++) {
+      const v = values[r * cols + Math.floor((x * cols) / canvas.width)];
+      const o = 4 * (y * canvas.width + x);
+      if (!(v <= 1)) {
+        img.data.set([220, 30, 30, 255], o);
+      } else {
+        const t = Math.sqrt(v); // make small, non-zero differences visible
+        img.data.set([255 - 225 * t, 255 - 190 * t, 255 - 90 * t, 255], o);
+      }
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
