@@ -37,6 +37,11 @@ on_cpu!(
     linear_relu_chain_agrees_with_one_read_at_the_end,
     bad_shapes_are_rejected_with_both_shapes_named,
     empty_tensors_round_trip_and_k_zero_gives_zeros,
+    f16_casts_agree_bit_for_bit_with_the_cpu,
+    f16_casts_match_torch_half,
+    quantize_and_dequantize_agree_bit_for_bit_with_the_cpu,
+    quantize_matches_torch_quantize_per_tensor_and_per_channel,
+    typed_ops_reject_wrong_dtypes_and_bad_qparams,
 );
 
 #[wasm_bindgen_test]

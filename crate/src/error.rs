@@ -38,6 +38,22 @@ pub enum Error {
     GpuUnavailable(String),
     /// The GPU reported an error (validation, out of memory, lost device, failed map).
     Gpu(String),
+    /// An operand has the wrong element type, e.g. `matmul` of int8 codes.
+    DType {
+        /// The op that rejected its operand.
+        op: &'static str,
+        /// What the op accepts, e.g. `"float32"`.
+        expected: String,
+        /// What it got.
+        got: crate::backend::DType,
+    },
+    /// The op exists, but not for this backend or dtype combination.
+    Unsupported {
+        /// The op.
+        op: &'static str,
+        /// What was asked for and what is supported.
+        detail: String,
+    },
     /// An argument outside its valid set, e.g. an unknown backend name.
     InvalidArgument {
         /// The parameter's name.
@@ -78,6 +94,8 @@ impl fmt::Display for Error {
             }
             Error::GpuUnavailable(reason) => write!(f, "WebGPU unavailable: {reason}"),
             Error::Gpu(msg) => write!(f, "GPU error: {msg}"),
+            Error::DType { op, expected, got } => write!(f, "{op}: expected a {expected} tensor, got {got}"),
+            Error::Unsupported { op, detail } => write!(f, "{op}: {detail}"),
             Error::InvalidArgument { name, value, valid } => {
                 write!(f, "invalid {name} {value:?}; valid values: {valid}")
             }

@@ -4,6 +4,8 @@
 //! This crate root only wires modules together. The layers are:
 //! - [`backend`]: the small [`backend::Backend`] trait, the CPU reference ([`backend::cpu`]) and
 //!   the WebGPU backend ([`backend::gpu`]). The CPU backend is the oracle; the GPU must agree.
+//! - [`cast`], [`quant`]: pure numerics (f16/bf16 casts, affine quantization) with torch's
+//!   exact arithmetic; the CPU backend calls them and the WGSL kernels mirror them.
 //! - [`parity`]: named tolerances and the comparison used by tests and by the page.
 //! - [`info`]: what this machine offers (CPU SIMD features, the WebGPU adapter), as data.
 //! - `web` (wasm only): the one thin `#[wasm_bindgen]` surface the page and wasm tests call.
@@ -11,13 +13,15 @@
 //! Numeric code (later `quant/`, `amp/`, `nn/`) stays pure Rust and never names wgpu or web APIs.
 
 pub mod backend;
+pub mod cast;
 pub mod error;
 pub mod info;
 pub mod parity;
+pub mod quant;
 pub mod rng;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use backend::{cpu::CpuBackend, gpu::GpuBackend, Backend, HasShape};
+pub use backend::{cpu::CpuBackend, gpu::GpuBackend, Backend, DType, HasShape, HostData};
 pub use error::{Error, Result};

@@ -8,15 +8,21 @@
 //! row of `(rows, n)` as `torch.nn.functional.linear` does after its GEMM.
 
 pub mod cpu;
+mod dtype;
 pub mod gpu;
 
+pub use dtype::{DType, HostData};
+
 use crate::error::{fmt_shape, Error, Result};
+use crate::quant::QParams;
 use std::future::Future;
 
 /// Anything that has a shape: every backend's tensor type.
 pub trait HasShape {
     /// The tensor's shape, outermost dimension first.
     fn shape(&self) -> &[usize];
+    /// The element type.
+    fn dtype(&self) -> DType;
     /// Number of elements, the product of the shape (1 for a scalar `()`).
     fn numel(&self) -> usize {
         self.shape().iter().product()
@@ -36,11 +42,21 @@ pub trait Backend {
     /// A short name for logs and reports: `"cpu"` or `"webgpu"`.
     fn name(&self) -> &'static str;
 
-    /// Copies `data` (row-major, `shape.iter().product()` values) to the backend.
-    fn upload(&self, data: &[f32], shape: &[usize]) -> Result<Self::Tensor>;
+    /// Copies `data` (row-major, `shape.iter().product()` values, any dtype) to the backend.
+    fn upload_data(&self, data: HostData, shape: &[usize]) -> Result<Self::Tensor>;
 
-    /// Copies a tensor back to host memory, row-major.
-    fn read(&self, t: &Self::Tensor) -> impl Future<Output = Result<Vec<f32>>>;
+    /// Copies a tensor of any dtype back to host memory, row-major.
+    fn read_data(&self, t: &Self::Tensor) -> impl Future<Output = Result<HostData>>;
+
+    /// Uploads f32 values: [`Backend::upload_data`] with [`HostData::F32`].
+    fn upload(&self, data: &[f32], shape: &[usize]) -> Result<Self::Tensor> {
+        self.upload_data(HostData::F32(data.to_vec()), shape)
+    }
+
+    /// Reads an f32 tensor back; any other dtype is an [`Error::DType`].
+    fn read(&self, t: &Self::Tensor) -> impl Future<Output = Result<Vec<f32>>> {
+        async move { self.read_data(t).await?.into_f32("read") }
+    }
 
     /// `C = A · B`: `(m, k) · (k, n) → (m, n)`, f32 accumulation (`torch.mm`).
     fn matmul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Result<Self::Tensor>;
@@ -56,13 +72,54 @@ pub trait Backend {
 
     /// `a * b` element-wise; shapes must be equal (no broadcasting yet).
     fn mul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// Converts to `to` (`tensor.to(dtype)`): f32 → f16 / bf16 with torch's rounding
+    /// (`crate::cast`), f16 / bf16 → f32 exactly. See [`check_cast`] for the supported pairs.
+    fn cast(&self, x: &Self::Tensor, to: DType) -> Result<Self::Tensor>;
+
+    /// f32 → integer codes with torch's `quantize_per_tensor` / `quantize_per_channel`
+    /// arithmetic (`crate::quant::affine`); codes are `I8` for qint8 and `U8` for quint8.
+    fn quantize(&self, x: &Self::Tensor, q: &QParams) -> Result<Self::Tensor>;
+
+    /// Codes → f32, `(q - zero_point) * scale` (torch's `dequantize()`).
+    fn dequantize(&self, codes: &Self::Tensor, q: &QParams) -> Result<Self::Tensor>;
 }
 
-/// Checks that `data` fills `shape` exactly; returns the element count.
-pub fn check_upload(data: &[f32], shape: &[usize]) -> Result<usize> {
+/// Fails with [`Error::DType`] unless `t` has dtype `want`.
+pub fn expect_dtype(op: &'static str, t: &impl HasShape, want: DType) -> Result<()> {
+    if t.dtype() != want {
+        return Err(Error::DType { op, expected: want.torch_name().into(), got: t.dtype() });
+    }
+    Ok(())
+}
+
+/// The conversions [`Backend::cast`] supports: f32 ↔ f16, f32 ↔ bf16, and any dtype to itself.
+pub fn check_cast(from: DType, to: DType) -> Result<()> {
+    use DType::*;
+    match (from, to) {
+        (a, b) if a == b => Ok(()),
+        (F32, F16) | (F16, F32) | (F32, BF16) | (BF16, F32) => Ok(()),
+        _ => Err(Error::Unsupported { op: "cast", detail: format!("{from} → {to}; supported: float32 ↔ float16, float32 ↔ bfloat16") }),
+    }
+}
+
+/// Validates a quantize call: an f32 input and qparams that fit its shape.
+pub fn check_quantize(x: &impl HasShape, q: &QParams) -> Result<()> {
+    expect_dtype("quantize", x, DType::F32)?;
+    q.validate(x.shape())
+}
+
+/// Validates a dequantize call: codes of the qparams' dtype and qparams that fit their shape.
+pub fn check_dequantize(codes: &impl HasShape, q: &QParams) -> Result<()> {
+    expect_dtype("dequantize", codes, q.dtype().code_dtype())?;
+    q.validate(codes.shape())
+}
+
+/// Checks that `len` values fill `shape` exactly; returns the element count.
+pub fn check_upload(len: usize, shape: &[usize]) -> Result<usize> {
     let expected: usize = shape.iter().product();
-    if data.len() != expected {
-        return Err(Error::DataLength { shape: shape.to_vec(), expected, got: data.len() });
+    if len != expected {
+        return Err(Error::DataLength { shape: shape.to_vec(), expected, got: len });
     }
     Ok(expected)
 }
@@ -139,8 +196,8 @@ mod tests {
 
     #[test]
     fn check_upload_reports_expected_and_given_lengths() {
-        assert_eq!(check_upload(&[0.0; 6], &[2, 3]).unwrap(), 6);
-        let e = check_upload(&[0.0; 5], &[2, 3]).unwrap_err();
+        assert_eq!(check_upload(6, &[2, 3]).unwrap(), 6);
+        let e = check_upload(5, &[2, 3]).unwrap_err();
         assert_eq!(e, Error::DataLength { shape: vec![2, 3], expected: 6, got: 5 });
     }
 }

@@ -19,6 +19,9 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "bias_add.wgsl", source: include_str!("bias_add.wgsl") },
     ShaderFile { file: "relu.wgsl", source: include_str!("relu.wgsl") },
     ShaderFile { file: "elementwise.wgsl", source: include_str!("elementwise.wgsl") },
+    ShaderFile { file: "cast_f16.wgsl", source: include_str!("cast_f16.wgsl") },
+    ShaderFile { file: "quantize.wgsl", source: include_str!("quantize.wgsl") },
+    ShaderFile { file: "dequantize.wgsl", source: include_str!("dequantize.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -34,6 +37,14 @@ pub enum Kernel {
     Add,
     /// `elementwise.wgsl :: mul`, 256-wide workgroups.
     Mul,
+    /// `cast_f16.wgsl :: f32_to_f16`, one invocation per packed word.
+    F32ToF16,
+    /// `cast_f16.wgsl :: f16_to_f32`, one invocation per packed word.
+    F16ToF32,
+    /// `quantize.wgsl :: quantize`, one invocation per word of four codes.
+    Quantize,
+    /// `dequantize.wgsl :: dequantize`, one invocation per word of four codes.
+    Dequantize,
 }
 
 /// Invocations per workgroup of the 1-D element-wise kernels (`@workgroup_size(256)`).
@@ -43,7 +54,17 @@ pub const MATMUL_TILE: u32 = 8;
 
 impl Kernel {
     /// Every kernel, in the order pipelines are built.
-    pub const ALL: [Kernel; 5] = [Kernel::Matmul, Kernel::BiasAdd, Kernel::Relu, Kernel::Add, Kernel::Mul];
+    pub const ALL: [Kernel; 9] = [
+        Kernel::Matmul,
+        Kernel::BiasAdd,
+        Kernel::Relu,
+        Kernel::Add,
+        Kernel::Mul,
+        Kernel::F32ToF16,
+        Kernel::F16ToF32,
+        Kernel::Quantize,
+        Kernel::Dequantize,
+    ];
 
     /// The file that defines this kernel.
     pub fn file(self) -> &'static ShaderFile {
@@ -52,6 +73,9 @@ impl Kernel {
             Kernel::BiasAdd => "bias_add.wgsl",
             Kernel::Relu => "relu.wgsl",
             Kernel::Add | Kernel::Mul => "elementwise.wgsl",
+            Kernel::F32ToF16 | Kernel::F16ToF32 => "cast_f16.wgsl",
+            Kernel::Quantize => "quantize.wgsl",
+            Kernel::Dequantize => "dequantize.wgsl",
         };
         SHADER_FILES.iter().find(|f| f.file == name).expect("every kernel's file is registered")
     }
@@ -64,6 +88,10 @@ impl Kernel {
             Kernel::Relu => "relu",
             Kernel::Add => "add",
             Kernel::Mul => "mul",
+            Kernel::F32ToF16 => "f32_to_f16",
+            Kernel::F16ToF32 => "f16_to_f32",
+            Kernel::Quantize => "quantize",
+            Kernel::Dequantize => "dequantize",
         }
     }
 }

@@ -7,20 +7,24 @@
 
 mod init;
 pub mod kernels;
+mod typed;
 #[cfg(target_arch = "wasm32")]
 mod web_adapter;
 
-use super::{bias_dims, check_upload, matmul_dims, same_shape, Backend, HasShape};
+use super::{bias_dims, check_upload, expect_dtype, matmul_dims, same_shape, Backend, DType, HasShape, HostData};
 use crate::error::{Error, Result};
+use crate::quant::QParams;
 use crate::info::GpuInfo;
 use kernels::{grid_1d, grid_matmul, Kernel};
 use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
-/// A dense, row-major f32 tensor in a GPU storage buffer.
+/// A dense, row-major tensor in a GPU storage buffer, as little-endian bytes padded to a
+/// multiple of 4 (f16 two per u32 word, int8 four per word; see `backend::dtype`).
 #[derive(Debug)]
 pub struct GpuTensor {
     shape: Vec<usize>,
+    dtype: DType,
     buffer: wgpu::Buffer,
 }
 
@@ -28,6 +32,15 @@ impl HasShape for GpuTensor {
     fn shape(&self) -> &[usize] {
         &self.shape
     }
+    fn dtype(&self) -> DType {
+        self.dtype
+    }
+}
+
+/// Bytes a `len`-element tensor of `dtype` occupies: padded to 4, and at least 4 because WebGPU
+/// rejects empty bindings.
+fn padded_bytes(dtype: DType, len: usize) -> u64 {
+    ((dtype.size() * len).div_ceil(4) * 4).max(4) as u64
 }
 
 /// The WebGPU backend: one device, one queue, one pipeline per [`Kernel`].
@@ -71,21 +84,32 @@ impl GpuBackend {
         Ok(())
     }
 
-    /// A zero-filled storage buffer for `shape` (at least 4 bytes: WebGPU rejects empty bindings).
-    fn output(&self, shape: &[usize]) -> Result<GpuTensor> {
-        let bytes = 4 * shape.iter().product::<usize>() as u64;
+    /// A zero-filled storage buffer for a tensor of `shape` and `dtype`.
+    fn output(&self, shape: &[usize], dtype: DType) -> Result<GpuTensor> {
+        let bytes = padded_bytes(dtype, shape.iter().product());
         self.check_size("output tensor", bytes)?;
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("quantplay tensor"),
-            size: bytes.max(4),
+            size: bytes,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        Ok(GpuTensor { shape: shape.to_vec(), buffer })
+        Ok(GpuTensor { shape: shape.to_vec(), dtype, buffer })
     }
 
-    /// Binds `params` (a 16-byte uniform) at binding 0 and `buffers` at 1.., then dispatches.
-    fn dispatch(&self, k: Kernel, params: [u32; 4], buffers: &[&wgpu::Buffer], grid: [u32; 3]) {
+    /// A small read-only storage buffer of 4-byte values (scales, zero points).
+    fn small_buffer(&self, words: &[u32]) -> wgpu::Buffer {
+        let contents: &[u32] = if words.is_empty() { &[0] } else { words };
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("quantplay small"),
+            contents: bytemuck::cast_slice(contents),
+            usage: wgpu::BufferUsages::STORAGE,
+        })
+    }
+
+    /// Binds `params` (a uniform of 4-byte fields, a multiple of 16 bytes) at binding 0 and
+    /// `buffers` at 1.., then dispatches `grid` workgroups.
+    fn dispatch(&self, k: Kernel, params: &[u32], buffers: &[&wgpu::Buffer], grid: [u32; 3]) {
         if grid.contains(&0) {
             return; // empty tensor: nothing to compute, the zero-filled output is the answer
         }
@@ -114,13 +138,20 @@ impl GpuBackend {
         self.queue.submit([encoder.finish()]);
     }
 
-    fn elementwise(&self, k: Kernel, inputs: &[&GpuTensor], extra: u32) -> Result<GpuTensor> {
-        let out = self.output(inputs[0].shape())?;
+    /// Grid for `invocations` one-per-item invocations (items: elements or packed words).
+    fn grid(&self, invocations: usize) -> [u32; 3] {
+        grid_1d(invocations, self.device.limits().max_compute_workgroups_per_dimension)
+    }
+
+    fn elementwise(&self, k: Kernel, op: &'static str, inputs: &[&GpuTensor], extra: u32) -> Result<GpuTensor> {
+        for t in inputs {
+            expect_dtype(op, *t, DType::F32)?;
+        }
+        let out = self.output(inputs[0].shape(), DType::F32)?;
         let len = out.numel();
-        let max = self.device.limits().max_compute_workgroups_per_dimension;
         let mut buffers: Vec<&wgpu::Buffer> = inputs.iter().map(|t| &t.buffer).collect();
         buffers.push(&out.buffer);
-        self.dispatch(k, [u32_dim("len", len)?, extra, 0, 0], &buffers, grid_1d(len, max));
+        self.dispatch(k, &[u32_dim("len", len)?, extra, 0, 0], &buffers, self.grid(len));
         Ok(out)
     }
 
@@ -147,23 +178,25 @@ impl Backend for GpuBackend {
         "webgpu"
     }
 
-    fn upload(&self, data: &[f32], shape: &[usize]) -> Result<GpuTensor> {
-        check_upload(data, shape)?;
-        self.check_size("uploaded tensor", 4 * data.len() as u64)?;
-        let contents: &[u8] = if data.is_empty() { &[0u8; 4] } else { bytemuck::cast_slice(data) };
+    fn upload_data(&self, data: HostData, shape: &[usize]) -> Result<GpuTensor> {
+        check_upload(data.len(), shape)?;
+        let dtype = data.dtype();
+        let mut contents = data.to_le_bytes();
+        contents.resize(padded_bytes(dtype, data.len()) as usize, 0);
+        self.check_size("uploaded tensor", contents.len() as u64)?;
         let buffer = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("quantplay tensor"),
-            contents,
+            contents: &contents,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         });
-        Ok(GpuTensor { shape: shape.to_vec(), buffer })
+        Ok(GpuTensor { shape: shape.to_vec(), dtype, buffer })
     }
 
-    async fn read(&self, t: &GpuTensor) -> Result<Vec<f32>> {
-        let bytes = 4 * t.numel() as u64;
-        if bytes == 0 {
-            return self.take_errors().map(|_| Vec::new());
+    async fn read_data(&self, t: &GpuTensor) -> Result<HostData> {
+        if t.numel() == 0 {
+            return self.take_errors().map(|_| HostData::from_le_bytes(t.dtype, 0, &[]));
         }
+        let bytes = padded_bytes(t.dtype, t.numel());
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("quantplay readback"),
             size: bytes,
@@ -187,7 +220,7 @@ impl Backend for GpuBackend {
         mapped.map_err(|e| Error::Gpu(format!("mapping the readback buffer failed: {e}")))?;
         let out = {
             let view = staging.slice(..).get_mapped_range().map_err(|e| Error::Gpu(format!("{e}")))?;
-            bytemuck::pod_collect_to_vec::<u8, f32>(&view)
+            HostData::from_le_bytes(t.dtype, t.numel(), &view)
         };
         staging.unmap();
         self.take_errors()?;
@@ -196,28 +229,42 @@ impl Backend for GpuBackend {
 
     fn matmul(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
         let (m, k, n) = matmul_dims(&a.shape, &b.shape)?;
-        let out = self.output(&[m, n])?;
+        expect_dtype("matmul", a, DType::F32)?;
+        expect_dtype("matmul", b, DType::F32)?;
+        let out = self.output(&[m, n], DType::F32)?;
         let params = [u32_dim("m", m)?, u32_dim("k", k)?, u32_dim("n", n)?, 0];
-        self.dispatch(Kernel::Matmul, params, &[&a.buffer, &b.buffer, &out.buffer], grid_matmul(m, n));
+        self.dispatch(Kernel::Matmul, &params, &[&a.buffer, &b.buffer, &out.buffer], grid_matmul(m, n));
         Ok(out)
     }
 
     fn bias_add(&self, x: &GpuTensor, bias: &GpuTensor) -> Result<GpuTensor> {
         let (_, n) = bias_dims(&x.shape, &bias.shape)?;
-        self.elementwise(Kernel::BiasAdd, &[x, bias], u32_dim("n", n)?)
+        self.elementwise(Kernel::BiasAdd, "bias_add", &[x, bias], u32_dim("n", n)?)
     }
 
     fn relu(&self, x: &GpuTensor) -> Result<GpuTensor> {
-        self.elementwise(Kernel::Relu, &[x], 0)
+        self.elementwise(Kernel::Relu, "relu", &[x], 0)
     }
 
     fn add(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
         same_shape("add", &a.shape, &b.shape)?;
-        self.elementwise(Kernel::Add, &[a, b], 0)
+        self.elementwise(Kernel::Add, "add", &[a, b], 0)
     }
 
     fn mul(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
         same_shape("mul", &a.shape, &b.shape)?;
-        self.elementwise(Kernel::Mul, &[a, b], 0)
+        self.elementwise(Kernel::Mul, "mul", &[a, b], 0)
+    }
+
+    fn cast(&self, x: &GpuTensor, to: DType) -> Result<GpuTensor> {
+        typed::cast(self, x, to)
+    }
+
+    fn quantize(&self, x: &GpuTensor, q: &QParams) -> Result<GpuTensor> {
+        typed::quantize(self, x, q)
+    }
+
+    fn dequantize(&self, codes: &GpuTensor, q: &QParams) -> Result<GpuTensor> {
+        typed::dequantize(self, codes, q)
     }
 }
