@@ -69,7 +69,16 @@ on_every_backend!(
     quantize_and_dequantize_agree_bit_for_bit_with_the_cpu,
     quantize_matches_torch_quantize_per_tensor_and_per_channel,
     typed_ops_reject_wrong_dtypes_and_bad_qparams,
+    quantized_linear_agrees_bit_for_bit_with_the_cpu,
+    quantized_linear_matches_torch_fbgemm,
 );
+
+#[test]
+fn both_gpu_int8_paths_agree() {
+    if let Some(g) = gpu("both_gpu_int8_paths_agree") {
+        pollster::block_on(cases::both_gpu_int8_paths_agree(g));
+    }
+}
 
 #[test]
 fn gpu_info_reports_the_adapter_and_its_features() {

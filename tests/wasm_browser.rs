@@ -52,7 +52,14 @@ on_webgpu!(
     quantize_and_dequantize_agree_bit_for_bit_with_the_cpu,
     quantize_matches_torch_quantize_per_tensor_and_per_channel,
     typed_ops_reject_wrong_dtypes_and_bad_qparams,
+    quantized_linear_agrees_bit_for_bit_with_the_cpu,
+    quantized_linear_matches_torch_fbgemm,
 );
+
+#[wasm_bindgen_test]
+async fn both_gpu_int8_paths_agree() {
+    cases::both_gpu_int8_paths_agree(&gpu().await).await;
+}
 
 #[wasm_bindgen_test]
 async fn browser_adapter_is_real_and_its_info_is_printed() {

@@ -42,6 +42,8 @@ on_cpu!(
     quantize_and_dequantize_agree_bit_for_bit_with_the_cpu,
     quantize_matches_torch_quantize_per_tensor_and_per_channel,
     typed_ops_reject_wrong_dtypes_and_bad_qparams,
+    quantized_linear_agrees_bit_for_bit_with_the_cpu,
+    quantized_linear_matches_torch_fbgemm,
 );
 
 #[wasm_bindgen_test]

@@ -6,7 +6,9 @@
 //! Not a test target itself: the targets include it with `mod cases;`.
 #![allow(dead_code)]
 
+mod qlinear;
 mod typed;
+pub use qlinear::*;
 pub use typed::*;
 
 use quantplay::parity::{compare, Tolerance, EXACT, F32_MATMUL};
@@ -28,6 +30,8 @@ pub const ALL: &[&str] = &[
     "quantize_and_dequantize_agree_bit_for_bit_with_the_cpu",
     "quantize_matches_torch_quantize_per_tensor_and_per_channel",
     "typed_ops_reject_wrong_dtypes_and_bad_qparams",
+    "quantized_linear_agrees_bit_for_bit_with_the_cpu",
+    "quantized_linear_matches_torch_fbgemm",
 ];
 
 async fn run<B: Backend>(b: &B, data: &[f32], shape: &[usize]) -> Vec<f32> {

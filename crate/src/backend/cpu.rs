@@ -6,10 +6,10 @@
 //!
 //! Not here: fast paths. They will live beside this file and be parity-tested against it.
 
-use super::{bias_dims, check_cast, check_dequantize, check_quantize, check_upload, expect_dtype, matmul_dims, same_shape};
+use super::{bias_dims, check_cast, check_dequantize, check_qlinear, check_quantize, check_upload, expect_dtype, matmul_dims, same_shape};
 use super::{Backend, DType, HasShape, HostData};
 use crate::error::Result;
-use crate::quant::{affine, QParams};
+use crate::quant::{affine, linear, QLinearSpec, QParams};
 
 /// A dense, row-major tensor in host memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,11 +123,19 @@ pub fn dequantize(codes: &[i32], shape: &[usize], q: &QParams) -> Vec<f32> {
         .collect()
 }
 
+/// Output codes of `torch.ops.quantized.linear(_relu)` (`quant::linear`). Shapes: x (m, k)
+/// uint8 codes, w (n, k) int8 codes → (m, n).
+pub fn quantized_linear(x: &[i32], w: &[i32], m: usize, k: usize, n: usize, spec: &QLinearSpec) -> Vec<u8> {
+    let r = spec.requant(n);
+    let acc = linear::accumulate(x, w, m, k, n, spec.x_zero_point, &r.w_zero_points);
+    acc.iter().enumerate().map(|(o, &a)| linear::requantize(a, o % n, &r) as u8).collect()
+}
+
 fn codes_of(data: &HostData) -> Vec<i32> {
     match data {
         HostData::I8(v) => v.iter().map(|&c| c as i32).collect(),
         HostData::U8(v) => v.iter().map(|&c| c as i32).collect(),
-        _ => unreachable!("dtype checked by check_dequantize"),
+        _ => unreachable!("dtype checked by check_dequantize / check_qlinear"),
     }
 }
 
@@ -201,5 +209,11 @@ impl Backend for CpuBackend {
     fn dequantize(&self, codes: &CpuTensor, q: &QParams) -> Result<CpuTensor> {
         check_dequantize(codes, q)?;
         Ok(tensor(&codes.shape, HostData::F32(dequantize(&codes_of(&codes.data), &codes.shape, q))))
+    }
+
+    fn quantized_linear(&self, x: &CpuTensor, w: &CpuTensor, spec: &QLinearSpec) -> Result<CpuTensor> {
+        let (m, k, n) = check_qlinear(x, w, spec)?;
+        let y = quantized_linear(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec);
+        Ok(tensor(&[m, n], HostData::U8(y)))
     }
 }

@@ -14,7 +14,7 @@ pub mod gpu;
 pub use dtype::{DType, HostData};
 
 use crate::error::{fmt_shape, Error, Result};
-use crate::quant::QParams;
+use crate::quant::{QLinearSpec, QParams};
 use std::future::Future;
 
 /// Anything that has a shape: every backend's tensor type.
@@ -83,6 +83,25 @@ pub trait Backend {
 
     /// Codes → f32, `(q - zero_point) * scale` (torch's `dequantize()`).
     fn dequantize(&self, codes: &Self::Tensor, q: &QParams) -> Result<Self::Tensor>;
+
+    /// `torch.ops.quantized.linear(_relu)`: x uint8 codes (m, k), w int8 codes (n, k) →
+    /// y uint8 codes (m, n), exact int32 accumulation and torch's requantization
+    /// (`crate::quant::linear`).
+    fn quantized_linear(&self, x: &Self::Tensor, w: &Self::Tensor, spec: &QLinearSpec) -> Result<Self::Tensor>;
+}
+
+/// Validates a quantized Linear: x uint8 (m, k), w int8 (n, k), a spec that fits; returns (m, k, n).
+pub fn check_qlinear(x: &impl HasShape, w: &impl HasShape, spec: &QLinearSpec) -> Result<(usize, usize, usize)> {
+    expect_dtype("quantized_linear", x, DType::U8)?;
+    expect_dtype("quantized_linear", w, DType::I8)?;
+    let (&[m, k], &[n, k2]) = (x.shape(), w.shape()) else {
+        return Err(Error::Shape { op: "quantized_linear", detail: format!("x must be (m, k) and w (n, k), got {} and {}", fmt_shape(x.shape()), fmt_shape(w.shape())) });
+    };
+    if k != k2 {
+        return Err(Error::Shape { op: "quantized_linear", detail: format!("x is {} and w is {}: in_features must match ({k} vs {k2})", fmt_shape(x.shape()), fmt_shape(w.shape())) });
+    }
+    spec.validate(n, k)?;
+    Ok((m, k, n))
 }
 
 /// Fails with [`Error::DType`] unless `t` has dtype `want`.

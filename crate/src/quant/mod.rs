@@ -5,5 +5,7 @@
 //! Later: observers, qconfigs, prepare/convert (the eager-mode flow).
 
 pub mod affine;
+pub mod linear;
 
 pub use affine::{QParams, QuantDType};
+pub use linear::QLinearSpec;

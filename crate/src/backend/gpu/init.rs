@@ -64,8 +64,9 @@ pub(super) async fn open() -> Result<GpuBackend> {
         sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
     }));
 
+    let packed_dot = instance.wgsl_language_features().contains(wgpu::WgslLanguageFeatures::Packed4x8IntegerDotProduct);
     let mut pipelines = Vec::new();
-    for k in Kernel::ALL {
+    for k in Kernel::ALL.into_iter().filter(|k| packed_dot || !k.needs_packed_dot()) {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(k.file().file),

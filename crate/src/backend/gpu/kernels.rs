@@ -22,6 +22,8 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "cast_f16.wgsl", source: include_str!("cast_f16.wgsl") },
     ShaderFile { file: "quantize.wgsl", source: include_str!("quantize.wgsl") },
     ShaderFile { file: "dequantize.wgsl", source: include_str!("dequantize.wgsl") },
+    ShaderFile { file: "qlinear.wgsl", source: include_str!("qlinear.wgsl") },
+    ShaderFile { file: "qlinear_dot4.wgsl", source: include_str!("qlinear_dot4.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -45,6 +47,11 @@ pub enum Kernel {
     Quantize,
     /// `dequantize.wgsl :: dequantize`, one invocation per word of four codes.
     Dequantize,
+    /// `qlinear.wgsl :: quantized_linear`, one invocation per word of four output codes.
+    QLinear,
+    /// `qlinear_dot4.wgsl :: quantized_linear_dot4`: needs the WGSL language feature
+    /// `packed_4x8_integer_dot_product` and k % 4 == 0.
+    QLinearDot4,
 }
 
 /// Invocations per workgroup of the 1-D element-wise kernels (`@workgroup_size(256)`).
@@ -54,7 +61,7 @@ pub const MATMUL_TILE: u32 = 8;
 
 impl Kernel {
     /// Every kernel, in the order pipelines are built.
-    pub const ALL: [Kernel; 9] = [
+    pub const ALL: [Kernel; 11] = [
         Kernel::Matmul,
         Kernel::BiasAdd,
         Kernel::Relu,
@@ -64,7 +71,14 @@ impl Kernel {
         Kernel::F16ToF32,
         Kernel::Quantize,
         Kernel::Dequantize,
+        Kernel::QLinear,
+        Kernel::QLinearDot4,
     ];
+
+    /// Whether the kernel needs the WGSL language feature `packed_4x8_integer_dot_product`.
+    pub fn needs_packed_dot(self) -> bool {
+        self == Kernel::QLinearDot4
+    }
 
     /// The file that defines this kernel.
     pub fn file(self) -> &'static ShaderFile {
@@ -76,6 +90,8 @@ impl Kernel {
             Kernel::F32ToF16 | Kernel::F16ToF32 => "cast_f16.wgsl",
             Kernel::Quantize => "quantize.wgsl",
             Kernel::Dequantize => "dequantize.wgsl",
+            Kernel::QLinear => "qlinear.wgsl",
+            Kernel::QLinearDot4 => "qlinear_dot4.wgsl",
         };
         SHADER_FILES.iter().find(|f| f.file == name).expect("every kernel's file is registered")
     }
@@ -92,6 +108,8 @@ impl Kernel {
             Kernel::F16ToF32 => "f16_to_f32",
             Kernel::Quantize => "quantize",
             Kernel::Dequantize => "dequantize",
+            Kernel::QLinear => "quantized_linear",
+            Kernel::QLinearDot4 => "quantized_linear_dot4",
         }
     }
 }

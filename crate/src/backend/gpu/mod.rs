@@ -13,7 +13,7 @@ mod web_adapter;
 
 use super::{bias_dims, check_upload, expect_dtype, matmul_dims, same_shape, Backend, DType, HasShape, HostData};
 use crate::error::{Error, Result};
-use crate::quant::QParams;
+use crate::quant::{QLinearSpec, QParams};
 use crate::info::GpuInfo;
 use kernels::{grid_1d, grid_matmul, Kernel};
 use std::sync::{Arc, Mutex};
@@ -71,8 +71,9 @@ impl GpuBackend {
         &self.info
     }
 
+    /// The kernel's pipeline; only kernels needing an absent WGSL feature are missing.
     fn pipeline(&self, k: Kernel) -> &wgpu::ComputePipeline {
-        &self.pipelines.iter().find(|(kk, _)| *kk == k).expect("all kernels are built").1
+        &self.pipelines.iter().find(|(kk, _)| *kk == k).expect("kernel built (callers check needs_packed_dot)").1
     }
 
     fn check_size(&self, what: &str, bytes: u64) -> Result<()> {
@@ -266,5 +267,27 @@ impl Backend for GpuBackend {
 
     fn dequantize(&self, codes: &GpuTensor, q: &QParams) -> Result<GpuTensor> {
         typed::dequantize(self, codes, q)
+    }
+
+    /// Uses `dot4I8Packed` when the adapter has it and k % 4 == 0, else the byte-wise kernel.
+    fn quantized_linear(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec) -> Result<GpuTensor> {
+        let path = if self.info.packed_int8_dot && x.shape.get(1).is_some_and(|k| k % 4 == 0) { Int8Path::Dot4 } else { Int8Path::Bytes };
+        typed::quantized_linear(self, x, w, spec, path)
+    }
+}
+
+/// Which int8 GEMM kernel [`GpuBackend::quantized_linear_with`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Int8Path {
+    /// `qlinear.wgsl`: byte-wise unpacking, any adapter, any k.
+    Bytes,
+    /// `qlinear_dot4.wgsl`: `dot4I8Packed`, needs the WGSL feature and k % 4 == 0.
+    Dot4,
+}
+
+impl GpuBackend {
+    /// [`Backend::quantized_linear`] on a chosen kernel, so tests can check both paths agree.
+    pub fn quantized_linear_with(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec, path: Int8Path) -> Result<GpuTensor> {
+        typed::quantized_linear(self, x, w, spec, path)
     }
 }

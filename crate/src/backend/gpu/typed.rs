@@ -1,12 +1,13 @@
-//! The WebGPU backend's dtype-changing ops: f32 ↔ f16 casts and affine quantize / dequantize.
+//! The WebGPU backend's dtype-changing ops: f32 ↔ f16 casts, affine quantize / dequantize and
+//! the quantized Linear.
 //! Each validates with the shared rules in `backend/mod.rs`, then dispatches one kernel over
 //! packed words (`cast_f16.wgsl`, `quantize.wgsl`, `dequantize.wgsl`).
 
 use super::kernels::Kernel;
-use super::{u32_dim, GpuBackend, GpuTensor};
-use crate::backend::{check_cast, check_dequantize, check_quantize, DType, HasShape};
+use super::{u32_dim, GpuBackend, GpuTensor, Int8Path};
+use crate::backend::{check_cast, check_dequantize, check_qlinear, check_quantize, DType, HasShape};
 use crate::error::{Error, Result};
-use crate::quant::QParams;
+use crate::quant::{QLinearSpec, QParams};
 
 pub(super) fn cast(g: &GpuBackend, x: &GpuTensor, to: DType) -> Result<GpuTensor> {
     check_cast(x.dtype, to)?;
@@ -74,5 +75,37 @@ pub(super) fn dequantize(g: &GpuBackend, codes: &GpuTensor, q: &QParams) -> Resu
     let (s_buf, z_buf) = (g.small_buffer(&scales), g.small_buffer(&zps));
     let out = g.output(&codes.shape, DType::F32)?;
     g.dispatch(Kernel::Dequantize, &params, &[&codes.buffer, &s_buf, &z_buf, &out.buffer], g.grid(codes.numel().div_ceil(4)));
+    Ok(out)
+}
+
+pub(super) fn quantized_linear(g: &GpuBackend, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec, path: Int8Path) -> Result<GpuTensor> {
+    let (m, k, n) = check_qlinear(x, w, spec)?;
+    let kernel = match path {
+        Int8Path::Bytes => Kernel::QLinear,
+        Int8Path::Dot4 if !g.info.packed_int8_dot => {
+            return Err(Error::Unsupported { op: "quantized_linear", detail: "the dot4 path needs the WGSL feature packed_4x8_integer_dot_product, which this adapter lacks".into() })
+        }
+        Int8Path::Dot4 if k % 4 != 0 => {
+            return Err(Error::Unsupported { op: "quantized_linear", detail: format!("the dot4 path needs in_features % 4 == 0, got {k}") })
+        }
+        Int8Path::Dot4 => Kernel::QLinearDot4,
+    };
+    let r = spec.requant(n);
+    let words = |v: &[f32]| -> Vec<u32> { v.iter().map(|x| x.to_bits()).collect() };
+    let zps: Vec<u32> = r.w_zero_points.iter().map(|&z| z as u32).collect();
+    let (z_buf, b_buf, m_buf) = (g.small_buffer(&zps), g.small_buffer(&words(&r.bias_scaled)), g.small_buffer(&words(&r.multiplier)));
+    let out = g.output(&[m, n], DType::U8)?;
+    let params = [
+        u32_dim("m", m)?,
+        u32_dim("k", k)?,
+        u32_dim("n", n)?,
+        spec.x_zero_point as u32,
+        r.out_zero_point as u32,
+        r.lo as u32,
+        0,
+        0,
+    ];
+    let buffers = [&x.buffer, &w.buffer, &z_buf, &b_buf, &m_buf, &out.buffer];
+    g.dispatch(kernel, &params, &buffers, g.grid((m * n).div_ceil(4)));
     Ok(out)
 }
