@@ -71,6 +71,13 @@ on_every_backend!(
     typed_ops_reject_wrong_dtypes_and_bad_qparams,
     quantized_linear_agrees_bit_for_bit_with_the_cpu,
     quantized_linear_matches_torch_fbgemm,
+    transposed_matmuls_agree_with_the_cpu_reference,
+    relu_backward_scale_and_sum_rows_are_exact,
+    sum_agrees_with_the_f64_reference,
+    cross_entropy_gives_ln_c_on_zero_logits_and_agrees_with_the_cpu,
+    sgd_and_adam_steps_agree_with_the_cpu,
+    sgd_and_adam_match_torch_step_by_step,
+    cross_entropy_matches_torch,
 );
 
 #[test]

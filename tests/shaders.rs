@@ -34,14 +34,17 @@ fn every_wgsl_file_on_disk_is_registered() {
 fn every_shader_header_names_cpu_twins_that_exist() {
     let src_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     for f in SHADER_FILES {
-        let line = f.source.lines().take(5).find(|l| l.starts_with("// CPU twin:"))
-            .unwrap_or_else(|| panic!("{}: no `// CPU twin: path :: fn, fn` line in the header", f.file));
-        let (path, fns) = line["// CPU twin:".len()..].split_once("::").expect("path :: fns");
-        let twin_src = std::fs::read_to_string(src_root.join(path.trim()))
-            .unwrap_or_else(|e| panic!("{}: twin file {}: {e}", f.file, path.trim()));
-        let twins: Vec<&str> = fns.split(',').map(str::trim).collect();
-        for name in &twins {
-            assert!(twin_src.contains(&format!("pub fn {name}(")), "{}: twin {name} not in {}", f.file, path.trim());
+        let lines: Vec<&str> = f.source.lines().take(8).filter(|l| l.starts_with("// CPU twin:")).collect();
+        assert!(!lines.is_empty(), "{}: no `// CPU twin: path :: fn, fn` line in the header", f.file);
+        let mut twins = Vec::new();
+        for line in lines {
+            let (path, fns) = line["// CPU twin:".len()..].split_once("::").expect("path :: fns");
+            let twin_src = std::fs::read_to_string(src_root.join(path.trim()))
+                .unwrap_or_else(|e| panic!("{}: twin file {}: {e}", f.file, path.trim()));
+            for name in fns.split(',').map(str::trim) {
+                assert!(twin_src.contains(&format!("pub fn {name}(")), "{}: twin {name} not in {}", f.file, path.trim());
+                twins.push(name.to_string());
+            }
         }
         // Every entry point is named after its twin (`quantized_linear_dot4` for `quantized_linear`).
         let module = naga::front::wgsl::parse_str(f.source).unwrap();

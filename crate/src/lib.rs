@@ -16,6 +16,7 @@ pub mod backend;
 pub mod cast;
 pub mod error;
 pub mod info;
+pub mod nn;
 pub mod parity;
 pub mod quant;
 pub mod rng;

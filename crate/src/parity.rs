@@ -34,6 +34,36 @@ pub const F32_MATMUL: Tolerance = Tolerance {
     why: "same k order as the CPU; the GPU may fuse acc + a*b into one FMA, so each of the k roundings may differ by half an ulp",
 };
 
+/// Exp, log, sqrt and division on the GPU: WGSL allows a few ulp (exp 3 + 2·|x|, log 3,
+/// division and sqrt 2.5), against the CPU's correctly rounded libm; ~170 ulp of headroom.
+pub const F32_TRANSCENDENTAL: Tolerance = Tolerance {
+    atol: 1e-6,
+    rtol: 1e-5,
+    why: "WGSL exp, log, sqrt and division may be off by a few ulp (spec, Floating Point Accuracy), the CPU's are correctly rounded",
+};
+
+/// One optimizer step: the GPU's fma may not fuse and Adam's sqrt and division may be off by
+/// a few ulp, which moves the update by ulps of the update, far below an ulp of a typical weight.
+pub const F32_OPTIMIZER: Tolerance = Tolerance {
+    atol: 1e-7,
+    rtol: 1e-6,
+    why: "WGSL fma may not fuse and sqrt/division may be off by a few ulp; the difference is ulps of the update",
+};
+
+/// Multiple of Σ|x| allowed between a GPU f32 sum (strided, then a 256-wide tree) and the f64
+/// reference: each of the ≲ n/256 + 8 roundings is ≤ 2⁻²⁴ of a partial sum ≤ Σ|x|, and they
+/// add up like a random walk, so 1e-6·Σ|x| holds with margin up to n ≈ 10⁶.
+pub const F32_SUM_PER_ABS_MASS: f32 = 1e-6;
+
+/// The tolerance for a sum of values whose absolute values add up to `abs_mass`.
+pub fn f32_sum(abs_mass: f32) -> Tolerance {
+    Tolerance {
+        atol: F32_SUM_PER_ABS_MASS * abs_mass,
+        rtol: 0.0,
+        why: "GPU sums in a different order (strided, then a tree) than the f64 reference; error ≤ 1e-6·Σ|x|",
+    }
+}
+
 /// The result of comparing a backend's output with the reference.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Agreement {

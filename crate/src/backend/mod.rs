@@ -14,6 +14,7 @@ pub mod gpu;
 pub use dtype::{DType, HostData};
 
 use crate::error::{fmt_shape, Error, Result};
+use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
 use std::future::Future;
 
@@ -88,6 +89,81 @@ pub trait Backend {
     /// y uint8 codes (m, n), exact int32 accumulation and torch's requantization
     /// (`crate::quant::linear`).
     fn quantized_linear(&self, x: &Self::Tensor, w: &Self::Tensor, spec: &QLinearSpec) -> Result<Self::Tensor>;
+
+    /// `op(a) · op(b)` where `ta` / `tb` transpose: a is (m, k) or, with `ta`, (k, m); b is
+    /// (k, n) or, with `tb`, (n, k); the result is (m, n). Backward needs all three forms.
+    fn matmul_t(&self, a: &Self::Tensor, b: &Self::Tensor, ta: bool, tb: bool) -> Result<Self::Tensor>;
+
+    /// `x <= 0 ? 0 : grad` element-wise (torch's `threshold_backward(grad, x, 0)`).
+    fn relu_backward(&self, grad: &Self::Tensor, x: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `x · s` element-wise for a scalar `s`.
+    fn scale(&self, x: &Self::Tensor, s: f32) -> Result<Self::Tensor>;
+
+    /// Σ of all elements, as a `(1,)` tensor.
+    fn sum(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// Σ over rows: `(rows, n) → (n,)`, the bias gradient of a Linear.
+    fn sum_rows(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// Mean softmax cross-entropy of logits `(b, c)` f32 against labels `(b,)` int32 in
+    /// `0..c`: returns `(loss (1,), dlogits (b, c))` with `dlogits = (softmax − onehot) / b`.
+    fn cross_entropy(&self, logits: &Self::Tensor, labels: &Self::Tensor) -> Result<(Self::Tensor, Self::Tensor)>;
+
+    /// One `torch.optim.SGD` step in place on `p` and its momentum buffer (`first`: the
+    /// buffer is new and starts as the gradient).
+    fn sgd_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, buf: &mut Self::Tensor, cfg: &SgdConfig, first: bool) -> Result<()>;
+
+    /// One `torch.optim.Adam` step in place on `p`, `exp_avg` and `exp_avg_sq`; `step` ≥ 1.
+    fn adam_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, step: u32) -> Result<()>;
+}
+
+/// Validates `op(a) · op(b)` (see [`Backend::matmul_t`]) and returns `(m, k, n)`.
+pub fn matmul_t_dims(a: &[usize], b: &[usize], ta: bool, tb: bool) -> Result<(usize, usize, usize)> {
+    let t = |s: &[usize], flip: bool| -> Vec<usize> { if flip && s.len() == 2 { vec![s[1], s[0]] } else { s.to_vec() } };
+    matmul_dims(&t(a, ta), &t(b, tb))
+}
+
+/// Validates cross-entropy operands: f32 logits (b, c) and int32 labels (b,); returns (b, c).
+pub fn cross_entropy_dims(logits: &impl HasShape, labels: &impl HasShape) -> Result<(usize, usize)> {
+    expect_dtype("cross_entropy", logits, DType::F32)?;
+    expect_dtype("cross_entropy", labels, DType::I32)?;
+    match (logits.shape(), labels.shape()) {
+        (&[b, c], &[bl]) if b == bl && c > 0 => Ok((b, c)),
+        (l, t) => Err(Error::Shape {
+            op: "cross_entropy",
+            detail: format!("logits must be (b, c) with c > 0 and labels (b,), got {} and {}", fmt_shape(l), fmt_shape(t)),
+        }),
+    }
+}
+
+/// Validates an optimizer step: every tensor f32 and shaped like the parameter.
+pub fn check_step(op: &'static str, p: &impl HasShape, others: &[&dyn HasShapeDyn]) -> Result<()> {
+    expect_dtype(op, p, DType::F32)?;
+    for t in others {
+        if t.dyn_dtype() != DType::F32 {
+            return Err(Error::DType { op, expected: "float32".into(), got: t.dyn_dtype() });
+        }
+        same_shape(op, p.shape(), t.dyn_shape())?;
+    }
+    Ok(())
+}
+
+/// Object-safe view of [`HasShape`], for checks over mixed lists.
+pub trait HasShapeDyn {
+    /// The shape.
+    fn dyn_shape(&self) -> &[usize];
+    /// The dtype.
+    fn dyn_dtype(&self) -> DType;
+}
+
+impl<T: HasShape> HasShapeDyn for T {
+    fn dyn_shape(&self) -> &[usize] {
+        self.shape()
+    }
+    fn dyn_dtype(&self) -> DType {
+        self.dtype()
+    }
 }
 
 /// Validates a quantized Linear: x uint8 (m, k), w int8 (n, k), a spec that fits; returns (m, k, n).

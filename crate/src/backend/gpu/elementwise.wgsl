@@ -1,9 +1,11 @@
-// Element-wise binary ops on equal shapes: add and mul. Shapes: a (len,), b (len,) → out (len,).
-// CPU twin: backend/cpu.rs :: add, mul
+// Element-wise binary ops on equal shapes: add, mul, and relu_backward (a = grad, b = x:
+// x <= 0 ? 0 : grad). Shapes: a (len,), b (len,) → out (len,).
+// CPU twin: backend/cpu/reference.rs :: add, mul
+// CPU twin: backend/cpu/train.rs :: relu_backward
 //
 // One invocation per element, 256 per workgroup, on a 2-D grid of workgroups (kernels.rs
-// grid_1d). f32 add and mul are correctly rounded in WGSL (spec, "Floating Point Accuracy"),
-// so results are bit-exact with the CPU twins.
+// grid_1d). f32 add and mul are correctly rounded in WGSL (spec, "Floating Point Accuracy") and
+// relu_backward is a select, so results are bit-exact with the CPU twins.
 
 struct Params {
     len: u32,
@@ -42,5 +44,17 @@ fn mul(
     let i = index(wid, groups, lid);
     if (i < p.len) {
         out[i] = a[i] * b[i];
+    }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn relu_backward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = index(wid, groups, lid);
+    if (i < p.len) {
+        out[i] = select(a[i], 0.0, b[i] <= 0.0);
     }
 }

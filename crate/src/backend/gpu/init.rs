@@ -66,7 +66,7 @@ pub(super) async fn open() -> Result<GpuBackend> {
 
     let packed_dot = instance.wgsl_language_features().contains(wgpu::WgslLanguageFeatures::Packed4x8IntegerDotProduct);
     let mut pipelines = Vec::new();
-    for k in Kernel::ALL.into_iter().filter(|k| packed_dot || !k.needs_packed_dot()) {
+    for k in Kernel::all().filter(|k| packed_dot || !k.needs_packed_dot()) {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(k.file().file),

@@ -24,21 +24,29 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "dequantize.wgsl", source: include_str!("dequantize.wgsl") },
     ShaderFile { file: "qlinear.wgsl", source: include_str!("qlinear.wgsl") },
     ShaderFile { file: "qlinear_dot4.wgsl", source: include_str!("qlinear_dot4.wgsl") },
+    ShaderFile { file: "reduce.wgsl", source: include_str!("reduce.wgsl") },
+    ShaderFile { file: "cross_entropy.wgsl", source: include_str!("cross_entropy.wgsl") },
+    ShaderFile { file: "sgd.wgsl", source: include_str!("sgd.wgsl") },
+    ShaderFile { file: "adam.wgsl", source: include_str!("adam.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
-    /// `matmul.wgsl :: matmul`, 8×8 workgroups over (n, m).
+    /// `matmul.wgsl :: matmul_t`, 8×8 workgroups over (n, m); plain and transposed forms.
     Matmul,
-    /// `bias_add.wgsl :: bias_add`, 256-wide workgroups.
+    /// `bias_add.wgsl :: bias_add`.
     BiasAdd,
-    /// `relu.wgsl :: relu`, 256-wide workgroups.
+    /// `relu.wgsl :: relu`.
     Relu,
-    /// `elementwise.wgsl :: add`, 256-wide workgroups.
+    /// `relu.wgsl :: scale`.
+    Scale,
+    /// `elementwise.wgsl :: add`.
     Add,
-    /// `elementwise.wgsl :: mul`, 256-wide workgroups.
+    /// `elementwise.wgsl :: mul`.
     Mul,
+    /// `elementwise.wgsl :: relu_backward`.
+    ReluBackward,
     /// `cast_f16.wgsl :: f32_to_f16`, one invocation per packed word.
     F32ToF16,
     /// `cast_f16.wgsl :: f16_to_f32`, one invocation per packed word.
@@ -52,65 +60,69 @@ pub enum Kernel {
     /// `qlinear_dot4.wgsl :: quantized_linear_dot4`: needs the WGSL language feature
     /// `packed_4x8_integer_dot_product` and k % 4 == 0.
     QLinearDot4,
+    /// `reduce.wgsl :: sum_rows`, one invocation per column.
+    SumRows,
+    /// `reduce.wgsl :: sum`, a single workgroup.
+    Sum,
+    /// `cross_entropy.wgsl :: cross_entropy`, one invocation per row.
+    CrossEntropy,
+    /// `sgd.wgsl :: sgd_step`.
+    SgdStep,
+    /// `adam.wgsl :: adam_step`.
+    AdamStep,
 }
 
-/// Invocations per workgroup of the 1-D element-wise kernels (`@workgroup_size(256)`).
+/// `(kernel, file, entry point)` for every kernel, in the order pipelines are built.
+const TABLE: &[(Kernel, &str, &str)] = &[
+    (Kernel::Matmul, "matmul.wgsl", "matmul_t"),
+    (Kernel::BiasAdd, "bias_add.wgsl", "bias_add"),
+    (Kernel::Relu, "relu.wgsl", "relu"),
+    (Kernel::Scale, "relu.wgsl", "scale"),
+    (Kernel::Add, "elementwise.wgsl", "add"),
+    (Kernel::Mul, "elementwise.wgsl", "mul"),
+    (Kernel::ReluBackward, "elementwise.wgsl", "relu_backward"),
+    (Kernel::F32ToF16, "cast_f16.wgsl", "f32_to_f16"),
+    (Kernel::F16ToF32, "cast_f16.wgsl", "f16_to_f32"),
+    (Kernel::Quantize, "quantize.wgsl", "quantize"),
+    (Kernel::Dequantize, "dequantize.wgsl", "dequantize"),
+    (Kernel::QLinear, "qlinear.wgsl", "quantized_linear"),
+    (Kernel::QLinearDot4, "qlinear_dot4.wgsl", "quantized_linear_dot4"),
+    (Kernel::SumRows, "reduce.wgsl", "sum_rows"),
+    (Kernel::Sum, "reduce.wgsl", "sum"),
+    (Kernel::CrossEntropy, "cross_entropy.wgsl", "cross_entropy"),
+    (Kernel::SgdStep, "sgd.wgsl", "sgd_step"),
+    (Kernel::AdamStep, "adam.wgsl", "adam_step"),
+];
+
+/// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).
 pub const ELEMENTWISE_WORKGROUP: u32 = 256;
 /// Side of the square matmul workgroup (`@workgroup_size(8, 8)`).
 pub const MATMUL_TILE: u32 = 8;
 
 impl Kernel {
     /// Every kernel, in the order pipelines are built.
-    pub const ALL: [Kernel; 11] = [
-        Kernel::Matmul,
-        Kernel::BiasAdd,
-        Kernel::Relu,
-        Kernel::Add,
-        Kernel::Mul,
-        Kernel::F32ToF16,
-        Kernel::F16ToF32,
-        Kernel::Quantize,
-        Kernel::Dequantize,
-        Kernel::QLinear,
-        Kernel::QLinearDot4,
-    ];
+    pub fn all() -> impl Iterator<Item = Kernel> {
+        TABLE.iter().map(|(k, _, _)| *k)
+    }
 
-    /// Whether the kernel needs the WGSL language feature `packed_4x8_integer_dot_product`.
-    pub fn needs_packed_dot(self) -> bool {
-        self == Kernel::QLinearDot4
+    fn row(self) -> &'static (Kernel, &'static str, &'static str) {
+        TABLE.iter().find(|(k, _, _)| *k == self).expect("every kernel is in TABLE")
     }
 
     /// The file that defines this kernel.
     pub fn file(self) -> &'static ShaderFile {
-        let name = match self {
-            Kernel::Matmul => "matmul.wgsl",
-            Kernel::BiasAdd => "bias_add.wgsl",
-            Kernel::Relu => "relu.wgsl",
-            Kernel::Add | Kernel::Mul => "elementwise.wgsl",
-            Kernel::F32ToF16 | Kernel::F16ToF32 => "cast_f16.wgsl",
-            Kernel::Quantize => "quantize.wgsl",
-            Kernel::Dequantize => "dequantize.wgsl",
-            Kernel::QLinear => "qlinear.wgsl",
-            Kernel::QLinearDot4 => "qlinear_dot4.wgsl",
-        };
+        let name = self.row().1;
         SHADER_FILES.iter().find(|f| f.file == name).expect("every kernel's file is registered")
     }
 
     /// The `@compute` function's name in its file.
     pub fn entry_point(self) -> &'static str {
-        match self {
-            Kernel::Matmul => "matmul",
-            Kernel::BiasAdd => "bias_add",
-            Kernel::Relu => "relu",
-            Kernel::Add => "add",
-            Kernel::Mul => "mul",
-            Kernel::F32ToF16 => "f32_to_f16",
-            Kernel::F16ToF32 => "f16_to_f32",
-            Kernel::Quantize => "quantize",
-            Kernel::Dequantize => "dequantize",
-            Kernel::QLinear => "quantized_linear",
-            Kernel::QLinearDot4 => "quantized_linear_dot4",
-        }
+        self.row().2
+    }
+
+    /// Whether the kernel needs the WGSL language feature `packed_4x8_integer_dot_product`.
+    pub fn needs_packed_dot(self) -> bool {
+        self == Kernel::QLinearDot4
     }
 }
 
@@ -150,7 +162,7 @@ mod tests {
 
     #[test]
     fn every_kernel_names_a_registered_file_that_defines_its_entry_point() {
-        for k in Kernel::ALL {
+        for k in Kernel::all() {
             let src = k.file().source;
             assert!(src.contains(&format!("fn {}(", k.entry_point())), "{k:?}");
         }

@@ -7,15 +7,17 @@
 
 mod init;
 pub mod kernels;
+mod train;
 mod typed;
 #[cfg(target_arch = "wasm32")]
 mod web_adapter;
 
-use super::{bias_dims, check_upload, expect_dtype, matmul_dims, same_shape, Backend, DType, HasShape, HostData};
+use super::{bias_dims, check_upload, expect_dtype, same_shape, Backend, DType, HasShape, HostData};
 use crate::error::{Error, Result};
+use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
 use crate::info::GpuInfo;
-use kernels::{grid_1d, grid_matmul, Kernel};
+use kernels::{grid_1d, Kernel};
 use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
@@ -229,13 +231,7 @@ impl Backend for GpuBackend {
     }
 
     fn matmul(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
-        let (m, k, n) = matmul_dims(&a.shape, &b.shape)?;
-        expect_dtype("matmul", a, DType::F32)?;
-        expect_dtype("matmul", b, DType::F32)?;
-        let out = self.output(&[m, n], DType::F32)?;
-        let params = [u32_dim("m", m)?, u32_dim("k", k)?, u32_dim("n", n)?, 0];
-        self.dispatch(Kernel::Matmul, &params, &[&a.buffer, &b.buffer, &out.buffer], grid_matmul(m, n));
-        Ok(out)
+        train::matmul_t(self, a, b, false, false)
     }
 
     fn bias_add(&self, x: &GpuTensor, bias: &GpuTensor) -> Result<GpuTensor> {
@@ -267,6 +263,38 @@ impl Backend for GpuBackend {
 
     fn dequantize(&self, codes: &GpuTensor, q: &QParams) -> Result<GpuTensor> {
         typed::dequantize(self, codes, q)
+    }
+
+    fn matmul_t(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
+        train::matmul_t(self, a, b, ta, tb)
+    }
+
+    fn relu_backward(&self, grad: &GpuTensor, x: &GpuTensor) -> Result<GpuTensor> {
+        train::relu_backward(self, grad, x)
+    }
+
+    fn scale(&self, x: &GpuTensor, s: f32) -> Result<GpuTensor> {
+        train::scale(self, x, s)
+    }
+
+    fn sum(&self, x: &GpuTensor) -> Result<GpuTensor> {
+        train::sum(self, x)
+    }
+
+    fn sum_rows(&self, x: &GpuTensor) -> Result<GpuTensor> {
+        train::sum_rows(self, x)
+    }
+
+    fn cross_entropy(&self, logits: &GpuTensor, labels: &GpuTensor) -> Result<(GpuTensor, GpuTensor)> {
+        train::cross_entropy(self, logits, labels)
+    }
+
+    fn sgd_step(&self, p: &mut GpuTensor, grad: &GpuTensor, buf: &mut GpuTensor, cfg: &SgdConfig, first: bool) -> Result<()> {
+        train::sgd_step(self, p, grad, buf, cfg, first)
+    }
+
+    fn adam_step(&self, p: &mut GpuTensor, grad: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, cfg: &AdamConfig, step: u32) -> Result<()> {
+        train::adam_step(self, p, grad, m, v, cfg, step)
     }
 
     /// Uses `dot4I8Packed` when the adapter has it and k % 4 == 0, else the byte-wise kernel.

@@ -4,12 +4,25 @@
 //! fuses `a * b + c` on its own). Casts and quantization call the pure numerics in
 //! `crate::cast` and `crate::quant::affine`.
 //!
-//! Not here: fast paths. They will live beside this file and be parity-tested against it.
+//! This file holds the tensor type and the [`Backend`] impl, which validates and delegates; the
+//! arithmetic is in `reference.rs` (inference ops) and `train.rs` (training ops), where each
+//! WGSL kernel's header points.
+//!
+//! Not here: fast paths. They will live beside these files and be parity-tested against them.
 
-use super::{bias_dims, check_cast, check_dequantize, check_qlinear, check_quantize, check_upload, expect_dtype, matmul_dims, same_shape};
+mod reference;
+mod train;
+
+pub use reference::*;
+pub use train::*;
+
+use super::{bias_dims, check_cast, check_dequantize, check_qlinear, check_quantize, check_step, check_upload, cross_entropy_dims};
+use super::{expect_dtype, matmul_dims, matmul_t_dims, same_shape};
+use crate::error::Error;
+use crate::nn::{AdamConfig, SgdConfig};
 use super::{Backend, DType, HasShape, HostData};
 use crate::error::Result;
-use crate::quant::{affine, linear, QLinearSpec, QParams};
+use crate::quant::{QLinearSpec, QParams};
 
 /// A dense, row-major tensor in host memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +42,13 @@ impl CpuTensor {
         match &self.data {
             HostData::F32(v) => Ok(v),
             _ => unreachable!("dtype checked"),
+        }
+    }
+
+    fn f32s_mut(&mut self) -> &mut [f32] {
+        match &mut self.data {
+            HostData::F32(v) => v,
+            _ => unreachable!("dtype checked by check_step"),
         }
     }
 }
@@ -51,84 +71,6 @@ impl CpuBackend {
     pub fn new() -> Self {
         CpuBackend
     }
-}
-
-/// `c[i][j] = Σ_p a[i][p] · b[p][j]`, p ascending. Shapes: a (m, k), b (k, n) → (m, n).
-/// Source: the definition of `torch.mm`; with k = 0 the result is all zeros, as in torch.
-pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-    let mut c = vec![0.0f32; m * n];
-    for i in 0..m {
-        for j in 0..n {
-            let mut acc = 0.0f32;
-            for p in 0..k {
-                acc += a[i * k + p] * b[p * n + j];
-            }
-            c[i * n + j] = acc;
-        }
-    }
-    c
-}
-
-/// `y[r][j] = x[r][j] + bias[j]`. Shapes: x (rows, n), bias (n,) → (rows, n).
-pub fn bias_add(x: &[f32], bias: &[f32], n: usize) -> Vec<f32> {
-    x.iter().enumerate().map(|(i, &v)| v + bias[i % n]).collect()
-}
-
-/// `max(x, 0)`, keeping NaN as NaN like `torch.relu` (`clamp_min(0)` propagates NaN).
-pub fn relu(x: &[f32]) -> Vec<f32> {
-    x.iter().map(|&v| if v.is_nan() || v > 0.0 { v } else { 0.0 }).collect()
-}
-
-/// `a + b` element-wise.
-pub fn add(a: &[f32], b: &[f32]) -> Vec<f32> {
-    a.iter().zip(b).map(|(x, y)| x + y).collect()
-}
-
-/// `a * b` element-wise.
-pub fn mul(a: &[f32], b: &[f32]) -> Vec<f32> {
-    a.iter().zip(b).map(|(x, y)| x * y).collect()
-}
-
-/// f32 → f16 with torch's rounding (`crate::cast::f32_to_f16_bits`).
-pub fn f32_to_f16(x: &[f32]) -> Vec<half::f16> {
-    x.iter().map(|&v| crate::cast::f32_to_f16(v)).collect()
-}
-
-/// f16 → f32, exact.
-pub fn f16_to_f32(x: &[half::f16]) -> Vec<f32> {
-    x.iter().map(|v| v.to_f32()).collect()
-}
-
-/// Flat codes of `x` (shape `shape`) under `q`, as i32 (`quant::affine::quantize_val`).
-pub fn quantize(x: &[f32], shape: &[usize], q: &QParams) -> Vec<i32> {
-    let dtype = q.dtype();
-    x.iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let (scale, zp) = q.at(shape, i);
-            affine::quantize_val(v, scale, zp, dtype)
-        })
-        .collect()
-}
-
-/// Flat values of `codes` (shape `shape`) under `q` (`quant::affine::dequantize_val`).
-pub fn dequantize(codes: &[i32], shape: &[usize], q: &QParams) -> Vec<f32> {
-    codes
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let (scale, zp) = q.at(shape, i);
-            affine::dequantize_val(c, scale, zp)
-        })
-        .collect()
-}
-
-/// Output codes of `torch.ops.quantized.linear(_relu)` (`quant::linear`). Shapes: x (m, k)
-/// uint8 codes, w (n, k) int8 codes → (m, n).
-pub fn quantized_linear(x: &[i32], w: &[i32], m: usize, k: usize, n: usize, spec: &QLinearSpec) -> Vec<u8> {
-    let r = spec.requant(n);
-    let acc = linear::accumulate(x, w, m, k, n, spec.x_zero_point, &r.w_zero_points);
-    acc.iter().enumerate().map(|(o, &a)| linear::requantize(a, o % n, &r) as u8).collect()
 }
 
 fn codes_of(data: &HostData) -> Vec<i32> {
@@ -215,5 +157,58 @@ impl Backend for CpuBackend {
         let (m, k, n) = check_qlinear(x, w, spec)?;
         let y = quantized_linear(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec);
         Ok(tensor(&[m, n], HostData::U8(y)))
+    }
+
+    fn matmul_t(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
+        let (m, k, n) = matmul_t_dims(&a.shape, &b.shape, ta, tb)?;
+        Ok(tensor(&[m, n], HostData::F32(matmul_t(a.f32s("matmul_t")?, b.f32s("matmul_t")?, m, k, n, ta, tb))))
+    }
+
+    fn relu_backward(&self, grad: &CpuTensor, x: &CpuTensor) -> Result<CpuTensor> {
+        same_shape("relu_backward", &grad.shape, &x.shape)?;
+        Ok(tensor(&x.shape, HostData::F32(relu_backward(grad.f32s("relu_backward")?, x.f32s("relu_backward")?))))
+    }
+
+    fn scale(&self, x: &CpuTensor, s: f32) -> Result<CpuTensor> {
+        Ok(tensor(&x.shape, HostData::F32(scale(x.f32s("scale")?, s))))
+    }
+
+    fn sum(&self, x: &CpuTensor) -> Result<CpuTensor> {
+        Ok(tensor(&[1], HostData::F32(vec![sum(x.f32s("sum")?)])))
+    }
+
+    fn sum_rows(&self, x: &CpuTensor) -> Result<CpuTensor> {
+        let &[rows, n] = x.shape.as_slice() else {
+            return Err(Error::Shape { op: "sum_rows", detail: format!("x must be (rows, n), got {}", crate::error::fmt_shape(&x.shape)) });
+        };
+        Ok(tensor(&[n], HostData::F32(sum_rows(x.f32s("sum_rows")?, rows, n))))
+    }
+
+    fn cross_entropy(&self, logits: &CpuTensor, labels: &CpuTensor) -> Result<(CpuTensor, CpuTensor)> {
+        let (b, c) = cross_entropy_dims(logits, labels)?;
+        let HostData::I32(l) = &labels.data else { unreachable!("dtype checked") };
+        if let Some(bad) = l.iter().find(|&&t| t < 0 || t as usize >= c) {
+            return Err(Error::InvalidArgument { name: "label", value: bad.to_string(), valid: format!("0..{c} (the number of classes)") });
+        }
+        let (losses, d) = cross_entropy(logits.f32s("cross_entropy")?, l, b, c);
+        let mean = if b == 0 { f32::NAN } else { sum(&losses) / b as f32 };
+        Ok((tensor(&[1], HostData::F32(vec![mean])), tensor(&logits.shape, HostData::F32(d))))
+    }
+
+    fn sgd_step(&self, p: &mut CpuTensor, grad: &CpuTensor, buf: &mut CpuTensor, cfg: &SgdConfig, first: bool) -> Result<()> {
+        check_step("sgd_step", p, &[grad, &*buf])?;
+        cfg.validate()?;
+        sgd_step(p.f32s_mut(), grad.f32s("sgd_step")?, buf.f32s_mut(), cfg, first);
+        Ok(())
+    }
+
+    fn adam_step(&self, p: &mut CpuTensor, grad: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, cfg: &AdamConfig, step: u32) -> Result<()> {
+        check_step("adam_step", p, &[grad, &*m, &*v])?;
+        cfg.validate()?;
+        if step == 0 {
+            return Err(Error::InvalidArgument { name: "step", value: "0".into(), valid: ">= 1 (Adam counts steps from 1)".into() });
+        }
+        adam_step(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, step);
+        Ok(())
     }
 }
