@@ -78,12 +78,23 @@ on_every_backend!(
     sgd_and_adam_steps_agree_with_the_cpu,
     sgd_and_adam_match_torch_step_by_step,
     cross_entropy_matches_torch,
+    f16_matmul_agrees_bit_for_bit_with_the_cpu,
+    grad_scaler_kernels_replay_torch_timelines_without_reading_back,
+    optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set,
 );
 
 #[test]
 fn both_gpu_int8_paths_agree() {
     if let Some(g) = gpu("both_gpu_int8_paths_agree") {
         pollster::block_on(cases::both_gpu_int8_paths_agree(g));
+    }
+}
+
+#[test]
+fn both_gpu_f16_paths_agree() {
+    if let Some(g) = gpu("both_gpu_f16_paths_agree") {
+        assert!(g.info().shader_f16, "lavapipe has shader-f16, so both f16 paths run here: {:?}", g.info());
+        pollster::block_on(cases::both_gpu_f16_paths_agree(g));
     }
 }
 

@@ -51,6 +51,9 @@ on_cpu!(
     sgd_and_adam_steps_agree_with_the_cpu,
     sgd_and_adam_match_torch_step_by_step,
     cross_entropy_matches_torch,
+    f16_matmul_agrees_bit_for_bit_with_the_cpu,
+    grad_scaler_kernels_replay_torch_timelines_without_reading_back,
+    optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set,
 );
 
 #[wasm_bindgen_test]

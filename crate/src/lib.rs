@@ -12,6 +12,7 @@
 //!
 //! Numeric code (later `quant/`, `amp/`, `nn/`) stays pure Rust and never names wgpu or web APIs.
 
+pub mod amp;
 pub mod backend;
 pub mod cast;
 pub mod error;

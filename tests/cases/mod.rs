@@ -6,9 +6,11 @@
 //! Not a test target itself: the targets include it with `mod cases;`.
 #![allow(dead_code)]
 
+mod amp;
 mod qlinear;
 mod train;
 mod typed;
+pub use amp::*;
 pub use qlinear::*;
 pub use train::*;
 pub use typed::*;
@@ -41,6 +43,9 @@ pub const ALL: &[&str] = &[
     "sgd_and_adam_steps_agree_with_the_cpu",
     "sgd_and_adam_match_torch_step_by_step",
     "cross_entropy_matches_torch",
+    "f16_matmul_agrees_bit_for_bit_with_the_cpu",
+    "grad_scaler_kernels_replay_torch_timelines_without_reading_back",
+    "optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set",
 ];
 
 async fn run<B: Backend>(b: &B, data: &[f32], shape: &[usize]) -> Vec<f32> {

@@ -95,8 +95,8 @@ async fn steps<B: Backend>(b: &B, p0: &[f32], grads: &[Vec<f32>], opt: &Opt) -> 
     for (t, g) in grads.iter().enumerate() {
         let g = b.upload(g, &[n]).unwrap();
         match opt {
-            Opt::Sgd(c) => b.sgd_step(&mut p, &g, &mut s1, c, t == 0).unwrap(),
-            Opt::Adam(c) => b.adam_step(&mut p, &g, &mut s1, &mut s2, c, t as u32 + 1).unwrap(),
+            Opt::Sgd(c) => b.sgd_step(&mut p, &g, &mut s1, c, t == 0, None).unwrap(),
+            Opt::Adam(c) => b.adam_step(&mut p, &g, &mut s1, &mut s2, c, t as u32 + 1, None).unwrap(),
         }
         out.push(b.read(&p).await.unwrap());
     }
@@ -132,10 +132,10 @@ pub async fn sgd_and_adam_steps_agree_with_the_cpu<B: Backend>(b: &B) {
     let mut p = b.upload(&[0.0; 3], &[3]).unwrap();
     let mut short = b.upload(&[0.0; 2], &[2]).unwrap();
     let g = b.upload(&[0.0; 3], &[3]).unwrap();
-    let msg = b.sgd_step(&mut p, &g, &mut short, &SgdConfig::default(), true).unwrap_err().to_string();
+    let msg = b.sgd_step(&mut p, &g, &mut short, &SgdConfig::default(), true, None).unwrap_err().to_string();
     assert!(msg.contains("sgd_step") && msg.contains("(2,)"), "{msg}");
     let (mut m, mut v) = (b.upload(&[0.0; 3], &[3]).unwrap(), b.upload(&[0.0; 3], &[3]).unwrap());
-    let msg = b.adam_step(&mut p, &g, &mut m, &mut v, &AdamConfig::default(), 0).unwrap_err().to_string();
+    let msg = b.adam_step(&mut p, &g, &mut m, &mut v, &AdamConfig::default(), 0, None).unwrap_err().to_string();
     assert!(msg.contains("step") && msg.contains(">= 1"), "{msg}");
 }
 

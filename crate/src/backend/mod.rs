@@ -14,6 +14,7 @@ pub mod gpu;
 pub use dtype::{DType, HostData};
 
 use crate::error::{fmt_shape, Error, Result};
+use crate::amp::ScalerConfig;
 use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
 use std::future::Future;
@@ -111,11 +112,48 @@ pub trait Backend {
     fn cross_entropy(&self, logits: &Self::Tensor, labels: &Self::Tensor) -> Result<(Self::Tensor, Self::Tensor)>;
 
     /// One `torch.optim.SGD` step in place on `p` and its momentum buffer (`first`: the
-    /// buffer is new and starts as the gradient).
-    fn sgd_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, buf: &mut Self::Tensor, cfg: &SgdConfig, first: bool) -> Result<()>;
+    /// buffer is new and starts as the gradient). With `skip_if`, a `(1,)` f32 flag such as
+    /// GradScaler's found_inf, nothing changes when the flag is non-zero: the decision stays on
+    /// the device.
+    fn sgd_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, buf: &mut Self::Tensor, cfg: &SgdConfig, first: bool, skip_if: Option<&Self::Tensor>) -> Result<()>;
 
     /// One `torch.optim.Adam` step in place on `p`, `exp_avg` and `exp_avg_sq`; `step` ≥ 1.
-    fn adam_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, step: u32) -> Result<()>;
+    /// `skip_if` as for [`Backend::sgd_step`].
+    #[allow(clippy::too_many_arguments)]
+    fn adam_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, step: u32, skip_if: Option<&Self::Tensor>) -> Result<()>;
+
+    /// f16 matmul as autocast runs it: f16 operands, f32 accumulation, f16 result rounded to
+    /// nearest even. Shapes as [`Backend::matmul_t`].
+    fn matmul_f16(&self, a: &Self::Tensor, b: &Self::Tensor, ta: bool, tb: bool) -> Result<Self::Tensor>;
+
+    /// `GradScaler.unscale_` for one step, in place: every gradient is multiplied by
+    /// `inv_scale` (`(1,)` f32) and `found_inf` (`(1,)` f32) is set to 1.0 if any element is
+    /// inf or NaN. found_inf is never cleared here, so one flag covers all of a step's grads.
+    fn amp_unscale(&self, grads: &mut [&mut Self::Tensor], inv_scale: &Self::Tensor, found_inf: &mut Self::Tensor) -> Result<()>;
+
+    /// `GradScaler.unscale_`'s `inv_scale = (float)(1.0 / (double)scale)` for a `(1,)` f32
+    /// scale that lives on the backend.
+    fn amp_inv_scale(&self, scale: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `GradScaler.update` on the backend: `scale` (`(1,)` f32) and `growth_tracker` (`(1,)`
+    /// int32) follow torch's `_amp_update_scale_` given `found_inf`.
+    fn amp_update_scale(&self, scale: &mut Self::Tensor, growth_tracker: &mut Self::Tensor, found_inf: &Self::Tensor, cfg: &ScalerConfig) -> Result<()>;
+}
+
+/// Validates a `(1,)` tensor of `dtype` used as a scalar on the device (scale, found_inf, ...).
+pub fn check_scalar(op: &'static str, name: &str, t: &impl HasShape, dtype: DType) -> Result<()> {
+    expect_dtype(op, t, dtype)?;
+    if t.shape() != [1] {
+        return Err(Error::Shape { op, detail: format!("{name} must be (1,), got {}", fmt_shape(t.shape())) });
+    }
+    Ok(())
+}
+
+/// Validates f16 matmul operands and returns `(m, k, n)`.
+pub fn check_matmul_f16(a: &impl HasShape, b: &impl HasShape, ta: bool, tb: bool) -> Result<(usize, usize, usize)> {
+    expect_dtype("matmul_f16", a, DType::F16)?;
+    expect_dtype("matmul_f16", b, DType::F16)?;
+    matmul_t_dims(a.shape(), b.shape(), ta, tb)
 }
 
 /// Validates `op(a) · op(b)` (see [`Backend::matmul_t`]) and returns `(m, k, n)`.

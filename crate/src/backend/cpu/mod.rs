@@ -17,7 +17,8 @@ pub use reference::*;
 pub use train::*;
 
 use super::{bias_dims, check_cast, check_dequantize, check_qlinear, check_quantize, check_step, check_upload, cross_entropy_dims};
-use super::{expect_dtype, matmul_dims, matmul_t_dims, same_shape};
+use super::{check_matmul_f16, check_scalar, expect_dtype, matmul_dims, matmul_t_dims, same_shape};
+use crate::amp::ScalerConfig;
 use crate::error::Error;
 use crate::nn::{AdamConfig, SgdConfig};
 use super::{Backend, DType, HasShape, HostData};
@@ -195,20 +196,77 @@ impl Backend for CpuBackend {
         Ok((tensor(&[1], HostData::F32(vec![mean])), tensor(&logits.shape, HostData::F32(d))))
     }
 
-    fn sgd_step(&self, p: &mut CpuTensor, grad: &CpuTensor, buf: &mut CpuTensor, cfg: &SgdConfig, first: bool) -> Result<()> {
+    fn sgd_step(&self, p: &mut CpuTensor, grad: &CpuTensor, buf: &mut CpuTensor, cfg: &SgdConfig, first: bool, skip_if: Option<&CpuTensor>) -> Result<()> {
         check_step("sgd_step", p, &[grad, &*buf])?;
         cfg.validate()?;
+        if skip(skip_if, "sgd_step")? {
+            return Ok(());
+        }
         sgd_step(p.f32s_mut(), grad.f32s("sgd_step")?, buf.f32s_mut(), cfg, first);
         Ok(())
     }
 
-    fn adam_step(&self, p: &mut CpuTensor, grad: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, cfg: &AdamConfig, step: u32) -> Result<()> {
+    fn adam_step(&self, p: &mut CpuTensor, grad: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, cfg: &AdamConfig, step: u32, skip_if: Option<&CpuTensor>) -> Result<()> {
         check_step("adam_step", p, &[grad, &*m, &*v])?;
         cfg.validate()?;
         if step == 0 {
             return Err(Error::InvalidArgument { name: "step", value: "0".into(), valid: ">= 1 (Adam counts steps from 1)".into() });
         }
+        if skip(skip_if, "adam_step")? {
+            return Ok(());
+        }
         adam_step(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, step);
         Ok(())
+    }
+
+    fn matmul_f16(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
+        let (m, k, n) = check_matmul_f16(a, b, ta, tb)?;
+        let (HostData::F16(av), HostData::F16(bv)) = (&a.data, &b.data) else { unreachable!("dtype checked") };
+        Ok(tensor(&[m, n], HostData::F16(matmul_f16(av, bv, m, k, n, ta, tb))))
+    }
+
+    fn amp_unscale(&self, grads: &mut [&mut CpuTensor], inv_scale: &CpuTensor, found_inf: &mut CpuTensor) -> Result<()> {
+        check_scalar("amp_unscale", "inv_scale", inv_scale, DType::F32)?;
+        check_scalar("amp_unscale", "found_inf", found_inf, DType::F32)?;
+        for g in grads.iter() {
+            expect_dtype("amp_unscale", &**g, DType::F32)?;
+        }
+        let inv = inv_scale.f32s("amp_unscale")?[0];
+        let mut found = found_inf.f32s("amp_unscale")?[0] != 0.0;
+        for g in grads.iter_mut() {
+            amp_unscale(g.f32s_mut(), inv, &mut found);
+        }
+        if found {
+            found_inf.f32s_mut()[0] = 1.0;
+        }
+        Ok(())
+    }
+
+    fn amp_inv_scale(&self, scale: &CpuTensor) -> Result<CpuTensor> {
+        check_scalar("amp_inv_scale", "scale", scale, DType::F32)?;
+        Ok(tensor(&[1], HostData::F32(vec![amp_inv_scale(scale.f32s("amp_inv_scale")?[0])])))
+    }
+
+    fn amp_update_scale(&self, scale: &mut CpuTensor, growth_tracker: &mut CpuTensor, found_inf: &CpuTensor, cfg: &ScalerConfig) -> Result<()> {
+        check_scalar("amp_update_scale", "scale", scale, DType::F32)?;
+        check_scalar("amp_update_scale", "growth_tracker", growth_tracker, DType::I32)?;
+        check_scalar("amp_update_scale", "found_inf", found_inf, DType::F32)?;
+        cfg.validate()?;
+        let HostData::I32(t) = &mut growth_tracker.data else { unreachable!("dtype checked") };
+        let (s, nt) = amp_update_scale(scale.f32s("amp_update_scale")?[0], t[0], found_inf.f32s("amp_update_scale")?[0] != 0.0, cfg);
+        t[0] = nt;
+        scale.f32s_mut()[0] = s;
+        Ok(())
+    }
+}
+
+/// Whether an optimizer step is skipped: `skip_if` is a non-zero `(1,)` f32 flag.
+fn skip(skip_if: Option<&CpuTensor>, op: &'static str) -> Result<bool> {
+    match skip_if {
+        None => Ok(false),
+        Some(f) => {
+            check_scalar(op, "skip_if", f, DType::F32)?;
+            Ok(f.f32s(op)?[0] != 0.0)
+        }
     }
 }

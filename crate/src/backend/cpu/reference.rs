@@ -45,6 +45,14 @@ pub fn f32_to_f16(x: &[f32]) -> Vec<half::f16> {
     x.iter().map(|&v| crate::cast::f32_to_f16(v)).collect()
 }
 
+/// `op(A) · op(B)` on f16 operands with f32 accumulation (p ascending) and the result rounded
+/// to f16, as autocast's f16 matmul; shapes as [`super::matmul_t`]. Products of two f16 values
+/// are exact in f32, so only the order of the additions matters.
+pub fn matmul_f16(a: &[half::f16], b: &[half::f16], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<half::f16> {
+    let (a32, b32) = (f16_to_f32(a), f16_to_f32(b));
+    super::matmul_t(&a32, &b32, m, k, n, ta, tb).into_iter().map(crate::cast::f32_to_f16).collect()
+}
+
 /// f16 → f32, exact.
 pub fn f16_to_f32(x: &[half::f16]) -> Vec<f32> {
     x.iter().map(|v| v.to_f32()).collect()

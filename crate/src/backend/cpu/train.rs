@@ -2,6 +2,7 @@
 //! backward, scaling, reductions, softmax cross-entropy and the optimizer updates. Plain loops;
 //! each function is the CPU twin a WGSL kernel names in its header.
 
+use crate::amp::scaler::{self, ScalerConfig};
 use crate::nn::optim::{adam_update, sgd_update, AdamConfig, SgdConfig};
 
 /// `op(A) · op(B)`, p ascending. a is (m, k) row-major, or (k, m) when `ta`; b is (k, n), or
@@ -85,4 +86,24 @@ pub fn adam_step(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: &Ada
     for i in 0..p.len() {
         (p[i], m[i], v[i]) = adam_update(p[i], g[i], m[i], v[i], c, &s);
     }
+}
+
+/// `GradScaler.unscale_` over one gradient, in place (`amp::scaler::unscale_value`); sets
+/// `found_inf` on any inf or NaN and never clears it.
+pub fn amp_unscale(g: &mut [f32], inv_scale: f32, found_inf: &mut bool) {
+    for v in g.iter_mut() {
+        let (u, bad) = scaler::unscale_value(*v, inv_scale);
+        *v = u;
+        *found_inf |= bad;
+    }
+}
+
+/// `GradScaler.update` (`amp::scaler::update_scale`): returns `(scale, growth_tracker)`.
+pub fn amp_update_scale(scale: f32, growth_tracker: i32, found_inf: bool, c: &ScalerConfig) -> (f32, i32) {
+    scaler::update_scale(scale, growth_tracker, found_inf, c)
+}
+
+/// `(float)(1.0 / (double)scale)` (`amp::scaler::inv_scale`).
+pub fn amp_inv_scale(scale: f32) -> f32 {
+    scaler::inv_scale(scale)
 }

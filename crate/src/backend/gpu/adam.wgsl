@@ -1,7 +1,8 @@
 // One torch.optim.Adam step in place (foreach=False, amsgrad=False): g += wd·p;
 // m = lerp(m, g, 1 − β1) (ATen lerp_vec); v = v·β2 + (1 − β2)·g·g; p = p − step_size·m / (√v / √bc2 + eps),
 // with step_size = lr / (1 − β1^t) and √bc2 = √(1 − β2^t) computed on the host in f64 and
-// rounded to f32, as Python does. Shapes: p, g, m, v (len,).
+// rounded to f32, as Python does. Shapes: p, g, m, v (len,). Nothing changes when
+// skip_if[0] != 0 (GradScaler found an inf), so skipping needs no readback.
 // CPU twin: backend/cpu/train.rs :: adam_step
 //
 // Order as nn/optim.rs. WGSL's sqrt, division and fma are not correctly rounded / not surely
@@ -28,6 +29,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> exp_avg: array<f32>;
 @group(0) @binding(4) var<storage, read_write> exp_avg_sq: array<f32>;
+@group(0) @binding(5) var<storage, read> skip_if: array<f32>; // GradScaler's found_inf, or 0
 
 @compute @workgroup_size(256, 1, 1)
 fn adam_step(
@@ -36,7 +38,7 @@ fn adam_step(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let i = (wid.y * groups.x + wid.x) * 256u + lid;
-    if (i >= p.len) {
+    if (i >= p.len || skip_if[0] != 0.0) {
         return;
     }
     var g = grad[i];

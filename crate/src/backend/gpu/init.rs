@@ -5,7 +5,7 @@
 //! Native: wgpu's own enumeration (Vulkan; Mesa lavapipe on a machine without a GPU), honouring
 //! `WGPU_BACKEND`, `WGPU_POWER_PREF` and `WGPU_ADAPTER_NAME`. Wasm: the browser's `navigator.gpu`.
 
-use super::kernels::Kernel;
+use super::kernels::{Kernel, Needs};
 use super::GpuBackend;
 use crate::error::{Error, Result};
 use crate::info::GpuInfo;
@@ -66,7 +66,13 @@ pub(super) async fn open() -> Result<GpuBackend> {
 
     let packed_dot = instance.wgsl_language_features().contains(wgpu::WgslLanguageFeatures::Packed4x8IntegerDotProduct);
     let mut pipelines = Vec::new();
-    for k in Kernel::all().filter(|k| packed_dot || !k.needs_packed_dot()) {
+    let shader_f16 = device.features().contains(wgpu::Features::SHADER_F16);
+    let available = |k: &Kernel| match k.needs() {
+        Needs::Baseline => true,
+        Needs::PackedDot => packed_dot,
+        Needs::ShaderF16 => shader_f16,
+    };
+    for k in Kernel::all().filter(available) {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(k.file().file),

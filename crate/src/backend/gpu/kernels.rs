@@ -28,6 +28,11 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "cross_entropy.wgsl", source: include_str!("cross_entropy.wgsl") },
     ShaderFile { file: "sgd.wgsl", source: include_str!("sgd.wgsl") },
     ShaderFile { file: "adam.wgsl", source: include_str!("adam.wgsl") },
+    ShaderFile { file: "matmul_f16.wgsl", source: include_str!("matmul_f16.wgsl") },
+    ShaderFile { file: "matmul_f16_native.wgsl", source: include_str!("matmul_f16_native.wgsl") },
+    ShaderFile { file: "amp_unscale.wgsl", source: include_str!("amp_unscale.wgsl") },
+    ShaderFile { file: "amp_update_scale.wgsl", source: include_str!("amp_update_scale.wgsl") },
+    ShaderFile { file: "amp_inv_scale.wgsl", source: include_str!("amp_inv_scale.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -70,6 +75,27 @@ pub enum Kernel {
     SgdStep,
     /// `adam.wgsl :: adam_step`.
     AdamStep,
+    /// `matmul_f16.wgsl :: matmul_f16`: f16 packed in u32, any adapter.
+    MatmulF16,
+    /// `matmul_f16_native.wgsl :: matmul_f16_native`: `enable f16`, needs shader-f16.
+    MatmulF16Native,
+    /// `amp_unscale.wgsl :: amp_unscale`.
+    AmpUnscale,
+    /// `amp_update_scale.wgsl :: amp_update_scale`, a single invocation.
+    AmpUpdateScale,
+    /// `amp_inv_scale.wgsl :: amp_inv_scale`, a single invocation.
+    AmpInvScale,
+}
+
+/// What an adapter must offer for a kernel to be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing beyond WebGPU's baseline.
+    Baseline,
+    /// The WGSL language feature `packed_4x8_integer_dot_product`.
+    PackedDot,
+    /// The WebGPU feature `shader-f16`.
+    ShaderF16,
 }
 
 /// `(kernel, file, entry point)` for every kernel, in the order pipelines are built.
@@ -92,6 +118,11 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::CrossEntropy, "cross_entropy.wgsl", "cross_entropy"),
     (Kernel::SgdStep, "sgd.wgsl", "sgd_step"),
     (Kernel::AdamStep, "adam.wgsl", "adam_step"),
+    (Kernel::MatmulF16, "matmul_f16.wgsl", "matmul_f16"),
+    (Kernel::MatmulF16Native, "matmul_f16_native.wgsl", "matmul_f16_native"),
+    (Kernel::AmpUnscale, "amp_unscale.wgsl", "amp_unscale"),
+    (Kernel::AmpUpdateScale, "amp_update_scale.wgsl", "amp_update_scale"),
+    (Kernel::AmpInvScale, "amp_inv_scale.wgsl", "amp_inv_scale"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).
@@ -120,9 +151,13 @@ impl Kernel {
         self.row().2
     }
 
-    /// Whether the kernel needs the WGSL language feature `packed_4x8_integer_dot_product`.
-    pub fn needs_packed_dot(self) -> bool {
-        self == Kernel::QLinearDot4
+    /// What the adapter must offer for this kernel.
+    pub fn needs(self) -> Needs {
+        match self {
+            Kernel::QLinearDot4 => Needs::PackedDot,
+            Kernel::MatmulF16Native => Needs::ShaderF16,
+            _ => Needs::Baseline,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! GPU errors never panic: wgpu's uncaptured-error handler records them, and the next `read`
 //! returns them as [`Error::Gpu`].
 
+mod amp;
 mod init;
 pub mod kernels;
 mod train;
@@ -14,6 +15,7 @@ mod web_adapter;
 
 use super::{bias_dims, check_upload, expect_dtype, same_shape, Backend, DType, HasShape, HostData};
 use crate::error::{Error, Result};
+use crate::amp::ScalerConfig;
 use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
 use crate::info::GpuInfo;
@@ -75,7 +77,7 @@ impl GpuBackend {
 
     /// The kernel's pipeline; only kernels needing an absent WGSL feature are missing.
     fn pipeline(&self, k: Kernel) -> &wgpu::ComputePipeline {
-        &self.pipelines.iter().find(|(kk, _)| *kk == k).expect("kernel built (callers check needs_packed_dot)").1
+        &self.pipelines.iter().find(|(kk, _)| *kk == k).expect("kernel built (callers check Kernel::needs)").1
     }
 
     fn check_size(&self, what: &str, bytes: u64) -> Result<()> {
@@ -111,20 +113,25 @@ impl GpuBackend {
     }
 
     /// Binds `params` (a uniform of 4-byte fields, a multiple of 16 bytes) at binding 0 and
-    /// `buffers` at 1.., then dispatches `grid` workgroups.
+    /// `buffers` at 1.. (at 0.. when `params` is empty), then dispatches `grid` workgroups.
     fn dispatch(&self, k: Kernel, params: &[u32], buffers: &[&wgpu::Buffer], grid: [u32; 3]) {
         if grid.contains(&0) {
             return; // empty tensor: nothing to compute, the zero-filled output is the answer
         }
         let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("quantplay params"),
-            contents: bytemuck::cast_slice(&params),
+            contents: bytemuck::cast_slice(if params.is_empty() { &[0u32; 4] } else { params }),
             usage: wgpu::BufferUsages::UNIFORM,
         });
         let pipeline = self.pipeline(k);
-        let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
+        // Kernels with no parameters (an empty `params`) start their buffers at binding 0.
+        let mut entries = Vec::new();
+        if !params.is_empty() {
+            entries.push(wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() });
+        }
+        let first = entries.len() as u32;
         for (i, b) in buffers.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: b.as_entire_binding() });
+            entries.push(wgpu::BindGroupEntry { binding: first + i as u32, resource: b.as_entire_binding() });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(k.entry_point()),
@@ -289,12 +296,30 @@ impl Backend for GpuBackend {
         train::cross_entropy(self, logits, labels)
     }
 
-    fn sgd_step(&self, p: &mut GpuTensor, grad: &GpuTensor, buf: &mut GpuTensor, cfg: &SgdConfig, first: bool) -> Result<()> {
-        train::sgd_step(self, p, grad, buf, cfg, first)
+    fn sgd_step(&self, p: &mut GpuTensor, grad: &GpuTensor, buf: &mut GpuTensor, cfg: &SgdConfig, first: bool, skip_if: Option<&GpuTensor>) -> Result<()> {
+        train::sgd_step(self, p, grad, buf, cfg, first, skip_if)
     }
 
-    fn adam_step(&self, p: &mut GpuTensor, grad: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, cfg: &AdamConfig, step: u32) -> Result<()> {
-        train::adam_step(self, p, grad, m, v, cfg, step)
+    fn adam_step(&self, p: &mut GpuTensor, grad: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, cfg: &AdamConfig, step: u32, skip_if: Option<&GpuTensor>) -> Result<()> {
+        train::adam_step(self, p, grad, m, v, cfg, step, skip_if)
+    }
+
+    /// Uses `enable f16` where the device has shader-f16, else f16 packed in u32.
+    fn matmul_f16(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
+        let path = if self.info.shader_f16 { F16Path::Native } else { F16Path::Packed };
+        amp::matmul_f16(self, a, b, ta, tb, path)
+    }
+
+    fn amp_unscale(&self, grads: &mut [&mut GpuTensor], inv_scale: &GpuTensor, found_inf: &mut GpuTensor) -> Result<()> {
+        amp::unscale(self, grads, inv_scale, found_inf)
+    }
+
+    fn amp_update_scale(&self, scale: &mut GpuTensor, growth_tracker: &mut GpuTensor, found_inf: &GpuTensor, cfg: &ScalerConfig) -> Result<()> {
+        amp::update_scale(self, scale, growth_tracker, found_inf, cfg)
+    }
+
+    fn amp_inv_scale(&self, scale: &GpuTensor) -> Result<GpuTensor> {
+        amp::inv_scale(self, scale)
     }
 
     /// Uses `dot4I8Packed` when the adapter has it and k % 4 == 0, else the byte-wise kernel.
@@ -302,6 +327,15 @@ impl Backend for GpuBackend {
         let path = if self.info.packed_int8_dot && x.shape.get(1).is_some_and(|k| k % 4 == 0) { Int8Path::Dot4 } else { Int8Path::Bytes };
         typed::quantized_linear(self, x, w, spec, path)
     }
+}
+
+/// Which f16 matmul kernel [`GpuBackend::matmul_f16_with`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum F16Path {
+    /// `matmul_f16_native.wgsl`: WGSL `enable f16`, needs the shader-f16 feature.
+    Native,
+    /// `matmul_f16.wgsl`: f16 packed two per u32, any adapter.
+    Packed,
 }
 
 /// Which int8 GEMM kernel [`GpuBackend::quantized_linear_with`] runs.
@@ -317,5 +351,10 @@ impl GpuBackend {
     /// [`Backend::quantized_linear`] on a chosen kernel, so tests can check both paths agree.
     pub fn quantized_linear_with(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec, path: Int8Path) -> Result<GpuTensor> {
         typed::quantized_linear(self, x, w, spec, path)
+    }
+
+    /// [`Backend::matmul_f16`] on a chosen kernel, so tests can check both paths agree.
+    pub fn matmul_f16_with(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: F16Path) -> Result<GpuTensor> {
+        amp::matmul_f16(self, a, b, ta, tb, path)
     }
 }

@@ -1,6 +1,7 @@
 // One torch.optim.SGD step in place (foreach=False): d = g + wd·p; buf = first ? d :
 // momentum·buf + (1 − dampening)·d; d = nesterov ? d + momentum·buf : buf; p = p − lr·d.
-// Shapes: p, g, buf (len,).
+// Shapes: p, g, buf (len,). Nothing changes when skip_if[0] != 0 (GradScaler found an inf), so
+// skipping needs no readback.
 // CPU twin: backend/cpu/train.rs :: sgd_step
 //
 // The order and the fused multiply-adds follow nn/optim.rs (ATen's vectorised add is an FMA);
@@ -23,6 +24,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> param: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> buf: array<f32>;
+@group(0) @binding(4) var<storage, read> skip_if: array<f32>; // GradScaler's found_inf, or 0
 
 @compute @workgroup_size(256, 1, 1)
 fn sgd_step(
@@ -31,7 +33,7 @@ fn sgd_step(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let i = (wid.y * groups.x + wid.x) * 256u + lid;
-    if (i >= p.len) {
+    if (i >= p.len || skip_if[0] != 0.0) {
         return;
     }
     var d = grad[i];

@@ -4,7 +4,7 @@
 
 use super::kernels::{grid_matmul, Kernel};
 use super::{u32_dim, GpuBackend, GpuTensor};
-use crate::backend::{check_step, cross_entropy_dims, expect_dtype, matmul_t_dims, same_shape, DType, HasShape};
+use crate::backend::{check_scalar, check_step, cross_entropy_dims, expect_dtype, matmul_t_dims, same_shape, DType, HasShape};
 use crate::error::{fmt_shape, Error, Result};
 use crate::nn::{AdamConfig, SgdConfig};
 
@@ -56,23 +56,36 @@ pub(super) fn cross_entropy(g: &GpuBackend, logits: &GpuTensor, labels: &GpuTens
     Ok((loss, d))
 }
 
-pub(super) fn sgd_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, buf: &GpuTensor, c: &SgdConfig, first: bool) -> Result<()> {
+/// The `(1,)` f32 flag an optimizer kernel reads: the caller's, or a zero one.
+fn skip_flag(g: &GpuBackend, op: &'static str, skip_if: Option<&GpuTensor>) -> Result<Option<wgpu::Buffer>> {
+    match skip_if {
+        Some(t) => check_scalar(op, "skip_if", t, DType::F32).map(|_| None),
+        None => Ok(Some(g.small_buffer(&[0]))),
+    }
+}
+
+pub(super) fn sgd_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, buf: &GpuTensor, c: &SgdConfig, first: bool, skip_if: Option<&GpuTensor>) -> Result<()> {
     check_step("sgd_step", p, &[grad, buf])?;
     c.validate()?;
+    let zero = skip_flag(g, "sgd_step", skip_if)?;
+    let flag = skip_if.map(|t| &t.buffer).or(zero.as_ref()).expect("one of the two");
     let flags = first as u32 | (c.nesterov as u32) << 1 | ((c.momentum != 0.0) as u32) << 2 | ((c.weight_decay != 0.0) as u32) << 3;
     let s = c.scalars();
     let f = |x: f32| x.to_bits();
     let params = [u32_dim("len", p.numel())?, flags, f(s.neg_lr), f(s.momentum), f(s.one_minus_dampening), f(s.weight_decay), 0, 0];
-    g.dispatch(Kernel::SgdStep, &params, &[&p.buffer, &grad.buffer, &buf.buffer], g.grid(p.numel()));
+    g.dispatch(Kernel::SgdStep, &params, &[&p.buffer, &grad.buffer, &buf.buffer, flag], g.grid(p.numel()));
     Ok(())
 }
 
-pub(super) fn adam_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor, c: &AdamConfig, step: u32) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+pub(super) fn adam_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor, c: &AdamConfig, step: u32, skip_if: Option<&GpuTensor>) -> Result<()> {
     check_step("adam_step", p, &[grad, m, v])?;
     c.validate()?;
     if step == 0 {
         return Err(Error::InvalidArgument { name: "step", value: "0".into(), valid: ">= 1 (Adam counts steps from 1)".into() });
     }
+    let zero = skip_flag(g, "adam_step", skip_if)?;
+    let flag = skip_if.map(|t| &t.buffer).or(zero.as_ref()).expect("one of the two");
     let s = c.scalars(step);
     let f = |x: f32| x.to_bits();
     let params = [
@@ -89,6 +102,6 @@ pub(super) fn adam_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &Gpu
         0,
         0,
     ];
-    g.dispatch(Kernel::AdamStep, &params, &[&p.buffer, &grad.buffer, &m.buffer, &v.buffer], g.grid(p.numel()));
+    g.dispatch(Kernel::AdamStep, &params, &[&p.buffer, &grad.buffer, &m.buffer, &v.buffer, flag], g.grid(p.numel()));
     Ok(())
 }

@@ -1,0 +1,9 @@
+//! Mixed-precision numerics, pure Rust (no wgpu, no web APIs): the GradScaler's rules as
+//! `torch.amp` implements them. Backends call these (CPU) or mirror them in WGSL (GPU).
+//!
+//! Later: the GradScaler object itself (scale / unscale_ / step / update, state_dict),
+//! precision strings and the autocast policy.
+
+pub mod scaler;
+
+pub use scaler::ScalerConfig;
