@@ -1,4 +1,5 @@
-//! Native parity tests: every body in `cases/` runs on the CPU reference and on the wgpu backend
+//! Native parity tests: every body in `cases/` runs on the CPU reference, the CPU fast path and
+//! the wgpu backend
 //! (Mesa lavapipe here). Without an adapter the GPU tests print SKIP, append the test name to
 //! `$QUANTPLAY_SKIP_LOG` so the test command reports them as skipped (never as passed), and fail
 //! instead when `QUANTPLAY_REQUIRE_GPU=1`.
@@ -35,6 +36,12 @@ macro_rules! on_every_backend {
             #[test]
             fn $case() {
                 pollster::block_on(crate::cases::$case(&quantplay::CpuBackend::new()));
+            }
+        )* }
+        mod cpu_fast { $(
+            #[test]
+            fn $case() {
+                pollster::block_on(crate::cases::$case(&quantplay::CpuBackend::fast()));
             }
         )* }
         mod webgpu { $(
@@ -95,6 +102,13 @@ fn both_gpu_f16_paths_agree() {
     if let Some(g) = gpu("both_gpu_f16_paths_agree") {
         assert!(g.info().shader_f16, "lavapipe has shader-f16, so both f16 paths run here: {:?}", g.info());
         pollster::block_on(cases::both_gpu_f16_paths_agree(g));
+    }
+}
+
+#[test]
+fn simple_and_tiled_gpu_matmuls_are_identical() {
+    if let Some(g) = gpu("simple_and_tiled_gpu_matmuls_are_identical") {
+        pollster::block_on(cases::simple_and_tiled_gpu_matmuls_are_identical(g));
     }
 }
 

@@ -77,6 +77,11 @@ async fn both_gpu_f16_paths_agree() {
 }
 
 #[wasm_bindgen_test]
+async fn simple_and_tiled_gpu_matmuls_are_identical() {
+    cases::simple_and_tiled_gpu_matmuls_are_identical(&gpu().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn browser_adapter_is_real_and_its_info_is_printed() {
     let g = gpu().await;
     let info = g.info();

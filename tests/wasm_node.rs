@@ -1,23 +1,29 @@
 //! wasm-bindgen-test in node: the CPU path of the wasm build. Every body in `cases/` runs on the
-//! CPU backend compiled to wasm32, plus the `Playground` surface the page uses.
+//! CPU backend compiled to wasm32 (reference and simd128 fast path), plus the `Playground`
+//! surface the page uses.
 #![cfg(target_arch = "wasm32")]
 
 mod cases;
 
 use quantplay::web::Playground;
-use quantplay::CpuBackend;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 macro_rules! on_cpu {
     ($($case:ident),* $(,)?) => {
-        $(
-            #[wasm_bindgen_test]
+        mod reference { $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
             async fn $case() {
-                cases::$case(&CpuBackend::new()).await;
+                crate::cases::$case(&quantplay::CpuBackend::new()).await;
             }
-        )*
+        )* }
+        mod fast { $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            async fn $case() {
+                crate::cases::$case(&quantplay::CpuBackend::fast()).await;
+            }
+        )* }
         #[wasm_bindgen_test]
         fn every_shared_case_is_wired_up() {
             let wired = [$(stringify!($case)),*];

@@ -10,6 +10,7 @@
 //!
 //! Not here: fast paths. They will live beside these files and be parity-tested against them.
 
+pub mod fast;
 mod reference;
 mod train;
 
@@ -63,14 +64,22 @@ impl HasShape for CpuTensor {
     }
 }
 
-/// The reference backend. Stateless; cheap to create.
+/// The CPU backend: the plain-loop reference ([`CpuBackend::new`], the oracle), or the same
+/// with SIMD GEMMs ([`CpuBackend::fast`], see `fast.rs`). Stateless; cheap to create.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct CpuBackend;
+pub struct CpuBackend {
+    fast: bool,
+}
 
 impl CpuBackend {
-    /// A new CPU reference backend.
+    /// The reference: every op as plain loops.
     pub fn new() -> Self {
-        CpuBackend
+        CpuBackend { fast: false }
+    }
+
+    /// The fast path: SIMD, cache-blocked GEMMs (f32 and int8); every other op as the reference.
+    pub fn fast() -> Self {
+        CpuBackend { fast: true }
     }
 }
 
@@ -90,7 +99,7 @@ impl Backend for CpuBackend {
     type Tensor = CpuTensor;
 
     fn name(&self) -> &'static str {
-        "cpu"
+        if self.fast { "cpu-fast" } else { "cpu" }
     }
 
     fn upload_data(&self, data: HostData, shape: &[usize]) -> Result<CpuTensor> {
@@ -104,7 +113,9 @@ impl Backend for CpuBackend {
 
     fn matmul(&self, a: &CpuTensor, b: &CpuTensor) -> Result<CpuTensor> {
         let (m, k, n) = matmul_dims(&a.shape, &b.shape)?;
-        Ok(tensor(&[m, n], HostData::F32(matmul(a.f32s("matmul")?, b.f32s("matmul")?, m, k, n))))
+        let (av, bv) = (a.f32s("matmul")?, b.f32s("matmul")?);
+        let c = if self.fast { fast::matmul_t(av, bv, m, k, n, false, false) } else { matmul(av, bv, m, k, n) };
+        Ok(tensor(&[m, n], HostData::F32(c)))
     }
 
     fn bias_add(&self, x: &CpuTensor, bias: &CpuTensor) -> Result<CpuTensor> {
@@ -156,13 +167,21 @@ impl Backend for CpuBackend {
 
     fn quantized_linear(&self, x: &CpuTensor, w: &CpuTensor, spec: &QLinearSpec) -> Result<CpuTensor> {
         let (m, k, n) = check_qlinear(x, w, spec)?;
-        let y = quantized_linear(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec);
+        let y = if self.fast {
+            let r = spec.requant(n);
+            let acc = fast::qlinear_accumulate(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec.x_zero_point, &r.w_zero_points);
+            acc.iter().enumerate().map(|(o, &a)| crate::quant::linear::requantize(a, o % n, &r) as u8).collect()
+        } else {
+            quantized_linear(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec)
+        };
         Ok(tensor(&[m, n], HostData::U8(y)))
     }
 
     fn matmul_t(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
         let (m, k, n) = matmul_t_dims(&a.shape, &b.shape, ta, tb)?;
-        Ok(tensor(&[m, n], HostData::F32(matmul_t(a.f32s("matmul_t")?, b.f32s("matmul_t")?, m, k, n, ta, tb))))
+        let (av, bv) = (a.f32s("matmul_t")?, b.f32s("matmul_t")?);
+        let c = if self.fast { fast::matmul_t(av, bv, m, k, n, ta, tb) } else { matmul_t(av, bv, m, k, n, ta, tb) };
+        Ok(tensor(&[m, n], HostData::F32(c)))
     }
 
     fn relu_backward(&self, grad: &CpuTensor, x: &CpuTensor) -> Result<CpuTensor> {

@@ -33,6 +33,7 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "amp_unscale.wgsl", source: include_str!("amp_unscale.wgsl") },
     ShaderFile { file: "amp_update_scale.wgsl", source: include_str!("amp_update_scale.wgsl") },
     ShaderFile { file: "amp_inv_scale.wgsl", source: include_str!("amp_inv_scale.wgsl") },
+    ShaderFile { file: "matmul_tiled.wgsl", source: include_str!("matmul_tiled.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -85,6 +86,8 @@ pub enum Kernel {
     AmpUpdateScale,
     /// `amp_inv_scale.wgsl :: amp_inv_scale`, a single invocation.
     AmpInvScale,
+    /// `matmul_tiled.wgsl :: matmul_t_tiled`, 16×16 workgroups with workgroup-memory tiles.
+    MatmulTiled,
 }
 
 /// What an adapter must offer for a kernel to be built.
@@ -123,6 +126,7 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::AmpUnscale, "amp_unscale.wgsl", "amp_unscale"),
     (Kernel::AmpUpdateScale, "amp_update_scale.wgsl", "amp_update_scale"),
     (Kernel::AmpInvScale, "amp_inv_scale.wgsl", "amp_inv_scale"),
+    (Kernel::MatmulTiled, "matmul_tiled.wgsl", "matmul_t_tiled"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).
@@ -173,9 +177,12 @@ pub fn grid_1d(len: usize, max_per_dim: u32) -> [u32; 3] {
     [x as u32, groups.div_ceil(x) as u32, 1]
 }
 
-/// Workgroup grid for an `(m, n)` matmul output: `(ceil(n / 8), ceil(m / 8), 1)`.
-pub fn grid_matmul(m: usize, n: usize) -> [u32; 3] {
-    let t = MATMUL_TILE as usize;
+/// Side of the tiled matmul's square workgroup and tiles (`matmul_tiled.wgsl`).
+pub const MATMUL_TILED_TILE: u32 = 16;
+
+/// Workgroup grid for an `(m, n)` matmul output with `tile`×`tile` workgroups.
+pub fn grid_matmul(m: usize, n: usize, tile: u32) -> [u32; 3] {
+    let t = tile as usize;
     [n.div_ceil(t) as u32, m.div_ceil(t) as u32, 1]
 }
 

@@ -238,7 +238,7 @@ impl Backend for GpuBackend {
     }
 
     fn matmul(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
-        train::matmul_t(self, a, b, false, false)
+        train::matmul_t(self, a, b, false, false, MatmulPath::DEFAULT)
     }
 
     fn bias_add(&self, x: &GpuTensor, bias: &GpuTensor) -> Result<GpuTensor> {
@@ -273,7 +273,7 @@ impl Backend for GpuBackend {
     }
 
     fn matmul_t(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
-        train::matmul_t(self, a, b, ta, tb)
+        train::matmul_t(self, a, b, ta, tb, MatmulPath::DEFAULT)
     }
 
     fn relu_backward(&self, grad: &GpuTensor, x: &GpuTensor) -> Result<GpuTensor> {
@@ -329,6 +329,22 @@ impl Backend for GpuBackend {
     }
 }
 
+/// Which f32 matmul kernel [`GpuBackend::matmul_t_with`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatmulPath {
+    /// `matmul.wgsl`: one invocation per output, inputs straight from storage.
+    Simple,
+    /// `matmul_tiled.wgsl`: 16×16 tiles staged in workgroup memory.
+    Tiled,
+}
+
+impl MatmulPath {
+    /// The kernel `matmul` and `matmul_t` use. Software adapters cannot tell which is faster
+    /// on real GPUs; `scripts/bench` times both (the tiled kernel reads each input once per
+    /// tile instead of once per output, the usual win on hardware).
+    pub const DEFAULT: MatmulPath = MatmulPath::Tiled;
+}
+
 /// Which f16 matmul kernel [`GpuBackend::matmul_f16_with`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum F16Path {
@@ -351,6 +367,11 @@ impl GpuBackend {
     /// [`Backend::quantized_linear`] on a chosen kernel, so tests can check both paths agree.
     pub fn quantized_linear_with(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec, path: Int8Path) -> Result<GpuTensor> {
         typed::quantized_linear(self, x, w, spec, path)
+    }
+
+    /// [`Backend::matmul_t`] on a chosen kernel, so tests and benchmarks can compare them.
+    pub fn matmul_t_with(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: MatmulPath) -> Result<GpuTensor> {
+        train::matmul_t(self, a, b, ta, tb, path)
     }
 
     /// [`Backend::matmul_f16`] on a chosen kernel, so tests can check both paths agree.

@@ -2,19 +2,23 @@
 //! softmax cross-entropy and the optimizer steps. Each validates with the shared rules in
 //! `backend/mod.rs`, then dispatches its kernel; nothing here reads back.
 
-use super::kernels::{grid_matmul, Kernel};
-use super::{u32_dim, GpuBackend, GpuTensor};
+use super::kernels::{grid_matmul, Kernel, MATMUL_TILE, MATMUL_TILED_TILE};
+use super::{u32_dim, GpuBackend, GpuTensor, MatmulPath};
 use crate::backend::{check_scalar, check_step, cross_entropy_dims, expect_dtype, matmul_t_dims, same_shape, DType, HasShape};
 use crate::error::{fmt_shape, Error, Result};
 use crate::nn::{AdamConfig, SgdConfig};
 
-pub(super) fn matmul_t(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
+pub(super) fn matmul_t(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: MatmulPath) -> Result<GpuTensor> {
     let (m, k, n) = matmul_t_dims(&a.shape, &b.shape, ta, tb)?;
     expect_dtype("matmul", a, DType::F32)?;
     expect_dtype("matmul", b, DType::F32)?;
     let out = g.output(&[m, n], DType::F32)?;
     let params = [u32_dim("m", m)?, u32_dim("k", k)?, u32_dim("n", n)?, ta as u32 | (tb as u32) << 1];
-    g.dispatch(Kernel::Matmul, &params, &[&a.buffer, &b.buffer, &out.buffer], grid_matmul(m, n));
+    let (kernel, grid) = match path {
+        MatmulPath::Simple => (Kernel::Matmul, grid_matmul(m, n, MATMUL_TILE)),
+        MatmulPath::Tiled => (Kernel::MatmulTiled, grid_matmul(m, n, MATMUL_TILED_TILE)),
+    };
+    g.dispatch(kernel, &params, &[&a.buffer, &b.buffer, &out.buffer], grid);
     Ok(out)
 }
 
