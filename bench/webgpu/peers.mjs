@@ -28,8 +28,32 @@ import {
   SEED_A, SEED_B, alternate, expectedSum, f32Matrix, sum,
 } from '../common.mjs';
 
+/** quantplay's WebGPU matmul (`GpuBenchWorkload` of crate/src/web.rs) on the same inputs. */
+function quantplayMatmul(tiled) {
+  return {
+    flops: (n) => 2 * n ** 3,
+    async setup(n) {
+      const { default: init, GpuBenchWorkload } = await import('/www/pkg/quantplay.js');
+      await init();
+      const aData = f32Matrix(n * n, SEED_A);
+      const bData = f32Matrix(n * n, SEED_B);
+      const w = await GpuBenchWorkload.create(n, aData, bData, tiled);
+      return {
+        name: `quantplay-webgpu f32 matmul ${n}^3 (${tiled ? 'tiled' : 'simple'})`,
+        info: { kernel: tiled ? 'matmul_tiled.wgsl' : 'matmul.wgsl' },
+        run: async () => void (await w.run()), // one dispatch and the read-back of C
+        check: async () => w.run(),
+        expected: expectedSum(aData, bData, n, n, n),
+        dispose: () => w.free(),
+      };
+    },
+  };
+}
+
 /** The registry the page iterates: key → { flops(n), setup(n) → workload }. */
 export const workloads = {
+  'quantplay-webgpu-matmul-f32-tiled': quantplayMatmul(true),
+  'quantplay-webgpu-matmul-f32-simple': quantplayMatmul(false),
   'tfjs-webgpu-matmul-f32': {
     flops: (n) => 2 * n ** 3,
     async setup(n) {

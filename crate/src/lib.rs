@@ -14,6 +14,7 @@
 
 pub mod amp;
 pub mod backend;
+pub mod bench;
 pub mod cast;
 pub mod error;
 pub mod info;

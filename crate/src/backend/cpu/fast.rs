@@ -6,8 +6,8 @@
 //!   the additions and may fuse them, so it agrees with the reference within
 //!   `parity::F32_MATMUL`, like the GPU.
 //! - int8: the Linear's accumulators as i16·i16 → i32 dot products of the zero-point-shifted
-//!   codes (|x − x_zp|, |w − w_zp| ≤ 255 fit i16), which LLVM turns into pmaddwd (AVX2, chosen
-//!   at run time) or i32x4.dot_i16x8 (wasm simd128). Integer sums are exact, so codes are
+//!   codes (|x − x_zp|, |w − w_zp| ≤ 255 fit i16), which LLVM turns into vpmaddwd (AVX-512 BW or AVX2, chosen at run time) or i32x4.dot_i16x8 (wasm
+//!   simd128). Integer sums are exact, so codes are
 //!   bit-identical to the reference. AVX-512 VNNI (vpdpbusd) is not used yet.
 
 /// `op(A) · op(B)` with shapes as `reference::matmul_t`, via matrixmultiply's sgemm.
@@ -35,10 +35,17 @@ pub fn qlinear_accumulate(x: &[i32], w: &[i32], m: usize, k: usize, n: usize, x_
     let ws: Vec<i16> = w.iter().enumerate().map(|(idx, &v)| (v - w_zps[idx / k.max(1)]) as i16).collect();
     let mut acc = vec![0i32; m * n];
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 was detected at run time just above.
-        unsafe { accumulate_avx2(&xs, &ws, k, n, &mut acc) };
-        return acc;
+    {
+        if std::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: AVX-512 BW (which implies AVX-512 F) was detected at run time.
+            unsafe { accumulate_avx512(&xs, &ws, k, n, &mut acc) };
+            return acc;
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected at run time just above.
+            unsafe { accumulate_avx2(&xs, &ws, k, n, &mut acc) };
+            return acc;
+        }
     }
     accumulate(&xs, &ws, k, n, &mut acc);
     acc
@@ -60,6 +67,13 @@ fn accumulate(xs: &[i16], ws: &[i16], k: usize, n: usize, acc: &mut [i32]) {
             *out = dot_i16(xr, &ws[j * k..(j + 1) * k]);
         }
     }
+}
+
+/// [`accumulate`] compiled with AVX-512 BW enabled (32 i16 lanes per vpmaddwd).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn accumulate_avx512(xs: &[i16], ws: &[i16], k: usize, n: usize, acc: &mut [i32]) {
+    accumulate(xs, ws, k, n, acc)
 }
 
 /// [`accumulate`] compiled with AVX2 enabled, so the dot product becomes pmaddwd.

@@ -1,0 +1,112 @@
+//! Benchmark workloads: one unit of work each, set up once and run many times, so a driver can
+//! alternate quantplay with its peers round by round. Used by `quantplay bench-worker` (native)
+//! and `web::BenchWorkload` (wasm); timing belongs to the driver (`bench/run.mjs`).
+//!
+//! All run on the CPU fast path (`backend::cpu::fast`), one thread:
+//! - `f32_gemm`: C (m, n) = A (m, k) · B (k, n), f32.
+//! - `int8_gemm`: onnxruntime's MatMulInteger: uint8 A (m, k) with a zero point, int8 B (k, n)
+//!   with a zero point → int32 (m, n). B is re-laid out as (n, k) once, at setup.
+//! - `qlinear_per_tensor` / `qlinear_per_channel`: torch's quantized Linear, x (m, k) quint8 →
+//!   y (m, n) quint8 with an (n, k) qint8 weight and a float bias, requantization included.
+
+use crate::backend::cpu::fast;
+use crate::error::{Error, Result};
+use crate::quant::{linear, QLinearSpec, QParams, QuantDType};
+use crate::rng::Rng;
+
+/// The workload names [`Workload::new`] accepts.
+pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qlinear_per_channel"];
+
+enum Data {
+    F32 { a: Vec<f32>, b: Vec<f32> },
+    Int8 { x: Vec<i32>, w_nk: Vec<i32>, x_zp: i32, w_zps: Vec<i32> },
+    QLinear { x: Vec<i32>, w: Vec<i32>, spec: QLinearSpec },
+}
+
+/// One benchmark workload with its inputs.
+pub struct Workload {
+    m: usize,
+    k: usize,
+    n: usize,
+    data: Data,
+}
+
+impl Workload {
+    /// A workload of `kind` (one of [`KINDS`]) on seeded random inputs.
+    pub fn new(kind: &str, m: usize, k: usize, n: usize, seed: u64) -> Result<Workload> {
+        let mut rng = Rng::new(seed);
+        let mut codes = |len: usize, lo: i32| -> Vec<i32> { (0..len).map(|_| lo + (rng.next_u64() % 256) as i32).collect() };
+        let data = match kind {
+            "f32_gemm" => {
+                let mut r = Rng::new(seed);
+                Data::F32 { a: r.uniform_vec(m * k, -1.0, 1.0), b: r.uniform_vec(k * n, -1.0, 1.0) }
+            }
+            "int8_gemm" => return Ok(Workload::int8(m, k, n, codes(m * k, 0), codes(k * n, -128), 128, -3)),
+            "qlinear_per_tensor" | "qlinear_per_channel" => {
+                let (x, w) = (codes(m * k, 0), codes(n * k, -128));
+                let wq = if kind == "qlinear_per_tensor" {
+                    QParams::PerTensor { scale: 0.003, zero_point: 0, dtype: QuantDType::QInt8 }
+                } else {
+                    QParams::PerChannel { scales: (0..n).map(|j| 0.002 + 1e-5 * j as f32).collect(), zero_points: vec![0; n], axis: 0, dtype: QuantDType::QInt8 }
+                };
+                let bias = Some(Rng::new(seed + 1).uniform_vec(n, -0.1, 0.1));
+                let spec = QLinearSpec { x_scale: 0.02, x_zero_point: 128, w: wq, bias, out_scale: 0.5, out_zero_point: 128, relu: false };
+                spec.validate(n, k)?;
+                Data::QLinear { x, w, spec }
+            }
+            other => return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") }),
+        };
+        Ok(Workload { m, k, n, data })
+    }
+
+    /// `f32_gemm` on given row-major inputs A (m, k), B (k, n).
+    pub fn f32(m: usize, k: usize, n: usize, a: Vec<f32>, b: Vec<f32>) -> Workload {
+        Workload { m, k, n, data: Data::F32 { a, b } }
+    }
+
+    /// `int8_gemm` on given codes: A (m, k) uint8, B (k, n) int8 (as i32), with zero points.
+    pub fn int8(m: usize, k: usize, n: usize, a: Vec<i32>, b_kn: Vec<i32>, a_zp: i32, b_zp: i32) -> Workload {
+        let mut w_nk = vec![0; n * k];
+        for p in 0..k {
+            for j in 0..n {
+                w_nk[j * k + p] = b_kn[p * n + j];
+            }
+        }
+        Workload { m, k, n, data: Data::Int8 { x: a, w_nk, x_zp: a_zp, w_zps: vec![b_zp; n] } }
+    }
+
+    /// Multiply-adds per run (m·k·n).
+    pub fn macs(&self) -> f64 {
+        (self.m * self.k * self.n) as f64
+    }
+
+    /// Runs once; returns the sum of the outputs, so a driver can check the work was done.
+    pub fn run(&self) -> f64 {
+        let (m, k, n) = (self.m, self.k, self.n);
+        match &self.data {
+            Data::F32 { a, b } => fast::matmul_t(a, b, m, k, n, false, false).iter().map(|&v| v as f64).sum(),
+            Data::Int8 { x, w_nk, x_zp, w_zps } => fast::qlinear_accumulate(x, w_nk, m, k, n, *x_zp, w_zps).iter().map(|&v| v as f64).sum(),
+            Data::QLinear { x, w, spec } => {
+                let r = spec.requant(n);
+                let acc = fast::qlinear_accumulate(x, w, m, k, n, spec.x_zero_point, &r.w_zero_points);
+                acc.iter().enumerate().map(|(o, &a)| linear::requantize(a, o % n, &r) as f64).sum()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int8_gemm_equals_the_zero_point_shifted_integer_product() {
+        // A = [[130, 128]], B = [[1, 2], [3, 4]] (k, n), zero points 128 and 1: (2, 0)·((0, 1), (2, 3)) = (0, 2).
+        let w = Workload::int8(1, 2, 2, vec![130, 128], vec![1, 2, 3, 4], 128, 1);
+        assert_eq!(w.run(), 2.0);
+        assert!(Workload::new("nope", 1, 1, 1, 0).unwrap_err().to_string().contains("f32_gemm"));
+        for kind in KINDS {
+            assert!(Workload::new(kind, 3, 5, 4, 1).unwrap().run().is_finite());
+        }
+    }
+}
