@@ -5,11 +5,12 @@
 //! All run on the CPU fast path (`backend::cpu::fast`), one thread:
 //! - `f32_gemm`: C (m, n) = A (m, k) · B (k, n), f32.
 //! - `int8_gemm`: onnxruntime's MatMulInteger: uint8 A (m, k) with a zero point, int8 B (k, n)
-//!   with a zero point → int32 (m, n). B is re-laid out as (n, k) once, at setup.
+//!   with a zero point → int32 (m, n). B is packed once, at setup (as a weight would be).
 //! - `qlinear_per_tensor` / `qlinear_per_channel`: torch's quantized Linear, x (m, k) quint8 →
 //!   y (m, n) quint8 with an (n, k) qint8 weight and a float bias, requantization included.
 
 use crate::backend::cpu::fast;
+use crate::backend::cpu::int8_kernels::{accumulate_packed, PackedWeight};
 use crate::error::{Error, Result};
 use crate::quant::{linear, QLinearSpec, QParams, QuantDType};
 use crate::rng::Rng;
@@ -19,8 +20,8 @@ pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qli
 
 enum Data {
     F32 { a: Vec<f32>, b: Vec<f32> },
-    Int8 { x: Vec<i32>, w_nk: Vec<i32>, x_zp: i32, w_zps: Vec<i32> },
-    QLinear { x: Vec<i32>, w: Vec<i32>, spec: QLinearSpec },
+    Int8 { x: Vec<i32>, w: PackedWeight, x_zp: i32 },
+    QLinear { x: Vec<i32>, w: PackedWeight, spec: QLinearSpec },
 }
 
 /// One benchmark workload with its inputs.
@@ -52,6 +53,7 @@ impl Workload {
                 let bias = Some(Rng::new(seed + 1).uniform_vec(n, -0.1, 0.1));
                 let spec = QLinearSpec { x_scale: 0.02, x_zero_point: 128, w: wq, bias, out_scale: 0.5, out_zero_point: 128, relu: false };
                 spec.validate(n, k)?;
+                let w = PackedWeight::new(&w, n, k, &spec.requant(n).w_zero_points);
                 Data::QLinear { x, w, spec }
             }
             other => return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") }),
@@ -72,7 +74,7 @@ impl Workload {
                 w_nk[j * k + p] = b_kn[p * n + j];
             }
         }
-        Workload { m, k, n, data: Data::Int8 { x: a, w_nk, x_zp: a_zp, w_zps: vec![b_zp; n] } }
+        Workload { m, k, n, data: Data::Int8 { x: a, w: PackedWeight::new(&w_nk, n, k, &vec![b_zp; n]), x_zp: a_zp } }
     }
 
     /// Multiply-adds per run (m·k·n).
@@ -85,10 +87,10 @@ impl Workload {
         let (m, k, n) = (self.m, self.k, self.n);
         match &self.data {
             Data::F32 { a, b } => fast::matmul_t(a, b, m, k, n, false, false).iter().map(|&v| v as f64).sum(),
-            Data::Int8 { x, w_nk, x_zp, w_zps } => fast::qlinear_accumulate(x, w_nk, m, k, n, *x_zp, w_zps).iter().map(|&v| v as f64).sum(),
+            Data::Int8 { x, w, x_zp } => accumulate_packed(x, m, *x_zp, w).iter().map(|&v| v as f64).sum(),
             Data::QLinear { x, w, spec } => {
                 let r = spec.requant(n);
-                let acc = fast::qlinear_accumulate(x, w, m, k, n, spec.x_zero_point, &r.w_zero_points);
+                let acc = accumulate_packed(x, m, spec.x_zero_point, w);
                 acc.iter().enumerate().map(|(o, &a)| linear::requantize(a, o % n, &r) as f64).sum()
             }
         }
@@ -104,7 +106,7 @@ mod tests {
         // A = [[130, 128]], B = [[1, 2], [3, 4]] (k, n), zero points 128 and 1: (2, 0)·((0, 1), (2, 3)) = (0, 2).
         let w = Workload::int8(1, 2, 2, vec![130, 128], vec![1, 2, 3, 4], 128, 1);
         assert_eq!(w.run(), 2.0);
-        assert!(Workload::new("nope", 1, 1, 1, 0).unwrap_err().to_string().contains("f32_gemm"));
+        assert!(Workload::new("nope", 1, 1, 1, 0).err().unwrap().to_string().contains("f32_gemm"));
         for kind in KINDS {
             assert!(Workload::new(kind, 3, 5, 4, 1).unwrap().run().is_finite());
         }

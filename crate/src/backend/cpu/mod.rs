@@ -11,6 +11,7 @@
 //! Not here: fast paths. They will live beside these files and be parity-tested against them.
 
 pub mod fast;
+pub mod int8_kernels;
 mod reference;
 mod train;
 
