@@ -63,6 +63,13 @@ pub async fn sum_agrees_with_the_f64_reference<B: Backend>(b: &B) {
         let exact = x.iter().map(|&v| v as f64).sum::<f64>() as f32;
         let mass: f32 = x.iter().map(|v| v.abs()).sum();
         assert_agrees(&format!("{} sum of {len}", b.name()), &got, &[exact], f32_sum(mass.max(1.0)));
+        let mean = b.read(&b.mean(&b.upload(&x, &[len]).unwrap()).unwrap()).await.unwrap()[0];
+        if len == 0 {
+            assert!(mean.is_nan(), "mean of nothing is NaN, as torch.mean");
+        } else {
+            let want = (x.iter().map(|&v| v as f64).sum::<f64>() / len as f64) as f32;
+            assert_agrees(&format!("{} mean of {len}", b.name()), &[mean], &[want], f32_sum(mass / len as f32 + 1e-3));
+        }
     }
 }
 

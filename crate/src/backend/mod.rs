@@ -104,6 +104,14 @@ pub trait Backend {
     /// Σ of all elements, as a `(1,)` tensor.
     fn sum(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
 
+    /// Mean of all elements as a `(1,)` tensor: [`Backend::sum`] times `(float)(1/n)` (the
+    /// factor form of ATen's mean reduction, `MeanOps::factor`); NaN for an empty tensor.
+    fn mean(&self, x: &Self::Tensor) -> Result<Self::Tensor> {
+        let n = x.numel();
+        let s = self.sum(x)?;
+        self.scale(&s, if n == 0 { f32::NAN } else { (1.0 / n as f64) as f32 })
+    }
+
     /// Σ over rows: `(rows, n) → (n,)`, the bias gradient of a Linear.
     fn sum_rows(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
 

@@ -184,27 +184,32 @@ fn block_simd128(xb: &[i16], wb: &[i16], kp: usize) -> [[i32; NR]; MR] {
 }
 
 /// AVX-512 VNNI: `vpdpbusd` multiplies raw uint8 x by raw int8 w, four pairs per int32 lane,
-/// without saturation (unlike the `vpmaddubsw` fbgemm uses without VNNI). The zero points are
+/// without saturation (unlike the `vpmaddubsw` fbgemm uses without VNNI). The weight is packed
+/// so one 64-byte load holds 16 output columns × 4 consecutive k; four bytes of an x row are
+/// broadcast against it, so each lane accumulates its own column and no horizontal sums are
+/// needed. A 4-row × 64-column block keeps 16 accumulators in registers. The zero points are
 /// applied afterwards with exact integer corrections:
 /// `Σ(x − x_zp)(w − w_zp) = Σxw − w_zp·Σx − x_zp·Σw + k·x_zp·w_zp`, all wrapping int32.
 #[cfg(target_arch = "x86_64")]
 mod vnni {
     use std::arch::x86_64::*;
 
-    const KP: usize = 64; // bytes per zmm register
-    const MR: usize = 4;
-    const NR: usize = 4;
+    const LANES: usize = 16; // int32 lanes (output columns) per zmm
+    const NV: usize = 4; // zmm accumulators per row: 64 columns per block
+    const MR: usize = 4; // x rows per block
+    const NB: usize = LANES * NV;
 
     pub(super) fn available() -> bool {
         std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") && std::is_x86_feature_detected!("avx512vnni")
     }
 
-    /// Raw int8 weight rows padded to 64 bytes and n to a multiple of 4, with Σw and w_zp per row.
+    /// w (n, k) as [column block][k group of 4][16·NV columns][4 bytes], zero-padded, with Σw
+    /// and w_zp per row.
     #[derive(Debug, Clone)]
     pub(super) struct Packed {
         n: usize,
         k: usize,
-        kp: usize,
+        groups: usize,
         w: Vec<i8>,
         sums: Vec<i32>,
         zps: Vec<i32>,
@@ -212,46 +217,50 @@ mod vnni {
 
     impl Packed {
         pub(super) fn new(w: &[i32], n: usize, k: usize, zps: &[i32]) -> Packed {
-            let kp = k.div_ceil(KP) * KP;
-            let mut data = vec![0i8; n.div_ceil(NR) * NR * kp];
+            let groups = k.div_ceil(4);
+            let blocks = n.div_ceil(NB);
+            let mut data = vec![0i8; blocks * groups * NB * 4];
             let mut sums = vec![0i32; n];
             for j in 0..n {
+                let (blk, col) = (j / NB, j % NB);
                 for p in 0..k {
-                    data[j * kp + p] = w[j * k + p] as i8;
+                    data[((blk * groups + p / 4) * NB + col) * 4 + p % 4] = w[j * k + p] as i8;
                     sums[j] = sums[j].wrapping_add(w[j * k + p]);
                 }
             }
-            Packed { n, k, kp, w: data, sums, zps: zps.to_vec() }
+            Packed { n, k, groups, w: data, sums, zps: zps.to_vec() }
         }
 
         pub(super) fn accumulate(&self, x: &[i32], m: usize, x_zp: i32) -> Vec<i32> {
-            let (n, k, kp) = (self.n, self.k, self.kp);
-            let (mp, np) = (m.div_ceil(MR) * MR, n.div_ceil(NR) * NR);
-            let mut xs = vec![0u8; mp * kp];
+            let (n, k, groups) = (self.n, self.k, self.groups);
+            let mp = m.div_ceil(MR) * MR;
+            // x rows as u8, padded to whole groups of 4, read as one i32 per group.
+            let mut xs = vec![0u8; mp * groups * 4];
             let mut xsum = vec![0i32; m];
             for i in 0..m {
                 for p in 0..k {
-                    xs[i * kp + p] = x[i * k + p] as u8;
+                    xs[i * groups * 4 + p] = x[i * k + p] as u8;
                     xsum[i] = xsum[i].wrapping_add(x[i * k + p]);
                 }
             }
             let mut acc = vec![0i32; m * n];
+            let mut tile = [0i32; MR * NB];
             let kk = k as i32;
-            for i in (0..mp).step_by(MR) {
-                for j in (0..np).step_by(NR) {
-                    // SAFETY: `available()` was true when this Packed was built, and the slices
-                    // hold MR and NR rows of kp bytes from i and j.
-                    let raw = unsafe { block(&xs[i * kp..(i + MR) * kp], &self.w[j * kp..(j + NR) * kp], kp) };
-                    for (r, row) in raw.iter().enumerate() {
-                        for (c, &s) in row.iter().enumerate() {
-                            let (ii, jj) = (i + r, j + c);
-                            if ii < m && jj < n {
-                                let z = self.zps[jj];
-                                acc[ii * n + jj] = s
-                                    .wrapping_sub(z.wrapping_mul(xsum[ii]))
-                                    .wrapping_sub(x_zp.wrapping_mul(self.sums[jj]))
-                                    .wrapping_add(kk.wrapping_mul(x_zp).wrapping_mul(z));
-                            }
+            for blk in 0..n.div_ceil(NB) {
+                let wb = &self.w[blk * groups * NB * 4..(blk + 1) * groups * NB * 4];
+                for i in (0..mp).step_by(MR) {
+                    // SAFETY: available() held when this Packed was built; xs holds MR rows of
+                    // groups·4 bytes from row i and wb holds groups·NB·4 bytes.
+                    unsafe { block(&xs[i * groups * 4..(i + MR) * groups * 4], wb, groups, &mut tile) };
+                    for r in 0..MR.min(m.saturating_sub(i)) {
+                        let ii = i + r;
+                        for c in 0..NB.min(n - blk * NB) {
+                            let jj = blk * NB + c;
+                            let z = self.zps[jj];
+                            acc[ii * n + jj] = tile[r * NB + c]
+                                .wrapping_sub(z.wrapping_mul(xsum[ii]))
+                                .wrapping_sub(x_zp.wrapping_mul(self.sums[jj]))
+                                .wrapping_add(kk.wrapping_mul(x_zp).wrapping_mul(z));
                         }
                     }
                 }
@@ -261,27 +270,24 @@ mod vnni {
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn block(xb: &[u8], wb: &[i8], kp: usize) -> [[i32; NR]; MR] {
-        let mut acc = [[_mm512_setzero_si512(); NR]; MR];
+    unsafe fn block(xb: &[u8], wb: &[i8], groups: usize, out: &mut [i32; MR * NB]) {
+        let mut acc = [[_mm512_setzero_si512(); NV]; MR];
         let (xp, wp) = (xb.as_ptr(), wb.as_ptr());
-        let mut p = 0;
-        while p < kp {
-            let w: [__m512i; NR] = std::array::from_fn(|c| _mm512_loadu_si512(wp.add(c * kp + p) as *const __m512i));
-            for (r, row) in acc.iter_mut().enumerate() {
-                let xv = _mm512_loadu_si512(xp.add(r * kp + p) as *const __m512i);
-                for c in 0..NR {
-                    row[c] = _mm512_dpbusd_epi32(row[c], xv, w[c]);
+        let row = groups * 4;
+        for g in 0..groups {
+            let w: [__m512i; NV] = std::array::from_fn(|v| _mm512_loadu_si512(wp.add((g * NB + v * LANES) * 4) as *const __m512i));
+            for (r, a) in acc.iter_mut().enumerate() {
+                let xv = _mm512_set1_epi32((xp.add(r * row + g * 4) as *const i32).read_unaligned());
+                for v in 0..NV {
+                    a[v] = _mm512_dpbusd_epi32(a[v], xv, w[v]);
                 }
             }
-            p += KP;
         }
-        let mut out = [[0i32; NR]; MR];
-        for r in 0..MR {
-            for c in 0..NR {
-                out[r][c] = _mm512_reduce_add_epi32(acc[r][c]);
+        for (r, a) in acc.iter().enumerate() {
+            for (v, &vec) in a.iter().enumerate() {
+                _mm512_storeu_si512(out.as_mut_ptr().add(r * NB + v * LANES) as *mut __m512i, vec);
             }
         }
-        out
     }
 }
 
