@@ -20,8 +20,8 @@ pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qli
 
 enum Data {
     F32 { a: Vec<f32>, b: Vec<f32> },
-    Int8 { x: Vec<i32>, w: PackedWeight, x_zp: i32 },
-    QLinear { x: Vec<i32>, w: PackedWeight, spec: QLinearSpec },
+    Int8 { x: Vec<u8>, w: PackedWeight, x_zp: i32 },
+    QLinear { x: Vec<u8>, w: PackedWeight, spec: QLinearSpec },
 }
 
 /// One benchmark workload with its inputs.
@@ -42,9 +42,12 @@ impl Workload {
                 let mut r = Rng::new(seed);
                 Data::F32 { a: r.uniform_vec(m * k, -1.0, 1.0), b: r.uniform_vec(k * n, -1.0, 1.0) }
             }
-            "int8_gemm" => return Ok(Workload::int8(m, k, n, codes(m * k, 0), codes(k * n, -128), 128, -3)),
+            "int8_gemm" => {
+                let a = codes(m * k, 0).into_iter().map(|v| v as u8).collect();
+                return Ok(Workload::int8(m, k, n, a, codes(k * n, -128), 128, -3));
+            }
             "qlinear_per_tensor" | "qlinear_per_channel" => {
-                let (x, w) = (codes(m * k, 0), codes(n * k, -128));
+                let (x, w) = (codes(m * k, 0).into_iter().map(|v| v as u8).collect::<Vec<u8>>(), codes(n * k, -128));
                 let wq = if kind == "qlinear_per_tensor" {
                     QParams::PerTensor { scale: 0.003, zero_point: 0, dtype: QuantDType::QInt8 }
                 } else {
@@ -67,7 +70,7 @@ impl Workload {
     }
 
     /// `int8_gemm` on given codes: A (m, k) uint8, B (k, n) int8 (as i32), with zero points.
-    pub fn int8(m: usize, k: usize, n: usize, a: Vec<i32>, b_kn: Vec<i32>, a_zp: i32, b_zp: i32) -> Workload {
+    pub fn int8(m: usize, k: usize, n: usize, a: Vec<u8>, b_kn: Vec<i32>, a_zp: i32, b_zp: i32) -> Workload {
         let mut w_nk = vec![0; n * k];
         for p in 0..k {
             for j in 0..n {
@@ -91,7 +94,7 @@ impl Workload {
             Data::QLinear { x, w, spec } => {
                 let r = spec.requant(n);
                 let acc = accumulate_packed(x, m, spec.x_zero_point, w);
-                acc.iter().enumerate().map(|(o, &a)| linear::requantize(a, o % n, &r) as f64).sum()
+                linear::requantize_all(&acc, n, &r).iter().map(|&v| v as f64).sum()
             }
         }
     }

@@ -123,7 +123,7 @@ impl BenchWorkload {
         if a.len() != m * k || b.len() != k * n {
             return Err(JsError::new(&format!("int8_gemm: A needs {} values and B {}, got {} and {}", m * k, k * n, a.len(), b.len())));
         }
-        let (a, b) = (a.into_iter().map(i32::from).collect(), b.into_iter().map(i32::from).collect());
+        let b = b.into_iter().map(i32::from).collect();
         Ok(BenchWorkload { inner: crate::bench::Workload::int8(m, k, n, a, b, a_zero_point, b_zero_point) })
     }
 

@@ -120,6 +120,24 @@ pub fn requantize(acc: i32, j: usize, r: &Requant) -> i32 {
     q.clamp(r.lo as f64, 255.0) as i32
 }
 
+/// Output codes of a whole (m, n) accumulator matrix, row by row ([`requantize`] per element).
+pub fn requantize_all(acc: &[i32], n: usize, r: &Requant) -> Vec<u8> {
+    let mut out = vec![0u8; acc.len()];
+    if n == 0 {
+        return out;
+    }
+    let (lo, zp) = (r.lo as f32, r.out_zero_point as f32);
+    for (row_in, row_out) in acc.chunks(n).zip(out.chunks_mut(n)) {
+        for j in 0..n {
+            let ab = (row_in[j] as f32 + r.bias_scaled[j]) * r.multiplier[j];
+            // round(ab) + zp is exact in f32 while |round(ab)| < 2²⁴, and beyond that both
+            // sides of the clamp agree, so f32 is enough here (requantize uses f64 for clarity).
+            row_out[j] = (round_ties_even(ab) + zp).clamp(lo, 255.0) as u8;
+        }
+    }
+    out
+}
+
 /// `nearbyint` in the default rounding mode (ties to even), as `f32::round_ties_even`, written
 /// so it compiles to two adds instead of a libm call on baseline x86-64 (no SSE4.1 `roundss`):
 /// below 2²³, |v| + 2²³ lies in [2²³, 2²⁴) where the f32 spacing is 1, so the add rounds |v| to
@@ -173,6 +191,7 @@ mod tests {
         assert_eq!([requantize(acc[0], 0, &r), requantize(acc[1], 1, &r)], [105, 80]);
         let r = spec(w, Some(vec![0.25, -0.5]), true).requant(2);
         assert_eq!([requantize(acc[0], 0, &r), requantize(acc[1], 1, &r)], [105, 100]);
+        assert_eq!(requantize_all(&acc, 2, &r), vec![105, 100]);
     }
 
     #[test]

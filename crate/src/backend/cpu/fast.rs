@@ -28,8 +28,8 @@ pub fn matmul_t(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb
 }
 
 /// The quantized Linear's accumulators, `Σ_p (x[i][p] − x_zp)(w[j][p] − w_zp[j])` in wrapping
-/// int32 (= `quant::linear::accumulate`). Shapes: x (m, k) codes, w (n, k) codes → (m, n).
-/// See `int8_kernels.rs`.
-pub fn qlinear_accumulate(x: &[i32], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
+/// int32 (= `quant::linear::accumulate`). Shapes: x (m, k) uint8 codes, w (n, k) int8 codes
+/// → (m, n). See `int8_kernels.rs`.
+pub fn qlinear_accumulate(x: &[u8], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
     super::int8_kernels::accumulate(x, w, m, k, n, x_zp, w_zps)
 }

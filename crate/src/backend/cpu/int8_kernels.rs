@@ -14,12 +14,12 @@ const MR: usize = 4; // x rows per block
 const NR: usize = 2; // w rows per block
 
 /// Zero-point-shifted, zero-padded i16 copy of `rows` × `k` codes; `zp(r)` is row r's zero point.
-fn pack(codes: &[i32], rows: usize, k: usize, rows_padded: usize, kp: usize, zp: impl Fn(usize) -> i32) -> Vec<i16> {
+fn pack<T: Copy + Into<i32>>(codes: &[T], rows: usize, k: usize, rows_padded: usize, kp: usize, zp: impl Fn(usize) -> i32) -> Vec<i16> {
     let mut out = vec![0i16; rows_padded * kp];
     for r in 0..rows {
         let z = zp(r);
         for p in 0..k {
-            out[r * kp + p] = (codes[r * k + p] - z) as i16;
+            out[r * kp + p] = (codes[r * k + p].into() - z) as i16;
         }
     }
     out
@@ -53,13 +53,13 @@ impl PackedWeight {
     }
 }
 
-/// The accumulators; x (m, k) and w (n, k) are codes, `w_zps` one zero point per row of w.
-pub fn accumulate(x: &[i32], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
+/// The accumulators; x (m, k) uint8 and w (n, k) int8 codes, `w_zps` one zero point per row of w.
+pub fn accumulate(x: &[u8], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
     accumulate_packed(x, m, x_zp, &PackedWeight::new(w, n, k, w_zps))
 }
 
-/// The accumulators against a pre-packed weight; x (m, k) codes.
-pub fn accumulate_packed(x: &[i32], m: usize, x_zp: i32, w: &PackedWeight) -> Vec<i32> {
+/// The accumulators against a pre-packed weight; x (m, k) uint8 codes.
+pub fn accumulate_packed(x: &[u8], m: usize, x_zp: i32, w: &PackedWeight) -> Vec<i32> {
     #[cfg(target_arch = "x86_64")]
     if let Some(v) = &w.vnni {
         return v.accumulate(x, m, x_zp);
@@ -68,7 +68,7 @@ pub fn accumulate_packed(x: &[i32], m: usize, x_zp: i32, w: &PackedWeight) -> Ve
 }
 
 /// The i16 kernels (AVX2, simd128 or scalar), also on CPUs that have VNNI.
-fn accumulate_i16(x: &[i32], m: usize, x_zp: i32, w: &PackedWeight) -> Vec<i32> {
+fn accumulate_i16(x: &[u8], m: usize, x_zp: i32, w: &PackedWeight) -> Vec<i32> {
     let (k, n, kp) = (w.k, w.n, w.kp);
     let (mp, np) = (m.div_ceil(MR) * MR, n.div_ceil(NR) * NR);
     let xs = pack(x, m, k, mp, kp, |_| x_zp);
@@ -231,17 +231,16 @@ mod vnni {
             Packed { n, k, groups, w: data, sums, zps: zps.to_vec() }
         }
 
-        pub(super) fn accumulate(&self, x: &[i32], m: usize, x_zp: i32) -> Vec<i32> {
+        pub(super) fn accumulate(&self, x: &[u8], m: usize, x_zp: i32) -> Vec<i32> {
             let (n, k, groups) = (self.n, self.k, self.groups);
             let mp = m.div_ceil(MR) * MR;
-            // x rows as u8, padded to whole groups of 4, read as one i32 per group.
+            // x rows padded to whole groups of 4 bytes, read as one i32 per group.
             let mut xs = vec![0u8; mp * groups * 4];
             let mut xsum = vec![0i32; m];
             for i in 0..m {
-                for p in 0..k {
-                    xs[i * groups * 4 + p] = x[i * k + p] as u8;
-                    xsum[i] = xsum[i].wrapping_add(x[i * k + p]);
-                }
+                let row = &x[i * k..(i + 1) * k];
+                xs[i * groups * 4..i * groups * 4 + k].copy_from_slice(row);
+                xsum[i] = row.iter().map(|&v| v as i32).sum();
             }
             let mut acc = vec![0i32; m * n];
             let mut tile = [0i32; MR * NB];
@@ -299,10 +298,11 @@ mod tests {
     fn blocked_sums_equal_plain_sums_on_ragged_shapes() {
         let mut rng = crate::rng::Rng::new(3);
         for &(m, k, n) in &[(1, 1, 1), (5, 17, 3), (4, 16, 2), (9, 100, 7)] {
-            let x: Vec<i32> = (0..m * k).map(|_| (rng.next_u64() % 256) as i32).collect();
+            let x: Vec<u8> = (0..m * k).map(|_| (rng.next_u64() % 256) as u8).collect();
             let w: Vec<i32> = (0..n * k).map(|_| (rng.next_u64() % 256) as i32 - 128).collect();
             let zps: Vec<i32> = (0..n).map(|j| j as i32 - 2).collect();
-            let want = crate::quant::linear::accumulate(&x, &w, m, k, n, 77, &zps);
+            let xi: Vec<i32> = x.iter().map(|&v| v as i32).collect();
+            let want = crate::quant::linear::accumulate(&xi, &w, m, k, n, 77, &zps);
             let packed = PackedWeight::new(&w, n, k, &zps);
             assert_eq!(accumulate_packed(&x, m, 77, &packed), want, "best kernel ({m}, {k}, {n})");
             assert_eq!(accumulate_i16(&x, m, 77, &packed), want, "i16 kernel ({m}, {k}, {n})");

@@ -170,8 +170,9 @@ impl Backend for CpuBackend {
         let (m, k, n) = check_qlinear(x, w, spec)?;
         let y = if self.fast {
             let r = spec.requant(n);
-            let acc = fast::qlinear_accumulate(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec.x_zero_point, &r.w_zero_points);
-            acc.iter().enumerate().map(|(o, &a)| crate::quant::linear::requantize(a, o % n, &r) as u8).collect()
+            let HostData::U8(xu) = &x.data else { unreachable!("dtype checked by check_qlinear") };
+            let acc = fast::qlinear_accumulate(xu, &codes_of(&w.data), m, k, n, spec.x_zero_point, &r.w_zero_points);
+            crate::quant::linear::requantize_all(&acc, n, &r)
         } else {
             quantized_linear(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec)
         };
