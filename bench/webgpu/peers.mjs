@@ -29,7 +29,7 @@ import {
 } from '../common.mjs';
 
 /** quantplay's WebGPU matmul (`GpuBenchWorkload` of crate/src/web.rs) on the same inputs. */
-function quantplayMatmul(tiled) {
+function quantplayMatmul(kernel) {
   return {
     flops: (n) => 2 * n ** 3,
     async setup(n) {
@@ -37,10 +37,10 @@ function quantplayMatmul(tiled) {
       await init();
       const aData = f32Matrix(n * n, SEED_A);
       const bData = f32Matrix(n * n, SEED_B);
-      const w = await GpuBenchWorkload.create(n, aData, bData, tiled);
+      const w = await GpuBenchWorkload.create(n, aData, bData, kernel);
       return {
-        name: `quantplay-webgpu f32 matmul ${n}^3 (${tiled ? 'tiled' : 'simple'})`,
-        info: { kernel: tiled ? 'matmul_tiled.wgsl' : 'matmul.wgsl' },
+        name: `quantplay-webgpu f32 matmul ${n}^3 (${kernel})`,
+        info: { kernel },
         run: async () => void (await w.run()), // one dispatch and the read-back of C
         check: async () => w.run(),
         expected: expectedSum(aData, bData, n, n, n),
@@ -52,8 +52,9 @@ function quantplayMatmul(tiled) {
 
 /** The registry the page iterates: key → { flops(n), setup(n) → workload }. */
 export const workloads = {
-  'quantplay-webgpu-matmul-f32-tiled': quantplayMatmul(true),
-  'quantplay-webgpu-matmul-f32-simple': quantplayMatmul(false),
+  'quantplay-webgpu-matmul-f32-blocked': quantplayMatmul('blocked'),
+  'quantplay-webgpu-matmul-f32-tiled': quantplayMatmul('tiled'),
+  'quantplay-webgpu-matmul-f32-simple': quantplayMatmul('simple'),
   'tfjs-webgpu-matmul-f32': {
     flops: (n) => 2 * n ** 3,
     async setup(n) {

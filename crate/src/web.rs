@@ -137,26 +137,32 @@ impl BenchWorkload {
 /// dispatch plus the read-back of C, as the tfjs-webgpu peer does.
 #[wasm_bindgen]
 pub struct GpuBenchWorkload {
-    inner: Rc<(GpuBackend, crate::backend::gpu::GpuTensor, crate::backend::gpu::GpuTensor, bool)>,
+    inner: Rc<(GpuBackend, crate::backend::gpu::GpuTensor, crate::backend::gpu::GpuTensor, crate::backend::gpu::MatmulPath)>,
 }
 
 #[wasm_bindgen]
 impl GpuBenchWorkload {
-    /// Opens WebGPU and uploads A (n, n) and B (n, n); `tiled` picks the kernel.
-    pub async fn create(n: usize, a: Vec<f32>, b: Vec<f32>, tiled: bool) -> Result<GpuBenchWorkload, JsError> {
+    /// Opens WebGPU and uploads A (n, n) and B (n, n); `kernel` is "simple", "tiled" or "blocked".
+    pub async fn create(n: usize, a: Vec<f32>, b: Vec<f32>, kernel: &str) -> Result<GpuBenchWorkload, JsError> {
+        use crate::backend::gpu::MatmulPath;
+        let path = match kernel {
+            "simple" => MatmulPath::Simple,
+            "tiled" => MatmulPath::Tiled,
+            "blocked" => MatmulPath::Blocked,
+            other => return Err(JsError::new(&format!("invalid kernel {other:?}; valid values: \"simple\", \"tiled\", \"blocked\""))),
+        };
         let g = GpuBackend::new().await.map_err(|e| JsError::new(&e.to_string()))?;
         let at = g.upload(&a, &[n, n]).map_err(|e| JsError::new(&e.to_string()))?;
         let bt = g.upload(&b, &[n, n]).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(GpuBenchWorkload { inner: Rc::new((g, at, bt, tiled)) })
+        Ok(GpuBenchWorkload { inner: Rc::new((g, at, bt, path)) })
     }
 
     /// One matmul and its read-back; resolves to the sum of C.
     pub fn run(&self) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let (g, a, b, tiled) = &*inner;
-            let path = if *tiled { crate::backend::gpu::MatmulPath::Tiled } else { crate::backend::gpu::MatmulPath::Simple };
-            let c = g.matmul_t_with(a, b, false, false, path).map_err(js_err)?;
+            let (g, a, b, path) = &*inner;
+            let c = g.matmul_t_with(a, b, false, false, *path).map_err(js_err)?;
             let v = g.read(&c).await.map_err(js_err)?;
             Ok(JsValue::from_f64(v.iter().map(|&x| x as f64).sum()))
         })

@@ -34,6 +34,8 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "amp_update_scale.wgsl", source: include_str!("amp_update_scale.wgsl") },
     ShaderFile { file: "amp_inv_scale.wgsl", source: include_str!("amp_inv_scale.wgsl") },
     ShaderFile { file: "matmul_tiled.wgsl", source: include_str!("matmul_tiled.wgsl") },
+    ShaderFile { file: "matmul_blocked.wgsl", source: include_str!("matmul_blocked.wgsl") },
+    ShaderFile { file: "matmul_blocked_v4.wgsl", source: include_str!("matmul_blocked_v4.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -88,6 +90,11 @@ pub enum Kernel {
     AmpInvScale,
     /// `matmul_tiled.wgsl :: matmul_t_tiled`, 16×16 workgroups with workgroup-memory tiles.
     MatmulTiled,
+    /// `matmul_blocked.wgsl :: matmul_t_blocked`, 4×4 outputs per invocation.
+    MatmulBlocked,
+    /// `matmul_blocked_v4.wgsl :: matmul_t_blocked_v4`, the same with vec4 B and C, plain form
+    /// with n % 4 == 0 only.
+    MatmulBlockedV4,
 }
 
 /// What an adapter must offer for a kernel to be built.
@@ -127,6 +134,8 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::AmpUpdateScale, "amp_update_scale.wgsl", "amp_update_scale"),
     (Kernel::AmpInvScale, "amp_inv_scale.wgsl", "amp_inv_scale"),
     (Kernel::MatmulTiled, "matmul_tiled.wgsl", "matmul_t_tiled"),
+    (Kernel::MatmulBlocked, "matmul_blocked.wgsl", "matmul_t_blocked"),
+    (Kernel::MatmulBlockedV4, "matmul_blocked_v4.wgsl", "matmul_t_blocked_v4"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).

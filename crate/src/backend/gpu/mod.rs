@@ -336,14 +336,16 @@ pub enum MatmulPath {
     Simple,
     /// `matmul_tiled.wgsl`: 16×16 tiles staged in workgroup memory.
     Tiled,
+    /// `matmul_blocked.wgsl`: 4×4 outputs per invocation held in registers.
+    Blocked,
 }
 
 impl MatmulPath {
-    /// The kernel `matmul` and `matmul_t` use, picked by `scripts/bench`: on the only adapters
-    /// measured so far (SwiftShader, 2026-11-22) the simple kernel took 846 ms for 512³ against
-    /// 1275 ms tiled. CPU emulation gains nothing from workgroup memory; re-run the benchmark on
-    /// a hardware GPU before changing this.
-    pub const DEFAULT: MatmulPath = MatmulPath::Simple;
+    /// The kernel `matmul` and `matmul_t` use, picked by `scripts/bench`: on the only adapter
+    /// measured so far (SwiftShader, 2026-11-22) 512³ took 126 ms register-blocked (vec4), 830 ms
+    /// simple and 1183 ms tiled (CPU emulation gains nothing from workgroup memory). Re-run the
+    /// benchmark on a hardware GPU before changing this.
+    pub const DEFAULT: MatmulPath = MatmulPath::Blocked;
 }
 
 /// Which f16 matmul kernel [`GpuBackend::matmul_f16_with`] runs.

@@ -17,6 +17,9 @@ pub(super) fn matmul_t(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool, t
     let (kernel, grid) = match path {
         MatmulPath::Simple => (Kernel::Matmul, grid_matmul(m, n, MATMUL_TILE)),
         MatmulPath::Tiled => (Kernel::MatmulTiled, grid_matmul(m, n, MATMUL_TILED_TILE)),
+        // The vec4 variant needs whole vec4 rows of B and C: the plain form with n % 4 == 0.
+        MatmulPath::Blocked if !ta && !tb && n % 4 == 0 => (Kernel::MatmulBlockedV4, grid_matmul(m, n, 32)),
+        MatmulPath::Blocked => (Kernel::MatmulBlocked, grid_matmul(m, n, 32)),
     };
     g.dispatch(kernel, &params, &[&a.buffer, &b.buffer, &out.buffer], grid);
     Ok(out)
