@@ -113,6 +113,32 @@ fn simple_and_tiled_gpu_matmuls_are_identical() {
 }
 
 #[test]
+fn grad_scaler_timelines_match_torch() {
+    cases::grad_scaler_timelines_match_torch();
+}
+
+#[test]
+fn scaler_command_prints_the_timeline_as_json_and_rejects_bad_settings() {
+    let exe = env!("CARGO_BIN_EXE_quantplay");
+    let out = std::process::Command::new(exe).args(["scaler", "--schedule", "ok,inf,ok,nan,-inf", "--growth-interval", "2", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 5);
+    let skipped: Vec<bool> = steps.iter().map(|s| s["skipped"].as_bool().unwrap()).collect();
+    assert_eq!(skipped, [false, true, false, true, true]);
+    assert_eq!(steps[1]["scale_used"], 65536.0);
+    assert_eq!(steps[4]["scale_after"], 8192.0);
+    for key in ["step", "event", "scale_used", "skipped", "scale_after", "growth_tracker"] {
+        assert!(!steps[0][key].is_null(), "{key}");
+    }
+    assert_eq!(steps[4]["event"], "-inf");
+    let bad = std::process::Command::new(exe).args(["scaler", "--schedule", "ok", "--backoff-factor", "1.5"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("backoff_factor"));
+}
+
+#[test]
 fn gpu_info_reports_the_adapter_and_its_features() {
     let Some(g) = gpu("gpu_info_reports_the_adapter_and_its_features") else { return };
     let info = g.info();

@@ -92,3 +92,8 @@ fn seeded_random_matches_the_native_generator() {
     assert_eq!(quantplay::rng::Rng::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
     assert_eq!(Playground::random(4, 9, -1.0, 1.0), quantplay::rng::Rng::new(9).uniform_vec(4, -1.0, 1.0));
 }
+
+#[wasm_bindgen_test]
+fn grad_scaler_timelines_match_torch() {
+    cases::grad_scaler_timelines_match_torch();
+}

@@ -1,5 +1,6 @@
-//! The `quantplay` command line. Today: `quantplay info [--json]`, which reports the CPU's SIMD
-//! features and the WebGPU adapter (or why there is none). Later issues add subcommands here;
+//! The `quantplay` command line: `info [--json]` reports the CPU's SIMD features and the WebGPU
+//! adapter (or why there is none); `scaler` replays a GradScaler over a schedule;
+//! `bench-worker` serves benchmark workloads to `scripts/bench`. Later issues add subcommands here;
 //! each stays a thin call into the library.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -23,6 +24,27 @@ mod cli {
             #[arg(long)]
             json: bool,
         },
+        /// Replay torch.amp.GradScaler over a schedule of finite / inf / -inf / NaN steps.
+        Scaler {
+            /// Comma-separated events: ok, inf, -inf, nan (e.g. ok,inf,ok,nan,-inf).
+            #[arg(long)]
+            schedule: String,
+            /// Starting scale.
+            #[arg(long, default_value_t = 65536.0)]
+            init_scale: f64,
+            /// Factor after growth_interval finite steps (> 1).
+            #[arg(long, default_value_t = 2.0)]
+            growth_factor: f64,
+            /// Factor on an inf/NaN step (in (0, 1)).
+            #[arg(long, default_value_t = 0.5)]
+            backoff_factor: f64,
+            /// Finite steps between growths (>= 1).
+            #[arg(long, default_value_t = 2000)]
+            growth_interval: u32,
+            /// Print JSON ({"steps": [...]}) instead of a table.
+            #[arg(long)]
+            json: bool,
+        },
         /// Serve benchmark workloads over stdin/stdout for `scripts/bench` (one thread).
         /// Lines in: `setup NAME KIND M K N`, `run NAME`, `quit`. Lines out: `ready NAME`,
         /// `ran NAME MS CHECKSUM`, or `error MESSAGE`.
@@ -42,6 +64,29 @@ mod cli {
                 }
             }
             Command::BenchWorker => bench_worker(),
+            Command::Scaler { schedule, init_scale, growth_factor, backoff_factor, growth_interval, json } => {
+                use quantplay::amp::{schedule, ScalerConfig};
+                let cfg = ScalerConfig { init_scale, growth_factor, backoff_factor, growth_interval };
+                let steps = match schedule::parse_schedule(&schedule).and_then(|ev| schedule::run_schedule(cfg, &ev)) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return std::process::ExitCode::from(2);
+                    }
+                };
+                if json {
+                    println!("{}", serde_json::json!({ "steps": steps }));
+                } else {
+                    println!("{:>5}  {:<5} {:>14} {:>8} {:>14} {:>7}", "step", "event", "scale_used", "skipped", "scale_after", "tracker");
+                    for r in &steps {
+                        let ev = serde_json::to_value(r.event).unwrap();
+                        println!("{:>5}  {:<5} {:>14e} {:>8} {:>14e} {:>7}", r.step, ev.as_str().unwrap_or("?"), r.scale_used, r.skipped, r.scale_after, r.growth_tracker);
+                        if let Some(w) = &r.warning {
+                            println!("       warning: {w}");
+                        }
+                    }
+                }
+            }
         }
         std::process::ExitCode::SUCCESS
     }

@@ -149,3 +149,26 @@ pub async fn optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set<B: 
     let msg = b.sgd_step(&mut p, &g, &mut buf, &cfg, false, Some(&bad)).unwrap_err().to_string();
     assert!(msg.contains("skip_if must be (1,)"), "{msg}");
 }
+
+const SCALER: &str = include_str!("../fixtures/grad_scaler.json");
+
+/// Host-side: `quantplay scaler`'s replay (amp::schedule) equals torch.amp.GradScaler("cpu")
+/// step for step, bit for bit. Not backend-specific; run once per target.
+pub fn grad_scaler_timelines_match_torch() {
+    use quantplay::amp::schedule::{parse_schedule, run_schedule};
+    let fx: serde_json::Value = serde_json::from_str(SCALER).unwrap();
+    for run in fx["runs"].as_array().unwrap() {
+        let st = &run["settings"];
+        let get = |k: &str, d: f64| st.get(k).and_then(|v| v.as_f64()).unwrap_or(d);
+        let cfg = ScalerConfig { init_scale: get("init_scale", 65536.0), growth_factor: get("growth_factor", 2.0), backoff_factor: get("backoff_factor", 0.5), growth_interval: get("growth_interval", 2000.0) as u32 };
+        let steps = run_schedule(cfg, &parse_schedule(run["schedule"].as_str().unwrap()).unwrap()).unwrap();
+        for (got, want) in steps.iter().zip(run["steps"].as_array().unwrap()) {
+            let what = format!("settings {st} step {}", got.step);
+            assert_eq!(got.scale_used.to_bits(), bits(&want["scale_used"]), "{what}: scale_used");
+            assert_eq!(got.skipped, want["skipped"].as_bool().unwrap(), "{what}: skipped");
+            assert_eq!(got.scale_after.to_bits(), bits(&want["scale_after"]), "{what}: scale_after {} vs {}", got.scale_after, f32::from_bits(bits(&want["scale_after"])));
+            assert_eq!(got.growth_tracker as i64, want["growth_tracker"].as_i64().unwrap(), "{what}: growth_tracker");
+        }
+        assert_eq!(steps.len(), run["steps"].as_array().unwrap().len());
+    }
+}
