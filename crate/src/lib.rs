@@ -16,6 +16,7 @@ pub mod amp;
 pub mod backend;
 pub mod bench;
 pub mod cast;
+pub mod data;
 pub mod error;
 pub mod info;
 pub mod nn;
