@@ -107,9 +107,16 @@ pub fn compare(got: &[f32], want: &[f32], tol: Tolerance) -> Agreement {
             a.bit_differences += 1;
         }
         let diff = if g == w { 0.0 } else { (g - w).abs() };
-        // An infinity must be matched exactly (its rtol budget would be infinite too); a NaN on
-        // one side only makes `diff` NaN, which fails the `<=`.
-        let within = if g.is_infinite() || w.is_infinite() { g == w } else { diff <= tol.atol + tol.rtol * w.abs() };
+        // EXACT means the same bits (so -0.0 is not +0.0); an infinity must be matched exactly
+        // (its rtol budget would be infinite too); a NaN on one side only makes `diff` NaN,
+        // which fails the `<=`.
+        let within = if tol.atol == 0.0 && tol.rtol == 0.0 {
+            g.to_bits() == w.to_bits()
+        } else if g.is_infinite() || w.is_infinite() {
+            g == w
+        } else {
+            diff <= tol.atol + tol.rtol * w.abs()
+        };
         if !within {
             a.mismatches += 1;
         }
@@ -124,6 +131,12 @@ pub fn compare(got: &[f32], want: &[f32], tol: Tolerance) -> Agreement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_tolerance_compares_bits_so_signed_zeros_differ() {
+        assert!(!compare(&[-0.0], &[0.0], EXACT).ok());
+        assert!(compare(&[-0.0], &[0.0], F32_MATMUL).ok());
+    }
 
     #[test]
     fn exact_tolerance_rejects_a_one_ulp_difference() {

@@ -158,6 +158,12 @@ pub async fn empty_tensors_round_trip_and_k_zero_gives_zeros<B: Backend>(b: &B) 
     // torch.mm of (2, 0) and (0, 3) is a (2, 3) matrix of zeros.
     let c = b.matmul(&b.upload(&[], &[2, 0]).unwrap(), &b.upload(&[], &[0, 3]).unwrap()).unwrap();
     assert_eq!(b.read(&c).await.unwrap(), vec![0.0; 6]);
+    // n % 4 == 0 takes the GPU's vec4 kernel, which must not bind an empty B.
+    let c = b.matmul(&b.upload(&[], &[2, 0]).unwrap(), &b.upload(&[], &[0, 4]).unwrap()).unwrap();
+    assert_eq!(b.read(&c).await.unwrap(), vec![0.0; 8]);
     let e = b.upload(&[], &[0]).unwrap();
     assert_eq!(b.read(&b.relu(&e).unwrap()).await.unwrap(), Vec::<f32>::new());
+    // A shape whose element count overflows usize is an error, not a wrapped count.
+    let huge = b.upload(&[], &[usize::MAX, 2]).unwrap_err().to_string();
+    assert!(huge.contains("(") && huge.contains("limit"), "{huge}");
 }

@@ -91,6 +91,15 @@ pub async fn cross_entropy_gives_ln_c_on_zero_logits_and_agrees_with_the_cpu<B: 
     }
     let bad = b.cross_entropy(&b.upload(&[0.0; 8], &[2, 4]).unwrap(), &b.upload(&[0.0; 2], &[2]).unwrap()).unwrap_err().to_string();
     assert!(bad.contains("int32") && bad.contains("float32"), "{bad}");
+    // A label outside 0..c: an error on the CPU, a NaN loss on the GPU (no readback to report it).
+    let out_of_range = b.upload_data(HostData::I32(vec![1, 4]), &[2]).unwrap();
+    match b.cross_entropy(&b.upload(&[0.0; 8], &[2, 4]).unwrap(), &out_of_range) {
+        Err(e) => assert!(b.name().starts_with("cpu") && e.to_string().contains("label") && e.to_string().contains("0..4"), "{e}"),
+        Ok((loss, _)) => assert!(b.name() == "webgpu" && b.read(&loss).await.unwrap()[0].is_nan()),
+    }
+    // An empty batch: NaN mean loss, as torch.
+    let (empty_loss, _) = b.cross_entropy(&b.upload(&[], &[0, 3]).unwrap(), &b.upload_data(HostData::I32(vec![]), &[0]).unwrap()).unwrap();
+    assert!(b.read(&empty_loss).await.unwrap()[0].is_nan(), "{}: empty batch", b.name());
 }
 
 async fn steps<B: Backend>(b: &B, p0: &[f32], grads: &[Vec<f32>], opt: &Opt) -> Vec<Vec<f32>> {

@@ -43,8 +43,8 @@ impl ScalerConfig {
         if !(self.backoff_factor > 0.0 && self.backoff_factor < 1.0) {
             return bad("backoff_factor", self.backoff_factor.to_string(), "in (0, 1)");
         }
-        if self.growth_interval < 1 {
-            return bad("growth_interval", self.growth_interval.to_string(), ">= 1");
+        if self.growth_interval < 1 || self.growth_interval > i32::MAX as u32 {
+            return bad("growth_interval", self.growth_interval.to_string(), ">= 1 (and at most 2^31 - 1, the int32 growth tracker's range)");
         }
         if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
             return bad("init_scale", self.init_scale.to_string(), "finite and > 0");

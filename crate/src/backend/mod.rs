@@ -117,6 +117,8 @@ pub trait Backend {
 
     /// Mean softmax cross-entropy of logits `(b, c)` f32 against labels `(b,)` int32 in
     /// `0..c`: returns `(loss (1,), dlogits (b, c))` with `dlogits = (softmax − onehot) / b`.
+    /// A label outside `0..c` is an error on the CPU; on the GPU, which cannot report it without
+    /// a readback, that row's loss and gradient are NaN. An empty batch gives a NaN loss.
     fn cross_entropy(&self, logits: &Self::Tensor, labels: &Self::Tensor) -> Result<(Self::Tensor, Self::Tensor)>;
 
     /// One `torch.optim.SGD` step in place on `p` and its momentum buffer (`first`: the
@@ -256,9 +258,19 @@ pub fn check_dequantize(codes: &impl HasShape, q: &QParams) -> Result<()> {
     q.validate(codes.shape())
 }
 
+/// The element count of `shape`, or [`Error::TooLarge`] if it overflows `usize` (wasm32's is
+/// 32 bits, where (65536, 65536) would wrap to 0).
+pub fn checked_numel(shape: &[usize]) -> Result<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| Error::TooLarge {
+        what: format!("a tensor of shape {}", fmt_shape(shape)),
+        bytes: u64::MAX,
+        limit: usize::MAX as u64,
+    })
+}
+
 /// Checks that `len` values fill `shape` exactly; returns the element count.
 pub fn check_upload(len: usize, shape: &[usize]) -> Result<usize> {
-    let expected: usize = shape.iter().product();
+    let expected = checked_numel(shape)?;
     if len != expected {
         return Err(Error::DataLength { shape: shape.to_vec(), expected, got: len });
     }
@@ -268,6 +280,8 @@ pub fn check_upload(len: usize, shape: &[usize]) -> Result<usize> {
 /// Validates `(m, k) · (k, n)` and returns `(m, k, n)`.
 pub fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(usize, usize, usize)> {
     let err = |detail: String| Error::Shape { op: "matmul", detail };
+    checked_numel(a)?;
+    checked_numel(b)?;
     let (&[m, k], &[k2, n]) = (a, b) else {
         return Err(err(format!(
             "both operands must be 2-D, got {} and {}",

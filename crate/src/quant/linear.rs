@@ -84,6 +84,14 @@ impl QLinearSpec {
             if b.len() != n {
                 return bad("bias length", b.len().to_string(), &format!("{n} (out_features)"));
             }
+            if let Some(v) = b.iter().find(|v| !v.is_finite()) {
+                return bad("bias value", v.to_string(), "finite");
+            }
+        }
+        // x_scale · w_scale must stay a normal f32, or bias / act and act / out_scale blow up.
+        let r = self.requant(n);
+        if let Some(m) = r.multiplier.iter().chain(&r.bias_scaled).find(|v| !v.is_finite()) {
+            return bad("x_scale · w_scale", m.to_string(), "scales whose product is a finite, non-zero f32");
         }
         Ok(())
     }

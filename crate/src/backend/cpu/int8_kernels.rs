@@ -248,7 +248,7 @@ mod vnni {
             for i in 0..m {
                 let row = &x[i * k..(i + 1) * k];
                 xs[i * groups * 4..i * groups * 4 + k].copy_from_slice(row);
-                xsum[i] = row.iter().map(|&v| v as i32).sum();
+                xsum[i] = row.iter().fold(0i32, |a, &v| a.wrapping_add(v as i32));
             }
             let mut acc = vec![0i32; m * n];
             let mut tile = [0i32; MR * NB];

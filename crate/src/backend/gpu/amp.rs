@@ -18,6 +18,9 @@ pub(super) fn matmul_f16(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool,
         }
     };
     let out = g.output(&[m, n], DType::F16)?;
+    if k == 0 {
+        return Ok(out); // all zeros, like torch.mm with k = 0
+    }
     let params = [u32_dim("m", m)?, u32_dim("k", k)?, u32_dim("n", n)?, ta as u32 | (tb as u32) << 1];
     g.dispatch(kernel, &params, &[&a.buffer, &b.buffer, &out.buffer], g.grid((m * n).div_ceil(2)));
     Ok(out)

@@ -6,8 +6,9 @@
 //
 // Same max-subtracted order as the CPU twin, but WGSL's exp and log are not correctly rounded
 // (spec, "Floating Point Accuracy": exp 3 + 2·|x| ulp, log 3 ulp), so results agree within
-// parity::F32_TRANSCENDENTAL. Labels are validated where the data is made; here an out-of-range
-// label is clamped into 0..c so the kernel never reads out of bounds.
+// parity::F32_TRANSCENDENTAL. The CPU rejects a label outside 0..c with an error; a kernel
+// cannot, so here such a row's loss and gradient are NaN (visible in the mean loss and caught
+// by GradScaler's found_inf check), and nothing is read out of bounds.
 // One invocation per row, 256 per workgroup, on a 2-D grid (kernels.rs grid_1d).
 
 struct Params {
@@ -42,7 +43,16 @@ fn cross_entropy(
     for (var j = 0u; j < p.c; j = j + 1u) {
         se = se + exp(logits[base + j] - mx);
     }
-    let label = u32(clamp(labels[i], 0, i32(p.c) - 1));
+    let raw = labels[i];
+    if (raw < 0 || raw >= i32(p.c)) {
+        let nan = bitcast<f32>(0x7fc00000u);
+        losses[i] = nan;
+        for (var j = 0u; j < p.c; j = j + 1u) {
+            dlogits[base + j] = nan;
+        }
+        return;
+    }
+    let label = u32(raw);
     losses[i] = mx + log(se) - logits[base + label];
     for (var j = 0u; j < p.c; j = j + 1u) {
         let prob = exp(logits[base + j] - mx) / se;

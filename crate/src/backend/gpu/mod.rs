@@ -91,7 +91,7 @@ impl GpuBackend {
 
     /// A zero-filled storage buffer for a tensor of `shape` and `dtype`.
     fn output(&self, shape: &[usize], dtype: DType) -> Result<GpuTensor> {
-        let bytes = padded_bytes(dtype, shape.iter().product());
+        let bytes = padded_bytes(dtype, super::checked_numel(shape)?);
         self.check_size("output tensor", bytes)?;
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("quantplay tensor"),

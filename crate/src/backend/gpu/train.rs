@@ -13,6 +13,9 @@ pub(super) fn matmul_t(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool, t
     expect_dtype("matmul", a, DType::F32)?;
     expect_dtype("matmul", b, DType::F32)?;
     let out = g.output(&[m, n], DType::F32)?;
+    if k == 0 {
+        return Ok(out); // torch.mm with k = 0 is all zeros, which a new buffer already holds
+    }
     let params = [u32_dim("m", m)?, u32_dim("k", k)?, u32_dim("n", n)?, ta as u32 | (tb as u32) << 1];
     let (kernel, grid) = match path {
         MatmulPath::Simple => (Kernel::Matmul, grid_matmul(m, n, MATMUL_TILE)),
@@ -56,7 +59,8 @@ pub(super) fn cross_entropy(g: &GpuBackend, logits: &GpuTensor, labels: &GpuTens
     let (b, c) = cross_entropy_dims(logits, labels)?;
     let losses = g.output(&[b], DType::F32)?;
     let d = g.output(&[b, c], DType::F32)?;
-    let inv_b = 1.0 / b.max(1) as f32;
+    // An empty batch's mean loss is NaN, as torch's (and the CPU's) 0 / 0.
+    let inv_b = if b == 0 { f32::NAN } else { 1.0 / b as f32 };
     let params = [u32_dim("b", b)?, u32_dim("c", c)?, inv_b.to_bits(), 0];
     g.dispatch(Kernel::CrossEntropy, &params, &[&logits.buffer, &labels.buffer, &losses.buffer, &d.buffer], g.grid(b));
     let loss = scale(g, &sum(g, &losses)?, inv_b)?;
