@@ -45,7 +45,9 @@ fn cross_entropy(
     }
     let raw = labels[i];
     if (raw < 0 || raw >= i32(p.c)) {
-        let nan = bitcast<f32>(0x7fc00000u);
+        // A runtime bit pattern: WGSL rejects a NaN constant expression (Tint: "value nan cannot
+        // be represented"), so the uniform's c (times 0) keeps this out of constant folding.
+        let nan = bitcast<f32>(0x7fc00000u | (p.c & 0u));
         losses[i] = nan;
         for (var j = 0u; j < p.c; j = j + 1u) {
             dlogits[base + j] = nan;
