@@ -2,7 +2,7 @@
 //! on disk is registered in `kernels.rs`, and every file's header names CPU twins that exist.
 #![cfg(not(target_arch = "wasm32"))]
 
-use quantplay::backend::gpu::kernels::SHADER_FILES;
+use quantplay::backend::gpu::kernels::{LIB_FILES, SHADER_FILES};
 use std::path::Path;
 
 const SHADER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/backend/gpu");
@@ -30,7 +30,7 @@ fn every_wgsl_file_on_disk_is_registered() {
     for entry in std::fs::read_dir(SHADER_DIR).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".wgsl") {
-            assert!(SHADER_FILES.iter().any(|f| f.file == name), "{name} is not in kernels::SHADER_FILES");
+            assert!(SHADER_FILES.iter().chain(LIB_FILES).any(|f| f.file == name), "{name} is in neither kernels::SHADER_FILES nor LIB_FILES");
         }
     }
 }
@@ -38,7 +38,7 @@ fn every_wgsl_file_on_disk_is_registered() {
 #[test]
 fn every_shader_header_names_cpu_twins_that_exist() {
     let src_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    for f in SHADER_FILES {
+    for f in SHADER_FILES.iter().chain(LIB_FILES) {
         let lines: Vec<&str> = f.source.lines().take(8).filter(|l| l.starts_with("// CPU twin:")).collect();
         assert!(!lines.is_empty(), "{}: no `// CPU twin: path :: fn, fn` line in the header", f.file);
         let mut twins = Vec::new();
@@ -52,9 +52,21 @@ fn every_shader_header_names_cpu_twins_that_exist() {
             }
         }
         // Every entry point is named after its twin (`quantized_linear_dot4` for `quantized_linear`).
+        if LIB_FILES.iter().any(|l| l.file == f.file) {
+            assert!(!f.source.contains("@compute"), "{}: a library file has no entry point", f.file);
+            continue;
+        }
         let module = naga::front::wgsl::parse_str(f.source).unwrap();
         for e in &module.entry_points {
             assert!(twins.iter().any(|t| e.name.starts_with(t)), "{}: entry point {} names no listed twin", f.file, e.name);
         }
+    }
+}
+
+#[test]
+fn every_library_file_is_appended_to_a_kernel_that_uses_it() {
+    for lib in LIB_FILES {
+        let users: Vec<&str> = SHADER_FILES.iter().filter(|f| f.source.ends_with(lib.source)).map(|f| f.file).collect();
+        assert!(!users.is_empty(), "{} is appended to no kernel", lib.file);
     }
 }

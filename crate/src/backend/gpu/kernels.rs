@@ -13,23 +13,31 @@ pub struct ShaderFile {
     pub source: &'static str,
 }
 
-/// Every shader file of the GPU backend.
+/// Library files: functions shared by several kernels, with no entry point. WGSL has no
+/// includes, so a kernel that needs one is its own source followed by the library's (WGSL
+/// module-scope declarations may come in any order); the kernel's header stays first.
+pub const LIB_FILES: &[ShaderFile] = &[
+    ShaderFile { file: "lib_f16_bits.wgsl", source: include_str!("lib_f16_bits.wgsl") },
+    ShaderFile { file: "lib_requant.wgsl", source: include_str!("lib_requant.wgsl") },
+];
+
+/// Every shader file of the GPU backend (library text appended where used).
 pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "matmul.wgsl", source: include_str!("matmul.wgsl") },
     ShaderFile { file: "bias_add.wgsl", source: include_str!("bias_add.wgsl") },
     ShaderFile { file: "relu.wgsl", source: include_str!("relu.wgsl") },
     ShaderFile { file: "elementwise.wgsl", source: include_str!("elementwise.wgsl") },
-    ShaderFile { file: "cast_f16.wgsl", source: include_str!("cast_f16.wgsl") },
+    ShaderFile { file: "cast_f16.wgsl", source: concat!(include_str!("cast_f16.wgsl"), include_str!("lib_f16_bits.wgsl")) },
     ShaderFile { file: "quantize.wgsl", source: include_str!("quantize.wgsl") },
     ShaderFile { file: "dequantize.wgsl", source: include_str!("dequantize.wgsl") },
-    ShaderFile { file: "qlinear.wgsl", source: include_str!("qlinear.wgsl") },
-    ShaderFile { file: "qlinear_dot4.wgsl", source: include_str!("qlinear_dot4.wgsl") },
+    ShaderFile { file: "qlinear.wgsl", source: concat!(include_str!("qlinear.wgsl"), include_str!("lib_requant.wgsl")) },
+    ShaderFile { file: "qlinear_dot4.wgsl", source: concat!(include_str!("qlinear_dot4.wgsl"), include_str!("lib_requant.wgsl")) },
     ShaderFile { file: "reduce.wgsl", source: include_str!("reduce.wgsl") },
     ShaderFile { file: "cross_entropy.wgsl", source: include_str!("cross_entropy.wgsl") },
     ShaderFile { file: "sgd.wgsl", source: include_str!("sgd.wgsl") },
     ShaderFile { file: "adam.wgsl", source: include_str!("adam.wgsl") },
-    ShaderFile { file: "matmul_f16.wgsl", source: include_str!("matmul_f16.wgsl") },
-    ShaderFile { file: "matmul_f16_native.wgsl", source: include_str!("matmul_f16_native.wgsl") },
+    ShaderFile { file: "matmul_f16.wgsl", source: concat!(include_str!("matmul_f16.wgsl"), include_str!("lib_f16_bits.wgsl")) },
+    ShaderFile { file: "matmul_f16_native.wgsl", source: concat!(include_str!("matmul_f16_native.wgsl"), include_str!("lib_f16_bits.wgsl")) },
     ShaderFile { file: "amp_unscale.wgsl", source: include_str!("amp_unscale.wgsl") },
     ShaderFile { file: "amp_update_scale.wgsl", source: include_str!("amp_update_scale.wgsl") },
     ShaderFile { file: "amp_inv_scale.wgsl", source: include_str!("amp_inv_scale.wgsl") },

@@ -22,32 +22,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f16>;
 @group(0) @binding(3) var<storage, read_write> c: array<u32>;
 
-fn f32_to_f16_bits(x: u32) -> u32 {
-    let sign = (x >> 16u) & 0x8000u;
-    let exp = (x >> 23u) & 0xffu;
-    let man = x & 0x7fffffu;
-    if (exp == 0xffu) {
-        return sign | 0x7c00u | select(0u, 0x200u, man != 0u) | (man >> 13u);
-    }
-    let half_exp = i32(exp) - 127 + 15;
-    if (half_exp >= 0x1f) {
-        return sign | 0x7c00u;
-    }
-    if (half_exp <= 0) {
-        let shift = u32(14 - half_exp);
-        if (shift > 24u) {
-            return sign;
-        }
-        let m = man | 0x800000u;
-        let round_bit = 1u << (shift - 1u);
-        let up = (m & round_bit) != 0u && (m & (3u * round_bit - 1u)) != 0u;
-        return sign | ((m >> shift) + select(0u, 1u, up));
-    }
-    let bits = sign | (u32(half_exp) << 10u) | (man >> 13u);
-    let up = (man & 0x1000u) != 0u && (man & 0x2fffu) != 0u;
-    return bits + select(0u, 1u, up);
-}
-
 fn load_a(idx: u32) -> f32 {
     return f32(a[idx]);
 }

@@ -3,11 +3,9 @@
 // w (n, k) int8 as nn.Linear.weight → y (m, n) uint8; codes packed four per u32 word.
 // CPU twin: backend/cpu/reference.rs :: quantized_linear
 //
-// The formula and its sources are in quant/linear.rs. The accumulator is exact wrapping int32,
-// the int → float step is done in integers with round-to-nearest-even (WGSL leaves inexact
-// i32 → f32 conversion implementation-defined), bias_q and mult come from the host in f32, and
-// the rest is one correctly rounded add, one multiply and a ties-to-even round: bit-exact with
-// the CPU twin. This path reads bytes one at a time and works on every adapter; qlinear_dot4.wgsl
+// The formula and its sources are in quant/linear.rs. The accumulator is exact wrapping int32;
+// bias_q and mult come from the host in f32; requantization is lib_requant.wgsl (appended):
+// bit-exact with the CPU twin. This path reads bytes one at a time and works on every adapter; qlinear_dot4.wgsl
 // is the dot4I8Packed path. One invocation per output word (four outputs), 256 per workgroup.
 
 struct Params {
@@ -36,28 +34,6 @@ fn x_code(idx: u32) -> i32 {
 fn w_code(idx: u32) -> i32 {
     let byte = (w[idx >> 2u] >> ((idx & 3u) * 8u)) & 0xffu;
     return i32(byte << 24u) >> 24u;
-}
-
-// i32 → f32 rounded to nearest, ties to even, as C's (float)int32 on x86.
-fn i32_to_f32(v: i32) -> f32 {
-    let neg = v < 0;
-    let a = select(u32(v), ~u32(v) + 1u, neg);
-    if (a < 0x1000000u) {
-        return select(f32(a), -f32(a), neg);
-    }
-    let s = 8u - countLeadingZeros(a); // keep the top 24 significant bits
-    let q = a >> s;
-    let rem = a & ((1u << s) - 1u);
-    let half = 1u << (s - 1u);
-    let up = rem > half || (rem == half && (q & 1u) == 1u);
-    let r = ldexp(f32(q + select(0u, 1u, up)), i32(s));
-    return select(r, -r, neg);
-}
-
-fn requant(acc: i32, j: u32) -> u32 {
-    let ab = (i32_to_f32(acc) + bias_scaled[j]) * multiplier[j];
-    let q = clamp(round(ab) + f32(p.out_zero_point), f32(p.lo), 255.0);
-    return u32(q);
 }
 
 @compute @workgroup_size(256, 1, 1)

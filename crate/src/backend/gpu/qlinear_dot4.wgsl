@@ -8,7 +8,7 @@
 // sx = Σ x', sw = Σ w (dot products with 0x01010101):
 //   Σ (x − x_zp)(w − w_zp) = d + 128·sw − w_zp·(sx + 128·k) − x_zp·sw + k·x_zp·w_zp,
 // all in wrapping int32, so the accumulator equals qlinear.wgsl's exactly. Requantization is
-// shared text with qlinear.wgsl (WGSL has no includes). One invocation per output word.
+// lib_requant.wgsl, appended as for qlinear.wgsl. One invocation per output word.
 
 struct Params {
     m: u32,
@@ -28,28 +28,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias_scaled: array<f32>;
 @group(0) @binding(5) var<storage, read> multiplier: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<u32>;
-
-// i32 → f32 rounded to nearest, ties to even, as C's (float)int32 on x86.
-fn i32_to_f32(v: i32) -> f32 {
-    let neg = v < 0;
-    let a = select(u32(v), ~u32(v) + 1u, neg);
-    if (a < 0x1000000u) {
-        return select(f32(a), -f32(a), neg);
-    }
-    let s = 8u - countLeadingZeros(a); // keep the top 24 significant bits
-    let q = a >> s;
-    let rem = a & ((1u << s) - 1u);
-    let half = 1u << (s - 1u);
-    let up = rem > half || (rem == half && (q & 1u) == 1u);
-    let r = ldexp(f32(q + select(0u, 1u, up)), i32(s));
-    return select(r, -r, neg);
-}
-
-fn requant(acc: i32, j: u32) -> u32 {
-    let ab = (i32_to_f32(acc) + bias_scaled[j]) * multiplier[j];
-    let q = clamp(round(ab) + f32(p.out_zero_point), f32(p.lo), 255.0);
-    return u32(q);
-}
 
 @compute @workgroup_size(256, 1, 1)
 fn quantized_linear_dot4(
