@@ -52,43 +52,10 @@ macro_rules! on_every_backend {
                 }
             }
         )* }
-        #[test]
-        fn every_shared_case_is_wired_up() {
-            let wired = [$(stringify!($case)),*];
-            for name in cases::ALL {
-                assert!(wired.contains(name), "case {name} is not run natively");
-            }
-        }
     };
 }
 
-on_every_backend!(
-    upload_then_read_is_lossless,
-    matmul_gives_textbook_answers,
-    matmul_agrees_with_the_cpu_reference_on_ragged_shapes,
-    elementwise_ops_agree_bit_for_bit,
-    relu_zeroes_negatives_and_keeps_positives,
-    linear_relu_chain_agrees_with_one_read_at_the_end,
-    bad_shapes_are_rejected_with_both_shapes_named,
-    empty_tensors_round_trip_and_k_zero_gives_zeros,
-    f16_casts_agree_bit_for_bit_with_the_cpu,
-    f16_casts_match_torch_half,
-    quantize_and_dequantize_agree_bit_for_bit_with_the_cpu,
-    quantize_matches_torch_quantize_per_tensor_and_per_channel,
-    typed_ops_reject_wrong_dtypes_and_bad_qparams,
-    quantized_linear_agrees_bit_for_bit_with_the_cpu,
-    quantized_linear_matches_torch_fbgemm,
-    transposed_matmuls_agree_with_the_cpu_reference,
-    relu_backward_scale_and_sum_rows_are_exact,
-    sum_agrees_with_the_f64_reference,
-    cross_entropy_gives_ln_c_on_zero_logits_and_agrees_with_the_cpu,
-    sgd_and_adam_steps_agree_with_the_cpu,
-    sgd_and_adam_match_torch_step_by_step,
-    cross_entropy_matches_torch,
-    f16_matmul_agrees_bit_for_bit_with_the_cpu,
-    grad_scaler_kernels_replay_torch_timelines_without_reading_back,
-    optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set,
-);
+cases::all_cases!(on_every_backend);
 
 #[test]
 fn both_gpu_int8_paths_agree() {
