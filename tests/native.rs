@@ -106,6 +106,31 @@ fn scaler_command_prints_the_timeline_as_json_and_rejects_bad_settings() {
 }
 
 #[test]
+fn train_command_prints_a_record_per_step_and_the_loss_falls() {
+    let exe = env!("CARGO_BIN_EXE_quantplay");
+    for backend in ["cpu", "gpu"] {
+        let out = std::process::Command::new(exe).args(["train", "--dataset", "circle", "--steps", "60", "--lr", "0.03", "--backend", backend, "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let recs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(recs.len(), 60);
+        assert_eq!(recs[59]["step"], 60);
+        assert_eq!((recs[0]["amp/enabled"].clone(), recs[0]["amp/precision"].clone()), (serde_json::json!(0), serde_json::json!("32-true")));
+        assert!(recs[0].get("amp/loss_scale").is_none(), "32-true logs no scale");
+        let loss = |r: &serde_json::Value| r["loss"].as_f64().unwrap();
+        let first: f64 = recs[..10].iter().map(loss).sum::<f64>() / 10.0;
+        let last: f64 = recs[50..].iter().map(loss).sum::<f64>() / 10.0;
+        assert!(last < 0.7 * first, "{backend}: loss {first} -> {last}");
+        assert!(recs.iter().all(|r| r["grad_norm"].as_f64().unwrap() > 0.0 && !r["skipped"].as_bool().unwrap()));
+    }
+    let bad = std::process::Command::new(exe).args(["train", "--precision", "64"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("16-mixed"), "the error lists valid precisions");
+    let later = std::process::Command::new(exe).args(["train", "--precision", "16-mixed"]).output().unwrap();
+    assert_eq!(later.status.code(), Some(2));
+    assert!(later.stdout.is_empty() && String::from_utf8_lossy(&later.stderr).contains("not wired"));
+}
+
+#[test]
 fn gpu_info_reports_the_adapter_and_its_features() {
     let Some(g) = gpu("gpu_info_reports_the_adapter_and_its_features") else { return };
     let info = g.info();

@@ -1,5 +1,6 @@
 //! The `quantplay` command line: `info [--json]` reports the CPU's SIMD features and the WebGPU
-//! adapter (or why there is none); `scaler` replays a GradScaler over a schedule;
+//! adapter (or why there is none); `scaler` replays a GradScaler over a schedule; `train`
+//! trains an MLP and prints per-step metrics;
 //! `bench-worker` serves benchmark workloads to `scripts/bench`. Later issues add subcommands here;
 //! each stays a thin call into the library.
 
@@ -45,6 +46,48 @@ mod cli {
             #[arg(long)]
             json: bool,
         },
+        /// Train an MLP on a dataset and print one metrics record per step.
+        Train {
+            /// circle, xor, gauss, spiral or digits.
+            #[arg(long, default_value = "spiral")]
+            dataset: String,
+            /// Precision string (32-true today; the others are refused with a message).
+            #[arg(long, default_value = "32-true")]
+            precision: String,
+            /// cpu (the fast path) or gpu (WebGPU; falls back to the CPU with the reason).
+            #[arg(long, default_value = "cpu")]
+            backend: String,
+            /// Training steps.
+            #[arg(long, default_value_t = 200)]
+            steps: usize,
+            /// Seed of data, split, init and batches.
+            #[arg(long, default_value_t = 1)]
+            seed: u64,
+            /// Learning rate.
+            #[arg(long, default_value_t = 0.01)]
+            lr: f64,
+            /// Minibatch size.
+            #[arg(long, default_value_t = 32)]
+            batch: usize,
+            /// sgd (momentum 0.9) or adam.
+            #[arg(long, default_value = "adam")]
+            optimizer: String,
+            /// Hidden widths, comma-separated.
+            #[arg(long, default_value = "16,16")]
+            hidden: String,
+            /// Samples for the 2-D sets.
+            #[arg(long, default_value_t = 500)]
+            samples: usize,
+            /// Noise for the 2-D sets, 0 to 0.5.
+            #[arg(long, default_value_t = 0.1)]
+            noise: f64,
+            /// Print JSON lines instead of a table.
+            #[arg(long, conflicts_with = "csv")]
+            json: bool,
+            /// Print CSV instead of a table.
+            #[arg(long)]
+            csv: bool,
+        },
         /// Serve benchmark workloads over stdin/stdout for `scripts/bench` (one thread).
         /// Lines in: `setup NAME KIND M K N`, `run NAME`, `quit`. Lines out: `ready NAME`,
         /// `ran NAME MS CHECKSUM`, or `error MESSAGE`.
@@ -64,6 +107,53 @@ mod cli {
                 }
             }
             Command::BenchWorker => bench_worker(),
+            Command::Train { dataset, precision, backend, steps, seed, lr, batch, optimizer, hidden, samples, noise, json, csv } => {
+                let run = || -> quantplay::Result<()> {
+                    use quantplay::nn::{metrics, mlp::Optimizer, trainer, AdamConfig, SgdConfig};
+                    let parsed = quantplay::amp::parse_precision(&precision)?;
+                    if let Some(note) = &parsed.deprecation {
+                        eprintln!("note: {note}");
+                    }
+                    let optimizer = match optimizer.as_str() {
+                        "adam" => Optimizer::Adam(AdamConfig { lr, ..Default::default() }),
+                        "sgd" => Optimizer::Sgd(SgdConfig { lr, momentum: 0.9, ..Default::default() }),
+                        other => return Err(quantplay::Error::InvalidArgument { name: "optimizer", value: other.into(), valid: "sgd, adam".into() }),
+                    };
+                    let hidden = hidden.split(',').filter(|h| !h.is_empty()).map(|h| h.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>()
+                        .map_err(|_| quantplay::Error::InvalidArgument { name: "hidden", value: hidden.clone(), valid: "comma-separated widths, e.g. 16,16".into() })?;
+                    let cfg = trainer::TrainConfig { dataset, samples, noise, hidden, precision: parsed.precision, optimizer, batch, steps, seed };
+                    trainer::validate(&cfg)?;
+                    if csv {
+                        println!("{}", metrics::CSV_HEADER);
+                    } else if !json {
+                        println!("{:>6} {:>10} {:>9} {:>10}", "step", "loss", "accuracy", "grad_norm");
+                    }
+                    let print = |r: &metrics::StepRecord| {
+                        if json {
+                            println!("{}", serde_json::to_string(r).expect("record serialises"));
+                        } else if csv {
+                            println!("{}", metrics::csv_line(r));
+                        } else {
+                            println!("{:>6} {:>10.5} {:>9.3} {:>10.4}", r.step, r.loss, r.accuracy, r.grad_norm);
+                        }
+                    };
+                    match backend.as_str() {
+                        "cpu" => pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, print)).map(|_| ()),
+                        "gpu" => match pollster::block_on(GpuBackend::new()) {
+                            Ok(g) => pollster::block_on(trainer::train(&g, &cfg, print)).map(|_| ()),
+                            Err(e) => {
+                                eprintln!("note: {e}; training on the CPU instead");
+                                pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, print)).map(|_| ())
+                            }
+                        },
+                        other => Err(quantplay::Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),
+                    }
+                };
+                if let Err(e) = run() {
+                    eprintln!("error: {e}");
+                    return std::process::ExitCode::from(2);
+                }
+            }
             Command::Scaler { schedule, init_scale, growth_factor, backoff_factor, growth_interval, json } => {
                 use quantplay::amp::{schedule, ScalerConfig};
                 let cfg = ScalerConfig { init_scale, growth_factor, backoff_factor, growth_interval };

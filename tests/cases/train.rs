@@ -234,8 +234,8 @@ async fn train<B: Backend>(b: &B, name: &str, samples: usize, hidden: &[usize], 
     let mut mlp = quantplay::nn::mlp::Mlp::new(b, &sizes, 3).unwrap();
     let mut losses = Vec::new();
     for _ in 0..steps {
-        let loss = mlp.train_step(b, &x, &y, &opt).unwrap();
-        losses.push(b.read(&loss).await.unwrap()[0]);
+        let out = mlp.train_step(b, &x, &y, &opt).unwrap();
+        losses.push(b.read(&out.loss).await.unwrap()[0]);
     }
     losses
 }
@@ -287,7 +287,7 @@ pub async fn mlp_losses_match_torch<B: Backend>(b: &B) {
         let mut mlp = Mlp::from_params(b, &sizes, &weights, &biases).unwrap();
         let mut got = Vec::new();
         for _ in 0..10 {
-            got.push(b.read(&mlp.train_step(b, &xt, &yt, &opt).unwrap()).await.unwrap()[0]);
+            got.push(b.read(&mlp.train_step(b, &xt, &yt, &opt).unwrap().loss).await.unwrap()[0]);
         }
         assert_agrees(&format!("{} vs torch {} losses {got:?}", b.name(), run["kind"]), &got, &bits_to_f32(&run["losses"]), quantplay::parity::F32_TRAINING_LOSS);
         assert!(got[9] < got[0], "the loss must fall: {got:?}");

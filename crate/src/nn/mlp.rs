@@ -42,6 +42,16 @@ impl<B: Backend> Param<B> {
     }
 }
 
+/// What one training step leaves on the backend (nothing is read back).
+pub struct StepOutput<B: Backend> {
+    /// Mean cross-entropy, `(1,)`.
+    pub loss: B::Tensor,
+    /// The batch's logits `(batch, classes)`, from the forward pass before the update.
+    pub logits: B::Tensor,
+    /// Σ of every gradient element squared, `(1,)`: the squared global grad norm.
+    pub grad_sq: B::Tensor,
+}
+
 /// An MLP on backend `B`: `sizes = [in, hidden…, classes]`.
 pub struct Mlp<B: Backend> {
     sizes: Vec<usize>,
@@ -109,17 +119,21 @@ impl<B: Backend> Mlp<B> {
     }
 
     /// One training step on a batch: forward, mean cross-entropy against int32 `labels`,
-    /// backward, optimizer. Returns the loss as a `(1,)` tensor on the backend (not read back).
-    pub fn train_step(&mut self, b: &B, x: &B::Tensor, labels: &B::Tensor, opt: &Optimizer) -> Result<B::Tensor> {
+    /// backward, optimizer. Returns the loss, logits and squared gradient norm on the backend.
+    pub fn train_step(&mut self, b: &B, x: &B::Tensor, labels: &B::Tensor, opt: &Optimizer) -> Result<StepOutput<B>> {
         if x.shape().get(1) != Some(&self.sizes[0]) {
             return Err(Error::Shape { op: "Mlp::train_step", detail: format!("x must be (batch, {}), got {}", self.sizes[0], crate::error::fmt_shape(x.shape())) });
         }
         let (zs, hs) = self.forward_all(b, x)?;
         let (loss, mut dz) = b.cross_entropy(zs.last().expect("a layer"), labels)?;
         self.step += 1;
+        let mut grad_sq = b.upload(&[0.0], &[1])?;
         for l in (0..self.weights.len()).rev() {
             let dw = b.matmul_t(&dz, &hs[l], true, false)?;
             let db = b.sum_rows(&dz)?;
+            for g in [&dw, &db] {
+                grad_sq = b.add(&grad_sq, &b.sum(&b.mul(g, g)?)?)?;
+            }
             let next = if l > 0 { Some(b.relu_backward(&b.matmul_t(&dz, &self.weights[l].value, false, false)?, &zs[l - 1])?) } else { None };
             self.weights[l].step(b, &dw, opt, self.step)?;
             self.biases[l].step(b, &db, opt, self.step)?;
@@ -127,6 +141,7 @@ impl<B: Backend> Mlp<B> {
                 dz = n;
             }
         }
-        Ok(loss)
+        let logits = zs.into_iter().last().expect("a layer");
+        Ok(StepOutput { loss, logits, grad_sq })
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! Later: modules with forward and backward, losses, the training loop.
 
+pub mod metrics;
 pub mod mlp;
 pub mod optim;
+pub mod trainer;
 
 pub use optim::{AdamConfig, SgdConfig};
