@@ -1,13 +1,13 @@
 // Runs bench/webgpu/peers.html in headless Chromium (Debian's /usr/bin/chromium through
 // playwright-core, WebGPU on; SwiftShader on a machine without a GPU), served from the repo root
-// on 127.0.0.1 by bench/static-server.mjs, waits for window.__bench and prints it as JSON.
+// on 127.0.0.1 by scripts/server.mjs (scope 'repo'), waits for window.__bench and prints it as JSON.
 //
 //   node bench/webgpu-run.mjs [--n 512] [--rounds 7] [--warmup 2] [--only key,...]
 //                             [--timeout 600] [--chromium /usr/bin/chromium] [--screenshot f.png]
 //
 // Exits 1 if the page reports an error or times out. Each launch gets a fresh temporary profile.
 import { chromium } from 'playwright-core';
-import { startStaticServer } from './static-server.mjs';
+import { startServer } from '../scripts/server.mjs';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -34,7 +34,7 @@ for (const k of ['n', 'rounds', 'warmup', 'only']) {
 const timeoutMs = Number(opt('timeout', 600)) * 1000;
 const executablePath = opt('chromium', '/usr/bin/chromium');
 
-const server = await startStaticServer({ port: 0 });
+const server = await startServer({ port: 0, scope: 'repo' });
 // chromium.launch() creates (and removes) a fresh temporary user-data-dir for each launch.
 const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 let exitCode = 0;

@@ -1,8 +1,9 @@
-// Static file server for the playground: serves index.html and www/ (including the wasm-bindgen
-// package in www/pkg/) from the repository root on 127.0.0.1, so the page is a secure context
-// and WebGPU is allowed. Nothing outside index.html and www/ is served.
-//
-// Used by `scripts/serve` (prints the URL) and by the e2e tests (startServer on port 0).
+// Static file server on 127.0.0.1 (a secure context, so WebGPU is allowed), `.wasm` served as
+// application/wasm. Two scopes:
+//   'page' (default)  index.html and www/ (including the wasm-bindgen package in www/pkg/) only;
+//                     used by `scripts/serve` (prints the URL) and the e2e tests;
+//   'repo'            the whole repository except dot-directories (.git, .ci, ...), for the bench
+//                     pages that load node_modules/ (bench/webgpu-run.mjs; `--repo` on the CLI).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -21,23 +22,34 @@ export const MIME = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.ts': 'text/plain; charset=utf-8',
+  '.map': 'application/json',
+  '.onnx': 'application/octet-stream',
 };
 
-/** Maps a URL path to a file under ROOT, or null if it is not servable. */
-function resolvePath(urlPath) {
-  const path = decodeURIComponent(urlPath.split('?')[0].split('#')[0]);
+/** Maps a URL path to a servable file under ROOT for `scope`, or null. */
+function resolvePath(urlPath, scope) {
+  let path;
+  try {
+    path = decodeURIComponent(new URL(urlPath, 'http://x').pathname);
+  } catch {
+    return null;
+  }
   if (path === '/' || path === '/index.html') return join(ROOT, 'index.html');
   const file = normalize(join(ROOT, path));
+  if (scope === 'repo') {
+    const inside = file.startsWith(ROOT + sep);
+    return inside && !file.slice(ROOT.length).split(sep).some((part) => part.startsWith('.')) ? file : null;
+  }
   return file.startsWith(join(ROOT, 'www') + sep) ? file : null;
 }
 
 /**
  * Starts the server. `port` 0 picks a free port. Resolves to `{ url, close }`.
- * @param {{ port?: number, host?: string }} [opts]
+ * @param {{ port?: number, host?: string, scope?: 'page' | 'repo' }} [opts]
  */
-export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
+export function startServer({ port = 8080, host = '127.0.0.1', scope = 'page' } = {}) {
   const server = createServer(async (req, res) => {
-    const file = resolvePath(req.url || '/');
+    const file = resolvePath(req.url || '/', scope);
     try {
       if (!file || !(await stat(file)).isFile()) throw new Error('not found');
       const body = await readFile(file);
@@ -48,14 +60,20 @@ export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
       res.end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`404: ${req.url} (only index.html and www/ are served)\n`);
+      res.end(`404: ${req.url}${scope === 'page' ? ' (only index.html and www/ are served)' : ''}\n`);
     }
   });
   return new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => {
       const { port: actual } = server.address();
-      ok({ url: `http://${host}:${actual}/`, close: () => new Promise((done) => server.close(done)) });
+      ok({
+        url: `http://${host}:${actual}/`,
+        close: () => new Promise((done) => {
+          server.closeAllConnections?.();
+          server.close(done);
+        }),
+      });
     });
   });
 }
@@ -63,7 +81,8 @@ export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--port');
   const port = i > 0 ? Number(process.argv[i + 1]) : Number(process.env.PORT || 8080);
-  startServer({ port })
+  const scope = process.argv.includes('--repo') ? 'repo' : 'page';
+  startServer({ port, scope })
     .then(({ url }) => console.log(`quantplay playground: ${url}  (Ctrl-C to stop)`))
     .catch((e) => {
       console.error(`could not serve on port ${port}: ${e.message} (try --port N)`);
