@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 
 /// A quantized dtype: `torch.qint8` (codes `int8`, range [-128, 127]) or `torch.quint8` (codes
 /// `uint8`, range [0, 255]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QuantDType {
     /// `torch.qint8`.
     QInt8,

@@ -5,7 +5,10 @@
 //! Later: observers, qconfigs, prepare/convert (the eager-mode flow).
 
 pub mod affine;
+pub mod fake_quant;
 pub mod linear;
+pub mod observer;
+pub mod qconfig;
 
 pub use affine::{QParams, QuantDType};
 pub use linear::QLinearSpec;

@@ -1,0 +1,366 @@
+//! `HistogramObserver` as torch 2.15 implements it (`torch/ao/quantization/observer.py`): a
+//! running 2048-bin histogram over `[min_val, max_val]`, re-binned when the range grows
+//! (`_combine_histograms`, `_upscale_histogram` with `upsample_rate = 16` in 2.15), and the L2
+//! `_non_linear_param_search` that picks the clip range before `_calculate_qparams`.
+//!
+//! Bit-exactness depends on reproducing ATen's CPU kernels, which this file does:
+//! - `torch.histc` (HistogramKernel.cpp, LINEAR_INTERPOLATION): edges from `linspace`, then
+//!   `pos = (int64)((x − edge₀)·bins / (edge_last − edge₀))` in f32, last bin closed;
+//! - `torch.linspace` (RangeFactoriesKernel.cpp): `step = (end − start)/(steps − 1)` in f32 and
+//!   `start + step·i` (first half) / `end − step·(steps−1−i)` (second half), which the x86 build
+//!   contracts into one FMA each (measured against torch: 0 of 10⁶ values differ);
+//! - `torch.sum` of f32 (SumKernel.cpp cascade sum, AVX-512 lanes of 16, 4-way ILP, 4 levels);
+//! - `torch.cumsum` (accumulates in double, stores f32);
+//! - `torch.div(..., rounding_mode="floor")` (`c10::div_floor_floating`).
+//! Python floats (bin widths in `_compute_quantization_error`) are f64 and become f32 when they
+//! meet a tensor. Not here: the per-tensor qparams formula (`mod.rs`).
+
+use super::minmax::{aminmax, per_tensor_qparams};
+use super::{check_finite, uncalibrated, Calculated, ObserverArgs, UniformQuant};
+use crate::error::{Error, Result};
+
+/// torch 2.15's `HistogramObserver.upsample_rate` (older releases used 128).
+pub const UPSAMPLE_RATE: usize = 16;
+
+/// Running histogram of everything observed, and the range it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramObserver {
+    /// Validated options (per-tensor qschemes only).
+    pub quant: UniformQuant,
+    /// Bin count (torch default 2048).
+    pub bins: usize,
+    /// Bin counts (f32, as torch keeps them; fractional after re-binning).
+    pub histogram: Vec<f32>,
+    /// Range start; `+inf` before any data.
+    pub min: f32,
+    /// Range end; `-inf` before any data.
+    pub max: f32,
+}
+
+impl HistogramObserver {
+    /// `HistogramObserver(bins, **args)`.
+    pub fn new(bins: usize, args: ObserverArgs) -> Result<Self> {
+        if args.qscheme.is_per_channel() {
+            return Err(Error::InvalidArgument { name: "qscheme", value: args.qscheme.name().into(), valid: "HistogramObserver's qscheme only supports per_tensor_symmetric and per_tensor_affine".into() });
+        }
+        if bins == 0 {
+            return Err(Error::InvalidArgument { name: "bins", value: "0".into(), valid: "at least 1 (torch default 2048)".into() });
+        }
+        Ok(HistogramObserver { quant: UniformQuant::new("HistogramObserver", args)?, bins, histogram: vec![0.0; bins], min: f32::INFINITY, max: f32::NEG_INFINITY })
+    }
+
+    /// The range start, `None` before any data.
+    pub fn min_val(&self) -> Option<f32> {
+        (self.min != f32::INFINITY || self.max != f32::NEG_INFINITY).then_some(self.min)
+    }
+
+    /// The range end, `None` before any data.
+    pub fn max_val(&self) -> Option<f32> {
+        self.min_val().map(|_| self.max)
+    }
+
+    /// torch's `forward(x)`: first batch sets range and histogram; later batches are binned over
+    /// the grown range and the old histogram is re-binned into it.
+    pub fn forward(&mut self, x: &[f32]) -> Result<()> {
+        if x.is_empty() {
+            return Ok(());
+        }
+        check_finite("HistogramObserver", x)?;
+        let (x_min, x_max) = aminmax(x);
+        if self.min == f32::INFINITY || self.max == f32::NEG_INFINITY {
+            self.histogram = histc(x, self.bins, x_min, x_max);
+            (self.min, self.max) = (x_min, x_max);
+            return Ok(());
+        }
+        let (new_min, new_max) = (self.min.min(x_min), self.max.max(x_max));
+        let update = histc(x, self.bins, new_min, new_max);
+        if new_min == self.min && new_max == self.max {
+            add_assign(&mut self.histogram, &update);
+        } else {
+            self.histogram = self.combine_histograms(update, new_min, new_max);
+            (self.min, self.max) = (new_min, new_max);
+        }
+        Ok(())
+    }
+
+    /// `_combine_histograms(self.histogram, min, max, update_hist, update_min, update_max)`.
+    fn combine_histograms(&self, mut update: Vec<f32>, update_min: f32, update_max: f32) -> Vec<f32> {
+        if self.min == self.max {
+            let bin_value = torch_sum(&self.histogram);
+            let t = histc(&[self.min], self.bins, update_min, update_max);
+            for (u, t) in update.iter_mut().zip(t) {
+                *u += t * bin_value;
+            }
+            // torch: transformed_orig_hist + update_hist (commutative, same rounding).
+            return update;
+        }
+        let t = self.upscale_histogram(update_min, update_max);
+        add_assign(&mut update, &t);
+        update
+    }
+
+    /// `_upscale_histogram`: spreads each bin over `UPSAMPLE_RATE` sub-bins, maps their mid-points
+    /// into the new range with `bucketize(right=True) − 1`, clamps, and `bincount`s the weights.
+    fn upscale_histogram(&self, update_min: f32, update_max: f32) -> Vec<f32> {
+        let n = self.bins * UPSAMPLE_RATE;
+        let bin_size = (self.max - self.min) / n as f32;
+        let half = 0.5f32 * bin_size;
+        let mids = linspace(self.min as f64, self.max as f64, n + 1);
+        let bounds = linspace(update_min as f64, update_max as f64, self.bins + 1);
+        let mut out = vec![0.0f32; self.bins];
+        for (i, &m) in mids[..n].iter().enumerate() {
+            let mid = m + half;
+            let b = bounds.partition_point(|&e| e <= mid) as i64 - 1;
+            let b = b.clamp(0, self.bins as i64 - 1) as usize;
+            out[b] += self.histogram[i / UPSAMPLE_RATE] / UPSAMPLE_RATE as f32;
+        }
+        out
+    }
+
+    /// torch's `calculate_qparams()`: `_non_linear_param_search`, then `_calculate_qparams`.
+    pub fn calculate_qparams(&self) -> Result<Calculated> {
+        if self.min == f32::INFINITY && self.max == f32::NEG_INFINITY {
+            return Ok(uncalibrated("HistogramObserver", self.quant.args.dtype));
+        }
+        let (lo, hi) = self.non_linear_param_search();
+        per_tensor_qparams("HistogramObserver", &self.quant, lo, hi)
+    }
+
+    /// `_non_linear_param_search`: walks the quantile bounds inward in 1e-5 steps while the L2
+    /// quantization error keeps falling; returns the new `(min, max)` (f32 tensor arithmetic).
+    pub fn non_linear_param_search(&self) -> (f32, f32) {
+        let bins = self.bins;
+        let bin_width = (self.max - self.min) / bins as f32;
+        let total = torch_sum(&self.histogram) as f64;
+        let csum = cumsum(&self.histogram);
+        let stepsize = 1e-5f64;
+        let (mut alpha, mut beta) = (0.0f64, 1.0f64);
+        let (mut start_bin, mut end_bin) = (0usize, bins - 1);
+        let mut norm_min = f64::INFINITY;
+        while alpha < beta {
+            let next_alpha = alpha + stepsize;
+            let next_beta = beta - stepsize;
+            // cSum[l] < next_alpha * total: a 0-dim f32 tensor against a Python float, compared in f32.
+            let (lo_q, hi_q) = ((next_alpha * total) as f32, (next_beta * total) as f32);
+            let (mut l, mut r) = (start_bin, end_bin);
+            while l < end_bin && csum[l] < lo_q {
+                l += 1;
+            }
+            while r > start_bin && csum[r] > hi_q {
+                r -= 1;
+            }
+            let (mut next_start, mut next_end) = (start_bin, end_bin);
+            if (l - start_bin) > (end_bin - r) {
+                next_start = l;
+                alpha = next_alpha;
+            } else {
+                next_end = r;
+                beta = next_beta;
+            }
+            if next_start == start_bin && next_end == end_bin {
+                continue;
+            }
+            let norm = self.quantization_error(next_start, next_end);
+            if norm > norm_min {
+                break;
+            }
+            norm_min = norm;
+            start_bin = next_start;
+            end_bin = next_end;
+        }
+        (self.min + bin_width * start_bin as f32, self.min + bin_width * (end_bin + 1) as f32)
+    }
+
+    /// `_compute_quantization_error(next_start_bin, next_end_bin)`, returned as torch's `.item()`.
+    fn quantization_error(&self, start: usize, end: usize) -> f64 {
+        let bins = self.bins;
+        let dst_nbins = 256f64; // 2 ** torch.iinfo(dtype).bits for 8-bit dtypes
+        let bin_width = (self.max as f64 - self.min as f64) / bins as f64;
+        let dst_bin_width = bin_width * (end as f64 - start as f64 + 1.0) / dst_nbins;
+        if dst_bin_width == 0.0 {
+            return 0.0;
+        }
+        let (bw, dw, dw_half) = (bin_width as f32, dst_bin_width as f32, (dst_bin_width / 2.0) as f32);
+        let neg_half = (-dst_bin_width / 2.0) as f32;
+        let top = (dst_nbins - 1.0) as f32;
+        // The middle term's scalar: _get_norm(tensor(-dst/2), tensor(dst/2), density) before `density *`.
+        let mid_norm = (dw_half * dw_half * dw_half - neg_half * neg_half * neg_half) / 3.0;
+        let cube_neg_half = neg_half * neg_half * neg_half;
+        let norm: Vec<f32> = (0..bins).map(|i| {
+            let begin = (i as f32 - start as f32) * bw; // (src_bin - next_start_bin) is an int64 tensor
+            let src_end = begin + bw;
+            let dob = div_floor(begin, dw).clamp(0.0, top);
+            let dob_center = (dob + 0.5) * dw;
+            let doe = div_floor(src_end, dw).clamp(0.0, top);
+            let density = self.histogram[i] / bw;
+            let db = begin - dob_center;
+            let n1 = density * ((dw_half * dw_half * dw_half - db * db * db) / 3.0);
+            let n2 = (doe - dob - 1.0) * (density * mid_norm);
+            let doe_center = doe * dw + dw_half;
+            let de = src_end - doe_center;
+            let n3 = density * ((de * de * de - cube_neg_half) / 3.0);
+            ((0.0f32 + n1) + n2) + n3
+        }).collect();
+        torch_sum(&norm) as f64
+    }
+}
+
+fn add_assign(a: &mut [f32], b: &[f32]) {
+    for (a, b) in a.iter_mut().zip(b) {
+        *a += b;
+    }
+}
+
+/// `c10::div_floor_floating(a, b)`: Python's floor division on floats.
+pub fn div_floor(a: f32, b: f32) -> f32 {
+    if b == 0.0 {
+        return a / b;
+    }
+    let m = a % b; // std::fmod
+    let mut div = (a - m) / b;
+    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+        div -= 1.0;
+    }
+    if div != 0.0 {
+        let mut f = div.floor();
+        if div - f > 0.5 {
+            f += 1.0;
+        }
+        f
+    } else {
+        0.0f32.copysign(a / b)
+    }
+}
+
+/// `torch.linspace(start, end, steps)` for f32 on CPU: ends given as doubles (Scalars) and
+/// rounded to f32, `step` in f32, each value one FMA from the nearer end.
+pub fn linspace(start: f64, end: f64, steps: usize) -> Vec<f32> {
+    let (s, e) = (start as f32, end as f32);
+    if steps == 1 {
+        return vec![s];
+    }
+    let step = (e - s) / (steps - 1) as f32;
+    let half = steps / 2;
+    (0..steps).map(|i| if i < half { step.mul_add(i as f32, s) } else { (-step).mul_add((steps - i - 1) as f32, e) }).collect()
+}
+
+/// `torch.histc(x, bins, min, max)` on CPU: NaN and values outside `[min, max]` are skipped,
+/// `min == max` widens the range by 1 on each side (in f64) as torch does.
+pub fn histc(x: &[f32], bins: usize, min: f32, max: f32) -> Vec<f32> {
+    let (mut lo, mut hi) = (min as f64, max as f64);
+    if lo == hi {
+        lo -= 1.0;
+        hi += 1.0;
+    }
+    let edges = linspace(lo, hi, bins + 1);
+    let (left, right) = (edges[0], edges[bins]);
+    let mut hist = vec![0.0f32; bins];
+    for &v in x {
+        if !(v >= left && v <= right) {
+            continue;
+        }
+        let mut pos = ((v - left) * bins as f32 / (right - left)) as i64 as usize;
+        if pos == bins {
+            pos -= 1;
+        }
+        hist[pos] += 1.0;
+    }
+    hist
+}
+
+/// `torch.cumsum` of f32 on CPU: a double accumulator, each prefix stored as f32.
+pub fn cumsum(x: &[f32]) -> Vec<f32> {
+    let mut acc = 0.0f64;
+    x.iter().map(|&v| {
+        acc += v as f64;
+        acc as f32
+    }).collect()
+}
+
+/// Lanes of an AVX-512 f32 vector: the width ATen's x86 build sums with.
+const LANES: usize = 16;
+
+/// `torch.sum` of a contiguous f32 vector on x86 CPU (ATen SumKernel.cpp `cascade_sum`): vectors
+/// of 16 lanes summed by `row_sum` (4 interleaved accumulators, each a 4-level cascade), the
+/// scalar tail, then the 16 lanes in order. Shorter than 16 → the same `row_sum` on scalars.
+pub fn torch_sum(x: &[f32]) -> f32 {
+    if x.len() < LANES {
+        return row_sum::<1>(x, x.len())[0];
+    }
+    let vecs = x.len() / LANES;
+    let lanes = row_sum::<LANES>(x, vecs);
+    let mut acc = 0.0f32;
+    for &v in &x[vecs * LANES..] {
+        acc += v;
+    }
+    for l in lanes {
+        acc += l;
+    }
+    acc
+}
+
+/// ATen's `row_sum` over `n` elements of width `W` (`x[i*W..(i+1)*W]` is element `i`).
+fn row_sum<const W: usize>(x: &[f32], n: usize) -> [f32; W] {
+    const ILP: usize = 4;
+    let load = |i: usize| -> [f32; W] { std::array::from_fn(|l| x[i * W + l]) };
+    let size_ilp = n / ILP;
+    let mut partial = multi_row_sum::<W, ILP>(&load, size_ilp);
+    for i in size_ilp * ILP..n {
+        add_lanes(&mut partial[0], &load(i));
+    }
+    for k in 1..ILP {
+        let p = partial[k];
+        add_lanes(&mut partial[0], &p);
+    }
+    partial[0]
+}
+
+fn add_lanes<const W: usize>(a: &mut [f32; W], b: &[f32; W]) {
+    for l in 0..W {
+        a[l] += b[l];
+    }
+}
+
+/// ATen's `multi_row_sum<acc_t, nrows>`: `size` rows of `R` elements, row `i` element `k` being
+/// element `i*R + k`; four cascade levels of `2^level_power` rows each.
+fn multi_row_sum<const W: usize, const R: usize>(load: &dyn Fn(usize) -> [f32; W], size: usize) -> [[f32; W]; R] {
+    const LEVELS: usize = 4;
+    let ceil_log2 = if size <= 1 { 0 } else { usize::BITS - (size - 1).leading_zeros() } as usize;
+    let level_power = (ceil_log2 / LEVELS).max(4);
+    let level_step = 1usize << level_power;
+    let level_mask = level_step - 1;
+    let mut acc = [[[0.0f32; W]; R]; LEVELS];
+    let mut i = 0usize;
+    while i + level_step <= size {
+        for _ in 0..level_step {
+            for k in 0..R {
+                add_lanes(&mut acc[0][k], &load(i * R + k));
+            }
+            i += 1;
+        }
+        for j in 1..LEVELS {
+            for k in 0..R {
+                let prev = acc[j - 1][k];
+                add_lanes(&mut acc[j][k], &prev);
+                acc[j - 1][k] = [0.0; W];
+            }
+            let mask = level_mask << (j * level_power);
+            if i & mask != 0 {
+                break;
+            }
+        }
+    }
+    while i < size {
+        for k in 0..R {
+            add_lanes(&mut acc[0][k], &load(i * R + k));
+        }
+        i += 1;
+    }
+    for j in 1..LEVELS {
+        for k in 0..R {
+            let a = acc[j][k];
+            add_lanes(&mut acc[0][k], &a);
+        }
+    }
+    acc[0]
+}
