@@ -5,7 +5,14 @@
 Lines in: `setup NAME KIND M K N`, `run NAME`, `quit`. Lines out: `ready NAME`,
 `ran NAME MS CHECKSUM` or `error MESSAGE`. Kinds: f32_gemm (torch.mm), int8_gemm (not offered:
 torch has no public u8 x i8 -> i32 GEMM; answers with an error), qlinear_per_tensor /
-qlinear_per_channel (torch.ops.quantized.linear, engine fbgemm, prepacked weight, float bias).
+qlinear_per_channel (torch.ops.quantized.linear, engine fbgemm, prepacked weight, float bias),
+ptq_minmax / ptq_histogram (`setup NAME ptq_minmax B NB 0`: torch.ao.quantization.quantize() of
+a fused MLP 784-256-256-10 calibrated with NB batches of B samples, engine x86; minmax =
+default_qconfig (MinMaxObserver), histogram = get_default_qconfig("x86"); each run is the whole
+quantize(): deepcopy, prepare, calibration, convert).
+
+`python bench/torch_worker.py --ptq [ROUNDS]` times the two PTQ workloads (256 x 8) alone and
+prints their medians.
 
 Needs a venv with torch: `bash scripts/fixtures` creates .venv (or: python3 -m venv .venv &&
 .venv/bin/pip install torch numpy).
@@ -18,6 +25,7 @@ import warnings
 import torch
 
 warnings.filterwarnings("ignore", category=UserWarning)
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.ao.quantization notices
 
 torch.set_num_threads(1)
 torch.backends.quantized.engine = "fbgemm"
@@ -40,7 +48,56 @@ def setup(kind, m, k, n):
             wq = torch.quantize_per_channel(w, scales, torch.zeros(n, dtype=torch.long), 0, torch.qint8)
         packed = torch.ops.quantized.linear_prepack(wq, torch.rand(n, generator=g) * 0.2 - 0.1)
         return lambda: float(torch.ops.quantized.linear(x, packed, 0.5, 128).int_repr().sum())
+    if kind in ("ptq_minmax", "ptq_histogram"):
+        return ptq_setup(kind, m, k)
     raise ValueError(f"no torch workload {kind}")
+
+
+def ptq_setup(kind, batch, nbatch):
+    """quantize() of a fused MLP 784-256-256-10 over nbatch calibration batches of batch rows."""
+    from collections import OrderedDict
+
+    import torch.ao.quantization as tq
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(OrderedDict([
+        ("quant", tq.QuantStub()), ("fc1", nn.Linear(784, 256)), ("relu1", nn.ReLU()),
+        ("fc2", nn.Linear(256, 256)), ("relu2", nn.ReLU()), ("fc3", nn.Linear(256, 10)),
+        ("dequant", tq.DeQuantStub())])).eval()
+    model = tq.fuse_modules(model, [["fc1", "relu1"], ["fc2", "relu2"]])
+    model.qconfig = tq.default_qconfig if kind == "ptq_minmax" else tq.get_default_qconfig("x86")
+    calib = [torch.rand(batch, 784, generator=g) for _ in range(nbatch)]
+    torch.backends.quantized.engine = "x86"
+
+    def run_fn(m, batches):
+        with torch.no_grad():
+            for b in batches:
+                m(b)
+
+    def run():
+        q = tq.quantize(model, run_fn, [calib])
+        return float(q.fc1.scale) + q.fc3.zero_point
+    return run
+
+
+def ptq_main(rounds):
+    for kind in ("ptq_minmax", "ptq_histogram"):
+        run = ptq_setup(kind, 256, 8)
+        run()  # warm-up
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - t) * 1e3)
+        times.sort()
+        print(f"{kind}: median {times[len(times) // 2]:.2f} ms over {rounds} rounds "
+              f"(min {times[0]:.2f}, max {times[-1]:.2f}; torch {torch.__version__}, 1 thread)", flush=True)
+
+
+if sys.argv[1:2] == ["--ptq"]:
+    ptq_main(int(sys.argv[2]) if len(sys.argv) > 2 else 15)
+    sys.exit(0)
 
 
 for line in sys.stdin:
