@@ -7,10 +7,12 @@
 #![allow(dead_code)]
 
 mod amp;
+mod observers;
 mod qlinear;
 mod train;
 mod typed;
 pub use amp::*;
+pub use observers::*;
 pub use qlinear::*;
 pub use train::*;
 pub use typed::*;
@@ -52,6 +54,13 @@ macro_rules! all_cases {
             f16_matmul_agrees_bit_for_bit_with_the_cpu,
             grad_scaler_kernels_replay_torch_timelines_without_reading_back,
             optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set,
+            observers_match_torch_bit_for_bit,
+            histogram_primitives_match_torch_sum_linspace_and_histc,
+            qconfigs_match_torch_field_by_field,
+            fake_quantize_state_follows_torch_timelines,
+            observer_errors_and_warnings_name_the_bad_value,
+            clip_fraction_counts_values_outside_the_code_range,
+            both_fake_quant_classes_build,
         );
     };
 }

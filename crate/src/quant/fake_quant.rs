@@ -5,8 +5,13 @@
 //! `fake_quantize_per_tensor_affine` / `fake_quantize_per_channel_affine`.
 //!
 //! Not here: the element-wise fake-quant op and its straight-through gradient (a Backend op,
-//! `fake_quantize(x, &QParams) -> (y, mask)`). `FusedMovingAvgObsFakeQuantize` is modelled by the
-//! same state machine (its fused kernel is not separately reproduced).
+//! `fake_quantize(x, &QParams) -> (y, mask)`).
+//!
+//! `FusedMovingAvgObsFakeQuantize` (torch's default QAT module) runs one C++ op
+//! (`fused_obs_fake_quant.cpp`): the same moving average, but qparams from fbgemm's
+//! `ChooseQuantizationParams` ([`choose_quantization_params`]: scale computed in double, then
+//! rounded to float), which differs from the observer's f32 `_calculate_qparams` by an ulp at
+//! times; and it refreshes scale/zero_point only while fake quant is on.
 
 use crate::error::{Error, Result};
 use crate::quant::affine::{QParams, QuantDType};
@@ -70,6 +75,9 @@ impl FakeQuantize {
     /// torch's `forward(X)` minus the element-wise op: observe `x` and refresh scale/zero_point
     /// if the observer is enabled, then report the qparams to fake-quantize with (if enabled).
     pub fn forward(&mut self, x: &[f32], shape: &[usize]) -> Result<FakeQuantStep> {
+        if self.kind == FakeQuantKind::FusedMovingAvgObsFakeQuantize {
+            return self.fused_forward(x, shape);
+        }
         let mut warning = None;
         if self.observer_enabled {
             self.observer.forward(x, shape)?;
@@ -81,6 +89,24 @@ impl FakeQuantize {
             };
         }
         Ok(FakeQuantStep { qparams: self.fake_quant_enabled.then(|| self.qparams()), warning })
+    }
+
+    /// `fused_moving_avg_obs_fake_quant`: observe if enabled; if fake quant is enabled, recompute
+    /// scale/zero_point from the running min/max with fbgemm's `ChooseQuantizationParams`.
+    fn fused_forward(&mut self, x: &[f32], shape: &[usize]) -> Result<FakeQuantStep> {
+        if self.observer_enabled {
+            self.observer.forward(x, shape)?;
+        }
+        if !self.fake_quant_enabled {
+            return Ok(FakeQuantStep { qparams: None, warning: None });
+        }
+        let (lo, hi) = (self.observer.min_val(), self.observer.max_val());
+        if lo.is_empty() {
+            return Err(Error::Unsupported { op: "FusedMovingAvgObsFakeQuantize", detail: "fake quant before the observer saw any data: torch would use the +inf/-inf initial min/max; enable the observer for the first batch".into() });
+        }
+        let symmetric = self.qscheme().is_symmetric();
+        (self.scale, self.zero_point) = lo.iter().zip(&hi).map(|(&a, &b)| choose_quantization_params(a, b, self.quant_min, self.quant_max, symmetric)).unzip();
+        Ok(FakeQuantStep { qparams: Some(self.qparams()), warning: None })
     }
 
     /// The current buffers as the qparams `fake_quantize_per_{tensor,channel}_affine` would get.
@@ -128,4 +154,41 @@ impl FakeQuantize {
     pub fn disable_fake_quant(&mut self) {
         self.fake_quant_enabled = false;
     }
+}
+
+/// fbgemm's `ChooseQuantizationParams(min, max, qmin, qmax, preserve_sparsity, false)` (QuantUtils.cc),
+/// used by the fused QAT op: `preserve_sparsity` (symmetric qschemes) widens `[min, max]` to a
+/// symmetric range; the scale is `(double(max) − min)/(qmax − qmin)` rounded to float (0.1 if it
+/// is 0 or its reciprocal overflows); the zero point comes from whichever end adds less error
+/// (the midpoint for symmetric ranges), rounded half to even and clamped.
+pub fn choose_quantization_params(min: f32, max: f32, qmin: i32, qmax: i32, preserve_sparsity: bool) -> (f32, i32) {
+    let (mut min, mut max) = (min, max);
+    if min < 0.0 && max > 0.0 && preserve_sparsity {
+        let sym_qmin = -((qmax - qmin) / 2 + 1);
+        let sym_qmax = (qmax - qmin) / 2;
+        let max_scale = (min / sym_qmin as f32).abs().max((max / sym_qmax as f32).abs()) as f64;
+        min = (max_scale * sym_qmin as f64) as f32;
+        max = (max_scale * sym_qmax as f64) as f32;
+    }
+    min = min.min(0.0);
+    max = max.max(0.0);
+    let mut scale = ((max as f64 - min as f64) / (qmax - qmin) as f64) as f32;
+    if scale == 0.0 || (1.0f32 / scale).is_infinite() {
+        scale = 0.1;
+    }
+    let s = scale as f64;
+    let (zp_min, zp_max) = (qmin as f64 - min as f64 / s, qmax as f64 - max as f64 / s);
+    let (err_min, err_max) = ((qmin as f64).abs() + (min as f64 / s).abs(), (qmax as f64).abs() + (max as f64 / s).abs());
+    let mut initial = if err_min < err_max { zp_min } else { zp_max };
+    if min < 0.0 && max > 0.0 && preserve_sparsity {
+        initial = (qmin + qmax) as f64 / 2.0;
+    }
+    let zp = if initial < qmin as f64 {
+        qmin
+    } else if initial > qmax as f64 {
+        qmax
+    } else {
+        initial.round_ties_even() as i32
+    };
+    (scale, zp)
 }

@@ -9,9 +9,11 @@
 //! - `torch.linspace` (RangeFactoriesKernel.cpp): `step = (end − start)/(steps − 1)` in f32 and
 //!   `start + step·i` (first half) / `end − step·(steps−1−i)` (second half), which the x86 build
 //!   contracts into one FMA each (measured against torch: 0 of 10⁶ values differ);
-//! - `torch.sum` of f32 (SumKernel.cpp cascade sum, AVX-512 lanes of 16, 4-way ILP, 4 levels);
+//! - `torch.sum` of f32 (SumKernel.cpp cascade sum over 8-lane vectors, 4-way ILP, 4 levels;
+//!   8 lanes measured on torch 2.15's x86 wheel even on an AVX-512 CPU);
 //! - `torch.cumsum` (accumulates in double, stores f32);
 //! - `torch.div(..., rounding_mode="floor")` (`c10::div_floor_floating`).
+//!
 //! Python floats (bin widths in `_compute_quantization_error`) are f64 and become f32 when they
 //! meet a tensor. Not here: the per-tensor qparams formula (`mod.rs`).
 
@@ -277,12 +279,13 @@ pub fn cumsum(x: &[f32]) -> Vec<f32> {
     }).collect()
 }
 
-/// Lanes of an AVX-512 f32 vector: the width ATen's x86 build sums with.
-const LANES: usize = 16;
+/// Lanes of the f32 vectors ATen's x86 sum kernel accumulates in: 8 (AVX2 width). Measured
+/// against torch 2.15 on an AVX-512 machine: 8 lanes reproduce every fixture sum, 16 do not.
+const LANES: usize = 8;
 
 /// `torch.sum` of a contiguous f32 vector on x86 CPU (ATen SumKernel.cpp `cascade_sum`): vectors
-/// of 16 lanes summed by `row_sum` (4 interleaved accumulators, each a 4-level cascade), the
-/// scalar tail, then the 16 lanes in order. Shorter than 16 → the same `row_sum` on scalars.
+/// of 8 lanes summed by `row_sum` (4 interleaved accumulators, each a 4-level cascade), the
+/// scalar tail, then the 8 lanes in order. Shorter than 8 → the same `row_sum` on scalars.
 pub fn torch_sum(x: &[f32]) -> f32 {
     if x.len() < LANES {
         return row_sum::<1>(x, x.len())[0];
@@ -322,7 +325,9 @@ fn add_lanes<const W: usize>(a: &mut [f32; W], b: &[f32; W]) {
 }
 
 /// ATen's `multi_row_sum<acc_t, nrows>`: `size` rows of `R` elements, row `i` element `k` being
-/// element `i*R + k`; four cascade levels of `2^level_power` rows each.
+/// element `i*R + k`; four cascade levels of `2^level_power` rows each. Indexed loops on purpose:
+/// they mirror the C++ so the summation order can be checked line by line.
+#[allow(clippy::needless_range_loop)]
 fn multi_row_sum<const W: usize, const R: usize>(load: &dyn Fn(usize) -> [f32; W], size: usize) -> [[f32; W]; R] {
     const LEVELS: usize = 4;
     let ceil_log2 = if size <= 1 { 0 } else { usize::BITS - (size - 1).leading_zeros() } as usize;

@@ -350,18 +350,21 @@ pub fn check_len(observer: &'static str, x: &[f32], shape: &[usize]) -> Result<(
     Ok(())
 }
 
-/// Fraction of `x` outside the representable range `[(qmin − zp)·scale, (qmax − zp)·scale]` of
-/// `qparams` (per channel: each element against its channel's pair), i.e. the values that
-/// quantization would clip. `qmin`/`qmax` are the observer's (possibly reduced) range. 0 for empty `x`.
+/// Fraction of `x` that quantizing with `qparams` would clip: values whose unclamped code
+/// `zero_point + round_half_even(x · (1/scale))` (torch's arithmetic) falls outside
+/// `[quant_min, quant_max]`, i.e. values outside `[(qmin − zp)·scale, (qmax − zp)·scale]` by more
+/// than the half step that rounding absorbs anyway. Per channel, each element uses its channel's
+/// pair. `quant_min`/`quant_max` are the observer's (possibly reduced) range. 0 for empty `x`.
+/// (A plain `v > (qmax − zp)·scale` test would count MinMax's own max as clipped whenever the f32
+/// product rounds down, though its code is exactly qmax.)
 pub fn clip_fraction(x: &[f32], shape: &[usize], qparams: &QParams, quant_min: i32, quant_max: i32) -> f64 {
     if x.is_empty() {
         return 0.0;
     }
     let clipped = x.iter().enumerate().filter(|&(i, &v)| {
         let (scale, zp) = qparams.at(shape, i);
-        let lo = (quant_min - zp) as f32 * scale;
-        let hi = (quant_max - zp) as f32 * scale;
-        v < lo || v > hi
+        let code = zp as f64 + (v * (1.0f32 / scale)).round_ties_even() as f64;
+        code < quant_min as f64 || code > quant_max as f64
     }).count();
     clipped as f64 / x.len() as f64
 }
