@@ -16,11 +16,9 @@ import argparse
 import json
 import pathlib
 import sys
-
 import warnings
 
 import numpy as np
-import torch
 from safetensors.torch import load_file
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
