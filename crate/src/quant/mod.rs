@@ -5,7 +5,9 @@
 //! Later: observers, qconfigs, prepare/convert (the eager-mode flow).
 
 pub mod affine;
+pub mod fake;
 pub mod linear;
+pub mod qconv;
 
 pub use affine::{QParams, QuantDType};
 pub use linear::QLinearSpec;
