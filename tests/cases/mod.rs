@@ -8,11 +8,13 @@
 
 mod amp;
 mod observers;
+mod conv;
 mod qlinear;
 mod train;
 mod typed;
 pub use amp::*;
 pub use observers::*;
+pub use conv::*;
 pub use qlinear::*;
 pub use train::*;
 pub use typed::*;
@@ -61,6 +63,15 @@ macro_rules! all_cases {
             observer_errors_and_warnings_name_the_bad_value,
             clip_fraction_counts_values_outside_the_code_range,
             both_fake_quant_classes_build,
+            reshape_keeps_the_elements_and_rejects_another_count,
+            im2col_and_layout_gathers_agree_bit_for_bit_with_the_cpu,
+            im2col_times_the_weight_is_the_convolution,
+            col2im_is_the_adjoint_of_im2col_and_agrees_bit_for_bit,
+            channel_affine_matches_torch_batch_norm_eval,
+            quantized_relu_raises_codes_below_the_zero_point_to_it,
+            fake_quantize_matches_torch_cachemask_bit_for_bit,
+            quantized_conv2d_matches_torch_fbgemm_bit_for_bit,
+            conv_ops_reject_bad_geometry_shapes_and_dtypes,
         );
     };
 }

@@ -7,10 +7,12 @@
 //! `matmul` is `(m, k) · (k, n) → (m, n)` as `torch.mm`; `bias_add` adds a `(n,)` bias to every
 //! row of `(rows, n)` as `torch.nn.functional.linear` does after its GEMM.
 
+pub mod conv;
 pub mod cpu;
 mod dtype;
 pub mod gpu;
 
+pub use conv::Conv2dGeom;
 pub use dtype::{DType, HostData};
 
 use crate::error::{fmt_shape, Error, Result};
@@ -90,6 +92,39 @@ pub trait Backend {
     /// y uint8 codes (m, n), exact int32 accumulation and torch's requantization
     /// (`crate::quant::linear`).
     fn quantized_linear(&self, x: &Self::Tensor, w: &Self::Tensor, spec: &QLinearSpec) -> Result<Self::Tensor>;
+
+    /// The same elements under a new shape (numel must match), any dtype; no copy.
+    fn reshape(&self, x: &Self::Tensor, shape: &[usize]) -> Result<Self::Tensor>;
+
+    /// Patches of x `(n, c, h, w)` (F32 or U8) as rows: `(n·oh·ow, c·kh·kw)`, rows ordered
+    /// `(n, oy, ox)`, columns `(c, ky, kx)`, so `cols · weight.reshape(out, c·kh·kw)ᵀ` is the
+    /// convolution. Positions in the padding hold `pad` (0.0 for float, the input zero_point
+    /// for uint8 codes, as fbgemm's quantized conv pads).
+    fn im2col(&self, x: &Self::Tensor, g: &Conv2dGeom, pad: f32) -> Result<Self::Tensor>;
+
+    /// The adjoint of [`Backend::im2col`] for F32: overlapping patches summed back into
+    /// `(n, c, h, w)`. Each pixel sums its contributions in (ky, kx) ascending order from 0.0,
+    /// as aten's col2im does, so every backend gives the same bits.
+    fn col2im(&self, cols: &Self::Tensor, g: &Conv2dGeom) -> Result<Self::Tensor>;
+
+    /// `(n·h·w, c) → (n, c, h, w)` (a GEMM's output rows back to NCHW); F32 or U8, exact.
+    fn rows_to_nchw(&self, x: &Self::Tensor, n: usize, h: usize, w: usize) -> Result<Self::Tensor>;
+
+    /// `(n, c, h, w) → (n·h·w, c)`, the inverse of [`Backend::rows_to_nchw`]; F32 or U8, exact.
+    fn nchw_to_rows(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `y = fma(x, alpha[c], beta[c])` for x `(n, c, rest…)` F32: eval-mode BatchNorm with
+    /// alpha/beta from `crate::nn::batchnorm::bn_eval_alpha_beta` (torch's CPU kernel fuses it).
+    fn channel_affine(&self, x: &Self::Tensor, alpha: &Self::Tensor, beta: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `max(code, zero_point)` on uint8 codes: `torch.relu` of a quint8 tensor (qparams kept).
+    fn quantized_relu(&self, codes: &Self::Tensor, zero_point: i32) -> Result<Self::Tensor>;
+
+    /// `torch.fake_quantize_per_{tensor,channel}_affine` (the `_cachemask` variants) on F32 x:
+    /// returns `(y, mask)`, both F32, mask 1.0 where the unclamped code was inside
+    /// `[quant_min, quant_max]` (the straight-through estimator's `grad · mask`). The rule is
+    /// `crate::quant::fake::fake_quantize_val`; the qparams' dtype is ignored.
+    fn fake_quantize(&self, x: &Self::Tensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(Self::Tensor, Self::Tensor)>;
 
     /// `op(a) · op(b)` where `ta` / `tb` transpose: a is (m, k) or, with `ta`, (k, m); b is
     /// (k, n) or, with `tb`, (n, k); the result is (m, n). Backward needs all three forms.

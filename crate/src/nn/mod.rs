@@ -3,6 +3,7 @@
 //!
 //! Later: modules with forward and backward, losses, the training loop.
 
+pub mod batchnorm;
 pub mod metrics;
 pub mod mlp;
 pub mod optim;

@@ -2,13 +2,16 @@
 //! exactly as PyTorch computes them. Backends call these (CPU) or mirror them in WGSL (GPU) and
 //! are tested against them.
 //!
-//! Later: observers, qconfigs, prepare/convert (the eager-mode flow).
+//! Also: observers and qconfigs (`observer`, `qconfig`, `fake_quant`) and the eager-mode flow
+//! (`eager`: prepare / calibrate / convert / quantize / quantize_dynamic and the report).
 
 pub mod affine;
+pub mod fake;
 pub mod fake_quant;
 pub mod linear;
 pub mod observer;
 pub mod qconfig;
+pub mod qconv;
 
 pub use affine::{QParams, QuantDType};
 pub use linear::QLinearSpec;

@@ -10,11 +10,13 @@
 //!
 //! Not here: fast paths. They will live beside these files and be parity-tested against them.
 
+mod conv;
 pub mod fast;
 pub mod int8_kernels;
 mod reference;
 mod train;
 
+pub use conv::*;
 pub use reference::*;
 pub use train::*;
 
@@ -177,6 +179,66 @@ impl Backend for CpuBackend {
             quantized_linear(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec)
         };
         Ok(tensor(&[m, n], HostData::U8(y)))
+    }
+
+    fn reshape(&self, x: &CpuTensor, shape: &[usize]) -> Result<CpuTensor> {
+        super::conv::check_reshape(x, shape)?;
+        Ok(tensor(shape, x.data.clone()))
+    }
+
+    fn im2col(&self, x: &CpuTensor, g: &super::Conv2dGeom, pad: f32) -> Result<CpuTensor> {
+        let shape = super::conv::check_im2col(x, g, pad)?;
+        let (oh, ow) = g.out_hw()?;
+        let data = match &x.data {
+            HostData::F32(v) => HostData::F32(gather(v, &im2col(g, oh, ow), pad)),
+            HostData::U8(v) => HostData::U8(gather(v, &im2col(g, oh, ow), pad as u8)),
+            _ => unreachable!("dtype checked by check_im2col"),
+        };
+        Ok(tensor(&shape, data))
+    }
+
+    fn col2im(&self, cols: &CpuTensor, g: &super::Conv2dGeom) -> Result<CpuTensor> {
+        super::conv::check_col2im(cols, g)?;
+        let (oh, ow) = g.out_hw()?;
+        Ok(tensor(&g.input_shape(), HostData::F32(col2im(cols.f32s("col2im")?, g, oh, ow))))
+    }
+
+    fn rows_to_nchw(&self, x: &CpuTensor, n: usize, h: usize, w: usize) -> Result<CpuTensor> {
+        let c = super::conv::check_rows_to_nchw(x, n, h, w)?;
+        let data = match &x.data {
+            HostData::F32(v) => HostData::F32(gather(v, &rows_to_nchw(n, c, h * w), 0.0)),
+            HostData::U8(v) => HostData::U8(gather(v, &rows_to_nchw(n, c, h * w), 0)),
+            _ => unreachable!("dtype checked"),
+        };
+        Ok(tensor(&[n, c, h, w], data))
+    }
+
+    fn nchw_to_rows(&self, x: &CpuTensor) -> Result<CpuTensor> {
+        let [n, c, h, w] = super::conv::check_nchw_to_rows(x)?;
+        let data = match &x.data {
+            HostData::F32(v) => HostData::F32(gather(v, &nchw_to_rows(n, c, h * w), 0.0)),
+            HostData::U8(v) => HostData::U8(gather(v, &nchw_to_rows(n, c, h * w), 0)),
+            _ => unreachable!("dtype checked"),
+        };
+        Ok(tensor(&[n * h * w, c], data))
+    }
+
+    fn channel_affine(&self, x: &CpuTensor, alpha: &CpuTensor, beta: &CpuTensor) -> Result<CpuTensor> {
+        let (_, inner) = super::conv::check_channel_affine(x, alpha, beta)?;
+        let y = channel_affine(x.f32s("channel_affine")?, alpha.f32s("channel_affine")?, beta.f32s("channel_affine")?, inner);
+        Ok(tensor(&x.shape, HostData::F32(y)))
+    }
+
+    fn quantized_relu(&self, codes: &CpuTensor, zero_point: i32) -> Result<CpuTensor> {
+        super::conv::check_quantized_relu(codes, zero_point)?;
+        let HostData::U8(v) = &codes.data else { unreachable!("dtype checked") };
+        Ok(tensor(&codes.shape, HostData::U8(quantized_relu(v, zero_point as u8))))
+    }
+
+    fn fake_quantize(&self, x: &CpuTensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(CpuTensor, CpuTensor)> {
+        super::conv::check_fake_quantize(x, q, quant_min, quant_max)?;
+        let (y, m) = fake_quantize(x.f32s("fake_quantize")?, &x.shape, q, quant_min, quant_max);
+        Ok((tensor(&x.shape, HostData::F32(y)), tensor(&x.shape, HostData::F32(m))))
     }
 
     fn matmul_t(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {

@@ -44,6 +44,10 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "matmul_tiled.wgsl", source: include_str!("matmul_tiled.wgsl") },
     ShaderFile { file: "matmul_blocked.wgsl", source: include_str!("matmul_blocked.wgsl") },
     ShaderFile { file: "matmul_blocked_v4.wgsl", source: include_str!("matmul_blocked_v4.wgsl") },
+    ShaderFile { file: "conv.wgsl", source: include_str!("conv.wgsl") },
+    ShaderFile { file: "channel_affine.wgsl", source: include_str!("channel_affine.wgsl") },
+    ShaderFile { file: "qrelu.wgsl", source: include_str!("qrelu.wgsl") },
+    ShaderFile { file: "fake_quant.wgsl", source: include_str!("fake_quant.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -103,6 +107,26 @@ pub enum Kernel {
     /// `matmul_blocked_v4.wgsl :: matmul_t_blocked_v4`, the same with vec4 B and C, plain form
     /// with n % 4 == 0 only.
     MatmulBlockedV4,
+    /// `conv.wgsl :: im2col_f32`, per element.
+    Im2ColF32,
+    /// `conv.wgsl :: im2col_u8`, per word of four codes.
+    Im2ColU8,
+    /// `conv.wgsl :: rows_to_nchw_f32`, per element.
+    RowsToNchwF32,
+    /// `conv.wgsl :: rows_to_nchw_u8`, per word of four codes.
+    RowsToNchwU8,
+    /// `conv.wgsl :: nchw_to_rows_f32`, per element.
+    NchwToRowsF32,
+    /// `conv.wgsl :: nchw_to_rows_u8`, per word of four codes.
+    NchwToRowsU8,
+    /// `conv.wgsl :: col2im`, a gather-sum per output pixel.
+    Col2Im,
+    /// `channel_affine.wgsl :: channel_affine`.
+    ChannelAffine,
+    /// `qrelu.wgsl :: quantized_relu`, per word of four codes.
+    QuantizedRelu,
+    /// `fake_quant.wgsl :: fake_quantize`.
+    FakeQuantize,
 }
 
 /// What an adapter must offer for a kernel to be built.
@@ -144,6 +168,16 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::MatmulTiled, "matmul_tiled.wgsl", "matmul_t_tiled"),
     (Kernel::MatmulBlocked, "matmul_blocked.wgsl", "matmul_t_blocked"),
     (Kernel::MatmulBlockedV4, "matmul_blocked_v4.wgsl", "matmul_t_blocked_v4"),
+    (Kernel::Im2ColF32, "conv.wgsl", "im2col_f32"),
+    (Kernel::Im2ColU8, "conv.wgsl", "im2col_u8"),
+    (Kernel::RowsToNchwF32, "conv.wgsl", "rows_to_nchw_f32"),
+    (Kernel::RowsToNchwU8, "conv.wgsl", "rows_to_nchw_u8"),
+    (Kernel::NchwToRowsF32, "conv.wgsl", "nchw_to_rows_f32"),
+    (Kernel::NchwToRowsU8, "conv.wgsl", "nchw_to_rows_u8"),
+    (Kernel::Col2Im, "conv.wgsl", "col2im"),
+    (Kernel::ChannelAffine, "channel_affine.wgsl", "channel_affine"),
+    (Kernel::QuantizedRelu, "qrelu.wgsl", "quantized_relu"),
+    (Kernel::FakeQuantize, "fake_quant.wgsl", "fake_quantize"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).

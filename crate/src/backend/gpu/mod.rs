@@ -6,6 +6,7 @@
 //! returns them as [`Error::Gpu`].
 
 mod amp;
+mod conv;
 mod init;
 pub mod kernels;
 mod train;
@@ -270,6 +271,38 @@ impl Backend for GpuBackend {
 
     fn dequantize(&self, codes: &GpuTensor, q: &QParams) -> Result<GpuTensor> {
         typed::dequantize(self, codes, q)
+    }
+
+    fn reshape(&self, x: &GpuTensor, shape: &[usize]) -> Result<GpuTensor> {
+        conv::reshape(x, shape)
+    }
+
+    fn im2col(&self, x: &GpuTensor, g: &super::Conv2dGeom, pad: f32) -> Result<GpuTensor> {
+        conv::im2col(self, x, g, pad)
+    }
+
+    fn col2im(&self, cols: &GpuTensor, g: &super::Conv2dGeom) -> Result<GpuTensor> {
+        conv::col2im(self, cols, g)
+    }
+
+    fn rows_to_nchw(&self, x: &GpuTensor, n: usize, h: usize, w: usize) -> Result<GpuTensor> {
+        conv::rows_to_nchw(self, x, n, h, w)
+    }
+
+    fn nchw_to_rows(&self, x: &GpuTensor) -> Result<GpuTensor> {
+        conv::nchw_to_rows(self, x)
+    }
+
+    fn channel_affine(&self, x: &GpuTensor, alpha: &GpuTensor, beta: &GpuTensor) -> Result<GpuTensor> {
+        conv::channel_affine(self, x, alpha, beta)
+    }
+
+    fn quantized_relu(&self, codes: &GpuTensor, zero_point: i32) -> Result<GpuTensor> {
+        conv::quantized_relu(self, codes, zero_point)
+    }
+
+    fn fake_quantize(&self, x: &GpuTensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(GpuTensor, GpuTensor)> {
+        conv::fake_quantize(self, x, q, quant_min, quant_max)
     }
 
     fn matmul_t(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
