@@ -63,6 +63,13 @@ pub enum Error {
         /// The values that would have been accepted.
         valid: String,
     },
+    /// A model spec, weights file or module tree problem, at a module path (`""` = the root).
+    Model {
+        /// The module path, as `named_modules()` spells it.
+        path: String,
+        /// What is wrong and what would be valid.
+        detail: String,
+    },
 }
 
 /// `std::result::Result` with [`Error`].
@@ -99,6 +106,8 @@ impl fmt::Display for Error {
             Error::InvalidArgument { name, value, valid } => {
                 write!(f, "invalid {name} {value:?}; valid values: {valid}")
             }
+            Error::Model { path, detail } if path.is_empty() => write!(f, "model: {detail}"),
+            Error::Model { path, detail } => write!(f, "module `{path}`: {detail}"),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod cast;
 pub mod data;
 pub mod error;
 pub mod info;
+pub mod model;
 pub mod nn;
 pub mod parity;
 pub mod quant;

@@ -5,6 +5,9 @@
 //! each stays a thin call into the library.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod cli_quantize;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use clap::{Parser, Subcommand};
     use quantplay::{info::SystemInfo, GpuBackend};
@@ -88,6 +91,8 @@ mod cli {
             #[arg(long)]
             csv: bool,
         },
+        /// Post-training static quantization of a model (JSON spec + safetensors), with a report.
+        Quantize(crate::cli_quantize::QuantizeArgs),
         /// Serve benchmark workloads over stdin/stdout for `scripts/bench` (one thread).
         /// Lines in: `setup NAME KIND M K N`, `run NAME`, `quit`. Lines out: `ready NAME`,
         /// `ran NAME MS CHECKSUM`, or `error MESSAGE`.
@@ -107,6 +112,7 @@ mod cli {
                 }
             }
             Command::BenchWorker => bench_worker(),
+            Command::Quantize(args) => return crate::cli_quantize::main(&args),
             Command::Train { dataset, precision, backend, steps, seed, lr, batch, optimizer, hidden, samples, noise, json, csv } => {
                 let run = || -> quantplay::Result<()> {
                     use quantplay::nn::{metrics, mlp::Optimizer, trainer, AdamConfig, SgdConfig};

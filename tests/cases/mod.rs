@@ -9,12 +9,16 @@
 mod amp;
 mod observers;
 mod conv;
+mod eager;
+mod eager_api;
 mod qlinear;
 mod train;
 mod typed;
 pub use amp::*;
 pub use observers::*;
 pub use conv::*;
+pub use eager::*;
+pub use eager_api::*;
 pub use qlinear::*;
 pub use train::*;
 pub use typed::*;
@@ -72,6 +76,15 @@ macro_rules! all_cases {
             fake_quantize_matches_torch_cachemask_bit_for_bit,
             quantized_conv2d_matches_torch_fbgemm_bit_for_bit,
             conv_ops_reject_bad_geometry_shapes_and_dtypes,
+            eager_flow_matches_torch_on_mlp_cnn_and_nested_models,
+            converted_models_give_torch_codes_on_every_backend,
+            quantize_leaves_the_callers_model_untouched_unless_inplace,
+            run_fn_receives_run_args_and_sees_the_prepared_model,
+            a_custom_mapping_leaves_unmapped_modules_float_and_lists_them,
+            bad_inputs_get_named_errors_and_leave_the_model_unchanged,
+            convert_without_calibration_warns_and_uses_scale_one_zero_point_zero,
+            nested_models_propagate_qconfig_overrides_as_torch_does,
+            int8_model_files_load_back_and_give_the_same_outputs,
         );
     };
 }

@@ -1,0 +1,178 @@
+//! `torch.ao.quantization.prepare` (eager mode): qconfig propagation and observer insertion,
+//! following torch/ao/quantization/quantize.py (`propagate_qconfig_`, `_add_observer_`).
+//!
+//! - **Propagation** (`_propagate_qconfig_helper`): a module's qconfig is its own attribute if set
+//!   (including `None`), else `qconfig_dict` by path, else by type name, else its parent's.
+//! - **Observers** (`_add_observer_`): an activation observer (`activation_post_process`) is
+//!   inserted on the output of every leaf whose type is in torch's default propagation list and
+//!   whose qconfig is not None — QuantStub, Linear, Conv2d, BatchNorm2d and the fused LinearReLU /
+//!   ConvReLU2d — except DeQuantStub; Dropout is skipped; ReLU, Flatten and BatchNorm1d are not in
+//!   the list and get none (they run on quantized tensors, or stay float).
+//! - When no module got a qconfig, torch warns; so does this (in [`Prepared::warnings`]).
+//!
+//! Observers live in a side table keyed by the module path (torch hangs them on the module as
+//! `<path>.activation_post_process`); the calibration forward runs on the CPU backend.
+//!
+//! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
+
+use crate::backend::{cpu::CpuBackend, Backend, HasShape, HostData};
+use crate::error::{fmt_shape, Error, Result};
+use crate::model::forward::{run_leaf, Act};
+use crate::model::spec::QConfigAttr;
+use crate::model::tree::{Kind, Model, Module};
+use crate::quant::observer::Observer;
+use crate::quant::qconfig::{qconfig_by_name, QConfig};
+use std::collections::BTreeMap;
+
+/// The `qconfig_dict` argument of `propagate_qconfig_`: qconfigs by module path and by type name
+/// (`"Linear"`), each a qconfig name or `None` (stay float).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QConfigDict {
+    /// By module path (`"fc1"`, `"features.0"`).
+    pub by_name: BTreeMap<String, Option<String>>,
+    /// By torch type name (`"Linear"`).
+    pub by_type: BTreeMap<String, Option<String>>,
+    /// Replaces every resolved qconfig's activation observer (`minmax`, `moving_average`,
+    /// `histogram`), keeping its dtype, qscheme and reduce_range (the CLI's `--observer`).
+    pub observer: Option<String>,
+    /// Replaces every resolved qconfig's weight observer with `default_weight_observer`
+    /// (per-tensor symmetric qint8; the CLI's `--per-tensor`).
+    pub per_tensor_weights: bool,
+}
+
+/// The modules `prepare` observes (torch's default qconfig propagation list, restricted to the
+/// types quantplay has).
+pub fn observed_type(k: &Kind) -> bool {
+    matches!(k, Kind::QuantStub | Kind::Linear(_) | Kind::Conv2d(_) | Kind::LinearReLU(_) | Kind::ConvReLU2d(_))
+        || matches!(k, Kind::BatchNorm(b) if b.dim == 2)
+}
+
+/// A prepared model: the float model, each module's propagated qconfig, and the observers.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The float model (fused or not), unchanged by prepare.
+    pub model: Model,
+    /// Propagated qconfigs by module path; a path absent here has qconfig None.
+    pub qconfigs: BTreeMap<String, QConfig>,
+    /// Activation observers by the observed module's path, in forward order of insertion.
+    pub observers: BTreeMap<String, Observer>,
+    /// Warnings torch would print (no qconfig anywhere, observers with no data, …).
+    pub warnings: Vec<String>,
+    /// Calibration batches seen.
+    pub batches_observed: usize,
+}
+
+fn resolve(name: &Option<String>, path: &str, dict: &QConfigDict) -> Result<Option<QConfig>> {
+    let Some(n) = name else { return Ok(None) };
+    let at = |e: Error| Error::Model { path: path.into(), detail: e.to_string() };
+    let mut q = qconfig_by_name(n).map_err(at)?;
+    if let Some(kind) = &dict.observer {
+        q = q.with_activation_observer(kind).map_err(at)?;
+    }
+    if dict.per_tensor_weights {
+        q = q.per_tensor_weights();
+    }
+    Ok(Some(q))
+}
+
+fn propagate(m: &Module, path: &str, parent: Option<&QConfig>, dict: &QConfigDict, out: &mut BTreeMap<String, QConfig>) -> Result<()> {
+    let mut q = match dict.by_type.get(m.kind.type_name()) {
+        Some(n) => resolve(n, path, dict)?,
+        None => parent.cloned(),
+    };
+    if let Some(n) = dict.by_name.get(path) {
+        q = resolve(n, path, dict)?;
+    }
+    match &m.qconfig {
+        QConfigAttr::Inherit => {}
+        QConfigAttr::None => q = None,
+        QConfigAttr::Named(n) => q = resolve(&Some(n.clone()), path, dict)?,
+    }
+    if let Some(q) = &q {
+        out.insert(path.to_string(), q.clone());
+    }
+    for c in &m.children {
+        let cp = if path.is_empty() { c.name.clone() } else { format!("{path}.{}", c.name) };
+        propagate(c, &cp, q.as_ref(), dict, out)?;
+    }
+    Ok(())
+}
+
+/// `prepare(model, inplace=False)`: returns the prepared copy; `model` is untouched.
+pub fn prepare(model: &Model, dict: &QConfigDict) -> Result<Prepared> {
+    prepare_owned(model.clone(), dict)
+}
+
+/// `prepare(model, inplace=True)`: the model moves into the result.
+pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
+    let mut qconfigs = BTreeMap::new();
+    propagate(&model.root, "", None, dict, &mut qconfigs)?;
+    let mut warnings = Vec::new();
+    if qconfigs.is_empty() {
+        warnings.push("None of the submodule got qconfig applied. Make sure you passed correct configuration through `qconfig_dict` or by assigning the `.qconfig` attribute directly on submodules".to_string());
+    }
+    let mut observers = BTreeMap::new();
+    for (path, m) in model.leaves() {
+        if let (true, Some(q)) = (observed_type(&m.kind), qconfigs.get(&path)) {
+            observers.insert(path.clone(), q.activation.build().map_err(|e| Error::Model { path: path.clone(), detail: e.to_string() })?);
+        }
+    }
+    Ok(Prepared { model, qconfigs, observers, warnings, batches_observed: 0 })
+}
+
+impl Prepared {
+    /// Runs one calibration batch `x` (shape `(batch, …)` as the model takes it) through the
+    /// float model on the CPU, feeding every observer its module's output. NaN or inf in `x`
+    /// or in any observed output is an error naming the module; the observers are left as they
+    /// were before the batch.
+    pub fn observe(&mut self, x: &[f32], shape: &[usize]) -> Result<()> {
+        if let Some(want) = &self.model.input_shape {
+            if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
+                return Err(Error::Model { path: String::new(), detail: format!("calibration batch has shape {}; the model takes (batch, {})", fmt_shape(shape), want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")) });
+            }
+        }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Model { path: String::new(), detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]) });
+        }
+        let b = CpuBackend::fast();
+        let mut staged = self.observers.clone();
+        let mut act = Act::Float(b.upload(x, shape)?);
+        for (path, m) in self.model.leaves() {
+            act = run_leaf(&b, &path, m, act)?;
+            if let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) {
+                let HostData::F32(v) = t.data() else { unreachable!("float activations are f32") };
+                if let Some(i) = v.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::Model { path, detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) });
+                }
+                // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
+                // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
+                // the Sequential and once more from the forward hook: it sees each batch twice
+                // (visible with MovingAverage observers).
+                let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) { 2 } else { 1 };
+                for _ in 0..times {
+                    obs.forward(v, t.shape()).map_err(|e| Error::Model { path: path.clone(), detail: e.to_string() })?;
+                }
+            }
+        }
+        self.observers = staged;
+        self.batches_observed += 1;
+        Ok(())
+    }
+
+    /// Runs `x` `(n, …)` through the observers in batches of `batch` samples.
+    pub fn calibrate(&mut self, x: &[f32], shape: &[usize], batch: usize) -> Result<()> {
+        let n = *shape.first().unwrap_or(&0);
+        if n == 0 || x.is_empty() {
+            return Err(Error::Model { path: String::new(), detail: format!("empty calibration set (shape {}); calibration needs at least one sample", fmt_shape(shape)) });
+        }
+        let per = x.len() / n;
+        let batch = batch.max(1);
+        for start in (0..n).step_by(batch) {
+            let end = (start + batch).min(n);
+            let mut s = shape.to_vec();
+            s[0] = end - start;
+            self.observe(&x[start * per..end * per], &s)?;
+        }
+        Ok(())
+    }
+}

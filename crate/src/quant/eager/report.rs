@@ -1,0 +1,241 @@
+//! The quantization report: per quantized layer its qparams, a histogram of its int8 weight
+//! codes, the SQNR of its output against the float model's and the share of calibration values
+//! its output range clips; for the model, float vs int8 accuracy and agreement. The CLI prints it
+//! as JSON and the page draws it.
+//!
+//! SQNR is torch.ao.ns's `compute_sqnr`: `20·log10(‖float‖ / ‖float − dequant(int8)‖)` dB (in f64).
+//!
+//! Not here: running the flow (`convert.rs`).
+
+use super::prepare::Prepared;
+use crate::backend::{cpu::CpuBackend, Backend, HasShape, HostData};
+use crate::error::Result;
+use crate::model::forward::{run_leaf, Act};
+use crate::model::tree::{Kind, Model};
+use crate::quant::affine::dequantize_val;
+use crate::quant::QParams;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A scale and zero point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QPair {
+    /// Step between codes.
+    pub scale: f32,
+    /// Code of real 0.
+    pub zero_point: i32,
+}
+
+/// One quantized layer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerReport {
+    /// Module path.
+    pub name: String,
+    /// torch's name for the quantized module (`QuantizedLinearReLU`, …).
+    pub kind: String,
+    /// The qparams of the input it receives.
+    pub input_scale: f32,
+    /// See `input_scale`.
+    pub input_zero_point: i32,
+    /// `torch.per_tensor_affine` or `torch.per_channel_affine` (as `q_per_channel_*` names it).
+    pub weight_qscheme: String,
+    /// Per-channel axis, if any.
+    pub weight_axis: Option<usize>,
+    /// One scale per tensor or per output channel.
+    pub weight_scale: Vec<f32>,
+    /// One zero point per tensor or per output channel.
+    pub weight_zero_point: Vec<i32>,
+    /// Counts of weight codes −128..=127 (256 bins).
+    pub weight_histogram: Vec<u32>,
+    /// The output's scale.
+    pub output_scale: f32,
+    /// The output's zero point.
+    pub output_zero_point: i32,
+    /// SQNR of the dequantized output against the float model's, in dB (evaluation data).
+    pub sqnr_db: f64,
+    /// Percent of the float model's calibration outputs outside the output's quantized range.
+    pub clip_percent: f64,
+    /// The int8 weight codes (`--dump` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_codes: Option<Vec<i8>>,
+}
+
+/// Float vs int8 on labelled data.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Accuracy {
+    /// Float model accuracy, 0–1.
+    pub float: f64,
+    /// Quantized model accuracy, 0–1.
+    pub int8: f64,
+    /// Share of samples where both predict the same class.
+    pub agreement: f64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The QuantStub's qparams (the model input's).
+    pub input: Option<QPair>,
+    /// Quantized layers in forward order.
+    pub layers: Vec<LayerReport>,
+    /// Present when labels were given.
+    pub accuracy: Option<Accuracy>,
+    /// Modules left float although they had a qconfig (not in the mapping).
+    pub float_modules: Vec<(String, String)>,
+    /// Warnings from prepare and convert.
+    pub warnings: Vec<String>,
+    /// The quantized model's output codes on the evaluation data, before DeQuantize (`--dump`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_codes: Option<Vec<i32>>,
+    /// The quantized model's float output on the evaluation data (`--dump`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Vec<f32>>,
+}
+
+/// Every leaf's float output on `x` (the prepared float model, CPU).
+pub fn float_outputs(model: &Model, x: &[f32], shape: &[usize]) -> Result<(BTreeMap<String, Vec<f32>>, Vec<f32>)> {
+    let b = CpuBackend::fast();
+    let mut act = Act::Float(b.upload(x, shape)?);
+    let mut outs = BTreeMap::new();
+    for (path, m) in model.leaves() {
+        act = run_leaf(&b, &path, m, act)?;
+        if let Act::Float(t) = &act {
+            if let HostData::F32(v) = t.data() {
+                outs.insert(path, v.clone());
+            }
+        }
+    }
+    let last = match act {
+        Act::Float(t) => t.data().clone().into_f32("float_outputs")?,
+        Act::Quant(..) => Vec::new(),
+    };
+    Ok((outs, last))
+}
+
+/// What the quantized model did at each quantized leaf: the input qparams, output codes and
+/// qparams; plus the final output (codes before a final DeQuantize, and floats).
+pub struct QuantTrace {
+    /// Per quantized module path: (input qparams, output codes, output qparams).
+    pub layers: BTreeMap<String, (QParams, Vec<i32>, QParams)>,
+    /// Codes entering the last DeQuantize (empty if the output is never quantized).
+    pub output_codes: Vec<i32>,
+    /// The model's float output.
+    pub output: Vec<f32>,
+}
+
+async fn codes<B: Backend>(b: &B, t: &B::Tensor) -> Result<Vec<i32>> {
+    Ok(match b.read_data(t).await? {
+        HostData::U8(v) => v.into_iter().map(i32::from).collect(),
+        HostData::I8(v) => v.into_iter().map(i32::from).collect(),
+        HostData::I32(v) => v,
+        other => other.into_f32("codes")?.into_iter().map(|f| f as i32).collect(),
+    })
+}
+
+/// Runs the converted model on backend `b`, reading back every quantized layer's output.
+pub async fn quant_trace<B: Backend>(b: &B, model: &Model, x: &[f32], shape: &[usize]) -> Result<QuantTrace> {
+    let mut act = Act::Float(b.upload(x, shape)?);
+    let mut layers = BTreeMap::new();
+    let mut output_codes = Vec::new();
+    for (path, m) in model.leaves() {
+        let q_in = match &act {
+            Act::Quant(t, q) => {
+                if matches!(m.kind, Kind::DeQuantize) {
+                    output_codes = codes(b, t).await?;
+                }
+                Some(q.clone())
+            }
+            Act::Float(_) => None,
+        };
+        act = run_leaf(b, &path, m, act)?;
+        if let (true, Some(q_in), Act::Quant(t, q_out)) = (m.kind.is_quantized(), q_in, &act) {
+            layers.insert(path.clone(), (q_in, codes(b, t).await?, q_out.clone()));
+        }
+    }
+    let output = match &act {
+        Act::Float(t) => b.read(t).await?,
+        Act::Quant(t, q) => {
+            output_codes = codes(b, t).await?;
+            output_codes.iter().enumerate().map(|(i, &c)| {
+                let (s, z) = q.at(t.shape(), i);
+                dequantize_val(c, s, z)
+            }).collect()
+        }
+    };
+    Ok(QuantTrace { layers, output_codes, output })
+}
+
+/// `20·log10(‖x‖ / ‖x − y‖)`; +inf when equal.
+pub fn sqnr_db(x: &[f32], y: &[f32]) -> f64 {
+    let ps: f64 = x.iter().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt();
+    let pn: f64 = x.iter().zip(y).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum::<f64>().sqrt();
+    20.0 * (ps / pn).log10()
+}
+
+fn argmax(row: &[f32]) -> usize {
+    row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
+}
+
+/// Accuracy of float and int8 outputs `(n, classes)` against `labels`, and their agreement.
+pub fn accuracy(float_out: &[f32], int8_out: &[f32], labels: &[i32]) -> Accuracy {
+    let n = labels.len().max(1);
+    let classes = float_out.len() / n;
+    let (mut f, mut q, mut agree) = (0usize, 0usize, 0usize);
+    for (i, &y) in labels.iter().enumerate() {
+        let a = argmax(&float_out[i * classes..(i + 1) * classes]);
+        let c = argmax(&int8_out[i * classes..(i + 1) * classes]);
+        f += (a as i32 == y) as usize;
+        q += (c as i32 == y) as usize;
+        agree += (a == c) as usize;
+    }
+    Accuracy { float: f as f64 / n as f64, int8: q as f64 / n as f64, agreement: agree as f64 / n as f64 }
+}
+
+fn weight_report(k: &Kind) -> Option<(&[i8], &QParams)> {
+    match k {
+        Kind::QuantizedLinear(l) => Some((&l.weight_codes, &l.weight_qparams)),
+        Kind::QuantizedConv2d(c) => Some((&c.weight_codes, &c.weight_qparams)),
+        Kind::DynamicQuantizedLinear(d) => Some((&d.weight_codes, &d.weight_qparams)),
+        _ => None,
+    }
+}
+
+/// Builds the report: `prepared` (the float model, for SQNR and clipping), `quantized`, the
+/// calibration data, the evaluation data (`calib` when absent) and optional labels.
+#[allow(clippy::too_many_arguments)]
+pub async fn build<B: Backend>(b: &B, prepared: &Prepared, quantized: &Model, float_modules: Vec<(String, String)>, warnings: Vec<String>,
+                               calib: (&[f32], &[usize]), eval: (&[f32], &[usize]), labels: Option<&[i32]>, dump: bool) -> Result<Report> {
+    let (float_eval, float_last) = float_outputs(&prepared.model, eval.0, eval.1)?;
+    let (float_calib, _) = float_outputs(&prepared.model, calib.0, calib.1)?;
+    let trace = quant_trace(b, quantized, eval.0, eval.1).await?;
+    let mut layers = Vec::new();
+    let mut input = None;
+    for (path, m) in quantized.leaves() {
+        if let Kind::Quantize(QParams::PerTensor { scale, zero_point, .. }) = &m.kind {
+            input.get_or_insert(QPair { scale: *scale, zero_point: *zero_point });
+        }
+        let Some((wc, wq)) = weight_report(&m.kind) else { continue };
+        let Some((q_in, out_codes, q_out)) = trace.layers.get(&path) else { continue };
+        let (QParams::PerTensor { scale: in_s, zero_point: in_z, .. }, QParams::PerTensor { scale: out_s, zero_point: out_z, dtype }) = (q_in, q_out) else { continue };
+        let deq: Vec<f32> = out_codes.iter().map(|&c| dequantize_val(c, *out_s, *out_z)).collect();
+        let sqnr = float_eval.get(&path).map_or(f64::NAN, |f| sqnr_db(f, &deq));
+        let (lo, hi) = (dequantize_val(dtype.qmin(), *out_s, *out_z), dequantize_val(dtype.qmax(), *out_s, *out_z));
+        let clip = float_calib.get(&path).map_or(0.0, |f| 100.0 * f.iter().filter(|&&v| v < lo || v > hi).count() as f64 / f.len().max(1) as f64);
+        let mut hist = vec![0u32; 256];
+        for &c in wc {
+            hist[(c as i32 + 128) as usize] += 1;
+        }
+        let (scheme, axis, scales, zps) = match wq {
+            QParams::PerTensor { scale, zero_point, .. } => ("per_tensor_affine", None, vec![*scale], vec![*zero_point]),
+            QParams::PerChannel { scales, zero_points, axis, .. } => ("per_channel_affine", Some(*axis), scales.clone(), zero_points.clone()),
+        };
+        layers.push(LayerReport {
+            name: path.clone(), kind: m.kind.type_name().into(), input_scale: *in_s, input_zero_point: *in_z,
+            weight_qscheme: scheme.into(), weight_axis: axis, weight_scale: scales, weight_zero_point: zps, weight_histogram: hist,
+            output_scale: *out_s, output_zero_point: *out_z, sqnr_db: sqnr, clip_percent: clip,
+            weight_codes: dump.then(|| wc.to_vec()),
+        });
+    }
+    let accuracy = labels.map(|y| accuracy(&float_last, &trace.output, y));
+    Ok(Report { input, layers, accuracy, float_modules, warnings, output_codes: dump.then(|| trace.output_codes.clone()), output: dump.then(|| trace.output.clone()) })
+}

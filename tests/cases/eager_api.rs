@@ -1,0 +1,175 @@
+//! The eager-mode API's seed cases beyond the golden numbers: inplace vs copy, a custom
+//! mapping, run_fn receiving run_args, bad inputs (each a named error or torch's warning, with
+//! the model left unchanged; torch's own messages are in tests/fixtures/eager_errors.json) and
+//! the int8 file round trip.
+
+use super::eager::{field, model_of, tensor, MLP, NESTED};
+use quantplay::model::forward::Act;
+use quantplay::model::fuse::fuse_modules;
+use quantplay::model::{int8, spec, Kind, Model};
+use quantplay::quant::eager::{convert, prepare, quantize, report, Mapping, Prepared, QConfigDict};
+use quantplay::quant::qconfig::qconfig_by_name;
+use quantplay::quant::QParams;
+use quantplay::Backend;
+use serde_json::Value;
+
+fn first_case(text: &str, name: &str) -> (Value, Value) {
+    let file: Value = serde_json::from_str(text).unwrap();
+    let case = file["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no case {name}")).clone();
+    (file, case)
+}
+
+fn calib(file: &Value, case: &Value) -> (Vec<f32>, Vec<usize>) {
+    tensor(field(file, case, "calib"))
+}
+
+fn err_text<T: std::fmt::Debug>(r: quantplay::Result<T>) -> String {
+    r.expect_err("expected an error").to_string()
+}
+
+pub async fn quantize_leaves_the_callers_model_untouched_unless_inplace<B: Backend>(_b: &B) {
+    let (file, case) = first_case(MLP, "mlp unfused x86");
+    let (x, shape) = calib(&file, &case);
+    let original = model_of(&file, &case);
+    let mut model = original.clone();
+    let run = |p: &mut Prepared, (x, s): &(Vec<f32>, Vec<usize>)| p.calibrate(x, s, 8);
+    let c = quantize(&mut model, run, &(x.clone(), shape.clone()), &Mapping::default(), &QConfigDict::default(), false).unwrap();
+    assert_eq!(model, original, "inplace = false changed the caller's model");
+    assert!(c.model.leaves().iter().any(|(_, m)| m.kind.type_name() == "QuantizedLinear"));
+    let c2 = quantize(&mut model, run, &(x, shape), &Mapping::default(), &QConfigDict::default(), true).unwrap();
+    assert_eq!(model, c2.model, "inplace = true must leave the converted model in the caller's variable");
+    assert_ne!(model, original);
+}
+
+pub async fn run_fn_receives_run_args_and_sees_the_prepared_model<B: Backend>(_b: &B) {
+    let (file, case) = first_case(MLP, "mlp unfused x86");
+    let (x, shape) = calib(&file, &case);
+    let mut model = model_of(&file, &case);
+    struct Args {
+        x: Vec<f32>,
+        shape: Vec<usize>,
+        batch: usize,
+    }
+    let mut calls = 0;
+    let run_fn = |p: &mut Prepared, a: &Args| {
+        calls += 1;
+        assert_eq!(a.batch, 4);
+        assert_eq!(p.observers.len(), 4, "QuantStub + three Linears observed");
+        p.calibrate(&a.x, &a.shape, a.batch)
+    };
+    quantize(&mut model, run_fn, &Args { x, shape, batch: 4 }, &Mapping::default(), &QConfigDict::default(), false).unwrap();
+    assert_eq!(calls, 1);
+}
+
+pub async fn a_custom_mapping_leaves_unmapped_modules_float_and_lists_them<B: Backend>(b: &B) {
+    let (file, case) = first_case(MLP, "mlp fused x86");
+    let (x, shape) = calib(&file, &case);
+    let m = model_of(&file, &case);
+    let mut p = prepare(&m, &QConfigDict::default()).unwrap();
+    p.calibrate(&x, &shape, 8).unwrap();
+    // Without Linear, fc3 (a plain Linear after two LinearReLUs) stays float.
+    let mapping = Mapping::custom(&[("QuantStub", "Quantize"), ("DeQuantStub", "DeQuantize"), ("LinearReLU", "QuantizedLinearReLU")]).unwrap();
+    let c = convert(&p, &mapping).unwrap();
+    assert_eq!(c.float_modules, vec![("fc3".to_string(), "Linear".to_string())]);
+    assert_eq!(c.model.get("fc3").unwrap().kind.type_name(), "Linear");
+    assert_eq!(c.model.get("fc1").unwrap().kind.type_name(), "QuantizedLinearReLU");
+    // fc3 then receives quint8 codes: a readable error, as torch's float Linear cannot take them.
+    let e = err_text(quantplay::model::forward::forward(b, &c.model, b.upload(&x, &shape).unwrap()));
+    assert!(e.contains("fc3") && e.contains("DeQuantStub"), "{e}");
+    let bad = err_text(Mapping::custom(&[("Linear", "ReLU")]));
+    assert!(bad.contains("Linear → ReLU") && bad.contains("Linear → QuantizedLinear"), "{bad}");
+}
+
+pub async fn bad_inputs_get_named_errors_and_leave_the_model_unchanged<B: Backend>(b: &B) {
+    let (file, case) = first_case(MLP, "mlp unfused x86");
+    let (x, shape) = calib(&file, &case);
+    let m = model_of(&file, &case);
+    // Fuse groups torch rejects.
+    for (group, want) in [(vec!["fc1", "fc2"], "did not find fuser method for: (Linear, Linear)"), (vec!["relu1", "fc2"], "(ReLU, Linear)"), (vec!["fc1", "nope"], "no module at this path")] {
+        let g: Vec<String> = group.iter().map(|s| s.to_string()).collect();
+        let mut copy = m.clone();
+        let e = err_text(quantplay::model::fuse::fuse_modules_inplace(&mut copy, &[g]));
+        assert!(e.contains(want), "{e}");
+        assert_eq!(copy, m, "a failed fuse changed the model");
+    }
+    // Unknown qconfig backend.
+    let e = err_text(qconfig_by_name("bogus"));
+    assert!(e.contains("bogus") && e.contains("x86") && e.contains("qnnpack"), "{e}");
+    let mut bogus = m.clone();
+    bogus.root.qconfig = spec::QConfigAttr::Named("bogus".into());
+    assert!(err_text(prepare(&bogus, &QConfigDict::default())).contains("bogus"));
+    // NaN / inf in calibration data: an error, observers unchanged.
+    let mut p = prepare(&m, &QConfigDict::default()).unwrap();
+    p.calibrate(&x, &shape, 8).unwrap();
+    let before: Vec<(Vec<f32>, Vec<f32>)> = p.observers.values().map(|o| (o.min_val(), o.max_val())).collect();
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut y = x.clone();
+        y[5] = bad;
+        let e = err_text(p.calibrate(&y, &shape, 8));
+        assert!(e.contains(&bad.to_string()) && e.contains("finite"), "{e}");
+    }
+    let after: Vec<(Vec<f32>, Vec<f32>)> = p.observers.values().map(|o| (o.min_val(), o.max_val())).collect();
+    assert_eq!(before, after, "a rejected batch changed the observers");
+    // Shape mismatch between data and model.
+    let e = err_text(p.calibrate(&x[..8 * 15], &[8, 15], 8));
+    assert!(e.contains("(8, 15)") && e.contains("16"), "{e}");
+    // Empty calibration set.
+    assert!(err_text(p.calibrate(&[], &[0, 16], 8)).contains("empty calibration set"));
+    // A quantized module fed float input: the QuantStub is missing.
+    let c = convert(&p, &Mapping::default()).unwrap();
+    let mut no_stub = c.model.clone();
+    no_stub.get_mut("quant").unwrap().kind = Kind::Identity;
+    let e = err_text(quantplay::model::forward::forward(b, &no_stub, b.upload(&x, &shape).unwrap()));
+    assert!(e.contains("fc1") && e.contains("QuantStub missing"), "{e}");
+    // No module got a qconfig: torch's warning.
+    let mut none = m.clone();
+    none.root.qconfig = spec::QConfigAttr::None;
+    let pn = prepare(&none, &QConfigDict::default()).unwrap();
+    assert!(pn.warnings.iter().any(|w| w.contains("None of the submodule got qconfig applied")));
+    assert!(pn.observers.is_empty());
+}
+
+pub async fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zero<B: Backend>(_b: &B) {
+    let (file, case) = first_case(MLP, "mlp unfused x86");
+    let p = prepare(&model_of(&file, &case), &QConfigDict::default()).unwrap();
+    let c = convert(&p, &Mapping::default()).unwrap();
+    assert!(c.warnings.iter().any(|w| w.contains("must run observer before calling calculate_qparams")), "{:?}", c.warnings);
+    for (_, m) in c.model.leaves() {
+        match &m.kind {
+            Kind::Quantize(QParams::PerTensor { scale, zero_point, .. }) => assert_eq!((*scale, *zero_point), (1.0, 0)),
+            Kind::QuantizedLinear(l) => assert_eq!((l.scale, l.zero_point), (1.0, 0)),
+            _ => {}
+        }
+    }
+}
+
+pub async fn nested_models_propagate_qconfig_overrides_as_torch_does<B: Backend>(_b: &B) {
+    let file: Value = serde_json::from_str(NESTED).unwrap();
+    for case in file["cases"].as_array().unwrap() {
+        let m = model_of(&file, case);
+        let p = prepare(&m, &QConfigDict::default()).unwrap();
+        let want: Vec<String> = case["expected"]["observers"].as_array().unwrap().iter()
+            .map(|o| o["path"].as_str().unwrap().trim_end_matches(".activation_post_process").to_string()).collect();
+        let mut want = want;
+        want.sort();
+        assert_eq!(p.observers.keys().cloned().collect::<Vec<_>>(), want, "{}", case["name"]);
+    }
+}
+
+pub async fn int8_model_files_load_back_and_give_the_same_outputs<B: Backend>(b: &B) {
+    let (file, case) = first_case(MLP, "mlp fused x86");
+    let (x, shape) = calib(&file, &case);
+    let m = fuse_modules(&model_of(&file, &case), &[]).unwrap();
+    let mut p = prepare(&m, &QConfigDict::default()).unwrap();
+    p.calibrate(&x, &shape, 8).unwrap();
+    let c = convert(&p, &Mapping::default()).unwrap();
+    let bytes = int8::save(&c.model).unwrap();
+    let back: Model = int8::load(&bytes).unwrap();
+    assert_eq!(back.leaves().len(), c.model.leaves().len());
+    let a = report::quant_trace(b, &c.model, &x, &shape).await.unwrap();
+    let r = report::quant_trace(b, &back, &x, &shape).await.unwrap();
+    assert_eq!(a.output_codes, r.output_codes);
+    assert_eq!(a.output.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), r.output.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert!(matches!(quantplay::model::forward::forward(b, &back, b.upload(&x, &shape).unwrap()).unwrap(), Act::Float(_)));
+    assert!(err_text(int8::load(b"not a file")).contains("safetensors"));
+}
