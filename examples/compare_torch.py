@@ -98,7 +98,8 @@ def main():
         qa = q.get("accuracy") or {}
         print(f"accuracy  float: torch {t['accuracy']['float']:.4f} quantplay {qa.get('float', float('nan')):.4f}   "
               f"int8: torch {t['accuracy']['int8']:.4f} quantplay {qa.get('int8', float('nan')):.4f}")
-        bad += abs(qa.get("float", -1) - t["accuracy"]["float"]) > 1e-9 or abs(qa.get("int8", -1) - t["accuracy"]["int8"]) > 1e-9
+        # torch averages in float32 (~1e-8 off the exact fraction); quantplay reports the exact fraction
+        bad += abs(qa.get("float", -1) - t["accuracy"]["float"]) > 1e-6 or abs(qa.get("int8", -1) - t["accuracy"]["int8"]) > 1e-6
     print("all equal" if bad == 0 else f"{bad} mismatch(es)")
     return 0 if bad == 0 else 1
 
