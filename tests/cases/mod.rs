@@ -63,6 +63,7 @@ macro_rules! all_cases {
             fake_quantize_matches_torch_cachemask_bit_for_bit,
             quantized_conv2d_matches_torch_fbgemm_bit_for_bit,
             conv_ops_reject_bad_geometry_shapes_and_dtypes,
+            dynamic_quantized_linear_matches_torch_fbgemm,
         );
     };
 }

@@ -5,6 +5,7 @@
 //! Later: observers, qconfigs, prepare/convert (the eager-mode flow).
 
 pub mod affine;
+pub mod dynamic;
 pub mod fake;
 pub mod linear;
 pub mod qconv;
