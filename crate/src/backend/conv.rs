@@ -191,10 +191,13 @@ pub fn check_fake_quantize(x: &impl HasShape, q: &QParams, quant_min: i32, quant
     Ok(())
 }
 
+/// What [`check_qlinear_float`] returns: `((m, k, n), x_scale · w_scale[j], w_zero_point[j])`.
+pub type QLinearFloatDims = ((usize, usize, usize), Vec<f32>, Vec<i32>);
+
 /// Validates `quantized_linear_float`: x uint8 `(m, k)`, w int8 `(n, k)`, per-tensor quint8
 /// `x_q`, qint8 `w_q` per tensor or per channel on axis 0, a finite `(n,)` bias; returns
 /// `(m, k, n)` and the per-column multipliers `x_scale · w_scale[j]` and zero points.
-pub fn check_qlinear_float(x: &impl HasShape, w: &impl HasShape, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<((usize, usize, usize), Vec<f32>, Vec<i32>)> {
+pub fn check_qlinear_float(x: &impl HasShape, w: &impl HasShape, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<QLinearFloatDims> {
     let op = "quantized_linear_float";
     expect_dtype(op, x, DType::U8)?;
     expect_dtype(op, w, DType::I8)?;
