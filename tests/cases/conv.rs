@@ -6,7 +6,8 @@
 use super::assert_agrees;
 use quantplay::backend::Conv2dGeom;
 use quantplay::nn::batchnorm::bn_eval_alpha_beta;
-use quantplay::parity::{EXACT, F32_CHANNEL_AFFINE, F32_MATMUL};
+use quantplay::parity::{EXACT, F32_CHANNEL_AFFINE, F32_DYNAMIC_LINEAR, F32_MATMUL};
+use quantplay::quant::dynamic::quantized_linear_dynamic;
 use quantplay::quant::qconv::quantized_conv2d;
 use quantplay::quant::{QLinearSpec, QParams, QuantDType};
 use quantplay::rng::Rng;
@@ -16,6 +17,7 @@ use serde_json::Value;
 const BATCHNORM: &str = include_str!("../fixtures/batchnorm.json");
 const FAKE_QUANT: &str = include_str!("../fixtures/fake_quant.json");
 const QCONV: &str = include_str!("../fixtures/qconv.json");
+const DYNAMIC: &str = include_str!("../fixtures/dynamic_linear.json");
 
 fn f32s(v: &Value) -> Vec<f32> {
     v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
@@ -257,4 +259,38 @@ pub async fn conv_ops_reject_bad_geometry_shapes_and_dtypes<B: Backend>(b: &B) {
     assert!(b.col2im(&cols, &g).unwrap_err().to_string().contains("(4, 18)"));
     assert!(b.rows_to_nchw(&cols, 1, 2, 3).unwrap_err().to_string().contains("(4, 17)"));
     assert!(b.nchw_to_rows(&cols).unwrap_err().to_string().contains("(n, c, h, w)"));
+}
+
+pub async fn dynamic_quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
+    let fx: Value = serde_json::from_str(DYNAMIC).unwrap();
+    let cases = fx["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    let tol = if b.name().starts_with("cpu") { EXACT } else { F32_DYNAMIC_LINEAR };
+    for c in cases {
+        let (m, k, n) = (us(&c["m"]), us(&c["k"]), us(&c["n"]));
+        let (ws, wz) = (f32s(&c["w_scales"]), i64s(&c["w_zero_points"]).into_iter().map(|z| z as i32).collect::<Vec<_>>());
+        let w_q = if c["per_channel"].as_bool().unwrap() {
+            QParams::PerChannel { scales: ws, zero_points: wz, axis: 0, dtype: QuantDType::QInt8 }
+        } else {
+            QParams::PerTensor { scale: ws[0], zero_point: wz[0], dtype: QuantDType::QInt8 }
+        };
+        let bias = c["bias"].as_array().map(|_| f32s(&c["bias"]));
+        let x = b.upload(&f32s(&c["x"]), &[m, k]).unwrap();
+        let w = b.upload_data(HostData::I8(i64s(&c["weight"]).into_iter().map(|v| v as i8).collect()), &[n, k]).unwrap();
+        let y = quantized_linear_dynamic(b, &x, &w, &w_q, bias.as_deref(), c["reduce_range"].as_bool().unwrap()).await.unwrap();
+        assert_eq!(y.shape(), &[m, n]);
+        assert_agrees(&format!("{} linear_dynamic ({m}, {k}) x ({n}, {k}) {w_q:?}", b.name()), &read_f32(b, &y).await, &f32s(&c["y"]), tol);
+    }
+    let x = b.upload(&[1.0, f32::NAN], &[1, 2]).unwrap();
+    let mm = read_f32(b, &b.min_max(&b.upload(&[3.0, -1.5, 7.25, 0.5], &[2, 2]).unwrap()).unwrap()).await;
+    assert_eq!(mm, vec![-1.5, 7.25]);
+    let w = b.upload_data(HostData::I8(vec![1, 2]), &[1, 2]).unwrap();
+    let w_q = QParams::PerTensor { scale: 0.1, zero_point: 0, dtype: QuantDType::QInt8 };
+    if b.name().starts_with("cpu") {
+        // The GPU's min/max may drop NaN (WGSL assumes none), so only the CPU promises the error.
+        let msg = quantized_linear_dynamic(b, &x, &w, &w_q, None, true).await.unwrap_err().to_string();
+        assert!(msg.contains("NaN"), "{msg}");
+    }
+    let msg = b.quantized_linear_float(&b.upload_data(HostData::U8(vec![0; 3]), &[1, 3]).unwrap(), &w, &w_q, &w_q, None).unwrap_err().to_string();
+    assert!(msg.contains("quantized_linear_float") && msg.contains("(1, 3)") && msg.contains("(1, 2)"), "{msg}");
 }

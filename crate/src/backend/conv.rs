@@ -1,7 +1,8 @@
 //! Convolution geometry and the shape/dtype rules shared by every backend for the conv,
 //! batch-norm and fake-quant ops (`im2col`, `col2im`, `rows_to_nchw`, `nchw_to_rows`,
-//! `channel_affine`, `quantized_relu`, `fake_quantize`, `reshape`), so the CPU reference and the
-//! GPU reject the same operands with the same message.
+//! `channel_affine`, `quantized_relu`, `fake_quantize`, `reshape`) and the dynamic Linear's
+//! (`min_max`, `quantized_linear_float`), so the CPU reference and the GPU reject the same
+//! operands with the same message.
 //!
 //! Not here: the arithmetic (`cpu/conv.rs`, `gpu/conv.rs`), the quantized conv composite
 //! (`quant/qconv.rs`).
@@ -188,6 +189,56 @@ pub fn check_fake_quantize(x: &impl HasShape, q: &QParams, quant_min: i32, quant
         return bad("zero_point", z.to_string(), format!("between quant_min and quant_max ({quant_min}..={quant_max})"));
     }
     Ok(())
+}
+
+/// What [`check_qlinear_float`] returns: `((m, k, n), x_scale · w_scale[j], w_zero_point[j])`.
+pub type QLinearFloatDims = ((usize, usize, usize), Vec<f32>, Vec<i32>);
+
+/// Validates `quantized_linear_float`: x uint8 `(m, k)`, w int8 `(n, k)`, per-tensor quint8
+/// `x_q`, qint8 `w_q` per tensor or per channel on axis 0, a finite `(n,)` bias; returns
+/// `(m, k, n)` and the per-column multipliers `x_scale · w_scale[j]` and zero points.
+pub fn check_qlinear_float(x: &impl HasShape, w: &impl HasShape, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<QLinearFloatDims> {
+    let op = "quantized_linear_float";
+    expect_dtype(op, x, DType::U8)?;
+    expect_dtype(op, w, DType::I8)?;
+    let (&[m, k], &[n, k2]) = (x.shape(), w.shape()) else {
+        return Err(shape_err(op, format!("x must be (m, k) and w (n, k), got {} and {}", fmt_shape(x.shape()), fmt_shape(w.shape()))));
+    };
+    if k != k2 {
+        return Err(shape_err(op, format!("x is {} and w is {}: in_features must match ({k} vs {k2})", fmt_shape(x.shape()), fmt_shape(w.shape()))));
+    }
+    let bad = |name: &'static str, value: String, valid: &str| Err(Error::InvalidArgument { name, value, valid: valid.into() });
+    let QParams::PerTensor { scale: xs, dtype: crate::quant::QuantDType::QUInt8, .. } = x_q else {
+        return bad("activation qparams", format!("{x_q:?}"), "per-tensor quint8");
+    };
+    x_q.validate(x.shape())?;
+    if w_q.dtype() != crate::quant::QuantDType::QInt8 {
+        return bad("weight dtype", format!("{:?}", w_q.dtype()), "qint8");
+    }
+    if let QParams::PerChannel { axis, .. } = w_q {
+        if *axis != 0 {
+            return bad("weight axis", axis.to_string(), "0 (out_features)");
+        }
+    }
+    w_q.validate(w.shape())?;
+    if let Some(b) = bias {
+        if b.len() != n {
+            return bad("bias length", b.len().to_string(), &format!("{n} (out_features)"));
+        }
+        if let Some(v) = b.iter().find(|v| !v.is_finite()) {
+            return bad("bias value", v.to_string(), "finite");
+        }
+    }
+    let (mult, zps) = match w_q {
+        QParams::PerTensor { scale, zero_point, .. } => (vec![xs * scale; n], vec![*zero_point; n]),
+        QParams::PerChannel { scales, zero_points, .. } => (scales.iter().map(|s| xs * s).collect(), zero_points.clone()),
+    };
+    Ok(((m, k, n), mult, zps))
+}
+
+/// Validates `min_max`: an F32 tensor.
+pub fn check_min_max(x: &impl HasShape) -> Result<()> {
+    expect_dtype("min_max", x, DType::F32)
 }
 
 #[cfg(test)]

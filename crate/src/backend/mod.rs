@@ -126,6 +126,16 @@ pub trait Backend {
     /// `crate::quant::fake::fake_quantize_val`; the qparams' dtype is ignored.
     fn fake_quantize(&self, x: &Self::Tensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(Self::Tensor, Self::Tensor)>;
 
+    /// `[min, max]` of all elements of an F32 tensor, as a `(2,)` tensor (fbgemm's
+    /// `FindMinMax`, for dynamic quantization); `[0, 0]` for an empty tensor.
+    fn min_max(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// The dynamic quantized Linear's int8 GEMM with float output (fbgemm's
+    /// `ReQuantizeForFloat`): x uint8 codes `(m, k)` under per-tensor quint8 `x_q`, w int8
+    /// `(n, k)` under qint8 `w_q` (per tensor or per channel on axis 0) → F32 `(m, n)`,
+    /// `fma((float)acc, x_scale · w_scale[j], bias[j])` (`crate::quant::dynamic`).
+    fn quantized_linear_float(&self, x: &Self::Tensor, w: &Self::Tensor, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<Self::Tensor>;
+
     /// `op(a) · op(b)` where `ta` / `tb` transpose: a is (m, k) or, with `ta`, (k, m); b is
     /// (k, n) or, with `tb`, (n, k); the result is (m, n). Backward needs all three forms.
     fn matmul_t(&self, a: &Self::Tensor, b: &Self::Tensor, ta: bool, tb: bool) -> Result<Self::Tensor>;

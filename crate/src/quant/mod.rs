@@ -6,6 +6,7 @@
 //! (`eager`: prepare / calibrate / convert / quantize / quantize_dynamic and the report).
 
 pub mod affine;
+pub mod dynamic;
 pub mod eager;
 pub mod fake;
 pub mod fake_quant;

@@ -114,3 +114,24 @@ pub fn fake_quantize(x: &[f32], shape: &[usize], q: &QParams, quant_min: i32, qu
         (y, if m { 1.0 } else { 0.0 })
     }).unzip()
 }
+
+/// `[min, max]` of `x`, `[0, 0]` when empty. A NaN anywhere makes both NaN, so the dynamic
+/// Linear reports it (fbgemm's `FindMinMax` compares with `<`, so its result with NaN depends on
+/// where the NaN sits; quantplay refuses instead).
+pub fn min_max(x: &[f32]) -> Vec<f32> {
+    let Some(&first) = x.first() else { return vec![0.0, 0.0] };
+    if x.iter().any(|v| v.is_nan()) {
+        return vec![f32::NAN, f32::NAN];
+    }
+    let (lo, hi) = x.iter().fold((first, first), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    vec![lo, hi]
+}
+
+/// `y[i][j] = fma((float)acc[i][j], mult[j], bias[j])` (`quant::dynamic::float_output`) with
+/// the exact int32 `acc` of `quant::linear::accumulate`. Shapes: x (m, k) codes, w (n, k) codes
+/// → (m, n).
+#[allow(clippy::too_many_arguments)]
+pub fn quantized_linear_float(x: &[i32], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32], mult: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let acc = crate::quant::linear::accumulate(x, w, m, k, n, x_zp, w_zps);
+    acc.iter().enumerate().map(|(o, &a)| crate::quant::dynamic::float_output(a, mult[o % n], bias.map_or(0.0, |b| b[o % n]))).collect()
+}

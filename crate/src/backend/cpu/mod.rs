@@ -241,6 +241,18 @@ impl Backend for CpuBackend {
         Ok((tensor(&x.shape, HostData::F32(y)), tensor(&x.shape, HostData::F32(m))))
     }
 
+    fn min_max(&self, x: &CpuTensor) -> Result<CpuTensor> {
+        super::conv::check_min_max(x)?;
+        Ok(tensor(&[2], HostData::F32(min_max(x.f32s("min_max")?))))
+    }
+
+    fn quantized_linear_float(&self, x: &CpuTensor, w: &CpuTensor, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<CpuTensor> {
+        let ((m, k, n), mult, zps) = super::conv::check_qlinear_float(x, w, x_q, w_q, bias)?;
+        let QParams::PerTensor { zero_point, .. } = x_q else { unreachable!("checked per tensor") };
+        let y = quantized_linear_float(&codes_of(&x.data), &codes_of(&w.data), m, k, n, *zero_point, &zps, &mult, bias);
+        Ok(tensor(&[m, n], HostData::F32(y)))
+    }
+
     fn matmul_t(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
         let (m, k, n) = matmul_t_dims(&a.shape, &b.shape, ta, tb)?;
         let (av, bv) = (a.f32s("matmul_t")?, b.f32s("matmul_t")?);

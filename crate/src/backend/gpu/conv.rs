@@ -1,11 +1,12 @@
 //! The WebGPU backend's conv, batch-norm and fake-quant ops: reshape (a new handle on the same
 //! buffer), the gathers of `conv.wgsl` (im2col, rows ↔ NCHW, col2im), `channel_affine.wgsl`,
 //! `qrelu.wgsl` and `fake_quant.wgsl`. Each validates with the shared rules in
-//! `backend/conv.rs`, then dispatches one kernel; nothing here reads back.
+//! `backend/conv.rs`, then dispatches one kernel; nothing here reads back. Also the dynamic
+//! Linear's device half (`min_max.wgsl`, `qlinear_float.wgsl`).
 
 use super::kernels::Kernel;
 use super::{u32_dim, GpuBackend, GpuTensor};
-use crate::backend::conv::{check_channel_affine, check_col2im, check_fake_quantize, check_im2col, check_nchw_to_rows, check_quantized_relu, check_reshape, check_rows_to_nchw};
+use crate::backend::conv::{check_min_max, check_qlinear_float, check_channel_affine, check_col2im, check_fake_quantize, check_im2col, check_nchw_to_rows, check_quantized_relu, check_reshape, check_rows_to_nchw};
 use crate::backend::{Conv2dGeom, DType, HasShape};
 use crate::error::Result;
 use crate::quant::QParams;
@@ -99,4 +100,24 @@ pub(super) fn fake_quantize(gpu: &GpuBackend, x: &GpuTensor, q: &QParams, quant_
     ];
     gpu.dispatch(Kernel::FakeQuantize, &p, &[&x.buffer, &inv_buf, &sc_buf, &zp_buf, &y.buffer, &mask.buffer], gpu.grid(len));
     Ok((y, mask))
+}
+
+pub(super) fn min_max(gpu: &GpuBackend, x: &GpuTensor) -> Result<GpuTensor> {
+    check_min_max(x)?;
+    let out = gpu.output(&[2], DType::F32)?;
+    gpu.dispatch(Kernel::MinMax, &[u32_dim("len", x.numel())?, 0, 0, 0], &[&x.buffer, &out.buffer], [1, 1, 1]);
+    Ok(out)
+}
+
+pub(super) fn quantized_linear_float(gpu: &GpuBackend, x: &GpuTensor, w: &GpuTensor, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<GpuTensor> {
+    let ((m, k, n), mult, zps) = check_qlinear_float(x, w, x_q, w_q, bias)?;
+    let QParams::PerTensor { zero_point, .. } = x_q else { unreachable!("checked per tensor") };
+    let bits = |v: &[f32]| -> Vec<u32> { v.iter().map(|x| x.to_bits()).collect() };
+    let zps: Vec<u32> = zps.iter().map(|&z| z as u32).collect();
+    let b = bias.map_or(vec![0u32; n], bits);
+    let (z_buf, m_buf, b_buf) = (gpu.small_buffer(&zps), gpu.small_buffer(&bits(&mult)), gpu.small_buffer(&b));
+    let out = gpu.output(&[m, n], DType::F32)?;
+    let p = [u32_dim("m", m)?, u32_dim("k", k)?, u32_dim("n", n)?, *zero_point as u32];
+    gpu.dispatch(Kernel::QLinearFloat, &p, &[&x.buffer, &w.buffer, &z_buf, &m_buf, &b_buf, &out.buffer], gpu.grid(m * n));
+    Ok(out)
 }

@@ -18,6 +18,7 @@ pub struct ShaderFile {
 /// module-scope declarations may come in any order); the kernel's header stays first.
 pub const LIB_FILES: &[ShaderFile] = &[
     ShaderFile { file: "lib_f16_bits.wgsl", source: include_str!("lib_f16_bits.wgsl") },
+    ShaderFile { file: "lib_i32_to_f32.wgsl", source: include_str!("lib_i32_to_f32.wgsl") },
     ShaderFile { file: "lib_requant.wgsl", source: include_str!("lib_requant.wgsl") },
 ];
 
@@ -30,8 +31,8 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "cast_f16.wgsl", source: concat!(include_str!("cast_f16.wgsl"), include_str!("lib_f16_bits.wgsl")) },
     ShaderFile { file: "quantize.wgsl", source: include_str!("quantize.wgsl") },
     ShaderFile { file: "dequantize.wgsl", source: include_str!("dequantize.wgsl") },
-    ShaderFile { file: "qlinear.wgsl", source: concat!(include_str!("qlinear.wgsl"), include_str!("lib_requant.wgsl")) },
-    ShaderFile { file: "qlinear_dot4.wgsl", source: concat!(include_str!("qlinear_dot4.wgsl"), include_str!("lib_requant.wgsl")) },
+    ShaderFile { file: "qlinear.wgsl", source: concat!(include_str!("qlinear.wgsl"), include_str!("lib_i32_to_f32.wgsl"), include_str!("lib_requant.wgsl")) },
+    ShaderFile { file: "qlinear_dot4.wgsl", source: concat!(include_str!("qlinear_dot4.wgsl"), include_str!("lib_i32_to_f32.wgsl"), include_str!("lib_requant.wgsl")) },
     ShaderFile { file: "reduce.wgsl", source: include_str!("reduce.wgsl") },
     ShaderFile { file: "cross_entropy.wgsl", source: include_str!("cross_entropy.wgsl") },
     ShaderFile { file: "sgd.wgsl", source: include_str!("sgd.wgsl") },
@@ -48,6 +49,8 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "channel_affine.wgsl", source: include_str!("channel_affine.wgsl") },
     ShaderFile { file: "qrelu.wgsl", source: include_str!("qrelu.wgsl") },
     ShaderFile { file: "fake_quant.wgsl", source: include_str!("fake_quant.wgsl") },
+    ShaderFile { file: "min_max.wgsl", source: include_str!("min_max.wgsl") },
+    ShaderFile { file: "qlinear_float.wgsl", source: concat!(include_str!("qlinear_float.wgsl"), include_str!("lib_i32_to_f32.wgsl")) },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -127,6 +130,10 @@ pub enum Kernel {
     QuantizedRelu,
     /// `fake_quant.wgsl :: fake_quantize`.
     FakeQuantize,
+    /// `min_max.wgsl :: min_max`, a single workgroup.
+    MinMax,
+    /// `qlinear_float.wgsl :: quantized_linear_float`, one invocation per output.
+    QLinearFloat,
 }
 
 /// What an adapter must offer for a kernel to be built.
@@ -178,6 +185,8 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::ChannelAffine, "channel_affine.wgsl", "channel_affine"),
     (Kernel::QuantizedRelu, "qrelu.wgsl", "quantized_relu"),
     (Kernel::FakeQuantize, "fake_quant.wgsl", "fake_quantize"),
+    (Kernel::MinMax, "min_max.wgsl", "min_max"),
+    (Kernel::QLinearFloat, "qlinear_float.wgsl", "quantized_linear_float"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).

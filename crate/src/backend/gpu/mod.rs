@@ -305,6 +305,14 @@ impl Backend for GpuBackend {
         conv::fake_quantize(self, x, q, quant_min, quant_max)
     }
 
+    fn min_max(&self, x: &GpuTensor) -> Result<GpuTensor> {
+        conv::min_max(self, x)
+    }
+
+    fn quantized_linear_float(&self, x: &GpuTensor, w: &GpuTensor, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<GpuTensor> {
+        conv::quantized_linear_float(self, x, w, x_q, w_q, bias)
+    }
+
     fn matmul_t(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
         train::matmul_t(self, a, b, ta, tb, MatmulPath::DEFAULT)
     }
