@@ -17,7 +17,7 @@
 //! Python floats (bin widths in `_compute_quantization_error`) are f64 and become f32 when they
 //! meet a tensor. Not here: the per-tensor qparams formula (`mod.rs`).
 
-use super::minmax::{aminmax, per_tensor_qparams};
+use super::minmax::{aminmax, max_f32, min_f32, per_tensor_qparams};
 use super::{check_finite, uncalibrated, Calculated, ObserverArgs, UniformQuant};
 use crate::error::{Error, Result};
 
@@ -74,7 +74,7 @@ impl HistogramObserver {
             (self.min, self.max) = (x_min, x_max);
             return Ok(());
         }
-        let (new_min, new_max) = (self.min.min(x_min), self.max.max(x_max));
+        let (new_min, new_max) = (min_f32(self.min, x_min), max_f32(self.max, x_max));
         let update = histc(x, self.bins, new_min, new_max);
         if new_min == self.min && new_max == self.max {
             add_assign(&mut self.histogram, &update);

@@ -65,7 +65,7 @@ impl MinMaxObserver {
                 self.max += c * (hi - self.max);
             }
             Some(_) => (self.min, self.max) = (lo, hi),
-            None => (self.min, self.max) = (lo.min(self.min), hi.max(self.max)),
+            None => (self.min, self.max) = (min_f32(self.min, lo), max_f32(self.max, hi)),
         }
         Ok(())
     }
@@ -101,9 +101,23 @@ pub(crate) fn per_tensor_qparams(kind: &'static str, quant: &UniformQuant, min: 
     Ok(Calculated { qparams: QParams::PerTensor { scale: s[0], zero_point: z[0], dtype: quant.args.dtype }, warning: None })
 }
 
-/// `torch.aminmax` of a non-empty, NaN-free slice.
+/// `torch.aminmax` of a non-empty, NaN-free slice. On ties the later value wins, as torch's
+/// scalar aminmax does for ±0 (`[0, -0]` → -0, `[-0, 0]` → +0); explicit comparisons make ±0
+/// resolve the same on every target (`f32::min` may return either zero: x86 and wasm differ).
+/// torch's vectorized reductions (long rows, per-channel) can pick the other zero; the sign of a
+/// zero min/max never changes the qparams.
 pub(crate) fn aminmax(x: &[f32]) -> (f32, f32) {
-    x.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+    x.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (min_f32(lo, v), max_f32(hi, v)))
+}
+
+/// The running minimum `a` updated with `b`: `b` when `b <= a` (the later of equal values).
+pub(crate) fn min_f32(a: f32, b: f32) -> f32 {
+    if b <= a { b } else { a }
+}
+
+/// The running maximum `a` updated with `b`: `b` when `b >= a`.
+pub(crate) fn max_f32(a: f32, b: f32) -> f32 {
+    if b >= a { b } else { a }
 }
 
 /// Running per-channel min/max along `ch_axis`, plain or moving-average.
@@ -165,8 +179,8 @@ impl PerChannelMinMaxObserver {
         let mut hi = vec![f32::NEG_INFINITY; channels];
         for (i, &v) in x.iter().enumerate() {
             let c = channel_of(shape, self.ch_axis, i);
-            lo[c] = lo[c].min(v);
-            hi[c] = hi[c].max(v);
+            lo[c] = min_f32(lo[c], v);
+            hi[c] = max_f32(hi[c], v);
         }
         if self.min_val.is_empty() {
             (self.min_val, self.max_val) = (lo, hi);
@@ -182,8 +196,8 @@ impl PerChannelMinMaxObserver {
                     self.max_val[c] += a * (hi[c] - self.max_val[c]);
                 }
                 None => {
-                    self.min_val[c] = lo[c].min(self.min_val[c]);
-                    self.max_val[c] = hi[c].max(self.max_val[c]);
+                    self.min_val[c] = min_f32(self.min_val[c], lo[c]);
+                    self.max_val[c] = max_f32(self.max_val[c], hi[c]);
                 }
             }
         }
