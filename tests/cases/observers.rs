@@ -3,7 +3,7 @@
 //! named errors and warnings. Pure host numerics: the backend argument is unused, the bodies run
 //! in every target so wasm (node, Chromium) is checked too.
 
-use quantplay::quant::observer::histogram::{cumsum, histc, linspace, torch_sum};
+use quantplay::quant::observer::aten::{cumsum, histc, linspace, torch_sum};
 use quantplay::quant::observer::{clip_fraction, Observer, ObserverArgs, QScheme};
 use quantplay::quant::qconfig::{self, FakeQuantKind, ObserverKind, ObserverSpec, QConfig};
 use quantplay::quant::{QParams, QuantDType};
