@@ -43,6 +43,32 @@ fn lcg_values(n: usize, seed: u64) -> Vec<f32> {
     }).collect()
 }
 
+/// The generator's `lcg_uniform(n, seed)`: exact f32 values in [-0.5, 0.5).
+fn lcg_uniform(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n).map(|_| {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 41) as f64 / (1u64 << 23) as f64 - 0.5) as f32
+    }).collect()
+}
+
+/// The generator's `recipe_batches`: calibration-sized batches rebuilt from a recipe, bit for bit.
+fn recipe_batches(r: &Value) -> Vec<Vec<f32>> {
+    let n = r["n"].as_u64().unwrap() as usize;
+    let seed = r["seed"].as_u64().unwrap();
+    let relu = r["relu"].as_bool().unwrap();
+    let (scales, shifts) = (r["scales"].as_array().unwrap(), r["shifts"].as_array().unwrap());
+    scales.iter().zip(shifts).enumerate().map(|(b, (sc, sh))| {
+        let u: Vec<Vec<f32>> = (0..4).map(|i| lcg_uniform(n, seed + 4 * b as u64 + i)).collect();
+        let (sc, sh) = (sc.as_f64().unwrap() as f32, sh.as_f64().unwrap() as f32);
+        (0..n).map(|j| {
+            let x = ((u[0][j] + u[1][j]) + u[2][j]) + u[3][j];
+            let x = if relu { x.max(0.0) } else { x };
+            x * sc + sh
+        }).collect()
+    }).collect()
+}
+
 fn kind_of(name: &str) -> ObserverKind {
     serde_json::from_value(Value::String(name.into())).unwrap()
 }
@@ -72,16 +98,26 @@ fn scales_and_zps(q: &QParams) -> (Vec<f32>, Vec<i64>) {
 pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
     let fx = fixture();
     let datasets = &fx["cases"]["datasets"];
+    let recipes: std::collections::HashMap<&str, Vec<Vec<f32>>> =
+        fx["cases"]["recipes"].as_object().unwrap().iter().map(|(k, r)| (k.as_str(), recipe_batches(r))).collect();
     let cases = fx["cases"]["cases"].as_array().unwrap();
     assert!(cases.len() >= 200, "fixture has {} cases", cases.len());
     let mut kinds = std::collections::BTreeSet::new();
+    let mut from_recipes = 0;
     for case in cases {
         let spec = spec_of(case);
         let what = format!("{} {:?} on {}", case["observer"], case["args"], case["dataset"]);
         let mut obs = spec.build().unwrap_or_else(|e| panic!("{what}: {e}"));
-        for batch in datasets[case["dataset"].as_str().unwrap()].as_array().unwrap() {
-            let shape: Vec<usize> = batch["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-            obs.forward(&f32s(&batch["data"]), &shape).unwrap();
+        let name = case["dataset"].as_str().unwrap();
+        match recipes.get(name) {
+            Some(batches) => {
+                from_recipes += 1;
+                batches.iter().for_each(|x| obs.forward(x, &[x.len()]).unwrap())
+            }
+            None => for batch in datasets[name].as_array().unwrap() {
+                let shape: Vec<usize> = batch["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+                obs.forward(&f32s(&batch["data"]), &shape).unwrap();
+            },
         }
         kinds.insert(obs.kind());
         let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
@@ -104,6 +140,7 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
         assert_eq!(zps, want_zp, "{what}: zero_point");
     }
     assert_eq!(kinds.len(), 5, "every observer class is covered: {kinds:?}");
+    assert_eq!(from_recipes, 27, "calibration-sized cases (8 batches of 4096, ...) ran");
 }
 
 pub async fn histogram_primitives_match_torch_sum_linspace_and_histc<B: Backend>(_b: &B) {
@@ -249,6 +286,10 @@ pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B)
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
             let e = o.forward(&[0.5, bad], &[2]).unwrap_err().to_string();
             assert!(e.contains(&format!("{kind:?}")) && e.contains("index 1"), "{e}");
+            let mut long = vec![0.25f32; 21];
+            long[13] = bad;
+            let e = o.forward(&long, &[21]).unwrap_err().to_string();
+            assert!(e.contains("index 13"), "{e}");
         }
     }
     // Never calibrated: torch's warning and scale 1.0, zero point 0; an empty batch changes nothing.

@@ -55,18 +55,23 @@ pub fn histc(x: &[f32], bins: usize, min: f32, max: f32) -> Vec<f32> {
     }
     let edges = linspace(lo, hi, bins + 1);
     let (left, right) = (edges[0], edges[bins]);
-    let mut hist = vec![0.0f32; bins];
-    for &v in x {
-        if !(v >= left && v <= right) {
-            continue;
+    let (nb, width, last) = (bins as f32, right - left, bins as u32 - 1);
+    // Integer counts, converted at the end: the same as torch's f32 `+= 1` below 2^24 per bin.
+    let mut counts = vec![0u32; bins];
+    let mut pos = [0u32; 256];
+    for chunk in x.chunks(256) {
+        // Bin indices first (a loop the compiler vectorizes), then the scattered increments.
+        for (p, &v) in pos.iter_mut().zip(chunk) {
+            let q = ((v - left) * nb / width) as u32;
+            *p = if v >= left && v <= right { q.min(last) } else { u32::MAX };
         }
-        let mut pos = ((v - left) * bins as f32 / (right - left)) as i64 as usize;
-        if pos == bins {
-            pos -= 1;
+        for &p in &pos[..chunk.len()] {
+            if p != u32::MAX {
+                counts[p as usize] += 1;
+            }
         }
-        hist[pos] += 1.0;
     }
-    hist
+    counts.into_iter().map(|c| c as f32).collect()
 }
 
 /// `torch.cumsum` of f32 on CPU: a double accumulator, each prefix stored as f32.

@@ -9,8 +9,8 @@
 //! (`args.rs`).
 
 use super::aten::{cumsum, div_floor, histc, linspace, torch_sum};
-use super::minmax::{aminmax, max_f32, min_f32, per_tensor_qparams};
-use super::{check_finite, uncalibrated, Calculated, ObserverArgs, UniformQuant};
+use super::minmax::{finite_aminmax, max_f32, min_f32, per_tensor_qparams};
+use super::{uncalibrated, Calculated, ObserverArgs, UniformQuant};
 use crate::error::{Error, Result};
 
 /// torch 2.15's `HistogramObserver.upsample_rate` (older releases used 128).
@@ -59,8 +59,7 @@ impl HistogramObserver {
         if x.is_empty() {
             return Ok(());
         }
-        check_finite("HistogramObserver", x)?;
-        let (x_min, x_max) = aminmax(x);
+        let (x_min, x_max) = finite_aminmax("HistogramObserver", x)?;
         if self.min == f32::INFINITY || self.max == f32::NEG_INFINITY {
             self.histogram = histc(x, self.bins, x_min, x_max);
             (self.min, self.max) = (x_min, x_max);
@@ -102,10 +101,19 @@ impl HistogramObserver {
         let mids = linspace(self.min as f64, self.max as f64, n + 1);
         let bounds = linspace(update_min as f64, update_max as f64, self.bins + 1);
         let mut out = vec![0.0f32; self.bins];
+        // bucketize(right=True) = the number of bounds <= mid. The mid-points ascend, so a pointer
+        // walks the bounds instead of a binary search per point (it also steps back, so an
+        // out-of-order mid-point still gets the exact count).
+        let mut k = 0usize;
         for (i, &m) in mids[..n].iter().enumerate() {
             let mid = m + half;
-            let b = bounds.partition_point(|&e| e <= mid) as i64 - 1;
-            let b = b.clamp(0, self.bins as i64 - 1) as usize;
+            while k < bounds.len() && bounds[k] <= mid {
+                k += 1;
+            }
+            while k > 0 && bounds[k - 1] > mid {
+                k -= 1;
+            }
+            let b = (k as i64 - 1).clamp(0, self.bins as i64 - 1) as usize;
             out[b] += self.histogram[i / UPSAMPLE_RATE] / UPSAMPLE_RATE as f32;
         }
         out
@@ -204,4 +212,5 @@ fn add_assign(a: &mut [f32], b: &[f32]) {
         *a += b;
     }
 }
+
 

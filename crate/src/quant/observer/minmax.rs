@@ -57,8 +57,7 @@ impl MinMaxObserver {
         if x.is_empty() {
             return Ok(());
         }
-        check_finite(self.kind(), x)?;
-        let (lo, hi) = aminmax(x);
+        let (lo, hi) = finite_aminmax(self.kind(), x)?;
         match self.averaging_constant {
             Some(c) if !(self.min == f32::INFINITY && self.max == f32::NEG_INFINITY) => {
                 self.min += c * (lo - self.min);
@@ -101,13 +100,35 @@ pub(crate) fn per_tensor_qparams(kind: &'static str, quant: &UniformQuant, min: 
     Ok(Calculated { qparams: QParams::PerTensor { scale: s[0], zero_point: z[0], dtype: quant.args.dtype }, warning: None })
 }
 
-/// `torch.aminmax` of a non-empty, NaN-free slice. On ties the later value wins, as torch's
-/// scalar aminmax does for ±0 (`[0, -0]` → -0, `[-0, 0]` → +0); explicit comparisons make ±0
-/// resolve the same on every target (`f32::min` may return either zero: x86 and wasm differ).
-/// torch's vectorized reductions (long rows, per-channel) can pick the other zero; the sign of a
-/// zero min/max never changes the qparams.
-pub(crate) fn aminmax(x: &[f32]) -> (f32, f32) {
-    x.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (min_f32(lo, v), max_f32(hi, v)))
+/// `torch.aminmax` of a non-empty slice, rejecting NaN/inf with [`check_finite`]'s error. One pass
+/// with 8 independent lanes (which the compiler vectorizes), then the lanes in order. Ties keep
+/// the later value (torch's scalar aminmax does so for ±0: `[0, -0]` → -0); explicit comparisons
+/// make ±0 resolve the same on every target (`f32::min` may return either zero). torch's own
+/// vectorized order can pick the other zero; the sign of a zero min/max never changes the qparams.
+pub(crate) fn finite_aminmax(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
+    const L: usize = 8;
+    let (mut lo, mut hi, mut finite) = ([f32::INFINITY; L], [f32::NEG_INFINITY; L], [true; L]);
+    let mut chunks = x.chunks_exact(L);
+    for c in &mut chunks {
+        for l in 0..L {
+            finite[l] &= c[l].is_finite();
+            lo[l] = min_f32(lo[l], c[l]);
+            hi[l] = max_f32(hi[l], c[l]);
+        }
+    }
+    let (mut a, mut b) = (f32::INFINITY, f32::NEG_INFINITY);
+    for l in 0..L {
+        (a, b) = (min_f32(a, lo[l]), max_f32(b, hi[l]));
+    }
+    let mut tail_finite = true;
+    for &v in chunks.remainder() {
+        tail_finite &= v.is_finite();
+        (a, b) = (min_f32(a, v), max_f32(b, v));
+    }
+    if !tail_finite || finite.iter().any(|f| !f) {
+        check_finite(observer, x)?;
+    }
+    Ok((a, b))
 }
 
 /// The running minimum `a` updated with `b`: `b` when `b <= a` (the later of equal values).
