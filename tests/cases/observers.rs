@@ -237,12 +237,16 @@ pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
     let fx = fixture();
     let f = &fx["fake_quant"];
     let batches: Vec<Vec<f32>> = f["batches"].as_array().unwrap().iter().map(|b| f32s(&b["data"])).collect();
+    assert_eq!(f["timelines"].as_array().unwrap().len(), 8, "4 qconfigs × activation/weight");
     for t in f["timelines"].as_array().unwrap() {
         let name = t["qconfig"].as_str().unwrap();
         let q = match name {
             "default_qat_qconfig" => qconfig::default_qat_qconfig(),
             "get_default_qat_qconfig(x86)" => qconfig::get_default_qat_qconfig("x86").unwrap(),
             "get_default_qat_qconfig(qnnpack)" => qconfig::get_default_qat_qconfig("qnnpack").unwrap(),
+            "default_fake_quant+default_per_channel_weight_fake_quant" => {
+                QConfig { activation: qconfig::default_fake_quant(), weight: qconfig::default_per_channel_weight_fake_quant() }
+            }
             other => panic!("unknown qconfig {other}"),
         };
         let role = t["role"].as_str().unwrap();
