@@ -170,8 +170,9 @@ pub fn choose_quantization_params(min: f32, max: f32, qmin: i32, qmax: i32, pres
         min = (max_scale * sym_qmin as f64) as f32;
         max = (max_scale * sym_qmax as f64) as f32;
     }
-    min = min.min(0.0);
-    max = max.max(0.0);
+    // std::min(min, 0.f) / std::max(max, 0.f): keep the first argument on ties.
+    min = if 0.0 < min { 0.0 } else { min };
+    max = if max < 0.0 { 0.0 } else { max };
     let mut scale = ((max as f64 - min as f64) / (qmax - qmin) as f64) as f32;
     if scale == 0.0 || (1.0f32 / scale).is_infinite() {
         scale = 0.1;

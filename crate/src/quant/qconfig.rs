@@ -181,6 +181,23 @@ fn fq(kind: FakeQuantKind, obs: ObserverKind, args: ObserverArgs) -> ObserverSpe
     ObserverSpec { fake_quant: Some(kind), ..ObserverSpec::new(obs, args) }
 }
 
+/// torch's `default_fake_quant`: FakeQuantize(MovingAverageMinMax, quint8 0..=255, reduce_range → 0..=127).
+pub fn default_fake_quant() -> ObserverSpec {
+    default_qat_qconfig().activation
+}
+
+/// torch's `default_weight_fake_quant`: FakeQuantize(MovingAverageMinMax, qint8 −128..=127, per_tensor_symmetric).
+pub fn default_weight_fake_quant() -> ObserverSpec {
+    default_qat_qconfig().weight
+}
+
+/// torch's `default_per_channel_weight_fake_quant`: FakeQuantize(MovingAveragePerChannelMinMax,
+/// qint8 −128..=127, per_channel_symmetric, ch_axis 0).
+pub fn default_per_channel_weight_fake_quant() -> ObserverSpec {
+    let w = ObserverArgs { quant_min: Some(-128), quant_max: Some(127), ..qint8(QScheme::PerChannelSymmetric) };
+    fq(FakeQuantKind::FakeQuantize, ObserverKind::MovingAveragePerChannelMinMaxObserver, w)
+}
+
 /// torch's `default_qat_qconfig` (version 0): FakeQuantize with MovingAverageMinMax observers,
 /// activation quint8 0..=255 reduce_range (→ 0..=127), weight qint8 -128..=127 per_tensor_symmetric.
 pub fn default_qat_qconfig() -> QConfig {

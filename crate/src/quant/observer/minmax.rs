@@ -57,15 +57,14 @@ impl MinMaxObserver {
         if x.is_empty() {
             return Ok(());
         }
-        check_finite(self.kind(), x)?;
-        let (lo, hi) = aminmax(x);
+        let (lo, hi) = finite_aminmax(self.kind(), x)?;
         match self.averaging_constant {
             Some(c) if !(self.min == f32::INFINITY && self.max == f32::NEG_INFINITY) => {
                 self.min += c * (lo - self.min);
                 self.max += c * (hi - self.max);
             }
             Some(_) => (self.min, self.max) = (lo, hi),
-            None => (self.min, self.max) = (lo.min(self.min), hi.max(self.max)),
+            None => (self.min, self.max) = (min_f32(self.min, lo), max_f32(self.max, hi)),
         }
         Ok(())
     }
@@ -101,9 +100,45 @@ pub(crate) fn per_tensor_qparams(kind: &'static str, quant: &UniformQuant, min: 
     Ok(Calculated { qparams: QParams::PerTensor { scale: s[0], zero_point: z[0], dtype: quant.args.dtype }, warning: None })
 }
 
-/// `torch.aminmax` of a non-empty, NaN-free slice.
-pub(crate) fn aminmax(x: &[f32]) -> (f32, f32) {
-    x.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+/// `torch.aminmax` of a non-empty slice, rejecting NaN/inf with [`check_finite`]'s error. One pass
+/// with 8 independent lanes (which the compiler vectorizes), then the lanes in order. Ties keep
+/// the later value (torch's scalar aminmax does so for ±0: `[0, -0]` → -0); explicit comparisons
+/// make ±0 resolve the same on every target (`f32::min` may return either zero). torch's own
+/// vectorized order can pick the other zero; the sign of a zero min/max never changes the qparams.
+pub(crate) fn finite_aminmax(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
+    const L: usize = 8;
+    let (mut lo, mut hi, mut finite) = ([f32::INFINITY; L], [f32::NEG_INFINITY; L], [true; L]);
+    let mut chunks = x.chunks_exact(L);
+    for c in &mut chunks {
+        for l in 0..L {
+            finite[l] &= c[l].is_finite();
+            lo[l] = min_f32(lo[l], c[l]);
+            hi[l] = max_f32(hi[l], c[l]);
+        }
+    }
+    let (mut a, mut b) = (f32::INFINITY, f32::NEG_INFINITY);
+    for l in 0..L {
+        (a, b) = (min_f32(a, lo[l]), max_f32(b, hi[l]));
+    }
+    let mut tail_finite = true;
+    for &v in chunks.remainder() {
+        tail_finite &= v.is_finite();
+        (a, b) = (min_f32(a, v), max_f32(b, v));
+    }
+    if !tail_finite || finite.iter().any(|f| !f) {
+        check_finite(observer, x)?;
+    }
+    Ok((a, b))
+}
+
+/// The running minimum `a` updated with `b`: `b` when `b <= a` (the later of equal values).
+pub(crate) fn min_f32(a: f32, b: f32) -> f32 {
+    if b <= a { b } else { a }
+}
+
+/// The running maximum `a` updated with `b`: `b` when `b >= a`.
+pub(crate) fn max_f32(a: f32, b: f32) -> f32 {
+    if b >= a { b } else { a }
 }
 
 /// Running per-channel min/max along `ch_axis`, plain or moving-average.
@@ -165,8 +200,8 @@ impl PerChannelMinMaxObserver {
         let mut hi = vec![f32::NEG_INFINITY; channels];
         for (i, &v) in x.iter().enumerate() {
             let c = channel_of(shape, self.ch_axis, i);
-            lo[c] = lo[c].min(v);
-            hi[c] = hi[c].max(v);
+            lo[c] = min_f32(lo[c], v);
+            hi[c] = max_f32(hi[c], v);
         }
         if self.min_val.is_empty() {
             (self.min_val, self.max_val) = (lo, hi);
@@ -182,8 +217,8 @@ impl PerChannelMinMaxObserver {
                     self.max_val[c] += a * (hi[c] - self.max_val[c]);
                 }
                 None => {
-                    self.min_val[c] = lo[c].min(self.min_val[c]);
-                    self.max_val[c] = hi[c].max(self.max_val[c]);
+                    self.min_val[c] = min_f32(self.min_val[c], lo[c]);
+                    self.max_val[c] = max_f32(self.max_val[c], hi[c]);
                 }
             }
         }
