@@ -173,3 +173,38 @@ pub async fn int8_model_files_load_back_and_give_the_same_outputs<B: Backend>(b:
     assert!(matches!(quantplay::model::forward::forward(b, &back, b.upload(&x, &shape).unwrap()).unwrap(), Act::Float(_)));
     assert!(err_text(int8::load(b"not a file")).contains("safetensors"));
 }
+
+pub const DYNAMIC: &str = include_str!("../fixtures/eager_dynamic.json");
+
+pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &B) {
+    use quantplay::parity::{compare, EXACT, F32_DYNAMIC_LINEAR};
+    use quantplay::quant::eager::quantize_dynamic;
+    use quantplay::quant::qconfig::{default_dynamic_qconfig, per_channel_dynamic_qconfig};
+    let file: Value = serde_json::from_str(DYNAMIC).unwrap();
+    for case in file["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let m = model_of(&file, case);
+        let qc = if case["config"]["qconfig"] == "per_channel" { per_channel_dynamic_qconfig() } else { default_dynamic_qconfig() };
+        let (q, swapped) = quantize_dynamic(&m, &qc, &["Linear", "LinearReLU"]).unwrap();
+        let layers = case["expected"]["layers"].as_array().unwrap();
+        assert_eq!(swapped.len(), layers.len(), "{name}");
+        for l in layers {
+            let path = l["name"].as_str().unwrap();
+            let k = &q.get(path).unwrap().kind;
+            assert_eq!(k.type_name(), l["kind"].as_str().unwrap(), "{name}: {path}");
+            let Kind::DynamicQuantizedLinear(d) = k else { unreachable!() };
+            let codes: Vec<i64> = d.weight_codes.iter().map(|&c| c as i64).collect();
+            let want: Vec<i64> = l["weight_codes"].as_array().unwrap().iter().map(|c| c.as_i64().unwrap()).collect();
+            assert_eq!(codes, want, "{name}: {path} weight codes");
+        }
+        let (x, shape) = tensor(field(&file, case, "eval"));
+        let out = match quantplay::model::forward::forward_async(b, &q, b.upload(&x, &shape).unwrap()).await.unwrap() {
+            Act::Float(t) => b.read(&t).await.unwrap(),
+            Act::Quant(..) => panic!("{name}: dynamic models output float"),
+        };
+        let want = super::eager::bits(&case["expected"]["output"]);
+        let tol = if b.name() == "cpu" { EXACT } else { F32_DYNAMIC_LINEAR };
+        let a = compare(&out, &want, tol);
+        assert!(a.ok(), "{}: {name}: {} of {} outputs off torch's; worst {}", b.name(), a.mismatches, a.len, a.max_abs_diff);
+    }
+}

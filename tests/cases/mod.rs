@@ -85,6 +85,7 @@ macro_rules! all_cases {
             convert_without_calibration_warns_and_uses_scale_one_zero_point_zero,
             nested_models_propagate_qconfig_overrides_as_torch_does,
             int8_model_files_load_back_and_give_the_same_outputs,
+            quantize_dynamic_matches_torch_weights_and_outputs,
             dynamic_quantized_linear_matches_torch_fbgemm,
         );
     };

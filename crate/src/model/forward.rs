@@ -181,16 +181,34 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
             let _ = quant_in(path, k, x)?;
             return Err(model_err(path, "QuantizedBatchNorm2d (an unfused BatchNorm2d) is not supported yet: fuse it with the preceding Conv2d".into()));
         }
-        Kind::DynamicQuantizedLinear(dl) => {
-            let t = float_in(path, k, x)?;
-            expect_rank(path, k.type_name(), &t, 2, &format!("(batch, {})", dl.in_features))?;
-            let _ = (t, HostData::I8(Vec::new()));
-            return Err(model_err(path, "DynamicQuantizedLinear: the dynamic linear op is not wired yet".into()));
+        Kind::DynamicQuantizedLinear(_) => {
+            return Err(model_err(path, format!("{} chooses its input qparams from the batch's min/max, which needs a read back: run the model with `forward_async`", k.type_name())));
         }
     })
 }
 
-/// Runs the whole model on `x` (float), returning the last activation.
+/// [`run_leaf`], plus the modules that must read back (dynamic quantization's per-batch
+/// activation qparams: `torch.ops.quantized.linear_dynamic`, see `quant::dynamic`).
+pub async fn run_leaf_async<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) -> Result<Act<B::Tensor>> {
+    let Kind::DynamicQuantizedLinear(dl) = &m.kind else { return run_leaf(b, path, m, x) };
+    let t = float_in(path, &m.kind, x)?;
+    expect_rank(path, m.kind.type_name(), &t, 2, &format!("(batch, {})", dl.in_features))?;
+    let w = b.upload_data(HostData::I8(dl.weight_codes.clone()), &[dl.out_features, dl.in_features])?;
+    let y = crate::quant::dynamic::quantized_linear_dynamic(b, &t, &w, &dl.weight_qparams, dl.bias.as_deref(), dl.reduce_range).await?;
+    Ok(Act::Float(if dl.relu { b.relu(&y)? } else { y }))
+}
+
+/// Runs the whole model on `x` (float), returning the last activation; handles every module.
+pub async fn forward_async<B: Backend>(b: &B, model: &Model, x: B::Tensor) -> Result<Act<B::Tensor>> {
+    let mut act = Act::Float(x);
+    for (path, m) in model.leaves() {
+        act = run_leaf_async(b, &path, m, act).await?;
+    }
+    Ok(act)
+}
+
+/// Runs the whole model on `x` (float), returning the last activation (every module but the
+/// dynamic ones, which need [`forward_async`]).
 pub fn forward<B: Backend>(b: &B, model: &Model, x: B::Tensor) -> Result<Act<B::Tensor>> {
     let mut act = Act::Float(x);
     for (path, m) in model.leaves() {

@@ -196,10 +196,10 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
             Kind::QuantizedConv2d(QuantizedConv2d { in_channels: us(node, "in_channels"), out_channels: us(node, "out_channels"), kernel_size: pair(node, "kernel_size"),
                 stride: pair(node, "stride"), padding: pair(node, "padding"), weight_codes, weight_qparams, bias: r.opt_f32(&join(path, "bias")), scale, zero_point, relu: ty == "QuantizedConvReLU2d" })
         }
-        "DynamicQuantizedLinear" => {
+        "DynamicQuantizedLinear" | "DynamicQuantizedLinearReLU" => {
             let (weight_codes, weight_qparams) = r.weight(path, node)?;
             Kind::DynamicQuantizedLinear(DynamicLinear { in_features: us(node, "in_features"), out_features: us(node, "out_features"), weight_codes, weight_qparams,
-                bias: r.opt_f32(&join(path, "bias")), reduce_range: node["reduce_range"].as_bool().unwrap_or(true) })
+                bias: r.opt_f32(&join(path, "bias")), reduce_range: node["reduce_range"].as_bool().unwrap_or(true), relu: ty.ends_with("ReLU") })
         }
         "Quantize" => Kind::Quantize(QParams::PerTensor { scale, zero_point, dtype: QuantDType::QUInt8 }),
         "DeQuantize" => Kind::DeQuantize,

@@ -91,6 +91,8 @@ pub struct DynamicLinear {
     pub weight_qparams: QParams,
     pub bias: Option<Vec<f32>>,
     pub reduce_range: bool,
+    /// `nniqd.LinearReLU`: ReLU on the float output.
+    pub relu: bool,
 }
 
 /// What a module is, with its parameters.
@@ -146,6 +148,7 @@ impl Kind {
             Kind::QuantizedConv2d(q) if q.relu => "QuantizedConvReLU2d",
             Kind::QuantizedConv2d(_) => "QuantizedConv2d",
             Kind::QuantizedBatchNorm2d { .. } => "QuantizedBatchNorm2d",
+            Kind::DynamicQuantizedLinear(d) if d.relu => "DynamicQuantizedLinearReLU",
             Kind::DynamicQuantizedLinear(_) => "DynamicQuantizedLinear",
         }
     }

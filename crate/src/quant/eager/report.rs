@@ -147,7 +147,7 @@ pub async fn quant_trace<B: Backend>(b: &B, model: &Model, x: &[f32], shape: &[u
             }
             Act::Float(_) => None,
         };
-        act = run_leaf(b, &path, m, act)?;
+        act = crate::model::forward::run_leaf_async(b, &path, m, act).await?;
         if let (true, Some(q_in), Act::Quant(t, q_out)) = (m.kind.is_quantized(), q_in, &act) {
             layers.insert(path.clone(), (q_in, codes(b, t).await?, q_out.clone()));
         }
