@@ -208,3 +208,33 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
         assert!(a.ok(), "{}: {name}: {} of {} outputs off torch's; worst {}", b.name(), a.mismatches, a.len, a.max_abs_diff);
     }
 }
+
+pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Backend>(_b: &B) {
+    use quantplay::quant::eager::inspect::{activation_histograms, observer_comparison};
+    let file: Value = serde_json::from_str(MLP).unwrap();
+    let case = |n: &str| file["cases"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone();
+    let base = case("mlp fused x86");
+    let (x, shape) = calib(&file, &base);
+    let mut p = prepare(&model_of(&file, &base), &QConfigDict::default()).unwrap();
+    for i in 0..4 {
+        p.observe(&x[i * 8 * 16..(i + 1) * 8 * 16], &[8, 16]).unwrap();
+    }
+    let rows = observer_comparison(&p, &qconfig_by_name("x86").unwrap(), &x, &shape, 8).unwrap();
+    assert_eq!(rows.len(), 4 * 3, "QuantStub + 3 layers, 3 observers each");
+    for (obs, name) in [("minmax", "mlp fused x86 observer=minmax"), ("moving_average", "mlp fused x86 observer=moving_average"), ("histogram", "mlp fused x86")] {
+        let c = case(name);
+        for l in c["expected"]["layers"].as_array().unwrap() {
+            let r = rows.iter().find(|r| r.name == l["name"].as_str().unwrap() && r.observer == obs).unwrap();
+            assert_eq!((r.scale.to_bits(), r.zero_point), (super::eager::f(&l["output_scale"]).to_bits(), l["output_zero_point"].as_i64().unwrap() as i32), "{obs} {}", r.name);
+            assert!(r.sqnr_db.is_finite() && r.sqnr_db > 10.0 && (0.0..=100.0).contains(&r.clip_percent), "{r:?}");
+        }
+    }
+    // MinMax never clips its own calibration data; the histogram observer may.
+    assert!(rows.iter().filter(|r| r.observer == "minmax").all(|r| r.clip_percent == 0.0));
+    let hists = activation_histograms(&p, &x, &shape).unwrap();
+    assert_eq!(hists.len(), 4);
+    for h in &hists {
+        assert_eq!(h.counts.iter().sum::<u32>() as usize, if h.name == "quant" { x.len() } else { h.counts.iter().sum::<u32>() as usize });
+        assert!(h.clip_lo <= 0.0 && h.clip_hi > 0.0 && h.lo <= h.clip_lo.min(0.0) + 1e-6, "{h:?}");
+    }
+}

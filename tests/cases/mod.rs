@@ -86,6 +86,7 @@ macro_rules! all_cases {
             nested_models_propagate_qconfig_overrides_as_torch_does,
             int8_model_files_load_back_and_give_the_same_outputs,
             quantize_dynamic_matches_torch_weights_and_outputs,
+            observer_comparison_reproduces_each_observers_torch_qparams,
             dynamic_quantized_linear_matches_torch_fbgemm,
         );
     };

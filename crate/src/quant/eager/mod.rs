@@ -6,6 +6,7 @@
 
 pub mod convert;
 pub mod dynamic;
+pub mod inspect;
 pub mod pipeline;
 pub mod prepare;
 pub mod report;

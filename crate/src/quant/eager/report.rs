@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::model::forward::{run_leaf, Act};
 use crate::model::tree::{Kind, Model};
 use crate::quant::affine::dequantize_val;
+use crate::quant::observer::clip_fraction;
 use crate::quant::QParams;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -219,8 +220,9 @@ pub async fn build<B: Backend>(b: &B, prepared: &Prepared, quantized: &Model, fl
         let (QParams::PerTensor { scale: in_s, zero_point: in_z, .. }, QParams::PerTensor { scale: out_s, zero_point: out_z, dtype }) = (q_in, q_out) else { continue };
         let deq: Vec<f32> = out_codes.iter().map(|&c| dequantize_val(c, *out_s, *out_z)).collect();
         let sqnr = float_eval.get(&path).map_or(f64::NAN, |f| sqnr_db(f, &deq));
-        let (lo, hi) = (dequantize_val(dtype.qmin(), *out_s, *out_z), dequantize_val(dtype.qmax(), *out_s, *out_z));
-        let clip = float_calib.get(&path).map_or(0.0, |f| 100.0 * f.iter().filter(|&&v| v < lo || v > hi).count() as f64 / f.len().max(1) as f64);
+        // Clipping happens at the dtype's range: a converted model stores quint8 codes 0..=255
+        // even when the observer used reduce_range.
+        let clip = float_calib.get(&path).map_or(0.0, |f| 100.0 * clip_fraction(f, &[f.len()], q_out, dtype.qmin(), dtype.qmax()));
         let mut hist = vec![0u32; 256];
         for &c in wc {
             hist[(c as i32 + 128) as usize] += 1;
