@@ -79,7 +79,7 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     let model = quantplay::model::load(&spec, &read(&a.weights)?)?;
     let (cx, cshape, _) = data(&a.calib)?;
     let eval = a.eval.as_deref().map(data).transpose()?;
-    let opt = PtqOptions { qconfig: a.qconfig.clone(), observer: a.observer.clone(), per_tensor: a.per_tensor, fuse: !a.no_fuse, calib_batch: a.calib_batch, dump: a.dump };
+    let opt = PtqOptions { qconfig: a.qconfig.clone(), observer: a.observer.clone(), per_tensor: a.per_tensor, reduce_range: None, fuse: !a.no_fuse, calib_batch: a.calib_batch, dump: a.dump };
     let ev = eval.as_ref().map(|(x, s, _)| (x.as_slice(), s.as_slice()));
     let labels = eval.as_ref().and_then(|(_, _, y)| y.as_deref());
     let result = match a.backend.as_str() {

@@ -15,6 +15,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+mod quant;
+
 struct Inner {
     cpu: CpuBackend,
     gpu: Option<GpuBackend>,

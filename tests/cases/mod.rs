@@ -11,6 +11,7 @@ mod observers;
 mod conv;
 mod eager;
 mod eager_api;
+mod eager_page;
 mod qlinear;
 mod train;
 mod typed;
@@ -19,6 +20,7 @@ pub use observers::*;
 pub use conv::*;
 pub use eager::*;
 pub use eager_api::*;
+pub use eager_page::*;
 pub use qlinear::*;
 pub use train::*;
 pub use typed::*;
@@ -87,6 +89,7 @@ macro_rules! all_cases {
             int8_model_files_load_back_and_give_the_same_outputs,
             quantize_dynamic_matches_torch_weights_and_outputs,
             observer_comparison_reproduces_each_observers_torch_qparams,
+            page_quantize_keeps_int8_within_two_points_of_float_on_spiral_and_digits,
             dynamic_quantized_linear_matches_torch_fbgemm,
         );
     };

@@ -113,6 +113,17 @@ impl<B: Backend> Mlp<B> {
         Ok((zs, hs))
     }
 
+    /// Reads the parameters back: `weights[l]` `(out, in)` and `biases[l]` `(out,)` per layer, as
+    /// `nn.Linear` stores them (the inverse of [`Mlp::from_params`]).
+    pub async fn params(&self, b: &B) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
+        let (mut ws, mut bs) = (Vec::new(), Vec::new());
+        for (w, bias) in self.weights.iter().zip(&self.biases) {
+            ws.push(b.read(&w.value).await?);
+            bs.push(b.read(&bias.value).await?);
+        }
+        Ok((ws, bs))
+    }
+
     /// Logits `(batch, classes)`.
     pub fn forward(&self, b: &B, x: &B::Tensor) -> Result<B::Tensor> {
         Ok(self.forward_all(b, x)?.0.pop().expect("at least one layer"))

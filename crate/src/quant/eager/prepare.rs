@@ -38,6 +38,8 @@ pub struct QConfigDict {
     /// Replaces every resolved qconfig's weight observer with `default_weight_observer`
     /// (per-tensor symmetric qint8; the CLI's `--per-tensor`).
     pub per_tensor_weights: bool,
+    /// Overrides every resolved qconfig's activation `reduce_range` (the page's toggle).
+    pub reduce_range: Option<bool>,
 }
 
 /// The modules `prepare` observes (torch's default qconfig propagation list, restricted to the
@@ -71,6 +73,9 @@ fn resolve(name: &Option<String>, path: &str, dict: &QConfigDict) -> Result<Opti
     }
     if dict.per_tensor_weights {
         q = q.per_tensor_weights();
+    }
+    if let Some(r) = dict.reduce_range {
+        q.activation.args.reduce_range = r;
     }
     Ok(Some(q))
 }
