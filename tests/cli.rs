@@ -1,0 +1,90 @@
+//! The `quantplay quantize` command from files, as a user runs it: a model exported the way
+//! `safetensors.torch.save_file(model.state_dict())` writes it (here rebuilt from the torch
+//! fixture eager_mlp.json), calibration and evaluation files; the JSON report must carry torch's
+//! qparams and codes, `--out` must load back with the same outputs, and bad input must fail with
+//! exit code 2 and a message naming it.
+
+use quantplay::backend::HostData;
+use quantplay::model::int8;
+use quantplay::model::state::{StateDict, Tensor};
+use serde_json::Value;
+use std::process::Command;
+
+const MLP: &str = include_str!("fixtures/eager_mlp.json");
+
+fn bits(v: &Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
+}
+
+fn tensor(v: &Value) -> Tensor {
+    Tensor::f32(&v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect::<Vec<_>>(), bits(&v["f32"]))
+}
+
+fn write(dir: &std::path::Path, name: &str, tensors: Vec<(&str, Tensor)>) -> String {
+    let mut sd = StateDict::default();
+    for (k, t) in tensors {
+        sd.insert(k, t);
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, sd.to_safetensors(None).unwrap()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
+    let file: Value = serde_json::from_str(MLP).unwrap();
+    let case = file["cases"].as_array().unwrap().iter().find(|c| c["name"] == "mlp fused x86").unwrap();
+    let dir = std::env::temp_dir().join(format!("quantplay-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("model.json");
+    std::fs::write(&spec, case["spec"].to_string()).unwrap();
+    let weights = write(&dir, "model.safetensors", file["weights"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), tensor(v))).collect());
+    let calib = write(&dir, "calib.safetensors", vec![("x", tensor(&file["calib"]))]);
+    let y: Vec<i32> = file["eval_y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+    let n = y.len();
+    let eval = write(&dir, "eval.safetensors", vec![("x", tensor(&file["eval"])), ("y", Tensor { shape: vec![n], data: HostData::I32(y) })]);
+    let out_path = dir.join("model.int8.safetensors");
+    let exe = env!("CARGO_BIN_EXE_quantplay");
+    let run = Command::new(exe)
+        .args(["quantize", "--spec", spec.to_str().unwrap(), "--weights", &weights, "--calib", &calib, "--eval", &eval, "--calib-batch", "8", "--json", "--dump", "--out", out_path.to_str().unwrap()])
+        .output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let exp = &case["expected"];
+    assert_eq!(r["input"]["scale"].as_f64().unwrap() as f32, f32::from_bits(exp["input"]["scale"].as_u64().unwrap() as u32));
+    assert_eq!(r["input"]["zero_point"], exp["input"]["zero_point"]);
+    for (got, want) in r["layers"].as_array().unwrap().iter().zip(exp["layers"].as_array().unwrap()) {
+        assert_eq!((&got["name"], &got["kind"]), (&want["name"], &want["kind"]));
+        assert_eq!(got["weight_zero_point"], want["weight_zero_point"]);
+        assert_eq!(got["weight_codes"], want["weight_codes"], "{}", want["name"]);
+        let scales: Vec<f32> = got["weight_scale"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap() as f32).collect();
+        assert_eq!(scales, bits(&want["weight_scale"]));
+        assert_eq!(got["output_scale"].as_f64().unwrap() as f32, f32::from_bits(want["output_scale"].as_u64().unwrap() as u32));
+        assert_eq!(got["output_zero_point"], want["output_zero_point"]);
+    }
+    assert_eq!(r["output_codes"], exp["output_codes"]);
+    assert_eq!(r["accuracy"]["int8"].as_f64().unwrap(), exp["accuracy"]["int8"].as_f64().unwrap());
+    // The int8 file loads back and gives the same output codes.
+    let back = int8::load(&std::fs::read(&out_path).unwrap()).unwrap();
+    let cpu = quantplay::CpuBackend::new();
+    let x = tensor(&file["eval"]);
+    let HostData::F32(xv) = &x.data else { unreachable!() };
+    let t = pollster::block_on(quantplay::quant::eager::report::quant_trace(&cpu, &back, xv, &x.shape)).unwrap();
+    assert_eq!(serde_json::json!(t.output_codes), exp["output_codes"]);
+    // Bad input: exit code 2 and a message naming the problem.
+    for (args, want) in [
+        (vec!["--qconfig", "bogus"], "bogus"),
+        (vec!["--observer", "median"], "median"),
+        (vec!["--backend", "tpu"], "tpu"),
+    ] {
+        let mut a = vec!["quantize", "--spec", spec.to_str().unwrap(), "--weights", weights.as_str(), "--calib", calib.as_str()];
+        a.extend(args);
+        let bad = Command::new(exe).args(&a).output().unwrap();
+        assert_eq!(bad.status.code(), Some(2), "{a:?}");
+        assert!(String::from_utf8_lossy(&bad.stderr).contains(want), "{}", String::from_utf8_lossy(&bad.stderr));
+    }
+    let missing = Command::new(exe).args(["quantize", "--spec", "/nonexistent.json", "--weights", &weights, "--calib", &calib]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.json"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
