@@ -63,6 +63,8 @@ async function native() {
   const shapes = [
     ['f32_gemm', 512, 512, 512], ['f32_gemm', 1024, 1024, 1024], ['f32_gemm', 256, 784, 256],
     ['qlinear_per_tensor', 256, 784, 256], ['qlinear_per_channel', 256, 784, 256],
+    // Whole eager-mode quantize() of a fused MLP 784-256-256-10, 8 calibration batches of 256.
+    ['ptq_minmax', 256, 8, 0], ['ptq_histogram', 256, 8, 0],
   ];
   const q = worker(`${root}target/release/quantplay`, ['bench-worker']);
   const torchPy = `${root}.venv/bin/python`;

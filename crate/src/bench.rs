@@ -16,12 +16,14 @@ use crate::quant::{linear, QLinearSpec, QParams, QuantDType};
 use crate::rng::Rng;
 
 /// The workload names [`Workload::new`] accepts.
-pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qlinear_per_channel"];
+pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qlinear_per_channel", "ptq_minmax", "ptq_histogram"];
 
 enum Data {
     F32 { a: Vec<f32>, b: Vec<f32> },
     Int8 { x: Vec<u8>, w: PackedWeight, x_zp: i32 },
     QLinear { x: Vec<u8>, w: PackedWeight, spec: QLinearSpec },
+    /// `quantize()` of a fused MLP 784-256-256-10: `m` samples per batch, `k` batches.
+    Ptq { model: crate::model::Model, calib: Vec<f32> },
 }
 
 /// One benchmark workload with its inputs.
@@ -59,6 +61,22 @@ impl Workload {
                 let w = PackedWeight::new(&w, n, k, &spec.requant(n).w_zero_points);
                 Data::QLinear { x, w, spec }
             }
+            "ptq_minmax" | "ptq_histogram" => {
+                // m = samples per calibration batch, k = batches (torch_worker.py's ptq_setup).
+                let sizes = [784, 256, 256, 10];
+                let mut r = Rng::new(seed);
+                let (mut ws, mut bs) = (Vec::new(), Vec::new());
+                for p in sizes.windows(2) {
+                    let bound = 1.0 / (p[0] as f32).sqrt();
+                    ws.push(r.uniform_vec(p[0] * p[1], -bound, bound));
+                    bs.push(r.uniform_vec(p[1], -bound, bound));
+                }
+                let mut model = crate::model::mlp_model(&sizes, &ws, &bs)?;
+                model = crate::model::fuse::fuse_modules(&model, &model.fuse.clone())?;
+                let q = if kind == "ptq_minmax" { "default" } else { "x86" };
+                model.root.qconfig = crate::model::spec::QConfigAttr::Named(q.into());
+                Data::Ptq { model, calib: r.uniform_vec(m * k * 784, 0.0, 1.0) }
+            }
             other => return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") }),
         };
         Ok(Workload { m, k, n, data })
@@ -82,6 +100,9 @@ impl Workload {
 
     /// Multiply-adds per run (m·k·n).
     pub fn macs(&self) -> f64 {
+        if let Data::Ptq { .. } = self.data {
+            return (self.m * self.k) as f64 * (784.0 * 256.0 + 256.0 * 256.0 + 256.0 * 10.0);
+        }
         (self.m * self.k * self.n) as f64
     }
 
@@ -91,6 +112,16 @@ impl Workload {
         match &self.data {
             Data::F32 { a, b } => fast::matmul_t(a, b, m, k, n, false, false).iter().map(|&v| v as f64).sum(),
             Data::Int8 { x, w, x_zp } => accumulate_packed(x, m, *x_zp, w).iter().map(|&v| v as f64).sum(),
+            Data::Ptq { model, calib } => {
+                use crate::quant::eager::{quantize, Mapping, Prepared, QConfigDict};
+                let mut copy = model.clone();
+                let run = |p: &mut Prepared, x: &Vec<f32>| p.calibrate(x, &[m * k, 784], m);
+                let c = quantize(&mut copy, run, calib, &Mapping::default(), &QConfigDict::default(), false).expect("PTQ workload");
+                c.model.leaves().iter().map(|(_, l)| match &l.kind {
+                    crate::model::Kind::QuantizedLinear(q) => q.scale as f64 + q.zero_point as f64,
+                    _ => 0.0,
+                }).sum()
+            }
             Data::QLinear { x, w, spec } => {
                 let r = spec.requant(n);
                 let acc = accumulate_packed(x, m, spec.x_zero_point, w);
