@@ -15,6 +15,9 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+mod trainer;
+pub use trainer::Trainer;
+
 struct Inner {
     cpu: CpuBackend,
     gpu: Option<GpuBackend>,

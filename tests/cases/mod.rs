@@ -8,10 +8,12 @@
 
 mod amp;
 mod qlinear;
+mod session;
 mod train;
 mod typed;
 pub use amp::*;
 pub use qlinear::*;
+pub use session::*;
 pub use train::*;
 pub use typed::*;
 
@@ -52,6 +54,12 @@ macro_rules! all_cases {
             f16_matmul_agrees_bit_for_bit_with_the_cpu,
             grad_scaler_kernels_replay_torch_timelines_without_reading_back,
             optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set,
+            session_logs_the_scale_in_16_mixed_and_none_in_32_true,
+            an_injected_overflow_skips_the_step_and_halves_the_scale,
+            loss_falls_in_16_mixed_on_every_dataset,
+            mixed_loss_trajectory_agrees_with_the_cpu_reference,
+            a_snapshot_continues_the_run_on_the_cpu,
+            session_reports_memory_trace_and_precision,
         );
     };
 }

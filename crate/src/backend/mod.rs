@@ -121,6 +121,21 @@ pub trait Backend {
     /// a readback, that row's loss and gradient are NaN. An empty batch gives a NaN loss.
     fn cross_entropy(&self, logits: &Self::Tensor, labels: &Self::Tensor) -> Result<(Self::Tensor, Self::Tensor)>;
 
+    /// `F.mse_loss(pred, target)` with mean reduction on f32 tensors of equal shape: returns
+    /// `(loss (1,), dpred)` with `loss = mean((pred − target)²)` and `dpred = (2/n)·(pred −
+    /// target)` (aten/src/ATen/native/Loss.cpp `mse_loss_backward_out`, norm = 2/numel).
+    /// Composed from `add`, `scale`, `mul` and `mean`, so every backend has it.
+    fn mse_loss(&self, pred: &Self::Tensor, target: &Self::Tensor) -> Result<(Self::Tensor, Self::Tensor)> {
+        expect_dtype("mse_loss", pred, DType::F32)?;
+        expect_dtype("mse_loss", target, DType::F32)?;
+        same_shape("mse_loss", pred.shape(), target.shape())?;
+        let diff = self.add(pred, &self.scale(target, -1.0)?)?;
+        let loss = self.mean(&self.mul(&diff, &diff)?)?;
+        let n = pred.numel();
+        let grad = self.scale(&diff, if n == 0 { f32::NAN } else { (2.0 / n as f64) as f32 })?;
+        Ok((loss, grad))
+    }
+
     /// One `torch.optim.SGD` step in place on `p` and its momentum buffer (`first`: the
     /// buffer is new and starts as the gradient). With `skip_if`, a `(1,)` f32 flag such as
     /// GradScaler's found_inf, nothing changes when the flag is non-zero: the decision stays on
