@@ -60,6 +60,7 @@ macro_rules! all_cases {
             mixed_loss_trajectory_agrees_with_the_cpu_reference,
             a_snapshot_continues_the_run_on_the_cpu,
             session_reports_memory_trace_and_precision,
+            mixed_losses_and_scales_match_torch,
         );
     };
 }

@@ -85,13 +85,16 @@ pub async fn mixed_loss_trajectory_agrees_with_the_cpu_reference<B: Backend>(b: 
 pub async fn a_snapshot_continues_the_run_on_the_cpu<B: Backend>(b: &B) {
     let json = r#"{"dataset":"gauss","samples":100,"precision":"16-mixed","hidden":[8],"optimizer":"adam","scaler":{"init_scale":256,"growth_interval":3}}"#;
     let mut s = Session::new(b, config(json), caps(b)).unwrap();
-    let first = s.run(b, 4).await.unwrap();
+    s.run(b, 1).await.unwrap();
+    s.inject_overflow(); // a skipped step Adam must not count, also after the move
+    let mut first = s.run(b, 3).await.unwrap();
+    assert!(first.remove(0).skipped);
     let snap = s.snapshot(b, json).await.unwrap();
     let cont = s.run(b, 3).await.unwrap();
     let cpu = CpuBackend::new();
     let mut moved = Session::restore(&cpu, &snap, config(json), caps(&cpu)).unwrap();
     let resumed = moved.run(&cpu, 3).await.unwrap();
-    assert_eq!(first.len(), 4);
+    assert_eq!(first.len(), 2);
     assert_eq!(resumed.iter().map(|r| (r.step, r.amp_loss_scale)).collect::<Vec<_>>(), cont.iter().map(|r| (r.step, r.amp_loss_scale)).collect::<Vec<_>>());
     let (a, c): (Vec<f32>, Vec<f32>) = (resumed.iter().map(|r| r.loss).collect(), cont.iter().map(|r| r.loss).collect());
     super::assert_agrees(&format!("{} → cpu resumed losses", b.name()), &a, &c, quantplay::parity::F16_MIXED_BACKEND_LOSS);
@@ -117,4 +120,56 @@ pub async fn session_reports_memory_trace_and_precision<B: Backend>(b: &B) {
     assert_eq!((total(&g["unscaled"]), total(&g["scaled"]), g["scale"].as_f64()), (82, 82, Some(65536.0)), "{g}");
     let grid = s.predict_grid(b, 5).await.unwrap();
     assert!(grid.len() == 25 && grid.iter().all(|p| (0.0..=1.0).contains(p)));
+}
+
+const AMP_TRAIN: &str = include_str!("../fixtures/amp_train.json");
+
+/// The MLP's first 10 16-mixed losses, scales and skips equal torch's CPU autocast(float16) +
+/// GradScaler run (amp_train.json): losses within F16_MIXED_TORCH_LOSS, the scale timeline and
+/// the skipped steps exactly, including runs whose init_scale overflows f16.
+pub async fn mixed_losses_and_scales_match_torch<B: Backend>(b: &B) {
+    use quantplay::nn::amp_step::{AmpMode, DeviceScaler};
+    use quantplay::nn::mlp::{Mlp, Optimizer};
+    use quantplay::nn::{AdamConfig, SgdConfig};
+    use quantplay::{DType, HostData};
+    let fx: serde_json::Value = serde_json::from_str(AMP_TRAIN).unwrap();
+    let sizes: Vec<usize> = fx["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let x = bits_to_f32(&fx["x"]);
+    let labels: Vec<i32> = fx["y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+    let n = labels.len();
+    let (xt, yt) = (b.upload(&x, &[n, sizes[0]]).unwrap(), b.upload_data(HostData::I32(labels), &[n]).unwrap());
+    let layers = sizes.len() - 1;
+    let p = |key: String| bits_to_f32(&fx["params"][key]);
+    let weights: Vec<Vec<f32>> = (0..layers).map(|l| p(format!("{}.weight", 2 * l))).collect();
+    let biases: Vec<Vec<f32>> = (0..layers).map(|l| p(format!("{}.bias", 2 * l))).collect();
+    let mode = AmpMode { dtype: DType::F16, pure: false, loss_multiplier: 1.0, inject_overflow: false };
+    for run in fx["runs"].as_array().unwrap() {
+        let c = &run["config"];
+        let opt = if run["kind"] == "sgd" {
+            Optimizer::Sgd(SgdConfig { lr: c["lr"].as_f64().unwrap(), momentum: c["momentum"].as_f64().unwrap(), ..Default::default() })
+        } else {
+            Optimizer::Adam(AdamConfig { lr: c["lr"].as_f64().unwrap(), ..Default::default() })
+        };
+        let mut mlp = Mlp::from_params(b, &sizes, &weights, &biases).unwrap();
+        let cfg = quantplay::amp::ScalerConfig { init_scale: run["init_scale"].as_f64().unwrap(), ..Default::default() };
+        let mut scaler = DeviceScaler::new(b, cfg).unwrap();
+        let (mut losses, mut timeline) = (Vec::new(), Vec::new());
+        for _ in 0..10 {
+            let out = mlp.train_step_amp(b, &xt, &yt, None, &opt, &mode, Some(&mut scaler)).unwrap();
+            losses.push(b.read(&out.loss).await.unwrap()[0]);
+            let used = b.read(out.scale_used.as_ref().unwrap()).await.unwrap()[0] as f64;
+            let skipped = b.read(out.found_inf.as_ref().unwrap()).await.unwrap()[0] != 0.0;
+            timeline.push((used, skipped, b.read(&scaler.scale).await.unwrap()[0] as f64));
+        }
+        let steps = run["steps"].as_array().unwrap();
+        let want: Vec<(f64, bool, f64)> = steps.iter().map(|s| (s["scale_used"].as_f64().unwrap(), s["skipped"].as_bool().unwrap(), s["scale_after"].as_f64().unwrap())).collect();
+        let what = format!("{} vs torch 16-mixed {} init_scale {}", b.name(), run["kind"], run["init_scale"]);
+        assert_eq!(timeline, want, "{what}: scale timeline");
+        let want_losses: Vec<f32> = steps.iter().map(|s| f32::from_bits(s["loss"].as_u64().unwrap() as u32)).collect();
+        super::assert_agrees(&format!("{what} losses {losses:?} want {want_losses:?}"), &losses, &want_losses, quantplay::parity::F16_MIXED_TORCH_LOSS);
+    }
+}
+
+fn bits_to_f32(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
 }

@@ -147,6 +147,14 @@ pub trait Backend {
     #[allow(clippy::too_many_arguments)]
     fn adam_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, step: u32, skip_if: Option<&Self::Tensor>) -> Result<()>;
 
+    /// [`Backend::adam_step`] with the step counted on the device, so steps GradScaler skips
+    /// are not counted (torch's Adam never sees them): `count` `(1,)` f32 holds the steps
+    /// taken so far and `table` `(2·N,)` f32 holds, for step t + 1, `table[2t] = -lr / (1 −
+    /// β1^(t+1))` and `table[2t + 1] = √(1 − β2^(t+1))` ([`crate::nn::optim::adam_table`]).
+    /// The caller advances `count` after all parameters of a step. `count` must be < N.
+    #[allow(clippy::too_many_arguments)]
+    fn adam_step_counted(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, table: &Self::Tensor, count: &Self::Tensor, skip_if: Option<&Self::Tensor>) -> Result<()>;
+
     /// f16 matmul as autocast runs it: f16 operands, f32 accumulation, f16 result rounded to
     /// nearest even. Shapes as [`Backend::matmul_t`].
     fn matmul_f16(&self, a: &Self::Tensor, b: &Self::Tensor, ta: bool, tb: bool) -> Result<Self::Tensor>;

@@ -39,6 +39,16 @@ impl<B: Backend> DeviceScaler<B> {
     }
 }
 
+/// Adam's step count on the device (steps not skipped) and its per-step scalar table.
+pub struct AdamCounter<B: Backend> {
+    /// `(1,)` f32: Adam steps taken.
+    pub count: B::Tensor,
+    /// `(2·n,)` f32: [`crate::nn::optim::adam_table`] for steps 1..=n.
+    pub table: B::Tensor,
+    /// Steps the table covers.
+    pub n: usize,
+}
+
 /// How one autocast step runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AmpMode {
@@ -177,14 +187,42 @@ impl<B: Backend> Mlp<B> {
             grad_sq = b.add(&grad_sq, &b.sum(&b.mul(g, g)?)?)?;
         }
         self.step += 1;
+        if let Optimizer::Adam(c) = opt {
+            // Dispatched steps bound the count, so a table of `self.step` entries suffices.
+            if self.adam_dev.as_ref().is_none_or(|a| a.n < self.step as usize) {
+                let n = (self.step as usize * 2).max(256);
+                let count = match self.adam_dev.take() {
+                    Some(a) => a.count,
+                    None => b.upload(&[(self.step - 1) as f32], &[1])?,
+                };
+                self.adam_dev = Some(AdamCounter { count, table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?, n });
+            }
+        }
         for l in 0..=last {
-            self.weights[l].step_if(b, &grads[2 * l], opt, self.step, found_inf.as_ref())?;
-            self.biases[l].step_if(b, &grads[2 * l + 1], opt, self.step, found_inf.as_ref())?;
+            match (opt, self.adam_dev.as_ref()) {
+                (Optimizer::Adam(c), Some(a)) => {
+                    for (p, g) in [(&mut self.weights[l], &grads[2 * l]), (&mut self.biases[l], &grads[2 * l + 1])] {
+                        b.adam_step_counted(&mut p.value, g, &mut p.s1, &mut p.s2, c, &a.table, &a.count, found_inf.as_ref())?;
+                    }
+                }
+                _ => {
+                    self.weights[l].step_if(b, &grads[2 * l], opt, self.step, found_inf.as_ref())?;
+                    self.biases[l].step_if(b, &grads[2 * l + 1], opt, self.step, found_inf.as_ref())?;
+                }
+            }
             if mode.pure {
                 for p in [&mut self.weights[l], &mut self.biases[l]] {
                     p.value = up(&b.cast(&p.value, d)?)?;
                 }
             }
+        }
+        if let (Optimizer::Adam(_), Some(a)) = (opt, self.adam_dev.as_mut()) {
+            let one = b.upload(&[1.0], &[1])?;
+            let inc = match &found_inf {
+                Some(f) => b.add(&one, &b.scale(f, -1.0)?)?,
+                None => one,
+            };
+            a.count = b.add(&a.count, &inc)?;
         }
         if let (Some(s), Some(flag)) = (scaler.as_deref_mut(), found_inf.as_ref()) {
             b.amp_update_scale(&mut s.scale, &mut s.growth_tracker, flag, &s.cfg)?;

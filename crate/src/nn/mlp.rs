@@ -65,6 +65,8 @@ pub struct Mlp<B: Backend> {
     pub(crate) weights: Vec<Param<B>>,
     pub(crate) biases: Vec<Param<B>>,
     pub(crate) step: u32,
+    /// Adam's step count and bias-correction table on the device (autocast steps only).
+    pub(crate) adam_dev: Option<super::amp_step::AdamCounter<B>>,
 }
 
 impl<B: Backend> Mlp<B> {
@@ -82,7 +84,7 @@ impl<B: Backend> Mlp<B> {
             weights.push(Param::new(b, &rng.uniform_vec(out * fan_in, -bound, bound), &[out, fan_in])?);
             biases.push(Param::new(b, &rng.uniform_vec(out, -bound, bound), &[out])?);
         }
-        Ok(Mlp { sizes: sizes.to_vec(), weights, biases, step: 0 })
+        Ok(Mlp { sizes: sizes.to_vec(), weights, biases, step: 0, adam_dev: None })
     }
 
     /// An MLP with given parameters: `weights[l]` is layer l's `(out, in)` row-major weight and
@@ -91,7 +93,7 @@ impl<B: Backend> Mlp<B> {
         if sizes.len() < 2 || weights.len() != sizes.len() - 1 || biases.len() != sizes.len() - 1 {
             return Err(Error::InvalidArgument { name: "layer parameters", value: format!("{} weights, {} biases for sizes {sizes:?}", weights.len(), biases.len()), valid: "one weight and one bias per layer".into() });
         }
-        let mut mlp = Mlp { sizes: sizes.to_vec(), weights: Vec::new(), biases: Vec::new(), step: 0 };
+        let mut mlp = Mlp { sizes: sizes.to_vec(), weights: Vec::new(), biases: Vec::new(), step: 0, adam_dev: None };
         for (l, pair) in sizes.windows(2).enumerate() {
             mlp.weights.push(Param::new(b, &weights[l], &[pair[1], pair[0]])?);
             mlp.biases.push(Param::new(b, &biases[l], &[pair[1]])?);

@@ -180,7 +180,7 @@ mod tests {
             (r#"{"scaler":{"growth_factor":1}}"#, "growth_factor", "> 1"),
             (r#"{"scaler":{"backoff_factor":1.5}}"#, "backoff_factor", "(0, 1)"),
             (r#"{"scaler":{"init_scale":0}}"#, "init_scale", "> 0"),
-            (r#"{"scaler":{"growth_interval":0}}"#, "growth_interval", ">= 1"),
+            (r#"{"scaler":{"growth_interval":0}}"#, "growth_interval", "1..=2147483647"),
             (r#"{"hidden":[0]}"#, "hidden", "1..=4096"),
             (r#"{"batch":0}"#, "batch", ">= 1"),
         ] {

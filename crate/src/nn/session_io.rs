@@ -4,7 +4,7 @@
 //!
 //! Not here: the steps and metrics (`session.rs`).
 
-use super::amp_step::DeviceScaler;
+use super::amp_step::{AdamCounter, DeviceScaler};
 use super::mlp::Param;
 use super::session::Session;
 use super::session_config::SessionConfig;
@@ -126,7 +126,11 @@ impl<B: Backend> Session<B> {
             }
             None => Value::Null,
         };
-        Ok(json!({ "config": config_json, "steps_done": self.steps_done, "optimizer_step": self.mlp.step, "overflow_count": self.overflow_count, "params": params, "scaler": scaler }).to_string())
+        let adam_count = match &self.mlp.adam_dev {
+            Some(a) => Some(b.read(&a.count).await?[0]),
+            None => None,
+        };
+        Ok(json!({ "config": config_json, "steps_done": self.steps_done, "optimizer_step": self.mlp.step, "adam_count": adam_count, "overflow_count": self.overflow_count, "params": params, "scaler": scaler }).to_string())
     }
 
     /// A session from [`Session::snapshot`]'s JSON on backend `b`; the next step continues
@@ -153,6 +157,10 @@ impl<B: Backend> Session<B> {
         sess.steps_done = steps;
         sess.mlp.step = s["optimizer_step"].as_u64().unwrap_or(steps as u64) as u32;
         sess.overflow_count = s["overflow_count"].as_u64().unwrap_or(0) as usize;
+        if let (Some(count), crate::nn::mlp::Optimizer::Adam(c)) = (s["adam_count"].as_f64(), &sess.cfg.optimizer) {
+            let n = (sess.mlp.step as usize * 2).max(256);
+            sess.mlp.adam_dev = Some(AdamCounter { count: b.upload(&[count as f32], &[1])?, table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?, n });
+        }
         if let (Some(sc), Some(v)) = (sess.scaler.as_mut(), s["scaler"].as_object()) {
             let scale = f32::from_bits(v["scale"].as_u64().ok_or_else(|| bad("scaler.scale"))? as u32);
             *sc = DeviceScaler { scale: b.upload(&[scale], &[1])?, growth_tracker: b.upload_data(HostData::I32(vec![v["growth_tracker"].as_i64().unwrap_or(0) as i32]), &[1])?, cfg: sc.cfg };
