@@ -125,9 +125,27 @@ fn train_command_prints_a_record_per_step_and_the_loss_falls() {
     let bad = std::process::Command::new(exe).args(["train", "--precision", "64"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("16-mixed"), "the error lists valid precisions");
-    let later = std::process::Command::new(exe).args(["train", "--precision", "16-mixed"]).output().unwrap();
-    assert_eq!(later.status.code(), Some(2));
-    assert!(later.stdout.is_empty() && String::from_utf8_lossy(&later.stderr).contains("not wired"));
+    for backend in ["cpu", "gpu"] {
+        let out = std::process::Command::new(exe).args(["train", "--dataset", "xor", "--precision", "16-mixed", "--steps", "12", "--backend", backend, "--init-scale", "1024", "--growth-interval", "4", "--loss-multiplier", "2", "--optimizer", "sgd", "--lr", "0.05", "--batch", "16", "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let recs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let scales: Vec<f64> = recs.iter().map(|r| r["amp/loss_scale"].as_f64().unwrap()).collect();
+        assert_eq!(scales, [1024., 1024., 1024., 1024., 2048., 2048., 2048., 2048., 4096., 4096., 4096., 4096.], "{backend}: growth every 4 finite steps");
+        assert!(recs.iter().all(|r| r["amp/enabled"] == 1 && r["amp/precision"] == "16-mixed" && r["skipped"] == false));
+        let csv = std::process::Command::new(exe).args(["train", "--dataset", "xor", "--precision", "16-mixed", "--steps", "12", "--backend", backend, "--init-scale", "1e30", "--batch", "16", "--csv"]).output().unwrap();
+        let lines: Vec<String> = String::from_utf8_lossy(&csv.stdout).lines().map(str::to_string).collect();
+        assert_eq!(lines[0], quantplay::nn::metrics::CSV_HEADER);
+        // 1e30 overflows f16 at once: the first steps are skipped and the scale halves each time.
+        let first: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!((first[4], first[5], first[6], first[8]), ("16-mixed", "1000000000000000000000000000000", "true", "1"), "{backend}: {}", lines[1]);
+        let second: Vec<&str> = lines[2].split(',').collect();
+        assert_eq!((second[5], second[8]), ("500000000000000000000000000000", "2"));
+    }
+    let ep = std::process::Command::new(exe).args(["train", "--dataset", "circle", "--samples", "100", "--batch", "20", "--steps", "9", "--precision", "16-mixed", "--epochs"]).output().unwrap();
+    let eps: Vec<serde_json::Value> = String::from_utf8_lossy(&ep.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // 80 training samples in batches of 20: 4 steps per epoch, so 9 steps are 4 + 4 + 1.
+    assert_eq!(eps.iter().map(|e| e["steps"].as_u64().unwrap()).collect::<Vec<_>>(), [4, 4, 1]);
+    assert_eq!(eps[2]["amp/loss_scale"], 65536.0);
 }
 
 #[test]

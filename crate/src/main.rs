@@ -54,7 +54,7 @@ mod cli {
             /// circle, xor, gauss, spiral or digits.
             #[arg(long, default_value = "spiral")]
             dataset: String,
-            /// Precision string (32-true today; the others are refused with a message).
+            /// 32-true, 16-mixed, bf16-mixed, 16-true, bf16-true (or legacy 16, bf16, 32).
             #[arg(long, default_value = "32-true")]
             precision: String,
             /// cpu (the fast path) or gpu (WebGPU; falls back to the CPU with the reason).
@@ -84,6 +84,30 @@ mod cli {
             /// Noise for the 2-D sets, 0 to 0.5.
             #[arg(long, default_value_t = 0.1)]
             noise: f64,
+            /// SGD momentum.
+            #[arg(long, default_value_t = 0.9)]
+            momentum: f64,
+            /// cross_entropy or mse.
+            #[arg(long, default_value = "cross_entropy")]
+            loss: String,
+            /// GradScaler init_scale (16-mixed).
+            #[arg(long, default_value_t = 65536.0)]
+            init_scale: f64,
+            /// GradScaler growth_factor.
+            #[arg(long, default_value_t = 2.0)]
+            growth_factor: f64,
+            /// GradScaler backoff_factor.
+            #[arg(long, default_value_t = 0.5)]
+            backoff_factor: f64,
+            /// GradScaler growth_interval.
+            #[arg(long, default_value_t = 2000)]
+            growth_interval: u64,
+            /// Multiplies the loss before scaling (large values force overflow).
+            #[arg(long, default_value_t = 1.0)]
+            loss_multiplier: f64,
+            /// Print per-epoch summaries instead of per-step records.
+            #[arg(long)]
+            epochs: bool,
             /// Print JSON lines instead of a table.
             #[arg(long, conflicts_with = "csv")]
             json: bool,
@@ -113,47 +137,69 @@ mod cli {
             }
             Command::BenchWorker => bench_worker(),
             Command::Quantize(args) => return crate::cli_quantize::main(&args),
-            Command::Train { dataset, precision, backend, steps, seed, lr, batch, optimizer, hidden, samples, noise, json, csv } => {
+            Command::Train { dataset, precision, backend, steps, seed, lr, batch, optimizer, hidden, samples, noise, momentum, loss, init_scale, growth_factor, backoff_factor, growth_interval, loss_multiplier, epochs, json, csv } => {
                 let run = || -> quantplay::Result<()> {
-                    use quantplay::nn::{metrics, mlp::Optimizer, trainer, AdamConfig, SgdConfig};
-                    let parsed = quantplay::amp::parse_precision(&precision)?;
-                    if let Some(note) = &parsed.deprecation {
-                        eprintln!("note: {note}");
-                    }
-                    let optimizer = match optimizer.as_str() {
-                        "adam" => Optimizer::Adam(AdamConfig { lr, ..Default::default() }),
-                        "sgd" => Optimizer::Sgd(SgdConfig { lr, momentum: 0.9, ..Default::default() }),
-                        other => return Err(quantplay::Error::InvalidArgument { name: "optimizer", value: other.into(), valid: "sgd, adam".into() }),
-                    };
+                    use quantplay::nn::{metrics, trainer};
                     let hidden = hidden.split(',').filter(|h| !h.is_empty()).map(|h| h.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>()
                         .map_err(|_| quantplay::Error::InvalidArgument { name: "hidden", value: hidden.clone(), valid: "comma-separated widths, e.g. 16,16".into() })?;
-                    let cfg = trainer::TrainConfig { dataset, samples, noise, hidden, precision: parsed.precision, optimizer, batch, steps, seed };
-                    trainer::validate(&cfg)?;
+                    let backend_name = match backend.as_str() {
+                        "cpu" => "cpu",
+                        "gpu" => "webgpu",
+                        other => return Err(quantplay::Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),
+                    };
+                    let config = serde_json::json!({
+                        "dataset": dataset, "samples": samples, "noise": noise, "hidden": hidden, "precision": precision,
+                        "optimizer": optimizer, "lr": lr, "momentum": momentum, "batch": batch, "seed": seed, "loss": loss,
+                        "backend": backend_name, "loss_multiplier": loss_multiplier,
+                        "scaler": { "init_scale": init_scale, "growth_factor": growth_factor, "backoff_factor": backoff_factor, "growth_interval": growth_interval },
+                    });
+                    let cfg = trainer::config(&config.to_string(), steps)?;
+                    if let Some(note) = &cfg.session.precision_note {
+                        eprintln!("note: {note}");
+                    }
+                    let (note, records) = match backend_name {
+                        "webgpu" => match pollster::block_on(GpuBackend::new()) {
+                            Ok(g) => pollster::block_on(trainer::train(&g, &cfg, g.info().shader_f16))?,
+                            Err(e) => {
+                                eprintln!("note: {e}; training on the CPU instead");
+                                pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, false))?
+                            }
+                        },
+                        _ => pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, false))?,
+                    };
+                    if let Some(note) = note {
+                        eprintln!("note: {note}");
+                    }
+                    if epochs {
+                        let summaries = metrics::epoch_summaries(&records, trainer::steps_per_epoch(&cfg.session)?);
+                        if csv {
+                            println!("{}", metrics::EPOCH_CSV_HEADER);
+                        }
+                        for e in &summaries {
+                            if csv {
+                                println!("{}", metrics::epoch_csv_line(e));
+                            } else {
+                                println!("{}", serde_json::to_string(e).expect("summary serialises"));
+                            }
+                        }
+                        return Ok(());
+                    }
                     if csv {
                         println!("{}", metrics::CSV_HEADER);
                     } else if !json {
-                        println!("{:>6} {:>10} {:>9} {:>10}", "step", "loss", "accuracy", "grad_norm");
+                        println!("{:>6} {:>10} {:>9} {:>10} {:>10} {:>7}", "step", "loss", "accuracy", "grad_norm", "scale", "skipped");
                     }
-                    let print = |r: &metrics::StepRecord| {
+                    for r in &records {
                         if json {
                             println!("{}", serde_json::to_string(r).expect("record serialises"));
                         } else if csv {
                             println!("{}", metrics::csv_line(r));
                         } else {
-                            println!("{:>6} {:>10.5} {:>9.3} {:>10.4}", r.step, r.loss, r.accuracy, r.grad_norm);
+                            let scale = r.amp_loss_scale.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                            println!("{:>6} {:>10.5} {:>9.3} {:>10.4} {:>10} {:>7}", r.step, r.loss, r.accuracy, r.grad_norm, scale, r.skipped);
                         }
-                    };
-                    match backend.as_str() {
-                        "cpu" => pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, print)).map(|_| ()),
-                        "gpu" => match pollster::block_on(GpuBackend::new()) {
-                            Ok(g) => pollster::block_on(trainer::train(&g, &cfg, print)).map(|_| ()),
-                            Err(e) => {
-                                eprintln!("note: {e}; training on the CPU instead");
-                                pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, print)).map(|_| ())
-                            }
-                        },
-                        other => Err(quantplay::Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),
                     }
+                    Ok(())
                 };
                 if let Err(e) = run() {
                     eprintln!("error: {e}");

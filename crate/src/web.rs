@@ -16,6 +16,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 mod quant;
+mod trainer;
+pub use trainer::Trainer;
 
 struct Inner {
     cpu: CpuBackend,

@@ -13,6 +13,7 @@ mod eager;
 mod eager_api;
 mod eager_page;
 mod qlinear;
+mod session;
 mod train;
 mod typed;
 pub use amp::*;
@@ -22,6 +23,7 @@ pub use eager::*;
 pub use eager_api::*;
 pub use eager_page::*;
 pub use qlinear::*;
+pub use session::*;
 pub use train::*;
 pub use typed::*;
 
@@ -91,6 +93,13 @@ macro_rules! all_cases {
             observer_comparison_reproduces_each_observers_torch_qparams,
             page_quantize_keeps_int8_within_two_points_of_float_on_spiral_and_digits,
             dynamic_quantized_linear_matches_torch_fbgemm,
+            session_logs_the_scale_in_16_mixed_and_none_in_32_true,
+            an_injected_overflow_skips_the_step_and_halves_the_scale,
+            loss_falls_in_16_mixed_on_every_dataset,
+            mixed_loss_trajectory_agrees_with_the_cpu_reference,
+            a_snapshot_continues_the_run_on_the_cpu,
+            session_reports_memory_trace_and_precision,
+            mixed_losses_and_scales_match_torch,
         );
     };
 }

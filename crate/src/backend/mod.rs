@@ -166,6 +166,21 @@ pub trait Backend {
     /// a readback, that row's loss and gradient are NaN. An empty batch gives a NaN loss.
     fn cross_entropy(&self, logits: &Self::Tensor, labels: &Self::Tensor) -> Result<(Self::Tensor, Self::Tensor)>;
 
+    /// `F.mse_loss(pred, target)` with mean reduction on f32 tensors of equal shape: returns
+    /// `(loss (1,), dpred)` with `loss = mean((pred − target)²)` and `dpred = (2/n)·(pred −
+    /// target)` (aten/src/ATen/native/Loss.cpp `mse_loss_backward_out`, norm = 2/numel).
+    /// Composed from `add`, `scale`, `mul` and `mean`, so every backend has it.
+    fn mse_loss(&self, pred: &Self::Tensor, target: &Self::Tensor) -> Result<(Self::Tensor, Self::Tensor)> {
+        expect_dtype("mse_loss", pred, DType::F32)?;
+        expect_dtype("mse_loss", target, DType::F32)?;
+        same_shape("mse_loss", pred.shape(), target.shape())?;
+        let diff = self.add(pred, &self.scale(target, -1.0)?)?;
+        let loss = self.mean(&self.mul(&diff, &diff)?)?;
+        let n = pred.numel();
+        let grad = self.scale(&diff, if n == 0 { f32::NAN } else { (2.0 / n as f64) as f32 })?;
+        Ok((loss, grad))
+    }
+
     /// One `torch.optim.SGD` step in place on `p` and its momentum buffer (`first`: the
     /// buffer is new and starts as the gradient). With `skip_if`, a `(1,)` f32 flag such as
     /// GradScaler's found_inf, nothing changes when the flag is non-zero: the decision stays on
@@ -176,6 +191,14 @@ pub trait Backend {
     /// `skip_if` as for [`Backend::sgd_step`].
     #[allow(clippy::too_many_arguments)]
     fn adam_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, step: u32, skip_if: Option<&Self::Tensor>) -> Result<()>;
+
+    /// [`Backend::adam_step`] with the step counted on the device, so steps GradScaler skips
+    /// are not counted (torch's Adam never sees them): `count` `(1,)` f32 holds the steps
+    /// taken so far and `table` `(2·N,)` f32 holds, for step t + 1, `table[2t] = -lr / (1 −
+    /// β1^(t+1))` and `table[2t + 1] = √(1 − β2^(t+1))` ([`crate::nn::optim::adam_table`]).
+    /// The caller advances `count` after all parameters of a step. `count` must be < N.
+    #[allow(clippy::too_many_arguments)]
+    fn adam_step_counted(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, table: &Self::Tensor, count: &Self::Tensor, skip_if: Option<&Self::Tensor>) -> Result<()>;
 
     /// f16 matmul as autocast runs it: f16 operands, f32 accumulation, f16 result rounded to
     /// nearest even. Shapes as [`Backend::matmul_t`].

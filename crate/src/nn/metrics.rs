@@ -45,6 +45,45 @@ pub fn csv_line(r: &StepRecord) -> String {
     format!("{},{},{},{},{},{},{},{},{}", r.step, r.loss, r.accuracy, r.amp_enabled, r.amp_precision, scale, r.skipped, r.grad_norm, r.overflow_count)
 }
 
+/// One epoch's summary of step records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpochSummary {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Steps in the epoch.
+    pub steps: usize,
+    /// Mean loss over the epoch's steps (the skipped ones too: their loss was computed).
+    pub mean_loss: f32,
+    /// Mean batch accuracy.
+    pub mean_accuracy: f32,
+    /// Steps skipped in this epoch.
+    pub skipped: usize,
+    /// The loss scale of the epoch's last step; absent without a scaler.
+    #[serde(rename = "amp/loss_scale", skip_serializing_if = "Option::is_none")]
+    pub last_loss_scale: Option<f32>,
+}
+
+/// Groups records into epochs of `steps_per_epoch` steps (the last may be shorter).
+pub fn epoch_summaries(records: &[StepRecord], steps_per_epoch: usize) -> Vec<EpochSummary> {
+    records.chunks(steps_per_epoch.max(1)).enumerate().map(|(i, c)| EpochSummary {
+        epoch: i + 1,
+        steps: c.len(),
+        mean_loss: c.iter().map(|r| r.loss).sum::<f32>() / c.len() as f32,
+        mean_accuracy: c.iter().map(|r| r.accuracy).sum::<f32>() / c.len() as f32,
+        skipped: c.iter().filter(|r| r.skipped).count(),
+        last_loss_scale: c.last().and_then(|r| r.amp_loss_scale),
+    }).collect()
+}
+
+/// The CSV header line of epoch summaries.
+pub const EPOCH_CSV_HEADER: &str = "epoch,steps,mean_loss,mean_accuracy,skipped,amp/loss_scale";
+
+/// One epoch summary as a CSV line.
+pub fn epoch_csv_line(e: &EpochSummary) -> String {
+    let scale = e.last_loss_scale.map(|s| s.to_string()).unwrap_or_default();
+    format!("{},{},{},{},{},{}", e.epoch, e.steps, e.mean_loss, e.mean_accuracy, e.skipped, scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +97,16 @@ mod tests {
         assert!(v.get("amp/loss_scale").is_none());
         assert_eq!(csv_line(&r), "3,0.5,0.75,0,32-true,,false,1.25,0");
         assert_eq!(CSV_HEADER.split(',').count(), csv_line(&r).split(',').count());
+    }
+
+    #[test]
+    fn epoch_summaries_average_each_epoch_and_count_its_skips() {
+        let mut rs: Vec<StepRecord> = (1..=5).map(|i| StepRecord::fp32(i, i as f32, 0.5, 1.0)).collect();
+        rs[3].skipped = true;
+        rs[4].amp_loss_scale = Some(8.0);
+        let e = epoch_summaries(&rs, 2);
+        assert_eq!(e.iter().map(|e| (e.epoch, e.steps, e.mean_loss, e.skipped)).collect::<Vec<_>>(), vec![(1, 2, 1.5, 0), (2, 2, 3.5, 1), (3, 1, 5.0, 0)]);
+        assert_eq!(epoch_csv_line(&e[2]), "3,1,5,0.5,0,8");
+        assert!(serde_json::to_value(&e[0]).unwrap().get("amp/loss_scale").is_none());
     }
 }

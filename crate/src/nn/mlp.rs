@@ -4,7 +4,7 @@
 //! forward `z = h · Wᵀ + b` (`nn.functional.linear`), backward `dW = dzᵀ · h`, `db = Σ_rows dz`,
 //! `dh = dz · W`, and `dz = dh · [z > 0]` through ReLU (`threshold_backward`).
 //!
-//! Not here yet: 16-mixed / bf16 autocast, Conv2d, the metrics log (later steps of issue 5).
+//! Not here: the autocast (16-mixed, bf16-mixed, *-true) step, which is `amp_step.rs`; Conv2d.
 
 use super::optim::{AdamConfig, SgdConfig};
 use crate::backend::{Backend, HasShape};
@@ -20,24 +20,31 @@ pub enum Optimizer {
     Adam(AdamConfig),
 }
 
-struct Param<B: Backend> {
-    value: B::Tensor,
+pub(crate) struct Param<B: Backend> {
+    pub(crate) value: B::Tensor,
     /// SGD's momentum buffer, or Adam's exp_avg.
-    s1: B::Tensor,
+    pub(crate) s1: B::Tensor,
     /// Adam's exp_avg_sq (unused by SGD).
-    s2: B::Tensor,
+    pub(crate) s2: B::Tensor,
 }
 
 impl<B: Backend> Param<B> {
-    fn new(b: &B, data: &[f32], shape: &[usize]) -> Result<Param<B>> {
+    pub(crate) fn new(b: &B, data: &[f32], shape: &[usize]) -> Result<Param<B>> {
         let zeros = vec![0.0; data.len()];
         Ok(Param { value: b.upload(data, shape)?, s1: b.upload(&zeros, shape)?, s2: b.upload(&zeros, shape)? })
     }
 
-    fn step(&mut self, b: &B, grad: &B::Tensor, opt: &Optimizer, step: u32) -> Result<()> {
+    pub(crate) fn step(&mut self, b: &B, grad: &B::Tensor, opt: &Optimizer, step: u32) -> Result<()> {
+        self.step_if(b, grad, opt, step, None)
+    }
+
+    /// The optimizer step, skipped on the device when `skip_if` (a `(1,)` flag) is non-zero.
+    /// SGD's "first step" (buffer = gradient) is the general rule on a zero buffer when
+    /// dampening is 0, so a skipped first step needs no device flag in that case.
+    pub(crate) fn step_if(&mut self, b: &B, grad: &B::Tensor, opt: &Optimizer, step: u32, skip_if: Option<&B::Tensor>) -> Result<()> {
         match opt {
-            Optimizer::Sgd(c) => b.sgd_step(&mut self.value, grad, &mut self.s1, c, step == 1, None),
-            Optimizer::Adam(c) => b.adam_step(&mut self.value, grad, &mut self.s1, &mut self.s2, c, step, None),
+            Optimizer::Sgd(c) => b.sgd_step(&mut self.value, grad, &mut self.s1, c, step == 1, skip_if),
+            Optimizer::Adam(c) => b.adam_step(&mut self.value, grad, &mut self.s1, &mut self.s2, c, step, skip_if),
         }
     }
 }
@@ -54,10 +61,12 @@ pub struct StepOutput<B: Backend> {
 
 /// An MLP on backend `B`: `sizes = [in, hidden…, classes]`.
 pub struct Mlp<B: Backend> {
-    sizes: Vec<usize>,
-    weights: Vec<Param<B>>,
-    biases: Vec<Param<B>>,
-    step: u32,
+    pub(crate) sizes: Vec<usize>,
+    pub(crate) weights: Vec<Param<B>>,
+    pub(crate) biases: Vec<Param<B>>,
+    pub(crate) step: u32,
+    /// Adam's step count and bias-correction table on the device (autocast steps only).
+    pub(crate) adam_dev: Option<super::amp_step::AdamCounter<B>>,
 }
 
 impl<B: Backend> Mlp<B> {
@@ -75,7 +84,7 @@ impl<B: Backend> Mlp<B> {
             weights.push(Param::new(b, &rng.uniform_vec(out * fan_in, -bound, bound), &[out, fan_in])?);
             biases.push(Param::new(b, &rng.uniform_vec(out, -bound, bound), &[out])?);
         }
-        Ok(Mlp { sizes: sizes.to_vec(), weights, biases, step: 0 })
+        Ok(Mlp { sizes: sizes.to_vec(), weights, biases, step: 0, adam_dev: None })
     }
 
     /// An MLP with given parameters: `weights[l]` is layer l's `(out, in)` row-major weight and
@@ -84,7 +93,7 @@ impl<B: Backend> Mlp<B> {
         if sizes.len() < 2 || weights.len() != sizes.len() - 1 || biases.len() != sizes.len() - 1 {
             return Err(Error::InvalidArgument { name: "layer parameters", value: format!("{} weights, {} biases for sizes {sizes:?}", weights.len(), biases.len()), valid: "one weight and one bias per layer".into() });
         }
-        let mut mlp = Mlp { sizes: sizes.to_vec(), weights: Vec::new(), biases: Vec::new(), step: 0 };
+        let mut mlp = Mlp { sizes: sizes.to_vec(), weights: Vec::new(), biases: Vec::new(), step: 0, adam_dev: None };
         for (l, pair) in sizes.windows(2).enumerate() {
             mlp.weights.push(Param::new(b, &weights[l], &[pair[1], pair[0]])?);
             mlp.biases.push(Param::new(b, &biases[l], &[pair[1]])?);

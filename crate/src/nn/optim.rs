@@ -187,6 +187,15 @@ pub fn adam_update(p: f32, g: f32, m: f32, v: f32, c: &AdamConfig, s: &AdamScala
     (p + s.neg_step_size * m / denom, m, v)
 }
 
+/// The per-step scalars of [`Backend::adam_step_counted`](crate::backend::Backend::adam_step_counted)
+/// for steps 1..=n: `[-step_size₁, √bc2₁, -step_size₂, √bc2₂, …]`, each as [`AdamConfig::scalars`].
+pub fn adam_table(c: &AdamConfig, n: usize) -> Vec<f32> {
+    (1..=n as u32).flat_map(|t| {
+        let s = c.scalars(t);
+        [s.neg_step_size, s.bc2_sqrt]
+    }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

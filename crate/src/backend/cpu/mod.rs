@@ -314,6 +314,26 @@ impl Backend for CpuBackend {
         Ok(())
     }
 
+    fn adam_step_counted(&self, p: &mut CpuTensor, grad: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, cfg: &AdamConfig, table: &CpuTensor, count: &CpuTensor, skip_if: Option<&CpuTensor>) -> Result<()> {
+        check_step("adam_step", p, &[grad, &*m, &*v])?;
+        check_scalar("adam_step", "count", count, DType::F32)?;
+        cfg.validate()?;
+        let t = count.f32s("adam_step")?[0] as usize;
+        let table = table.f32s("adam_step")?;
+        if 2 * t + 1 >= table.len() {
+            return Err(Error::InvalidArgument { name: "count", value: t.to_string(), valid: format!("< {} (the table's steps)", table.len() / 2) });
+        }
+        if skip(skip_if, "adam_step")? {
+            return Ok(());
+        }
+        let s = crate::nn::optim::AdamScalars { neg_step_size: table[2 * t], bc2_sqrt: table[2 * t + 1], ..cfg.scalars(1) };
+        let (p, g, m, v) = (p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut());
+        for i in 0..p.len() {
+            (p[i], m[i], v[i]) = crate::nn::optim::adam_update(p[i], g[i], m[i], v[i], cfg, &s);
+        }
+        Ok(())
+    }
+
     fn matmul_f16(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
         let (m, k, n) = check_matmul_f16(a, b, ta, tb)?;
         let (HostData::F16(av), HostData::F16(bv)) = (&a.data, &b.data) else { unreachable!("dtype checked") };

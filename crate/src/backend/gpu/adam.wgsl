@@ -5,6 +5,11 @@
 // skip_if[0] != 0 (GradScaler found an inf), so skipping needs no readback.
 // CPU twin: backend/cpu/train.rs :: adam_step
 //
+// adam_step_counted: the same update, with the step counted on the device (torch counts only
+// the steps GradScaler did not skip): count[0] is the number of steps taken before this one, and
+// table[2t], table[2t + 1] hold step t + 1's -step_size and √bc2 (computed on the host in f64,
+// as Python does). CPU twin: backend/cpu/mod.rs :: adam_step_counted.
+//
 // Order as nn/optim.rs. WGSL's sqrt, division and fma are not correctly rounded / not surely
 // fused (spec, "Floating Point Accuracy"), so results agree within parity::F32_OPTIMIZER.
 // One invocation per element, 256 per workgroup, on a 2-D grid (kernels.rs grid_1d).
@@ -31,16 +36,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> exp_avg_sq: array<f32>;
 @group(0) @binding(5) var<storage, read> skip_if: array<f32>; // GradScaler's found_inf, or 0
 
-@compute @workgroup_size(256, 1, 1)
-fn adam_step(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = (wid.y * groups.x + wid.x) * 256u + lid;
-    if (i >= p.len || skip_if[0] != 0.0) {
-        return;
-    }
+fn update(i: u32, neg_step_size: f32, bc2_sqrt: f32) {
     var g = grad[i];
     if (p.has_weight_decay != 0u) {
         g = fma(param[i], p.weight_decay, g);
@@ -52,8 +48,38 @@ fn adam_step(
         m = fma(w, g - m0, m0);
     }
     let v = exp_avg_sq[i] * p.beta2 + p.one_minus_beta2 * g * g;
-    let denom = sqrt(v) / p.bc2_sqrt + p.eps;
+    let denom = sqrt(v) / bc2_sqrt + p.eps;
     exp_avg[i] = m;
     exp_avg_sq[i] = v;
-    param[i] = param[i] + p.neg_step_size * m / denom;
+    param[i] = param[i] + neg_step_size * m / denom;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn adam_step(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.y * groups.x + wid.x) * 256u + lid;
+    if (i >= p.len || skip_if[0] != 0.0) {
+        return;
+    }
+    update(i, p.neg_step_size, p.bc2_sqrt);
+}
+
+@group(0) @binding(6) var<storage, read> table: array<f32>;
+@group(0) @binding(7) var<storage, read> count: array<f32>;
+
+@compute @workgroup_size(256, 1, 1)
+fn adam_step_counted(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = (wid.y * groups.x + wid.x) * 256u + lid;
+    if (i >= p.len || skip_if[0] != 0.0) {
+        return;
+    }
+    let t = u32(count[0]);
+    update(i, table[2u * t], table[2u * t + 1u]);
 }

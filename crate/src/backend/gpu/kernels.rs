@@ -93,6 +93,8 @@ pub enum Kernel {
     SgdStep,
     /// `adam.wgsl :: adam_step`.
     AdamStep,
+    /// Adam with the step counted on the device (adam.wgsl `adam_step_counted`).
+    AdamStepCounted,
     /// `matmul_f16.wgsl :: matmul_f16`: f16 packed in u32, any adapter.
     MatmulF16,
     /// `matmul_f16_native.wgsl :: matmul_f16_native`: `enable f16`, needs shader-f16.
@@ -167,6 +169,7 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::CrossEntropy, "cross_entropy.wgsl", "cross_entropy"),
     (Kernel::SgdStep, "sgd.wgsl", "sgd_step"),
     (Kernel::AdamStep, "adam.wgsl", "adam_step"),
+    (Kernel::AdamStepCounted, "adam.wgsl", "adam_step_counted"),
     (Kernel::MatmulF16, "matmul_f16.wgsl", "matmul_f16"),
     (Kernel::MatmulF16Native, "matmul_f16_native.wgsl", "matmul_f16_native"),
     (Kernel::AmpUnscale, "amp_unscale.wgsl", "amp_unscale"),

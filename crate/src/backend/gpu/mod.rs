@@ -346,6 +346,10 @@ impl Backend for GpuBackend {
     }
 
     /// Uses `enable f16` where the device has shader-f16, else f16 packed in u32.
+    fn adam_step_counted(&self, p: &mut GpuTensor, grad: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, cfg: &AdamConfig, table: &GpuTensor, count: &GpuTensor, skip_if: Option<&GpuTensor>) -> Result<()> {
+        train::adam_step_counted(self, p, grad, m, v, cfg, table, count, skip_if)
+    }
+
     fn matmul_f16(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
         let path = if self.info.shader_f16 { F16Path::Native } else { F16Path::Packed };
         amp::matmul_f16(self, a, b, ta, tb, path)

@@ -116,3 +116,18 @@ pub(super) fn adam_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &Gpu
     g.dispatch(Kernel::AdamStep, &params, &[&p.buffer, &grad.buffer, &m.buffer, &v.buffer, flag], g.grid(p.numel()));
     Ok(())
 }
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn adam_step_counted(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor, c: &AdamConfig, table: &GpuTensor, count: &GpuTensor, skip_if: Option<&GpuTensor>) -> Result<()> {
+    check_step("adam_step", p, &[grad, m, v])?;
+    check_scalar("adam_step", "count", count, DType::F32)?;
+    expect_dtype("adam_step", table, DType::F32)?;
+    c.validate()?;
+    let zero = skip_flag(g, "adam_step", skip_if)?;
+    let flag = skip_if.map(|t| &t.buffer).or(zero.as_ref()).expect("one of the two");
+    let s = c.scalars(1);
+    let f = |x: f32| x.to_bits();
+    let params = [u32_dim("len", p.numel())?, (c.weight_decay != 0.0) as u32, f(s.one_minus_beta1), f(s.beta2), f(s.one_minus_beta2), f(s.eps), f(s.weight_decay), 0, 0, 0, 0, 0];
+    g.dispatch(Kernel::AdamStepCounted, &params, &[&p.buffer, &grad.buffer, &m.buffer, &v.buffer, flag, &table.buffer, &count.buffer], g.grid(p.numel()));
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! The page's `Trainer`: thin `#[wasm_bindgen]` glue over [`crate::nn::session::Session`] on
+//! the CPU or WebGPU backend of a [`Playground`]. All logic lives in `nn/`; this file converts
+//! arguments, picks the backend and turns results into JSON strings or typed arrays.
+//!
+//! Async methods share the state through `Rc<RefCell<…>>`; a call made while another is still
+//! running is rejected ("busy") instead of interleaving two steps.
+
+use super::{Inner, Playground};
+use crate::amp::precision::{BackendKind, Capabilities};
+use crate::backend::{cpu::CpuBackend, gpu::GpuBackend};
+use crate::error::Error;
+use crate::nn::session::Session;
+use crate::nn::session_config::{self, SessionConfig};
+use crate::nn::session_io::memory_by_precision;
+use js_sys::{Float32Array, Promise};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+enum Run {
+    Cpu(Session<CpuBackend>),
+    Gpu(Session<GpuBackend>),
+}
+
+struct State {
+    inner: Rc<Inner>,
+    run: RefCell<Run>,
+    config_json: String,
+    cfg: SessionConfig,
+}
+
+/// A training run for the page: one MLP on one backend, stepped and inspected from JS.
+#[wasm_bindgen]
+pub struct Trainer {
+    state: Rc<State>,
+}
+
+const CPU_CAPS: Capabilities = Capabilities { backend: BackendKind::Cpu, shader_f16: false };
+
+fn open(inner: &Rc<Inner>, cfg: SessionConfig, backend: &str, snapshot: Option<&str>) -> Result<Run, Error> {
+    match backend {
+        "cpu" => Ok(Run::Cpu(match snapshot {
+            Some(s) => Session::restore(&inner.cpu, s, cfg, CPU_CAPS)?,
+            None => Session::new(&inner.cpu, cfg, CPU_CAPS)?,
+        })),
+        "webgpu" => {
+            let g = inner.gpu.as_ref().ok_or_else(|| Error::GpuUnavailable(inner.info.gpu_unavailable_reason.clone().unwrap_or_default()))?;
+            let caps = Capabilities { backend: BackendKind::WebGpu, shader_f16: g.info().shader_f16 };
+            Ok(Run::Gpu(match snapshot {
+                Some(s) => Session::restore(g, s, cfg, caps)?,
+                None => Session::new(g, cfg, caps)?,
+            }))
+        }
+        other => Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: session_config::BACKENDS.into() }),
+    }
+}
+
+/// Runs `$body` with `$b` the backend and `$s` the session, borrowed mutably for the call.
+macro_rules! with_run {
+    ($st:expr, |$b:ident, $s:ident| $body:expr) => {{
+        let mut guard = $st.run.try_borrow_mut().map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
+        match &mut *guard {
+            Run::Cpu($s) => {
+                let $b = &$st.inner.cpu;
+                $body
+            }
+            Run::Gpu($s) => {
+                let $b = $st.inner.gpu.as_ref().expect("a Gpu run has a GPU");
+                $body
+            }
+        }
+    }};
+}
+
+fn promise<F>(f: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, JsError>> + 'static,
+{
+    future_to_promise(async move { f.await.map_err(JsValue::from) })
+}
+
+fn jerr(e: Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+#[wasm_bindgen]
+impl Trainer {
+    /// A run from the config JSON (see `nn::session_config::parse`); errors name the bad
+    /// field and its valid values.
+    pub fn create(playground: &Playground, config_json: &str) -> Result<Trainer, JsError> {
+        let (cfg, backend) = session_config::parse(config_json).map_err(jerr)?;
+        let run = open(&playground.inner, cfg.clone(), &backend, None).map_err(jerr)?;
+        Ok(Trainer { state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json: config_json.into(), cfg }) })
+    }
+
+    /// Continues a run from [`Trainer::snapshot`]'s JSON on `backend` ("cpu" or "webgpu").
+    pub fn restore(playground: &Playground, snapshot: &str, backend: &str) -> Result<Trainer, JsError> {
+        let v: serde_json::Value = serde_json::from_str(snapshot).map_err(|e| JsError::new(&format!("invalid snapshot: {e}")))?;
+        let config_json = v["config"].as_str().ok_or_else(|| JsError::new("invalid snapshot: no config"))?.to_string();
+        let (cfg, _) = session_config::parse(&config_json).map_err(jerr)?;
+        let run = open(&playground.inner, cfg.clone(), backend, Some(snapshot)).map_err(jerr)?;
+        Ok(Trainer { state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json, cfg }) })
+    }
+
+    /// Runs `steps` steps; resolves to a JSON array of their StepRecords.
+    pub fn run(&self, steps: u32) -> Promise {
+        let st = self.state.clone();
+        promise(async move {
+            let recs = with_run!(st, |b, s| s.run(b, steps as usize).await.map_err(jerr)?);
+            Ok(JsValue::from_str(&serde_json::to_string(&recs).expect("records serialise")))
+        })
+    }
+
+    /// The next step's scaled gradients overflow (loss · inf), so it is skipped and the scale
+    /// backs off.
+    pub fn inject_overflow(&self) -> Result<(), JsError> {
+        with_run!(self.state, |_b, s| s.inject_overflow());
+        Ok(())
+    }
+
+    /// Resolves to `{"train_accuracy","test_accuracy","loss"}`.
+    pub fn evaluate(&self) -> Promise {
+        let st = self.state.clone();
+        promise(async move { Ok(JsValue::from_str(&with_run!(st, |b, s| s.evaluate(b).await.map_err(jerr)?).to_string())) })
+    }
+
+    /// Resolves to a `Float32Array` of res×res class-1 probabilities over the data's extent.
+    pub fn predict_grid(&self, res: u32) -> Promise {
+        let st = self.state.clone();
+        promise(async move {
+            let v = with_run!(st, |b, s| s.predict_grid(b, res as usize).await.map_err(jerr)?);
+            Ok(Float32Array::from(v.as_slice()).into())
+        })
+    }
+
+    /// `{"requested","effective","emulated","reason","deprecation"}`.
+    pub fn effective_precision_json(&self) -> Result<String, JsError> {
+        let note = self.state.cfg.precision_note.clone();
+        let e = with_run!(self.state, |_b, s| s.effective.clone());
+        Ok(serde_json::json!({ "requested": e.requested.as_str(), "effective": e.effective.as_str(), "emulated": e.emulated, "reason": e.reason, "deprecation": note }).to_string())
+    }
+
+    /// `{"current": {precision, weights_bytes, activations_bytes}, "by_precision": [...]}`,
+    /// measured from the buffers of one step (the current run's last step, and one CPU step per
+    /// precision of the same config).
+    pub fn memory_json(&self) -> Result<String, JsError> {
+        let current = with_run!(self.state, |_b, s| s.memory());
+        let all = memory_by_precision(&self.state.inner.cpu, &self.state.cfg, CPU_CAPS).map_err(jerr)?;
+        Ok(serde_json::json!({ "current": current, "by_precision": all }).to_string())
+    }
+
+    /// Resolves to the autocast op trace of the last step: `[{name, op, inputs, output}]`.
+    pub fn trace_json(&self) -> Promise {
+        let st = self.state.clone();
+        promise(async move { Ok(JsValue::from_str(&with_run!(st, |_b, s| s.trace()).to_string())) })
+    }
+
+    /// Resolves to log2 histograms of the last step's |grad|, unscaled and scaled.
+    pub fn grad_magnitudes_json(&self) -> Promise {
+        let st = self.state.clone();
+        promise(async move { Ok(JsValue::from_str(&with_run!(st, |b, s| s.grad_magnitudes(b).await.map_err(jerr)?).to_string())) })
+    }
+
+    /// Resolves to the run's state as JSON, for [`Trainer::restore`] on any backend.
+    pub fn snapshot(&self) -> Promise {
+        let st = self.state.clone();
+        promise(async move {
+            let cfg = st.config_json.clone();
+            Ok(JsValue::from_str(&with_run!(st, |b, s| s.snapshot(b, &cfg).await.map_err(jerr)?)))
+        })
+    }
+
+    /// `"cpu"` or `"webgpu"`.
+    pub fn backend(&self) -> Result<String, JsError> {
+        Ok(with_run!(self.state, |b, _s| crate::backend::Backend::name(b).to_string()))
+    }
+}
