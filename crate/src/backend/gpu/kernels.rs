@@ -48,6 +48,7 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "channel_affine.wgsl", source: include_str!("channel_affine.wgsl") },
     ShaderFile { file: "qrelu.wgsl", source: include_str!("qrelu.wgsl") },
     ShaderFile { file: "fake_quant.wgsl", source: include_str!("fake_quant.wgsl") },
+    ShaderFile { file: "channel_lut.wgsl", source: include_str!("channel_lut.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -125,6 +126,8 @@ pub enum Kernel {
     ChannelAffine,
     /// `qrelu.wgsl :: quantized_relu`, per word of four codes.
     QuantizedRelu,
+    /// `channel_lut.wgsl :: channel_lut`, four uint8 codes per invocation.
+    ChannelLut,
     /// `fake_quant.wgsl :: fake_quantize`.
     FakeQuantize,
 }
@@ -178,6 +181,7 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::ChannelAffine, "channel_affine.wgsl", "channel_affine"),
     (Kernel::QuantizedRelu, "qrelu.wgsl", "quantized_relu"),
     (Kernel::FakeQuantize, "fake_quant.wgsl", "fake_quantize"),
+    (Kernel::ChannelLut, "channel_lut.wgsl", "channel_lut"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).
