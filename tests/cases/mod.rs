@@ -11,6 +11,7 @@ mod observers;
 mod conv;
 mod eager;
 mod eager_api;
+mod qat;
 mod qlinear;
 mod train;
 mod typed;
@@ -19,6 +20,7 @@ pub use observers::*;
 pub use conv::*;
 pub use eager::*;
 pub use eager_api::*;
+pub use qat::*;
 pub use qlinear::*;
 pub use train::*;
 pub use typed::*;
@@ -87,6 +89,7 @@ macro_rules! all_cases {
             convert_without_calibration_warns_and_uses_scale_one_zero_point_zero,
             nested_models_propagate_qconfig_overrides_as_torch_does,
             int8_model_files_load_back_and_give_the_same_outputs,
+            qat_training_follows_torch_losses_and_fake_quant_qparams,
         );
     };
 }
