@@ -2,7 +2,9 @@
 //! tests/fixtures/gen_eager_extra.py `eager_qat`): fuse_modules_qat → prepare_qat(x86 QAT
 //! qconfig) → 3 SGD steps → convert. Training runs on the backend under test (observers,
 //! BatchNorm statistics and SGD on the host); losses, fake-quant qparams and trained parameters
-//! are compared within `parity::QAT_*`, the converted model's qparams and codes against torch's.
+//! are compared within `parity::QAT_*` (measured: losses within 1 ulp, scales within 3 ulps,
+//! parameters within 1.2e-7); zero points, the converted model's weight codes and its output
+//! codes must equal torch's exactly.
 
 use super::eager::{bits, f, state, tensor};
 use quantplay::model::{spec, Kind, Model};
@@ -64,7 +66,7 @@ pub async fn trained_case<B: Backend>(b: &B, case: &Value) -> QatModel {
                 assert!(rel(a, t) <= QAT_SCALE_RTOL, "{}: {name}: step {s_i} {path} scale[{k}] {a} vs torch {t}", b.name());
             }
             for (k, (&a, &t)) in fq.zero_point.iter().zip(&tz).enumerate() {
-                assert!((a - t).abs() <= 1, "{}: {name}: step {s_i} {path} zero_point[{k}] {a} vs torch {t}", b.name());
+                assert!(a == t, "{}: {name}: step {s_i} {path} zero_point[{k}] {a} vs torch {t}", b.name());
             }
         }
     }
@@ -91,7 +93,7 @@ fn check_converted(name: &str, m: &Model, exp: &Value) -> (usize, usize) {
     let quant = m.leaves().into_iter().find_map(|(_, l)| match &l.kind { Kind::Quantize(q) => Some(q.clone()), _ => None }).expect("a Quantize");
     let (s, z) = qparams_of(&quant);
     let (ts, tz) = (f(&exp["input"]["scale"]), exp["input"]["zero_point"].as_i64().unwrap() as i32);
-    assert!(rel(s[0], ts) <= QAT_SCALE_RTOL && (z[0] - tz).abs() <= 1, "{name}: input qparams {}/{} vs torch {ts}/{tz}", s[0], z[0]);
+    assert!(rel(s[0], ts) <= QAT_SCALE_RTOL && z[0] == tz, "{name}: input qparams {}/{} vs torch {ts}/{tz}", s[0], z[0]);
     let (mut differ, mut total) = (0, 0);
     for l in exp["layers"].as_array().unwrap() {
         let path = l["name"].as_str().unwrap();
@@ -108,12 +110,10 @@ fn check_converted(name: &str, m: &Model, exp: &Value) -> (usize, usize) {
         }
         assert_eq!(wz, ints(&l["weight_zero_point"]), "{name}: {path} weight zero points");
         let tc = ints(&l["weight_codes"]);
-        let worst = codes.iter().zip(&tc).map(|(&a, &t)| (a as i32 - t).abs()).max().unwrap_or(0);
-        assert!(worst <= 1, "{name}: {path} weight codes differ by up to {worst}");
         differ += codes.iter().zip(&tc).filter(|(&a, &t)| a as i32 != t).count();
         total += tc.len();
         let (ts, tz) = (f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
-        assert!(rel(scale, ts) <= QAT_SCALE_RTOL && (zp - tz).abs() <= 1, "{name}: {path} output qparams {scale}/{zp} vs torch {ts}/{tz}");
+        assert!(rel(scale, ts) <= QAT_SCALE_RTOL && zp == tz, "{name}: {path} output qparams {scale}/{zp} vs torch {ts}/{tz}");
     }
     (differ, total)
 }
@@ -125,13 +125,12 @@ pub async fn qat_training_follows_torch_losses_and_fake_quant_qparams<B: Backend
         let q = trained_case(b, case).await;
         let m = q.convert().expect("convert");
         let (differ, total) = check_converted(name, &m, &case["expected"]);
-        assert!(differ * 100 <= total, "{}: {name}: {differ} of {total} weight codes differ from torch's", b.name());
+        assert_eq!(differ, 0, "{}: {name}: {differ} of {total} weight codes differ from torch's", b.name());
         let (x, shape) = tensor(&case["eval"]);
         let got = quantplay::quant::eager::report::quant_trace(b, &m, &x, &shape).await.expect("quantized forward").output_codes;
         let want = ints(&case["expected"]["output_codes"]);
-        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap_or(0);
         let n = got.iter().zip(&want).filter(|(a, b)| a != b).count();
-        eprintln!("{}: {name}: {differ}/{total} weight codes and {n}/{} output codes differ from torch's (worst {worst})", b.name(), want.len());
-        assert!(got.len() == want.len() && worst <= 1, "{}: {name}: output codes differ by up to {worst}", b.name());
+        assert!(got.len() == want.len() && n == 0, "{}: {name}: {n} of {} output codes differ from torch's", b.name(), want.len());
     }
 }
+
