@@ -180,6 +180,23 @@ pub async fn quantized_relu_raises_codes_below_the_zero_point_to_it<B: Backend>(
     assert!(msg.contains("256") && msg.contains("0..=255"), "{msg}");
 }
 
+pub async fn channel_lut_maps_each_code_through_its_channels_table<B: Backend>(b: &B) {
+    let mut rng = quantplay::rng::Rng::new(77);
+    // Ragged lengths (not a multiple of 4), 2-D and 4-D, one channel and many.
+    for shape in [vec![2usize, 3, 5, 7], vec![3, 5], vec![1, 1, 3, 3], vec![2, 70, 1, 3]] {
+        let (c, inner): (usize, usize) = (shape[1], shape[2..].iter().product());
+        let n: usize = shape.iter().product();
+        let codes: Vec<u8> = rng.uniform_vec(n, 0.0, 255.99).iter().map(|v| *v as u8).collect();
+        // Channel ch maps q to (q · (2ch + 1) + ch) mod 256: a different bijection per channel.
+        let table: Vec<u8> = (0..c).flat_map(|ch| (0..256usize).map(move |q| ((q * (2 * ch + 1) + ch) % 256) as u8)).collect();
+        let y = b.quantized_channel_lut(&b.upload_data(HostData::U8(codes.clone()), &shape).unwrap(), &b.upload_data(HostData::U8(table), &[c, 256]).unwrap()).unwrap();
+        let want: Vec<u8> = codes.iter().enumerate().map(|(i, &q)| { let ch = (i / inner.max(1)) % c; ((q as usize * (2 * ch + 1) + ch) % 256) as u8 }).collect();
+        assert_eq!(read_u8(b, &y).await, want, "{} channel lut {shape:?}", b.name());
+    }
+    let msg = b.quantized_channel_lut(&b.upload_data(HostData::U8(vec![0; 6]), &[2, 3]).unwrap(), &b.upload_data(HostData::U8(vec![0; 512]), &[2, 256]).unwrap()).unwrap_err().to_string();
+    assert!(msg.contains("(2, 3)") && msg.contains("(2, 256)"), "{msg}");
+}
+
 pub async fn fake_quantize_matches_torch_cachemask_bit_for_bit<B: Backend>(b: &B) {
     let fx: Value = serde_json::from_str(FAKE_QUANT).unwrap();
     let cases = fx["cases"].as_array().unwrap();

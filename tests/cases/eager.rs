@@ -212,6 +212,50 @@ pub fn torch_converted(file: &Value, case: &Value) -> Model {
     m
 }
 
+/// Our quantized conv is fbgemm's arithmetic. Engine x86 runs a conv with symmetric weights
+/// through oneDNN, which the fixture's `engine_check` shows differs from fbgemm by one code on a
+/// near-tie in exactly one configuration (unfused CNN, qnnpack qconfig): the output code
+/// difference torch itself measured between its two engines for this case's config, else 0.
+fn fbgemm_vs_x86_output_diff(file: &Value, case: &Value) -> i32 {
+    let cfg = &case["config"];
+    file["engine_check"].as_array().into_iter().flatten()
+        .find(|e| e["engine"] == "fbgemm" && e["qconfig"] == cfg["qconfig"] && e["fuse"] == cfg["fuse"])
+        .and_then(|e| e["max_code_diff"].as_object().map(|m| m.values().filter_map(|v| v.as_i64()).max().unwrap_or(0) as i32))
+        .unwrap_or(0)
+}
+
+/// nnq.BatchNorm2d fed torch's own input codes (the preceding conv's `output_codes` on eval rows
+/// [0:2]) gives torch's output codes bit for bit on `b`, for every unfused CNN case.
+pub async fn check_quantized_batchnorm_file<B: Backend>(b: &B, text: &str) -> usize {
+    let file: Value = serde_json::from_str(text).unwrap();
+    let mut checked = 0;
+    for case in file["cases"].as_array().unwrap() {
+        let layers = case["expected"]["layers"].as_array().unwrap();
+        let m = torch_converted(&file, case);
+        for (i, l) in layers.iter().enumerate() {
+            let Some(Kind::QuantizedBatchNorm2d { bn, .. }) = m.get(l["name"].as_str().unwrap()).map(|m| &m.kind) else { continue };
+            let prev = &layers[i - 1];
+            let codes: Vec<u8> = ints(&prev["output_codes"]).iter().map(|&c| c as u8).collect();
+            let c = bn.num_features;
+            let hw = codes.len() / 2 / c;
+            let side = (hw as f64).sqrt() as usize;
+            let q = QParams::PerTensor { scale: f(&prev["output_scale"]), zero_point: prev["output_zero_point"].as_i64().unwrap() as i32, dtype: quantplay::quant::QuantDType::QUInt8 };
+            let module = quantplay::model::Module { name: "bn".into(), kind: m.get(l["name"].as_str().unwrap()).unwrap().kind.clone(), qconfig: quantplay::model::spec::QConfigAttr::Inherit, children: vec![] };
+            let x = b.upload_data(HostData::U8(codes), &[2, c, side, side]).unwrap();
+            let Act::Quant(y, _) = quantplay::model::forward::run_leaf(b, "bn", &module, Act::Quant(x, q)).expect("qbn") else { panic!("quantized output") };
+            let HostData::U8(got) = b.read_data(&y).await.unwrap() else { panic!("u8") };
+            let got: Vec<i32> = got.iter().map(|&v| v as i32).collect();
+            assert_eq!(got, ints(&l["output_codes"]), "{}: {}: {} codes", b.name(), case["name"], l["name"]);
+            checked += 1;
+        }
+    }
+    checked
+}
+
+pub async fn quantized_batchnorm_gives_torch_codes_bit_for_bit<B: Backend>(b: &B) {
+    assert_eq!(check_quantized_batchnorm_file(b, CNN).await, 6, "the three unfused CNN cases have two BatchNorms each");
+}
+
 async fn out_codes<B: Backend>(b: &B, m: &Model, x: &[f32], shape: &[usize]) -> Vec<i32> {
     let t = quantplay::quant::eager::report::quant_trace(b, m, x, shape).await.expect("quantized forward");
     t.output_codes
@@ -224,13 +268,12 @@ pub async fn check_quantized_forward_file<B: Backend>(b: &B, text: &str) {
         let name = case["name"].as_str().unwrap();
         let (x, shape) = tensor(field(&file, case, "eval"));
         let m = torch_converted(&file, case);
-        if m.leaves().iter().any(|(_, l)| matches!(l.kind, Kind::QuantizedBatchNorm2d { .. })) {
-            continue; // QuantizedBatchNorm2d's kernel lands with the QAT work (see the README's status)
-        }
         let got = out_codes(b, &m, &x, &shape).await;
         let want = ints(&case["expected"]["output_codes"]);
         let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
-        assert!(got.len() == want.len() && diff == 0, "{}: {name}: {diff} of {} output codes differ from torch's", b.name(), want.len());
+        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap_or(0);
+        let allowed = fbgemm_vs_x86_output_diff(&file, case);
+        assert!(got.len() == want.len() && (diff == 0 || worst <= allowed), "{}: {name}: {diff} of {} output codes differ from torch's (worst {worst}, allowed {allowed})", b.name(), want.len());
         let _ = forward(b, &m, b.upload(&x, &shape).unwrap()).map(|a| matches!(a, Act::Float(_))).expect("forward");
     }
 }

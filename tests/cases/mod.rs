@@ -12,6 +12,7 @@ mod conv;
 mod eager;
 mod eager_api;
 mod eager_page;
+mod qat;
 mod qlinear;
 mod session;
 mod train;
@@ -22,6 +23,7 @@ pub use conv::*;
 pub use eager::*;
 pub use eager_api::*;
 pub use eager_page::*;
+pub use qat::*;
 pub use qlinear::*;
 pub use session::*;
 pub use train::*;
@@ -77,11 +79,13 @@ macro_rules! all_cases {
             col2im_is_the_adjoint_of_im2col_and_agrees_bit_for_bit,
             channel_affine_matches_torch_batch_norm_eval,
             quantized_relu_raises_codes_below_the_zero_point_to_it,
+            channel_lut_maps_each_code_through_its_channels_table,
             fake_quantize_matches_torch_cachemask_bit_for_bit,
             quantized_conv2d_matches_torch_fbgemm_bit_for_bit,
             conv_ops_reject_bad_geometry_shapes_and_dtypes,
             eager_flow_matches_torch_on_mlp_cnn_and_nested_models,
             converted_models_give_torch_codes_on_every_backend,
+            quantized_batchnorm_gives_torch_codes_bit_for_bit,
             quantize_leaves_the_callers_model_untouched_unless_inplace,
             run_fn_receives_run_args_and_sees_the_prepared_model,
             a_custom_mapping_leaves_unmapped_modules_float_and_lists_them,
@@ -100,6 +104,7 @@ macro_rules! all_cases {
             a_snapshot_continues_the_run_on_the_cpu,
             session_reports_memory_trace_and_precision,
             mixed_losses_and_scales_match_torch,
+            qat_training_follows_torch_losses_and_fake_quant_qparams,
         );
     };
 }

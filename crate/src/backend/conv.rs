@@ -160,6 +160,18 @@ pub fn check_quantized_relu(codes: &impl HasShape, zero_point: i32) -> Result<()
     Ok(())
 }
 
+/// Validates `quantized_channel_lut`: U8 codes `(n, c, rest…)` and a U8 table `(c, 256)`;
+/// returns `(c, inner)` with inner the product of `rest` (1 when empty).
+pub fn check_channel_lut(codes: &impl HasShape, table: &impl HasShape) -> Result<(usize, usize)> {
+    expect_dtype("quantized_channel_lut", codes, DType::U8)?;
+    expect_dtype("quantized_channel_lut", table, DType::U8)?;
+    let s = codes.shape();
+    if s.len() < 2 || table.shape() != [s[1], 256] {
+        return Err(shape_err("quantized_channel_lut", format!("codes must be (n, c, ...) and the table (c, 256), got {} and {}", fmt_shape(s), fmt_shape(table.shape()))));
+    }
+    Ok((s[1], s[2..].iter().product()))
+}
+
 /// Validates `fake_quantize` as torch does (FakeQuantPerTensorAffine.cpp,
 /// FakeQuantPerChannelAffine.cpp): F32 x, `quant_min <= quant_max`, positive finite scales, every
 /// zero point within `[quant_min, quant_max]`, per-channel pairs matching the axis. The qparams'

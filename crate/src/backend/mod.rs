@@ -120,6 +120,11 @@ pub trait Backend {
     /// `max(code, zero_point)` on uint8 codes: `torch.relu` of a quint8 tensor (qparams kept).
     fn quantized_relu(&self, codes: &Self::Tensor, zero_point: i32) -> Result<Self::Tensor>;
 
+    /// Per-channel lookup on uint8 codes x `(n, c, rest…)`: `y = table[c][x]` with table U8
+    /// `(c, 256)`, exact. `quantized::batch_norm2d`'s output code depends only on (channel,
+    /// input code), so `crate::quant::qbatchnorm::code_table` tabulates torch's arithmetic once.
+    fn quantized_channel_lut(&self, codes: &Self::Tensor, table: &Self::Tensor) -> Result<Self::Tensor>;
+
     /// `torch.fake_quantize_per_{tensor,channel}_affine` (the `_cachemask` variants) on F32 x:
     /// returns `(y, mask)`, both F32, mask 1.0 where the unclamped code was inside
     /// `[quant_min, quant_max]` (the straight-through estimator's `grad · mask`). The rule is

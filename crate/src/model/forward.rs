@@ -8,6 +8,7 @@
 //! - Quantized Linear/Conv: `quantized_linear` on quint8 codes (quantized conv pads with the
 //!   input zero point, as fbgemm does), output quint8 with the module's `scale`/`zero_point`.
 //! - ReLU on a quantized tensor is `max(code, zero_point)`, keeping the qparams (`torch.relu`).
+//! - Quantized BatchNorm2d: a per-channel code table (`quant::qbatchnorm`, torch's kernel).
 //!
 //! Not here: observers (the calibration loop in `quant::eager` reads leaf outputs back).
 
@@ -177,9 +178,16 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
             let rows = b.quantized_linear(&cols, &w, &spec)?;
             Act::Quant(b.rows_to_nchw(&rows, g.n, oh, ow)?, out_q(qc.scale, qc.zero_point))
         }
-        Kind::QuantizedBatchNorm2d { .. } => {
-            let _ = quant_in(path, k, x)?;
-            return Err(model_err(path, "QuantizedBatchNorm2d (an unfused BatchNorm2d) is not supported yet: fuse it with the preceding Conv2d".into()));
+        Kind::QuantizedBatchNorm2d { bn, scale, zero_point } => {
+            let (t, q) = quant_in(path, k, x)?;
+            if t.shape().len() != 4 || t.shape()[1] != bn.num_features {
+                return Err(model_err(path, format!("QuantizedBatchNorm2d expects input (n, {}, h, w), got {}", bn.num_features, fmt_shape(t.shape()))));
+            }
+            let (in_scale, in_zp) = per_tensor(&q);
+            let (alpha, beta) = crate::quant::qbatchnorm::fused_params(bn.weight.as_deref(), bn.bias.as_deref(), &bn.running_mean, &bn.running_var, bn.eps, in_scale, *scale);
+            let table = crate::quant::qbatchnorm::code_table(&alpha, &beta, in_zp, *zero_point);
+            let table = b.upload_data(HostData::U8(table), &[bn.num_features, 256])?;
+            Act::Quant(b.quantized_channel_lut(&t, &table)?, out_q(*scale, *zero_point))
         }
         Kind::DynamicQuantizedLinear(_) => {
             return Err(model_err(path, format!("{} chooses its input qparams from the batch's min/max, which needs a read back: run the model with `forward_async`", k.type_name())));

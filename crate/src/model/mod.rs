@@ -9,6 +9,7 @@ pub mod fuse;
 pub mod int8;
 pub mod spec;
 pub mod state;
+pub mod train;
 pub mod tree;
 
 pub use spec::ModelSpec;

@@ -12,6 +12,7 @@ pub mod fake;
 pub mod fake_quant;
 pub mod linear;
 pub mod observer;
+pub mod qbatchnorm;
 pub mod qconfig;
 pub mod qconv;
 

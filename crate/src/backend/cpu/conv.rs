@@ -106,6 +106,11 @@ pub fn quantized_relu(codes: &[u8], zero_point: u8) -> Vec<u8> {
     codes.iter().map(|&q| q.max(zero_point)).collect()
 }
 
+/// `table[ch·256 + code]` with `ch = (i / inner) % c` (`quant::qbatchnorm::code_table`).
+pub fn channel_lut(codes: &[u8], table: &[u8], c: usize, inner: usize) -> Vec<u8> {
+    codes.iter().enumerate().map(|(i, &q)| table[((i / inner.max(1)) % c.max(1)) * 256 + q as usize]).collect()
+}
+
 /// `(y, mask)` of every element of `x` (shape `shape`) under `q` (`quant::fake`), mask 1.0/0.0.
 pub fn fake_quantize(x: &[f32], shape: &[usize], q: &QParams, quant_min: i32, quant_max: i32) -> (Vec<f32>, Vec<f32>) {
     x.iter().enumerate().map(|(i, &v)| {

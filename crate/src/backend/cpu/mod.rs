@@ -235,6 +235,12 @@ impl Backend for CpuBackend {
         Ok(tensor(&codes.shape, HostData::U8(quantized_relu(v, zero_point as u8))))
     }
 
+    fn quantized_channel_lut(&self, codes: &CpuTensor, table: &CpuTensor) -> Result<CpuTensor> {
+        let (c, inner) = super::conv::check_channel_lut(codes, table)?;
+        let (HostData::U8(v), HostData::U8(t)) = (&codes.data, &table.data) else { unreachable!("dtype checked") };
+        Ok(tensor(&codes.shape, HostData::U8(channel_lut(v, t, c, inner))))
+    }
+
     fn fake_quantize(&self, x: &CpuTensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(CpuTensor, CpuTensor)> {
         super::conv::check_fake_quantize(x, q, quant_min, quant_max)?;
         let (y, m) = fake_quantize(x.f32s("fake_quantize")?, &x.shape, q, quant_min, quant_max);

@@ -1,12 +1,12 @@
 //! The WebGPU backend's conv, batch-norm and fake-quant ops: reshape (a new handle on the same
 //! buffer), the gathers of `conv.wgsl` (im2col, rows ↔ NCHW, col2im), `channel_affine.wgsl`,
-//! `qrelu.wgsl` and `fake_quant.wgsl`. Each validates with the shared rules in
+//! `qrelu.wgsl`, `channel_lut.wgsl` and `fake_quant.wgsl`. Each validates with the shared rules in
 //! `backend/conv.rs`, then dispatches one kernel; nothing here reads back. Also the dynamic
 //! Linear's device half (`min_max.wgsl`, `qlinear_float.wgsl`).
 
 use super::kernels::Kernel;
 use super::{u32_dim, GpuBackend, GpuTensor};
-use crate::backend::conv::{check_min_max, check_qlinear_float, check_channel_affine, check_col2im, check_fake_quantize, check_im2col, check_nchw_to_rows, check_quantized_relu, check_reshape, check_rows_to_nchw};
+use crate::backend::conv::{check_channel_affine, check_channel_lut, check_col2im, check_fake_quantize, check_im2col, check_min_max, check_nchw_to_rows, check_qlinear_float, check_quantized_relu, check_reshape, check_rows_to_nchw};
 use crate::backend::{Conv2dGeom, DType, HasShape};
 use crate::error::Result;
 use crate::quant::QParams;
@@ -76,6 +76,15 @@ pub(super) fn quantized_relu(gpu: &GpuBackend, codes: &GpuTensor, zero_point: i3
     let out = gpu.output(&codes.shape, DType::U8)?;
     let len = out.numel();
     gpu.dispatch(Kernel::QuantizedRelu, &[u32_dim("len", len)?, zero_point as u32, 0, 0], &[&codes.buffer, &out.buffer], gpu.grid(len.div_ceil(4)));
+    Ok(out)
+}
+
+pub(super) fn quantized_channel_lut(gpu: &GpuBackend, codes: &GpuTensor, table: &GpuTensor) -> Result<GpuTensor> {
+    let (c, inner) = check_channel_lut(codes, table)?;
+    let out = gpu.output(&codes.shape, DType::U8)?;
+    let len = out.numel();
+    let p = [u32_dim("len", len)?, u32_dim("inner", inner.max(1))?, u32_dim("channels", c.max(1))?, 0];
+    gpu.dispatch(Kernel::ChannelLut, &p, &[&codes.buffer, &table.buffer, &out.buffer], gpu.grid(len.div_ceil(4)));
     Ok(out)
 }
 

@@ -51,6 +51,7 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "fake_quant.wgsl", source: include_str!("fake_quant.wgsl") },
     ShaderFile { file: "min_max.wgsl", source: include_str!("min_max.wgsl") },
     ShaderFile { file: "qlinear_float.wgsl", source: concat!(include_str!("qlinear_float.wgsl"), include_str!("lib_i32_to_f32.wgsl")) },
+    ShaderFile { file: "channel_lut.wgsl", source: include_str!("channel_lut.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -130,6 +131,8 @@ pub enum Kernel {
     ChannelAffine,
     /// `qrelu.wgsl :: quantized_relu`, per word of four codes.
     QuantizedRelu,
+    /// `channel_lut.wgsl :: channel_lut`, four uint8 codes per invocation.
+    ChannelLut,
     /// `fake_quant.wgsl :: fake_quantize`.
     FakeQuantize,
     /// `min_max.wgsl :: min_max`, a single workgroup.
@@ -190,6 +193,7 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::FakeQuantize, "fake_quant.wgsl", "fake_quantize"),
     (Kernel::MinMax, "min_max.wgsl", "min_max"),
     (Kernel::QLinearFloat, "qlinear_float.wgsl", "quantized_linear_float"),
+    (Kernel::ChannelLut, "channel_lut.wgsl", "channel_lut"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).

@@ -301,6 +301,10 @@ impl Backend for GpuBackend {
         conv::quantized_relu(self, codes, zero_point)
     }
 
+    fn quantized_channel_lut(&self, codes: &GpuTensor, table: &GpuTensor) -> Result<GpuTensor> {
+        conv::quantized_channel_lut(self, codes, table)
+    }
+
     fn fake_quantize(&self, x: &GpuTensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(GpuTensor, GpuTensor)> {
         conv::fake_quantize(self, x, q, quant_min, quant_max)
     }

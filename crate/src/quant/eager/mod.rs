@@ -1,6 +1,6 @@
 //! The eager-mode quantization flow of `torch.ao.quantization` on quantplay's module tree:
 //! `prepare` (qconfig propagation, observers), calibration, `convert`, `quantize`,
-//! `quantize_dynamic`, and the report the CLI and the page show.
+//! `quantize_dynamic`, QAT (`qat`, `qat_step`), and the report the CLI and the page show.
 //!
 //! Not here: the observers' math (`quant::observer`), the module tree (`crate::model`).
 
@@ -9,9 +9,12 @@ pub mod dynamic;
 pub mod inspect;
 pub mod pipeline;
 pub mod prepare;
+pub mod qat;
+pub mod qat_step;
 pub mod report;
 
 pub use convert::{convert, quantize, Converted, Mapping};
 pub use dynamic::quantize_dynamic;
 pub use prepare::{prepare, prepare_owned, Prepared, QConfigDict};
+pub use qat::{fuse_modules_qat, prepare_qat, QatModel, QatOp};
 pub use report::Report;
