@@ -8,6 +8,7 @@
 mod amp;
 mod conv;
 mod init;
+mod paths;
 pub mod kernels;
 mod train;
 mod typed;
@@ -21,6 +22,7 @@ use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
 use crate::info::GpuInfo;
 use kernels::{grid_1d, Kernel};
+pub use paths::{F16Path, Int8Path, MatmulPath};
 use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
@@ -375,59 +377,5 @@ impl Backend for GpuBackend {
     fn quantized_linear(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec) -> Result<GpuTensor> {
         let path = if self.info.packed_int8_dot && x.shape.get(1).is_some_and(|k| k % 4 == 0) { Int8Path::Dot4 } else { Int8Path::Bytes };
         typed::quantized_linear(self, x, w, spec, path)
-    }
-}
-
-/// Which f32 matmul kernel [`GpuBackend::matmul_t_with`] runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatmulPath {
-    /// `matmul.wgsl`: one invocation per output, inputs straight from storage.
-    Simple,
-    /// `matmul_tiled.wgsl`: 16×16 tiles staged in workgroup memory.
-    Tiled,
-    /// `matmul_blocked.wgsl`: 4×4 outputs per invocation held in registers.
-    Blocked,
-}
-
-impl MatmulPath {
-    /// The kernel `matmul` and `matmul_t` use, picked by `scripts/bench`: on the only adapter
-    /// measured so far (SwiftShader, 2026-11-22) 512³ took 126 ms register-blocked (vec4), 830 ms
-    /// simple and 1183 ms tiled (CPU emulation gains nothing from workgroup memory). Re-run the
-    /// benchmark on a hardware GPU before changing this.
-    pub const DEFAULT: MatmulPath = MatmulPath::Blocked;
-}
-
-/// Which f16 matmul kernel [`GpuBackend::matmul_f16_with`] runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum F16Path {
-    /// `matmul_f16_native.wgsl`: WGSL `enable f16`, needs the shader-f16 feature.
-    Native,
-    /// `matmul_f16.wgsl`: f16 packed two per u32, any adapter.
-    Packed,
-}
-
-/// Which int8 GEMM kernel [`GpuBackend::quantized_linear_with`] runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Int8Path {
-    /// `qlinear.wgsl`: byte-wise unpacking, any adapter, any k.
-    Bytes,
-    /// `qlinear_dot4.wgsl`: `dot4I8Packed`, needs the WGSL feature and k % 4 == 0.
-    Dot4,
-}
-
-impl GpuBackend {
-    /// [`Backend::quantized_linear`] on a chosen kernel, so tests can check both paths agree.
-    pub fn quantized_linear_with(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec, path: Int8Path) -> Result<GpuTensor> {
-        typed::quantized_linear(self, x, w, spec, path)
-    }
-
-    /// [`Backend::matmul_t`] on a chosen kernel, so tests and benchmarks can compare them.
-    pub fn matmul_t_with(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: MatmulPath) -> Result<GpuTensor> {
-        train::matmul_t(self, a, b, ta, tb, path)
-    }
-
-    /// [`Backend::matmul_f16`] on a chosen kernel, so tests can check both paths agree.
-    pub fn matmul_f16_with(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: F16Path) -> Result<GpuTensor> {
-        amp::matmul_f16(self, a, b, ta, tb, path)
     }
 }
