@@ -176,3 +176,6 @@ impl Trainer {
         Ok(with_run!(self.state, |b, _s| crate::backend::Backend::name(b).to_string()))
     }
 }
+
+#[path = "trainer_data.rs"]
+mod data;
