@@ -30,7 +30,7 @@ const fmt = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.to
  */
 export function lineChart(canvas, opts = {}) {
   let last = null;
-  const tf = (y) => (opts.log2 ? Math.log2(y) : y);
+  const tf = (y) => (typeof y !== 'number' ? NaN : opts.log2 ? Math.log2(y) : y);
   function update(data) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);

@@ -9,7 +9,8 @@ const $ = (id) => document.getElementById(id);
 
 /** Share of values per zone from a `{log2_min, counts, zeros, nonfinite}` histogram. */
 function zones(h, f16) {
-  let zero = h.zeros, sub = 0, normal = 0, over = h.nonfinite;
+  // Exact zeros (dead ReLUs) are zero in any format: counted apart from f16 underflow.
+  let zero = 0, sub = 0, normal = 0, over = h.nonfinite;
   h.counts.forEach((c, i) => {
     const e = h.log2_min + i; // values in [2^e, 2^(e+1))
     if (e < f16.min_subnormal_log2) zero += c;
@@ -17,8 +18,9 @@ function zones(h, f16) {
     else if (2 ** e > f16.max) over += c;
     else normal += c;
   });
-  const n = zero + sub + normal + over || 1;
-  return { zero: zero / n, sub: sub / n, normal: normal / n, over: over / n, n };
+  const n = zero + sub + normal + over;
+  const d = n || 1;
+  return { zero: zero / d, sub: sub / d, normal: normal / d, over: over / d, n, exact: h.zeros };
 }
 
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
@@ -84,7 +86,7 @@ export function f16Panel() {
     ctx.fillText('|grad| unscaled ↓', w - 110, h - 22);
     if (g.scale !== null) { ctx.fillStyle = '#d0632f'; ctx.fillText(`|grad|·s ↑ (s = ${g.scale})`, w - 130, 26); }
     const u = zones(g.unscaled, f16);
-    const text = [`${u.n} gradient values. Unscaled: ${pct(u.zero)} would round to 0 in f16, ${pct(u.sub)} subnormal, ${pct(u.over)} inf.`];
+    const text = [`${u.n} non-zero gradient values (${u.exact} exactly 0, e.g. behind dead ReLUs, not shown). Unscaled: ${pct(u.zero)} would round to 0 in f16, ${pct(u.sub)} subnormal, ${pct(u.over)} inf.`];
     if (g.scale !== null) {
       const s = zones(g.scaled, f16);
       text.push(`Times s = ${g.scale}: ${pct(s.zero)} round to 0, ${pct(s.sub)} subnormal, ${pct(s.over)} overflow.`);

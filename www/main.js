@@ -116,6 +116,7 @@ function hooks(app) {
     },
     onError(e) {
       showMessage(`Training stopped: ${errText(e)}`);
+      app.runError = true;
     },
   };
 }
@@ -123,12 +124,14 @@ function hooks(app) {
 /** Recreates both runs from the settings; reports a bad config instead of throwing. */
 async function resetRuns(app) {
   try {
-    showMessage('');
+    if (app.runError) showMessage('');
+    app.runError = false;
     await app.runner.reset();
     await refresh(app);
     progress(app);
   } catch (e) {
     showMessage(`Could not start a run with these settings: ${errText(e)}`);
+    app.runError = true;
   }
 }
 

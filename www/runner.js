@@ -7,7 +7,7 @@
 import { trainerConfig } from './state.js';
 
 const SNAPSHOT_EVERY = 40; // steps between snapshots while on WebGPU (the fallback point)
-const TARGET_MS = 60; // time budget of one chunk, then the page gets a frame
+const TARGET_MS = 150; // time budget of one chunk, then the page gets a frame (GPU steps are awaited, not blocking)
 
 /** Creates the runner's part of the app state; `app` must have playground, Trainer, state. */
 export function createRunner(app, hooks) {
@@ -107,7 +107,9 @@ export function createRunner(app, hooks) {
         const t0 = performance.now();
         await step(r.chunk);
         const dt = performance.now() - t0;
-        r.chunk = Math.max(1, Math.min(25, Math.round(r.chunk * (dt < TARGET_MS / 2 ? 1.5 : dt > TARGET_MS * 2 ? 0.6 : 1))));
+        const ratio = TARGET_MS / Math.max(1, dt);
+        if (ratio > 1.2) r.chunk = Math.min(25, Math.max(r.chunk + 1, Math.round(r.chunk * Math.min(ratio, 1.5))));
+        else if (ratio < 0.7) r.chunk = Math.max(1, Math.floor(r.chunk * Math.max(ratio, 0.5)));
         await hooks.onChunk();
         await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
       }

@@ -11,13 +11,16 @@ const $ = (id) => document.getElementById(id);
 /** Exponential moving average of the loss, so the batch noise does not hide the trend. */
 function smooth(records) {
   let ema = null;
-  return records.map((r) => {
+  return records.filter((r) => Number.isFinite(r.loss ?? NaN)).map((r) => {
     ema = ema === null ? r.loss : 0.9 * ema + 0.1 * r.loss;
     return [r.step, ema];
   });
 }
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+// Non-finite f32 values (an overflowed step's grad norm) arrive from serde_json as null.
+const finite = (xs) => xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
+const mean = (xs) => finite(xs).reduce((a, b) => a + b, 0) / Math.max(1, finite(xs).length);
+const prec = (x) => (typeof x === 'number' && Number.isFinite(x) ? x.toPrecision(3) : 'inf/NaN');
 const pow2 = (s) => (s > 0 ? `2^${Math.log2(s).toFixed(Number.isInteger(Math.log2(s)) ? 0 : 2)}` : String(s));
 
 /** Creates the panel's charts; returns `{ render(runner, evals), renderMemory(json), clear() }`. */
@@ -63,6 +66,7 @@ export function trainingViews() {
       scalePoints: String(scaled.length),
       skipped: String(skips.length),
       scale: String(lastScale ?? ''),
+      maxScale: String(scaled.length ? Math.max(...scaled.map((r) => r['amp/loss_scale'])) : ''),
       skipScaleBefore: String(lastSkip?.['amp/loss_scale'] ?? ''),
       skipScaleAfter: String(after?.['amp/loss_scale'] ?? ''),
     });
@@ -76,7 +80,7 @@ export function trainingViews() {
     } else if (main.records.length) {
       parts.push(`${main.precision} runs without a GradScaler.`);
     }
-    if (fp32.records.length) parts.push(`Gradient norm: 32-true ${fp32.records.at(-1).grad_norm.toPrecision(3)}, ${main.precision} ${last.grad_norm.toPrecision(3)}.`);
+    if (fp32.records.length) parts.push(`Gradient norm: 32-true ${prec(fp32.records.at(-1).grad_norm)}, ${main.precision} ${prec(last.grad_norm)}.`);
     s.textContent = parts.join(' ');
     $('scale-alarm').hidden = !(lastScale < 1);
   }

@@ -19,8 +19,9 @@ test('16-mixed training: the loss falls, the scale timeline has points and grows
   assert.ok(Number(s.steps) >= 60, s.text);
   assert.ok(Number(s.lastLoss) < 0.8 * Number(s.firstLoss), `loss did not fall: ${s.text}`);
   assert.equal(Number(s.scalePoints), Number(s.steps), 'one loss-scale point per step');
-  assert.ok(Number(s.scale) >= 65536 * 2, `after ${s.steps} steps with growth_interval 20 the scale grew: ${s.text}`);
-  assert.equal(s.skipped, '0', s.text);
+  // growth_interval 20: the scale doubles after 20 clean steps (the ramp); it may then overflow
+  // for real and back off, which is the scaler doing its job.
+  assert.ok(Number(s.maxScale) >= 65536 * 2, `after ${s.steps} steps with growth_interval 20 the scale grew: ${s.text}`);
   await page.waitForFunction(() => Number(document.getElementById('f16-summary').dataset.values) > 0);
   assert.match(await page.textContent('#f16-summary'), /Times s = \d+/);
   await page.waitForFunction(() => Number(document.getElementById('trace-table').dataset.ops) > 0);
@@ -53,7 +54,9 @@ test('an injected overflow is skipped, marked, and halves the scale; scale below
     await page.click('#inject-overflow');
     await page.waitForFunction((n) => Number(document.getElementById('train-summary').dataset.skipped) >= n, i + 2);
   }
+  const steps = Number((await trainSummary(page)).steps);
   await page.click('#train-step');
+  await page.waitForFunction((n) => Number(document.getElementById('train-summary').dataset.steps) > n, steps);
   s = await trainSummary(page);
   assert.equal(Number(s.scale), 0.25, s.text);
   await page.waitForSelector('#scale-alarm:not([hidden])');
