@@ -24,7 +24,7 @@ async function quantize(page) {
 
 test('quantize on spiral (WebGPU): int8 within 2 points of float', async () => {
   const { page } = await openPage(env, '#dataset=spiral&hidden=16,16&precision=16-mixed&lr=0.03&seed=1&calib=128');
-  const s = await train(page, Number(process.env.QP_SPIRAL_STEPS || 300), 180_000);
+  const s = await train(page, Number(process.env.QP_SPIRAL_STEPS || 400), 180_000);
   const r = await quantize(page);
   console.log(`spiral after ${s.steps} steps: float ${r.float}, int8 ${r.int8}, agreement ${r.agreement}`);
   assert.ok(Number(r.float) >= 0.8, `float model is sensible: ${r.text}`);
