@@ -26,8 +26,8 @@ test('16-mixed training: the loss falls, the scale timeline has points and grows
   assert.match(await page.textContent('#f16-summary'), /Times s = \d+/);
   await page.waitForFunction(() => Number(document.getElementById('trace-table').dataset.ops) > 0);
   const trace = await page.textContent('#trace-table');
-  assert.match(trace, /f16/, 'autocast runs some ops in f16');
-  assert.match(trace, /f32/, 'and some in f32');
+  assert.match(trace, /float16/, 'autocast runs some ops in f16');
+  assert.match(trace, /cross_entropy\s*loss\s*float16\s*float32/, 'cross-entropy takes f16 logits and computes in f32');
   assert.match(await page.textContent('#memory-table'), /16-mixed.*B weights/);
   await page.locator('#training-panel').screenshot({ path: `${ARTIFACTS}/panel-training.png` });
   await page.locator('#f16-panel').screenshot({ path: `${ARTIFACTS}/panel-f16.png` });
