@@ -15,7 +15,6 @@ import { f16Panel } from './f16-panel.js';
 import { quantViews } from './quant-panel.js';
 import { renderTrace } from './trace-panel.js';
 import { dataViews, GRID_RES } from './data-panel.js';
-import { quantizeRun } from './quantize-call.js';
 
 const $ = (id) => document.getElementById(id);
 const MATMUL_KEYS = ['m', 'k', 'n'];
@@ -155,7 +154,7 @@ async function onQuantize(app) {
   button.disabled = true;
   app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} samples)…`);
   try {
-    const json = await app.runner.call('fp32', (t) => quantizeRun(app.playground, t, quantizeOptions(app.state, app.runner.backend)));
+    const json = await app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
     app.views.quant.render(JSON.parse(json));
   } catch (e) {
     app.views.quant.clear(`Quantize failed: ${errText(e)}`);

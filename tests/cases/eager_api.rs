@@ -225,7 +225,17 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
         let c = case(name);
         for l in c["expected"]["layers"].as_array().unwrap() {
             let r = rows.iter().find(|r| r.name == l["name"].as_str().unwrap() && r.observer == obs).unwrap();
-            assert_eq!((r.scale.to_bits(), r.zero_point), (super::eager::f(&l["output_scale"]).to_bits(), l["output_zero_point"].as_i64().unwrap() as i32), "{obs} {}", r.name);
+            let (ts, tz) = (super::eager::f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
+            if r.name == "quant" {
+                // The QuantStub observes the data itself: exact everywhere.
+                assert_eq!((r.scale.to_bits(), r.zero_point), (ts.to_bits(), tz), "{obs} {}", r.name);
+            } else {
+                // Layer outputs come from a float GEMM whose summation order differs between
+                // targets (matrixmultiply's AVX/FMA kernel natively, scalar/simd128 in wasm),
+                // so, as in the golden flow test, scales are held within GEMM_ULPS of torch's.
+                let ulps = (r.scale.to_bits() as i64 - ts.to_bits() as i64).unsigned_abs();
+                assert!(ulps <= super::eager::GEMM_ULPS as u64 && (r.zero_point - tz).abs() <= 1, "{obs} {}: {}/{} vs torch {ts}/{tz}", r.name, r.scale, r.zero_point);
+            }
             assert!(r.sqnr_db.is_finite() && r.sqnr_db > 10.0 && (0.0..=100.0).contains(&r.clip_percent), "{r:?}");
         }
     }

@@ -11,6 +11,7 @@ mod observers;
 mod conv;
 mod eager;
 mod eager_api;
+mod eager_errors;
 mod eager_page;
 mod qat;
 mod qlinear;
@@ -22,6 +23,7 @@ pub use observers::*;
 pub use conv::*;
 pub use eager::*;
 pub use eager_api::*;
+pub use eager_errors::*;
 pub use eager_page::*;
 pub use qat::*;
 pub use qlinear::*;
@@ -90,6 +92,7 @@ macro_rules! all_cases {
             run_fn_receives_run_args_and_sees_the_prepared_model,
             a_custom_mapping_leaves_unmapped_modules_float_and_lists_them,
             bad_inputs_get_named_errors_and_leave_the_model_unchanged,
+            eager_errors_follow_torchs_cases_one_by_one,
             convert_without_calibration_warns_and_uses_scale_one_zero_point_zero,
             nested_models_propagate_qconfig_overrides_as_torch_does,
             int8_model_files_load_back_and_give_the_same_outputs,
@@ -102,6 +105,7 @@ macro_rules! all_cases {
             loss_falls_in_16_mixed_on_every_dataset,
             mixed_loss_trajectory_agrees_with_the_cpu_reference,
             a_snapshot_continues_the_run_on_the_cpu,
+            a_trained_sessions_float_model_quantizes_within_two_points,
             session_reports_memory_trace_and_precision,
             mixed_losses_and_scales_match_torch,
             qat_training_follows_torch_losses_and_fake_quant_qparams,

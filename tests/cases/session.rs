@@ -173,3 +173,27 @@ pub async fn mixed_losses_and_scales_match_torch<B: Backend>(b: &B) {
 fn bits_to_f32(v: &serde_json::Value) -> Vec<f32> {
     v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
 }
+
+/// The Quantize panel's path (`Trainer.quantize`): a trained session's float MLP, read back from
+/// the device, scores what the session scores; its PTQ keeps int8 within 2 points of float; bad
+/// calibration sizes are named errors.
+pub async fn a_trained_sessions_float_model_quantizes_within_two_points<B: Backend>(b: &B) {
+    use quantplay::quant::eager::pipeline::{options_from_json, run_for_page};
+    let json = r#"{"dataset":"circle","samples":300,"precision":"16-mixed","hidden":[16,16],"seed":4}"#;
+    let mut s = Session::new(b, config(json), caps(b)).unwrap();
+    s.run(b, 150).await.unwrap();
+    let model = s.float_model(b).await.unwrap();
+    let data = s.quant_data(64).unwrap();
+    assert_eq!(data.calib_shape, vec![64, 2]);
+    let opt = options_from_json(r#"{"qconfig": "x86"}"#).unwrap();
+    let out = run_for_page(b, &model, (&data.calib_x, &data.calib_shape), (&data.eval_x, &data.eval_shape), &data.eval_y, &opt).await.unwrap();
+    let (f, q) = (out["report"]["accuracy"]["float"].as_f64().unwrap(), out["report"]["accuracy"]["int8"].as_f64().unwrap());
+    let json_eval = s.evaluate(b).await.unwrap();
+    let session_test = json_eval["test_accuracy"].as_f64().unwrap();
+    assert!((f - session_test).abs() < 1e-6, "{}: the exported model scores {f}, the session {session_test}", b.name());
+    assert!(f > 0.8 && (f - q).abs() <= 0.02, "{}: float {f} vs int8 {q}", b.name());
+    for bad in [0, data.eval_shape[0] * 100] {
+        let e = s.quant_data(bad).err().expect("out of range").to_string();
+        assert!(e.contains("calib_size") && e.contains(&bad.to_string()), "{e}");
+    }
+}

@@ -12,6 +12,7 @@ pub mod optim;
 pub mod session;
 pub mod session_config;
 pub mod session_io;
+pub mod session_quant;
 pub mod trainer;
 
 pub use optim::{AdamConfig, SgdConfig};

@@ -177,5 +177,8 @@ impl Trainer {
     }
 }
 
+#[path = "trainer_quant.rs"]
+mod quant;
+
 #[path = "trainer_data.rs"]
 mod data;

@@ -10,13 +10,14 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 fn points(set: &Dataset) -> Value {
-    json!({ "x": set.x, "y": set.y })
+    // Only 2-D sets are plotted; for digits the page shows sizes, not 64-D points.
+    if set.d == 2 { json!({ "x": set.x, "y": set.y }) } else { json!({ "x": [], "y": [] }) }
 }
 
 #[wasm_bindgen]
 impl Trainer {
     /// `{"d", "classes", "train_len", "test_len", "extent": {"lo", "hi"}, "train": {"x", "y"},
-    /// "test": {"x", "y"}}`; `x` is row-major `(n, d)` in the split's order.
+    /// "test": {"x", "y"}}`; `x` is row-major `(n, 2)` for 2-D sets and empty otherwise.
     pub fn data_json(&self) -> Result<String, JsError> {
         let guard = self.state.run.try_borrow().map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
         let v = match &*guard {
