@@ -82,9 +82,10 @@ export function f16Panel() {
     };
     bars(g.unscaled, false, 'rgba(47,95,208,0.85)');
     if (g.scale !== null) bars(g.scaled, true, 'rgba(208,99,47,0.85)');
+    const lx = X(f16.min_normal_log2) + 6;
     ctx.fillStyle = '#2f5fd0';
-    ctx.fillText('|grad| unscaled ↓', w - 110, h - 22);
-    if (g.scale !== null) { ctx.fillStyle = '#d0632f'; ctx.fillText(`|grad|·s ↑ (s = ${g.scale})`, w - 130, 26); }
+    ctx.fillText('|grad| unscaled ↓', lx, h - 24);
+    if (g.scale !== null) { ctx.fillStyle = '#d0632f'; ctx.fillText(`|grad|·s ↑ (s = ${g.scale})`, lx, 28); }
     const u = zones(g.unscaled, f16);
     const text = [`${u.n} non-zero gradient values (${u.exact} exactly 0, e.g. behind dead ReLUs, not shown). Unscaled: ${pct(u.zero)} would round to 0 in f16, ${pct(u.sub)} subnormal, ${pct(u.over)} inf.`];
     if (g.scale !== null) {

@@ -60,7 +60,10 @@ async function refresh(app) {
     const e = await r.call(which, (t) => t.evaluate());
     if (e !== null && evals.at(-1)?.step !== step) evals.push({ step, ...JSON.parse(e) });
   }
-  if (app.data?.d === 2) app.views.data.setGrid(await r.call('main', (t) => t.predict_grid(GRID_RES)));
+  if (app.data?.d === 2) {
+    const grid = await r.call('main', (t) => t.predict_grid(GRID_RES));
+    if (grid) app.views.data.setGrid(grid);
+  }
   if (step > 0) {
     const g = await r.call('main', (t) => t.grad_magnitudes_json());
     if (g) app.views.f16.update(JSON.parse(g));
@@ -155,6 +158,7 @@ async function onQuantize(app) {
   app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} samples)…`);
   try {
     const json = await app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
+    if (json === null) throw new Error('no result (the run moved to the CPU; quantize again)');
     app.views.quant.render(JSON.parse(json));
   } catch (e) {
     app.views.quant.clear(`Quantize failed: ${errText(e)}`);

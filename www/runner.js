@@ -78,21 +78,24 @@ export function createRunner(app, hooks) {
     hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${from}, the last finished step saved.`);
   }
 
+  /** Runs `fn` exclusively; a GPU failure (not "busy") moves both runs to the CPU and resolves null. */
+  async function guarded(fn) {
+    try {
+      return await exclusive(fn);
+    } catch (e) {
+      if (r.backend !== 'webgpu' || !r.runs || /busy/.test(String(e.message || e))) throw e;
+      await exclusive(() => fallback(e));
+      return null;
+    }
+  }
+
   /** Runs `k` steps on both; on a GPU error falls back to the CPU and reports. */
   async function step(k) {
     const gen = r.generation;
-    try {
-      await exclusive(async () => {
-        if (gen !== r.generation) return;
-        await chunk(k);
-      });
-    } catch (e) {
-      if (r.backend === 'webgpu' && !/busy/.test(String(e.message || e))) {
-        await exclusive(() => fallback(e));
-      } else {
-        throw e;
-      }
-    }
+    await guarded(async () => {
+      if (gen !== r.generation) return;
+      await chunk(k);
+    });
     hooks.onRecords();
   }
 
@@ -125,9 +128,10 @@ export function createRunner(app, hooks) {
     r.running = false;
   }
 
-  /** Queues a wasm call on one run's trainer: `call('main', (t) => t.evaluate())`. */
+  /** Queues a wasm call on one run's trainer: `call('main', (t) => t.evaluate())`; null when
+   * there is no run or the call failed on the GPU (the runs then continue on the CPU). */
   function call(which, fn) {
-    return exclusive(() => (r.runs ? fn(r.runs[which].trainer) : null));
+    return guarded(() => (r.runs ? fn(r.runs[which].trainer) : null));
   }
 
   /** Stops the loop and frees both trainers (before the playground is replaced). */

@@ -90,6 +90,12 @@ test('with backend=cpu the page runs on the CPU, says why, and trains', async ()
   assert.equal(Number(s.scalePoints), Number(s.steps), 'a 16-mixed run logs a loss scale every step');
   await page.waitForSelector('#matmul-result[data-ok="cpu-only"]');
   await page.screenshot({ path: `${ARTIFACTS}/backend-cpu.png`, fullPage: true });
+  // the switch in the Backend panel opens WebGPU, records it in the URL and starts a new run
+  await page.check('#use-gpu');
+  await page.waitForFunction(() => document.getElementById('backend-info').dataset.backend === 'webgpu' && document.getElementById('status').dataset.state === 'ready');
+  assert.match(page.url(), /backend=webgpu/);
+  await page.waitForFunction(() => document.getElementById('train-summary').dataset.steps === '0');
+  assert.equal(await page.evaluate(() => window.quantplay.app.runner.runs.main.trainer.backend()), 'webgpu');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
