@@ -98,6 +98,7 @@ export function lineChart(canvas, opts = {}) {
     // legend
     let lx = PAD.l + 6;
     for (const s of data.series) {
+      if (!s.name) continue;
       ctx.fillStyle = s.color;
       ctx.fillRect(lx, PAD.t + 2, 10, 3);
       ctx.fillStyle = '#1d2330';

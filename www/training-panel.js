@@ -37,8 +37,8 @@ export function trainingViews() {
     });
     acc.update({
       series: [fp32, main].flatMap((run, i) => [
-        { name: `${label(run)} train`, color: i ? COLORS.main : COLORS.fp32, points: evals[i ? 'main' : 'fp32'].map((e) => [e.step, e.train_accuracy]) },
-        { name: 'test', color: i ? COLORS.main : COLORS.fp32, dashed: true, points: evals[i ? 'main' : 'fp32'].map((e) => [e.step, e.test_accuracy]) },
+        { name: label(run), color: i ? COLORS.main : COLORS.fp32, points: evals[i ? 'main' : 'fp32'].map((e) => [e.step, e.train_accuracy]) },
+        { name: '', color: i ? COLORS.main : COLORS.fp32, dashed: true, points: evals[i ? 'main' : 'fp32'].map((e) => [e.step, e.test_accuracy]) },
       ]),
       empty: 'accuracy appears after the first steps',
     });
@@ -47,7 +47,8 @@ export function trainingViews() {
     scale.update({
       series: [{ name: `loss scale (${main.precision})`, color: COLORS.main, points: scaled.map((r) => [r.step, r['amp/loss_scale']]) }],
       markers: skips.map((r) => ({ x: r.step, color: 'rgba(179,38,30,0.7)' })),
-      hlines: [{ y: 1, color: '#b3261e', label: 'scale = 1' }],
+      // the scale = 1 line joins the axis once the scale comes within 2^4 of it
+      hlines: scaled.some((r) => r['amp/loss_scale'] <= 16) ? [{ y: 1, color: '#b3261e', label: 'scale = 1' }] : [],
       empty: main.records.length ? `${main.precision} has no GradScaler: no loss scale` : 'no steps yet',
     });
 
