@@ -25,7 +25,7 @@ const fmt = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.to
 
 /**
  * `opts`: { log2?: boolean, yMin?: number, yMax?: number, xLabel?: string }.
- * `update({ series: [{ name, color, points: [[x, y], …], dashed? }], markers?: [{ x, color }],
+ * `update({ series: [{ name, color, points: [[x, y], …], dashed?, stepped? }], markers?: [{ x, color }],
  *           hlines?: [{ y, color, label }] })`.
  */
 export function lineChart(canvas, opts = {}) {
@@ -86,10 +86,13 @@ export function lineChart(canvas, opts = {}) {
       ctx.setLineDash(s.dashed ? [5, 3] : []);
       ctx.beginPath();
       let pen = false;
+      let lastY = 0;
       for (const [x, y] of s.points) {
         const ty = tf(y);
         if (!Number.isFinite(ty)) { pen = false; continue; }
+        if (pen && s.stepped) ctx.lineTo(X(x), lastY); // hold the value until the next point
         if (pen) ctx.lineTo(X(x), Y(ty)); else ctx.moveTo(X(x), Y(ty));
+        lastY = Y(ty);
         pen = true;
       }
       ctx.stroke();

@@ -45,7 +45,7 @@ export function trainingViews() {
     const scaled = main.records.filter((r) => r['amp/loss_scale'] !== undefined);
     const skips = main.records.filter((r) => r.skipped);
     scale.update({
-      series: [{ name: `loss scale (${main.precision})`, color: COLORS.main, points: scaled.map((r) => [r.step, r['amp/loss_scale']]) }],
+      series: [{ name: `loss scale (${main.precision})`, color: COLORS.main, stepped: true, points: scaled.map((r) => [r.step, r['amp/loss_scale']]) }],
       markers: skips.map((r) => ({ x: r.step, color: 'rgba(179,38,30,0.7)' })),
       // the scale = 1 line joins the axis once the scale comes within 2^4 of it
       hlines: scaled.some((r) => r['amp/loss_scale'] <= 16) ? [{ y: 1, color: '#b3261e', label: 'scale = 1' }] : [],

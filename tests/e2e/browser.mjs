@@ -20,13 +20,17 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-/** Starts the server and the browser; resolves to `{ url, browser, close }`. */
-export async function openBrowser() {
+/**
+ * Starts the server and the browser; resolves to `{ url, browser, close }`. `webgpu: false`
+ * launches Chromium with WebGPU switched off, as on a browser without it.
+ */
+export async function openBrowser({ webgpu = true } = {}) {
   const pkg = fileURLToPath(new URL('../../www/pkg/quantplay.js', import.meta.url));
   if (!existsSync(pkg)) throw new Error(`${pkg} is missing: run scripts/build-wasm first`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const server = await startServer({ port: 0 });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const args = webgpu ? CHROMIUM_ARGS : [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--disable-features=WebGPU'];
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
   return {
     url: server.url,
     browser,

@@ -100,6 +100,24 @@ test('with backend=cpu the page runs on the CPU, says why, and trains', async ()
   await page.close();
 });
 
+test('in a browser without WebGPU the page says so in a banner and trains on the CPU', async () => {
+  const noGpu = await openBrowser({ webgpu: false });
+  try {
+    const { page, ready } = await openPage(noGpu, '#dataset=xor&hidden=8');
+    assert.equal(ready.backend, 'cpu', ready.facts);
+    assert.match(ready.facts, /Why not WebGPU\s+\S/);
+    assert.match(await page.textContent('#banner'), /WebGPU is not available \(.+\); running on the CPU/);
+    const s = await train(page, 20);
+    assert.ok(Number(s.steps) >= 20, s.text);
+    assert.match(await page.textContent('#effective-precision'), /Effective precision/);
+    await page.screenshot({ path: `${ARTIFACTS}/no-webgpu.png` });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  } finally {
+    await noGpu.close();
+  }
+});
+
 test('a lost WebGPU device moves both runs to the CPU from the last saved step, with a banner', async () => {
   const { page } = await openPage(env, '#dataset=gauss&hidden=8');
   const before = await train(page, 45);
