@@ -43,6 +43,14 @@ test('quantize on spiral (WebGPU): int8 within 2 points of float', async () => {
 test('quantize on digits (CPU): int8 within 2 points of float', async () => {
   const { page } = await openPage(env, '#backend=cpu&dataset=digits&hidden=32&precision=16-mixed&lr=0.01&seed=1&calib=256&qconfig=fbgemm');
   const s = await train(page, Number(process.env.QP_DIGITS_STEPS || 200), 180_000);
+  // an error from the core is shown as a readable message in the panel
+  await page.fill('input[data-key=calib]', '2000');
+  await page.press('input[data-key=calib]', 'Tab');
+  await page.click('#run-quant');
+  await page.waitForFunction(() => /Quantize failed/.test(document.getElementById('quant-result').textContent));
+  assert.match(await page.textContent('#quant-result'), /calib_size.*1\.\.=1438/);
+  await page.fill('input[data-key=calib]', '256');
+  await page.press('input[data-key=calib]', 'Tab');
   const r = await quantize(page);
   console.log(`digits after ${s.steps} steps: float ${r.float}, int8 ${r.int8}, agreement ${r.agreement}`);
   assert.ok(Number(r.float) >= 0.85, `float model is sensible: ${r.text}`);
