@@ -55,7 +55,8 @@ test('an injected overflow is skipped, marked, and halves the scale; scale below
     await page.waitForFunction((n) => Number(document.getElementById('train-summary').dataset.skipped) >= n, i + 2);
   }
   const steps = Number((await trainSummary(page)).steps);
-  await page.click('#train-step');
+  await page.focus('#train-step'); // the controls are keyboard-usable: Enter on a focused button
+  await page.keyboard.press('Enter');
   await page.waitForFunction((n) => Number(document.getElementById('train-summary').dataset.steps) > n, steps);
   s = await trainSummary(page);
   assert.equal(Number(s.scale), 0.25, s.text);
