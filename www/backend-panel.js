@@ -1,24 +1,10 @@
-// Renders the backend panel from quantplay's SystemInfo JSON (see crate/src/info.rs):
-// the WebGPU adapter's vendor, architecture and features, or "CPU" with the reason.
+// Renders the Backend panel from quantplay's SystemInfo JSON (see crate/src/info.rs): the WebGPU
+// adapter's vendor, architecture and features, or "CPU" with the reason; and the effective
+// precision of the training run with its reason (Trainer.effective_precision_json).
 
 const yesNo = (b) => (b ? 'yes' : 'no');
 
-/** Fills `dl` with term/definition rows from `info`; returns the one-line backend label. */
-export function renderBackend(dl, info) {
-  const rows = [];
-  const gpu = info.gpu;
-  if (gpu) {
-    const label = [gpu.vendor, gpu.architecture].filter(Boolean).join(' · ') || gpu.name;
-    rows.push(['In use', `WebGPU — ${label}${gpu.is_fallback ? ' (software fallback adapter)' : ''}`]);
-    rows.push(['Adapter', gpu.name || '—']);
-    rows.push(['shader-f16', yesNo(gpu.shader_f16)]);
-    rows.push(['packed int8 dot product', yesNo(gpu.packed_int8_dot)]);
-    rows.push(['Largest tensor', `${(gpu.max_storage_buffer_binding_size / 2 ** 20).toFixed(0)} MiB`]);
-  } else {
-    rows.push(['In use', 'CPU']);
-    rows.push(['Why not WebGPU', info.gpu_unavailable_reason || 'unknown']);
-  }
-  rows.push(['CPU SIMD', info.cpu.simd.length ? info.cpu.simd.join(', ') : 'none']);
+function fill(dl, rows) {
   dl.replaceChildren(
     ...rows.flatMap(([term, value]) => {
       const dt = document.createElement('dt');
@@ -28,6 +14,34 @@ export function renderBackend(dl, info) {
       return [dt, dd];
     }),
   );
-  dl.dataset.backend = info.active_backend;
+}
+
+/** Fills `dl` with term/definition rows from `info`; returns the one-line backend label. */
+export function renderBackend(dl, info, active = info.active_backend) {
+  const rows = [];
+  const gpu = info.gpu;
+  if (gpu && active === 'webgpu') {
+    const label = [gpu.vendor, gpu.architecture].filter(Boolean).join(' · ') || gpu.name;
+    rows.push(['In use', `WebGPU — ${label}${gpu.is_fallback ? ' (software fallback adapter)' : ''}`]);
+    rows.push(['Adapter', gpu.name || '—']);
+    rows.push(['shader-f16', yesNo(gpu.shader_f16)]);
+    rows.push(['packed int8 dot product', yesNo(gpu.packed_int8_dot)]);
+    rows.push(['Largest tensor', `${(gpu.max_storage_buffer_binding_size / 2 ** 20).toFixed(0)} MiB`]);
+  } else {
+    rows.push(['In use', 'CPU']);
+    rows.push(['Why not WebGPU', gpu ? 'WebGPU failed during the run (see the banner)' : info.gpu_unavailable_reason || 'unknown']);
+  }
+  rows.push(['CPU SIMD', info.cpu.simd.length ? info.cpu.simd.join(', ') : 'none']);
+  fill(dl, rows);
+  dl.dataset.backend = active;
   return rows[0][1];
+}
+
+/** Fills `dl` with the requested and effective precision and the reason they differ. */
+export function renderPrecision(dl, e) {
+  const rows = [['Precision asked', e.requested], ['Effective precision', `${e.effective}${e.emulated ? ' (emulated)' : ''}`]];
+  if (e.reason) rows.push(['Why', e.reason]);
+  if (e.deprecation) rows.push(['Note', e.deprecation]);
+  fill(dl, rows);
+  dl.dataset.effective = e.effective;
 }

@@ -1,89 +1,251 @@
-// Boots the playground: loads the wasm package, opens the backend the URL asks for, wires the
-// panels, and keeps the URL hash in sync with the controls. Errors from the core are shown as
-// readable messages; the page never goes blank.
+// Boots the playground and wires the panels: loads the wasm package, opens the backend the URL
+// asks for, creates the training runner, and connects controls, buttons and views. The whole
+// app state is one object (`app`) passed around; the URL hash is its settings part. Errors from
+// the core are shown as readable messages; the page never goes blank.
+// Not here: parsing the hash (state.js), stepping (runner.js), drawing (the *-panel.js views).
 
-import init, { Playground } from './pkg/quantplay.js';
-import { parseHash, toHash } from './state.js';
-import { renderBackend } from './backend-panel.js';
+import init, { Playground, Trainer } from './pkg/quantplay.js';
+import { parseHash, toHash, quantizeOptions } from './state.js';
+import { bindControls, showState } from './controls.js';
+import { renderBackend, renderPrecision } from './backend-panel.js';
 import { runMatmul, renderMatmul } from './matmul-panel.js';
+import { createRunner } from './runner.js';
+import { trainingViews } from './training-panel.js';
+import { f16Panel } from './f16-panel.js';
+import { quantViews } from './quant-panel.js';
+import { renderTrace } from './trace-panel.js';
+import { dataViews, GRID_RES } from './data-panel.js';
 
 const $ = (id) => document.getElementById(id);
-const status = $('status');
-const message = $('message');
+const MATMUL_KEYS = ['m', 'k', 'n'];
+const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse'];
+const REFRESH_MS = 500;
 
 function setStatus(state, text) {
-  status.dataset.state = state;
-  status.textContent = text;
+  $('status').dataset.state = state;
+  $('status').textContent = text;
 }
-
 function showMessage(text) {
-  message.hidden = !text;
-  message.textContent = text || '';
+  $('message').hidden = !text;
+  $('message').textContent = text || '';
+}
+function showBanner(text) {
+  $('banner').hidden = !text;
+  $('banner').textContent = text || '';
+}
+const errText = (e) => String(e?.message || e);
+
+/** Opens a Playground for app.state.backend and renders the Backend panel. */
+async function openBackend(app) {
+  app.playground?.free();
+  app.playground = await Playground.create(app.state.backend === 'webgpu');
+  app.info = JSON.parse(app.playground.info_json());
+  app.backendLabel = renderBackend($('backend-info'), app.info);
+  $('use-gpu').checked = app.state.backend === 'webgpu';
+  if (app.state.backend === 'webgpu' && app.info.active_backend !== 'webgpu') {
+    showBanner(`WebGPU is not available (${app.info.gpu_unavailable_reason}); running on the CPU.`);
+  } else {
+    showBanner('');
+  }
 }
 
-let state;
-let playground = null;
-let backendLabel = '';
-
-async function openBackend() {
-  playground?.free();
-  playground = null;
-  playground = await Playground.create(state.backend === 'webgpu');
-  const info = JSON.parse(playground.info_json());
-  const label = renderBackend($('backend-info'), info);
-  $('use-gpu').checked = state.backend === 'webgpu';
-  window.quantplay = { Playground, playground, info }; // a handle for the console and the e2e test
-  backendLabel = label;
-  return label;
+/** Reads what the views need from both runs (queued after any running chunk) and draws it. */
+async function refresh(app) {
+  const r = app.runner;
+  if (!r.runs) return;
+  const step = r.runs.main.records.length;
+  for (const which of ['fp32', 'main']) {
+    const evals = app.evals[which];
+    if (evals.at(-1)?.step === step) continue;
+    const e = await r.call(which, (t) => t.evaluate());
+    if (e !== null && evals.at(-1)?.step !== step) evals.push({ step, ...JSON.parse(e) });
+  }
+  if (app.data?.d === 2) {
+    const grid = await r.call('main', (t) => t.predict_grid(GRID_RES));
+    if (grid) app.views.data.setGrid(grid);
+  }
+  if (step > 0) {
+    const g = await r.call('main', (t) => t.grad_magnitudes_json());
+    if (g) app.views.f16.update(JSON.parse(g));
+    const trace = await r.call('main', (t) => t.trace_json());
+    if (trace) renderTrace($('trace-table'), JSON.parse(trace), r.runs.main.precision);
+  }
+  app.views.training.render(r, app.evals);
+  app.lastRefresh = performance.now();
 }
 
-async function onRun(event) {
+function progress(app) {
+  const r = app.runner;
+  const n = r.runs?.main.records.length ?? 0;
+  $('train-progress').textContent = r.running ? `training… step ${n} (${r.chunk} steps per frame)` : `paused at step ${n}`;
+}
+
+function hooks(app) {
+  return {
+    onReset() {
+      const { runs } = app.runner;
+      app.evals = { fp32: [], main: [] };
+      app.data = JSON.parse(runs.main.trainer.data_json());
+      app.views.data.setData(app.data);
+      app.views.data.renderModel(app.state, app.data);
+      const eff = JSON.parse(runs.main.trainer.effective_precision_json());
+      renderPrecision($('effective-precision'), eff);
+      $('precision-name').textContent = runs.main.precision;
+      $('inject-overflow').disabled = eff.effective !== '16-mixed';
+      $('inject-overflow').title = eff.effective === '16-mixed' ? '' : 'only a 16-mixed run has a GradScaler to overflow';
+      app.views.training.renderMemory(JSON.parse(runs.main.trainer.memory_json()), runs.main.precision);
+      app.views.f16.update(null);
+      renderTrace($('trace-table'), [], runs.main.precision);
+      app.views.quant.clear('Train a few hundred steps, then quantize the 32-true model.');
+    },
+    onRecords() {
+      app.views.training.render(app.runner, app.evals);
+      progress(app);
+    },
+    async onChunk() {
+      if (performance.now() - (app.lastRefresh || 0) > REFRESH_MS) await refresh(app);
+    },
+    onRunning(on) {
+      $('train-toggle').textContent = on ? 'Pause' : 'Start';
+      $('train-toggle').setAttribute('aria-pressed', String(on));
+      $('train-step').disabled = on;
+      progress(app);
+      if (!on) refresh(app).catch((e) => showMessage(`Could not read the run: ${errText(e)}`));
+    },
+    onFallback(text) {
+      showBanner(text);
+      app.backendLabel = renderBackend($('backend-info'), app.info, 'cpu');
+      renderPrecision($('effective-precision'), JSON.parse(app.runner.runs.main.trainer.effective_precision_json()));
+    },
+    onError(e) {
+      showMessage(`Training stopped: ${errText(e)}`);
+      app.runError = true;
+    },
+  };
+}
+
+/** Recreates both runs from the settings; reports a bad config instead of throwing. */
+async function resetRuns(app) {
+  try {
+    if (app.runError) showMessage('');
+    app.runError = false;
+    await app.runner.reset();
+    await refresh(app);
+    progress(app);
+  } catch (e) {
+    showMessage(`Could not start a run with these settings: ${errText(e)}`);
+    app.runError = true;
+  }
+}
+
+async function onMatmul(app, event) {
   event?.preventDefault();
-  const form = $('matmul-form');
-  if (!form.reportValidity()) return;
-  for (const key of ['m', 'k', 'n', 'seed']) state[key] = Number(form.elements[key].value);
-  history.replaceState(null, '', toHash(state));
   const button = $('run-matmul');
   button.disabled = true;
-  setStatus('busy', `Running a (${state.m}, ${state.k}) · (${state.k}, ${state.n}) matmul on both backends…`);
   try {
-    const result = await runMatmul(Playground, playground, state);
+    const result = await runMatmul(Playground, app.playground, app.state);
     renderMatmul($('matmul-result'), $('diff-heatmap'), result);
-    setStatus('ready', `Ready. Backend: ${backendLabel}.`);
   } catch (e) {
-    showMessage(`Matmul failed: ${e.message || e}`);
-    setStatus('error', 'Matmul failed; see the message above.');
+    showMessage(`Matmul failed: ${errText(e)}`);
   } finally {
     button.disabled = false;
   }
 }
 
+async function onQuantize(app) {
+  const button = $('run-quant');
+  button.disabled = true;
+  app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} samples)…`);
+  try {
+    const json = await app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
+    if (json === null) throw new Error('no result (the run moved to the CPU; quantize again)');
+    app.views.quant.render(JSON.parse(json));
+  } catch (e) {
+    app.views.quant.clear(`Quantize failed: ${errText(e)}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function wire(app) {
+  bindControls(document, app, (key) => {
+    if (MATMUL_KEYS.includes(key) || QUANT_KEYS.includes(key)) return;
+    resetRuns(app);
+  });
+  $('matmul-form').addEventListener('submit', (e) => onMatmul(app, e));
+  $('train-toggle').addEventListener('click', () => (app.runner.running ? app.runner.pause() : app.runner.start()));
+  $('train-step').addEventListener('click', async () => {
+    try {
+      await app.runner.step(1);
+      await refresh(app);
+    } catch (e) {
+      showMessage(`Step failed: ${errText(e)}`);
+    }
+  });
+  $('train-reset').addEventListener('click', () => resetRuns(app));
+  $('inject-overflow').addEventListener('click', async () => {
+    try {
+      await app.runner.call('main', (t) => t.inject_overflow());
+      if (!app.runner.running) {
+        await app.runner.step(1);
+        await refresh(app);
+      }
+    } catch (e) {
+      showMessage(`Inject overflow failed: ${errText(e)}`);
+    }
+  });
+  $('run-quant').addEventListener('click', () => onQuantize(app));
+  $('use-gpu').addEventListener('change', async (e) => {
+    app.state.backend = e.target.checked ? 'webgpu' : 'cpu';
+    history.replaceState(null, '', toHash(app.state));
+    setStatus('busy', 'Switching backend…');
+    try {
+      await app.runner.dispose();
+      await openBackend(app);
+      app.runner = createRunner(app, hooks(app));
+      await resetRuns(app);
+      setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
+    } catch (err) {
+      setStatus('error', `Could not switch the backend: ${errText(err)}`);
+    }
+  });
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => Object.values(app.views).forEach((v) => v.redraw?.()), 150);
+  });
+}
+
 async function main() {
   const parsed = parseHash(location.hash);
-  state = parsed.state;
+  const app = { state: parsed.state, Playground, Trainer, evals: { fp32: [], main: [] } };
   if (parsed.problems.length) {
     showMessage(`Some URL settings were ignored and defaults used: ${parsed.problems.join('; ')}.`);
   }
-  history.replaceState(null, '', toHash(state));
-  const form = $('matmul-form');
-  for (const key of ['m', 'k', 'n', 'seed']) form.elements[key].value = state[key];
+  history.replaceState(null, '', toHash(app.state));
+  showState(document, app.state);
+  app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews() };
   try {
     await init();
-    const label = await openBackend();
-    setStatus('ready', `Ready. Backend: ${label}.`);
+    await openBackend(app);
+    app.runner = createRunner(app, hooks(app));
   } catch (e) {
-    setStatus('error', `Could not start: ${e.message || e}`);
+    setStatus('error', `Could not start: ${errText(e)}`);
     return;
   }
-  form.addEventListener('submit', onRun);
-  $('use-gpu').addEventListener('change', async (e) => {
-    state.backend = e.target.checked ? 'webgpu' : 'cpu';
-    history.replaceState(null, '', toHash(state));
-    setStatus('busy', 'Switching backend…');
-    const label = await openBackend();
-    setStatus('ready', `Ready. Backend: ${label}.`);
-  });
-  await onRun();
+  // A handle for the console and the e2e tests (they assert through the DOM where they can).
+  window.quantplay = {
+    app,
+    Playground,
+    Trainer,
+    get playground() { return app.playground; },
+    get info() { return app.info; },
+    simulateGpuLoss: () => { app.runner.simulateLoss = true; },
+  };
+  wire(app);
+  await resetRuns(app);
+  setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
+  await onMatmul(app);
 }
 
 main();

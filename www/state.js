@@ -1,28 +1,73 @@
 // The page's whole state lives in location.hash (as in TensorFlow Playground), so a reload or a
-// shared link restores the same run. parseHash never throws: bad values fall back to defaults
-// and are reported, so the page can say what it ignored.
+// shared link restores the same run, seed included. parseHash never throws: bad values fall back
+// to defaults and are reported, so the page can say what it ignored. This file only parses and
+// serialises; it holds no state itself and touches no DOM.
 
-/** Default state: also the list of known keys. */
-export const DEFAULTS = Object.freeze({ backend: 'webgpu', m: 256, k: 256, n: 256, seed: 1 });
+/** Default state: also the list of known keys, in the order they appear in the hash. */
+export const DEFAULTS = Object.freeze({
+  backend: 'webgpu',
+  // Data
+  dataset: 'spiral', noise: 0.1, ratio: 0.8, seed: 1, samples: 400,
+  // Model
+  hidden: '16,16',
+  // Training (the right-hand run; the left-hand run is always 32-true on the same seed)
+  precision: '16-mixed', optimizer: 'adam', lr: 0.03, batch: 32,
+  init_scale: 65536, growth_factor: 2, growth_interval: 50, backoff_factor: 0.5,
+  // Quantize
+  qconfig: 'x86', observer: 'default', granularity: 'per-channel', reduce_range: 'default', calib: 128, fuse: 1,
+  // CPU vs WebGPU matmul check
+  m: 128, k: 128, n: 128,
+});
+
+export const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'digits'];
+export const PRECISIONS = ['32-true', '16-mixed', 'bf16-mixed', '16-true', 'bf16-true'];
 
 const int = (lo, hi) => (raw) => {
   const v = Number(raw);
-  return Number.isInteger(v) && v >= lo && v <= hi ? v : { error: `an integer in ${lo}..${hi}` };
+  return raw !== '' && Number.isInteger(v) && v >= lo && v <= hi ? v : { error: `an integer in ${lo}..${hi}` };
+};
+const real = (lo, hi, what = `a number in [${lo}, ${hi}]`) => (raw) => {
+  const v = Number(raw);
+  return raw !== '' && Number.isFinite(v) && v >= lo && v <= hi ? v : { error: what };
 };
 const oneOf = (...valid) => (raw) => (valid.includes(raw) ? raw : { error: `one of ${valid.join(', ')}` });
+const widths = (raw) => {
+  const parts = String(raw).split(',');
+  const ok = parts.length >= 1 && parts.length <= 4 && parts.every((p) => /^\d+$/.test(p) && +p >= 1 && +p <= 256);
+  return ok ? parts.map(Number).join(',') : { error: '1 to 4 comma-separated widths in 1..256, e.g. 16,16' };
+};
 
 /** Validators per key: return the parsed value or `{ error: 'what was expected' }`. */
-const RULES = {
+export const RULES = {
   backend: oneOf('webgpu', 'cpu'),
+  dataset: oneOf(...DATASETS),
+  noise: real(0, 0.5),
+  ratio: real(0.1, 0.9),
+  seed: int(0, 2 ** 32 - 1),
+  samples: int(20, 2000),
+  hidden: widths,
+  precision: oneOf(...PRECISIONS),
+  optimizer: oneOf('adam', 'sgd'),
+  lr: real(0, 10),
+  batch: int(1, 1024),
+  init_scale: real(2 ** -24, 2 ** 64, 'a number in [2^-24, 2^64]'),
+  growth_factor: real(1.0001, 16, 'a number in (1, 16]'),
+  growth_interval: int(1, 100000),
+  backoff_factor: real(0.01, 0.99, 'a number in (0, 1)'),
+  qconfig: oneOf('x86', 'fbgemm', 'qnnpack'),
+  observer: oneOf('default', 'minmax', 'moving_average', 'histogram'),
+  granularity: oneOf('per-channel', 'per-tensor'),
+  reduce_range: oneOf('default', 'on', 'off'),
+  calib: int(1, 2000),
+  fuse: int(0, 1),
   m: int(1, 2048),
   k: int(1, 2048),
   n: int(1, 2048),
-  seed: int(0, 2 ** 32 - 1),
 };
 
 /**
- * Parses `#backend=cpu&m=64...` into `{ state, problems }`; `problems` lists each ignored entry
- * with the values that would have been valid.
+ * Parses `#backend=cpu&dataset=xor...` into `{ state, problems }`; `problems` lists each ignored
+ * entry with the values that would have been valid.
  */
 export function parseHash(hash) {
   const state = { ...DEFAULTS };
@@ -31,7 +76,7 @@ export function parseHash(hash) {
   for (const [key, raw] of params) {
     const rule = RULES[key];
     if (!rule) {
-      problems.push(`unknown setting "${key}" (known: ${Object.keys(RULES).join(', ')})`);
+      problems.push(`unknown setting "${key}"`);
       continue;
     }
     const v = rule(raw);
@@ -46,4 +91,45 @@ export function toHash(state) {
   const params = new URLSearchParams();
   for (const key of Object.keys(DEFAULTS)) params.set(key, String(state[key]));
   return `#${params}`;
+}
+
+/** Validates one control's value for `key`: the parsed value, or `{ error }`. */
+export function check(key, raw) {
+  return RULES[key](String(raw));
+}
+
+/** The Trainer config JSON (crate/src/nn/session_config.rs) for `precision` on `backend`. */
+export function trainerConfig(state, precision, backend) {
+  return JSON.stringify({
+    dataset: state.dataset,
+    samples: state.samples,
+    noise: state.noise,
+    train_ratio: state.ratio,
+    hidden: state.hidden.split(',').map(Number),
+    precision,
+    optimizer: state.optimizer,
+    lr: state.lr,
+    batch: state.batch,
+    seed: state.seed,
+    scaler: {
+      init_scale: state.init_scale,
+      growth_factor: state.growth_factor,
+      growth_interval: state.growth_interval,
+      backoff_factor: state.backoff_factor,
+    },
+    backend,
+  });
+}
+
+/** The Trainer.quantize options JSON (crate/src/web/trainer_quant.rs). */
+export function quantizeOptions(state, backend) {
+  return JSON.stringify({
+    qconfig: state.qconfig,
+    observer: state.observer === 'default' ? null : state.observer,
+    per_tensor: state.granularity === 'per-tensor',
+    reduce_range: state.reduce_range === 'default' ? null : state.reduce_range === 'on',
+    fuse: state.fuse === 1,
+    calib_size: state.calib,
+    backend,
+  });
 }

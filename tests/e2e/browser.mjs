@@ -20,13 +20,17 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-/** Starts the server and the browser; resolves to `{ url, browser, close }`. */
-export async function openBrowser() {
+/**
+ * Starts the server and the browser; resolves to `{ url, browser, close }`. `webgpu: false`
+ * launches Chromium with WebGPU switched off, as on a browser without it.
+ */
+export async function openBrowser({ webgpu = true } = {}) {
   const pkg = fileURLToPath(new URL('../../www/pkg/quantplay.js', import.meta.url));
   if (!existsSync(pkg)) throw new Error(`${pkg} is missing: run scripts/build-wasm first`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const server = await startServer({ port: 0 });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const args = webgpu ? CHROMIUM_ARGS : [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--disable-features=WebGPU'];
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
   return {
     url: server.url,
     browser,
@@ -58,4 +62,27 @@ export async function waitReady(page) {
     facts: document.getElementById('backend-info').innerText,
     message: document.getElementById('message').hidden ? '' : document.getElementById('message').textContent,
   }));
+}
+
+/** Opens `hash` on a fresh page and waits for the runs to exist; returns `{ page, ready }`. */
+export async function openPage(env, hash = '') {
+  const page = await newPage(env.browser);
+  await page.goto(`${env.url}${hash}`);
+  const ready = await waitReady(page);
+  await page.waitForSelector('#train-summary[data-steps]', { timeout: 60_000 });
+  return { page, ready };
+}
+
+/** The Training panel's summary, as the page writes it into #train-summary's data attributes. */
+export function trainSummary(page) {
+  return page.evaluate(() => ({ ...document.getElementById('train-summary').dataset, text: document.getElementById('train-summary').textContent }));
+}
+
+/** Presses Start, waits until at least `steps` steps are recorded, presses Pause and waits for it. */
+export async function train(page, steps, timeout = 120_000) {
+  await page.click('#train-toggle');
+  await page.waitForFunction((n) => Number(document.getElementById('train-summary').dataset.steps) >= n, steps, { timeout, polling: 200 });
+  await page.click('#train-toggle');
+  await page.waitForFunction(() => document.getElementById('train-toggle').textContent === 'Start' && /paused/.test(document.getElementById('train-progress').textContent), null, { timeout: 30_000 });
+  return trainSummary(page);
 }

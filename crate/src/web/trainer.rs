@@ -179,3 +179,6 @@ impl Trainer {
 
 #[path = "trainer_quant.rs"]
 mod quant;
+
+#[path = "trainer_data.rs"]
+mod data;

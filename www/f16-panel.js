@@ -1,0 +1,102 @@
+// The f16 range panel: a number line on a log2 axis with f16's zones (rounds to 0 below 2^-24,
+// subnormal up to 2^-14, normal up to 65504, inf above) and, on it, the last step's gradient
+// magnitude histograms from Trainer.grad_magnitudes_json: unscaled below the line, times the loss
+// scale above. Draws and summarises counts only; the histograms are computed in Rust.
+
+import { fitCanvas } from './chart.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Share of values per zone from a `{log2_min, counts, zeros, nonfinite}` histogram. */
+function zones(h, f16) {
+  // Exact zeros (dead ReLUs) are zero in any format: counted apart from f16 underflow.
+  let zero = 0, sub = 0, normal = 0, over = h.nonfinite;
+  h.counts.forEach((c, i) => {
+    const e = h.log2_min + i; // values in [2^e, 2^(e+1))
+    if (e < f16.min_subnormal_log2) zero += c;
+    else if (e < f16.min_normal_log2) sub += c;
+    else if (2 ** e > f16.max) over += c;
+    else normal += c;
+  });
+  const n = zero + sub + normal + over;
+  const d = n || 1;
+  return { zero: zero / d, sub: sub / d, normal: normal / d, over: over / d, n, exact: h.zeros };
+}
+
+const pct = (x) => `${(100 * x).toFixed(1)} %`;
+
+/** Returns `{ update(json | null) }` drawing on #f16-line and writing #f16-summary. */
+export function f16Panel() {
+  const canvas = $('f16-line');
+  let last = null;
+  function update(g) {
+    last = g;
+    const { ctx, w, h } = fitCanvas(canvas);
+    const f16 = g?.f16 ?? { min_subnormal_log2: -24, min_normal_log2: -14, max: 65504 };
+    const used = (hist) => hist.counts.map((c, i) => (c ? hist.log2_min + i : null)).filter((e) => e !== null);
+    const es = g ? [...used(g.unscaled), ...used(g.scaled)] : [];
+    const lo = Math.min(-30, ...es) - 1;
+    const hi = Math.max(20, ...es) + 2;
+    const X = (e) => 10 + ((e - lo) / (hi - lo)) * (w - 20);
+    const mid = h / 2;
+    // zones
+    const zone = (a, b, color, label) => {
+      ctx.fillStyle = color;
+      ctx.fillRect(X(a), 14, X(b) - X(a), h - 34);
+      ctx.fillStyle = '#1d2330';
+      ctx.fillText(label, X(a) + 3, 11);
+    };
+    zone(lo, f16.min_subnormal_log2, '#e4e6eb', 'rounds to 0');
+    zone(f16.min_subnormal_log2, f16.min_normal_log2, '#fde9c8', 'subnormal');
+    zone(f16.min_normal_log2, Math.log2(f16.max), '#ffffff', 'normal f16');
+    zone(Math.log2(f16.max), hi, '#f7cfcb', '> 65504: inf');
+    // axis
+    ctx.strokeStyle = '#1d2330';
+    ctx.beginPath(); ctx.moveTo(X(lo), mid); ctx.lineTo(X(hi), mid); ctx.stroke();
+    ctx.fillStyle = '#5b6475';
+    for (let e = Math.ceil(lo / 8) * 8; e <= hi; e += 8) {
+      ctx.fillRect(X(e), mid - 3, 1, 6);
+      ctx.fillText(`2^${e}`, X(e) - 10, h - 6);
+    }
+    for (const [e, label] of [[f16.min_subnormal_log2, '6e-8'], [f16.min_normal_log2, '6.1e-5'], [Math.log2(f16.max), '65504']]) {
+      ctx.fillStyle = '#b3261e';
+      ctx.fillRect(X(e), 14, 1, h - 34);
+      ctx.fillText(label, X(e) + 2, mid + 14);
+    }
+    if (!g) {
+      ctx.fillStyle = '#5b6475';
+      ctx.fillText('take a training step to see the gradients', X(lo) + 6, mid - 8);
+      $('f16-summary').textContent = '';
+      return;
+    }
+    const bars = (hist, up, color) => {
+      const max = Math.max(1, ...hist.counts);
+      const bw = Math.max(1, X(1) - X(0) - 1);
+      ctx.fillStyle = color;
+      hist.counts.forEach((c, i) => {
+        if (!c) return;
+        const len = (Math.sqrt(c / max) * (h / 2 - 30));
+        const x = X(hist.log2_min + i);
+        if (up) ctx.fillRect(x, mid - len, bw, len); else ctx.fillRect(x, mid, bw, len);
+      });
+    };
+    bars(g.unscaled, false, 'rgba(47,95,208,0.85)');
+    if (g.scale !== null) bars(g.scaled, true, 'rgba(208,99,47,0.85)');
+    const lx = X(f16.min_normal_log2) + 6;
+    ctx.fillStyle = '#2f5fd0';
+    ctx.fillText('|grad| unscaled ↓', lx, h - 24);
+    if (g.scale !== null) { ctx.fillStyle = '#d0632f'; ctx.fillText(`|grad|·s ↑ (s = ${g.scale})`, lx, 28); }
+    const u = zones(g.unscaled, f16);
+    const text = [`${u.n} non-zero gradient values (${u.exact} exactly 0, e.g. behind dead ReLUs, not shown). Unscaled: ${pct(u.zero)} would round to 0 in f16, ${pct(u.sub)} subnormal, ${pct(u.over)} inf.`];
+    if (g.scale !== null) {
+      const s = zones(g.scaled, f16);
+      text.push(`Times s = ${g.scale}: ${pct(s.zero)} round to 0, ${pct(s.sub)} subnormal, ${pct(s.over)} overflow.`);
+    } else {
+      text.push('This precision has no loss scale.');
+    }
+    const el = $('f16-summary');
+    el.textContent = text.join(' ');
+    el.dataset.values = String(u.n);
+  }
+  return { update, redraw: () => update(last) };
+}

@@ -1,0 +1,84 @@
+// Two small canvas charts for the Quantize panel, each with a one-method API:
+//   barChart(canvas).update({ bars: [{ label, value }], unit })      — e.g. SQNR per layer;
+//   histChart(canvas).update({ lo, hi, counts, ticks, clip, note })  — a histogram over [lo, hi]
+//     with the quantization grid (ticks at representable values) and the clip range drawn on it.
+// They only draw what they are given.
+
+import { fitCanvas } from './chart.js';
+
+/** Horizontal bars, one per item, labelled with the value. */
+export function barChart(canvas) {
+  let last = null;
+  function update(data) {
+    last = data;
+    const { ctx, w, h } = fitCanvas(canvas);
+    const bars = data.bars;
+    if (!bars.length) { ctx.fillStyle = '#5b6475'; ctx.fillText(data.empty || 'no data', 8, h / 2); return; }
+    const max = Math.max(1, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
+    const rowH = Math.min(28, (h - 8) / bars.length);
+    const labelW = Math.max(...bars.map((b) => ctx.measureText(b.label).width)) + 8;
+    bars.forEach((b, i) => {
+      const y = 4 + i * rowH;
+      const v = Number.isFinite(b.value) ? Math.max(0, b.value) : max;
+      const len = (v / max) * (w - labelW - 70);
+      ctx.fillStyle = '#1d2330';
+      ctx.fillText(b.label, 2, y + rowH / 2 + 4);
+      ctx.fillStyle = b.color || '#2f5fd0';
+      ctx.fillRect(labelW, y + 3, len, rowH - 6);
+      ctx.fillStyle = '#1d2330';
+      const text = Number.isFinite(b.value) ? `${b.value.toFixed(1)} ${data.unit || ''}` : '∞ (exact)';
+      ctx.fillText(text, labelW + len + 4, y + rowH / 2 + 4);
+    });
+  }
+  return { update, redraw: () => last && update(last) };
+}
+
+/** A histogram of `counts` over equal bins spanning [lo, hi], with grid ticks and clip lines. */
+export function histChart(canvas) {
+  let last = null;
+  function update(data) {
+    last = data;
+    const { ctx, w, h } = fitCanvas(canvas);
+    const { lo, hi, counts } = data;
+    const pad = 14;
+    const X = (v) => pad + ((v - lo) / (hi - lo || 1)) * (w - 2 * pad);
+    const base = h - 18;
+    const max = Math.max(1, ...counts);
+    const bw = (w - 2 * pad) / counts.length;
+    // clip range shading first, so bars and ticks sit on top of it
+    if (data.clip) {
+      const [a, b] = data.clip;
+      ctx.fillStyle = 'rgba(179,38,30,0.08)';
+      if (a > lo) ctx.fillRect(pad, 4, X(a) - pad, base - 4);
+      if (b < hi) ctx.fillRect(X(b), 4, w - pad - X(b), base - 4);
+    }
+    ctx.fillStyle = data.color || '#2f5fd0';
+    counts.forEach((c, i) => {
+      if (!c) return;
+      const len = Math.max(1, Math.sqrt(c / max) * (base - 8));
+      ctx.fillRect(pad + i * bw, base - len, Math.max(1, bw - (bw > 3 ? 1 : 0)), len);
+    });
+    // quantization grid: one tick per representable value (thinned when denser than 3 px)
+    const ticks = data.ticks || [];
+    const step = Math.max(1, Math.ceil(ticks.length / ((w - 2 * pad) / 3)));
+    ctx.fillStyle = '#1d2330';
+    for (let i = 0; i < ticks.length; i += step) {
+      if (ticks[i] < lo || ticks[i] > hi) continue;
+      ctx.fillRect(X(ticks[i]), base, 1, 5);
+    }
+    if (data.clip) {
+      ctx.strokeStyle = '#b3261e';
+      ctx.lineWidth = 1.5;
+      for (const v of data.clip) {
+        if (v < lo || v > hi) continue;
+        ctx.beginPath(); ctx.moveTo(X(v), 4); ctx.lineTo(X(v), base + 5); ctx.stroke();
+      }
+    }
+    ctx.fillStyle = '#5b6475';
+    ctx.fillText(String(+lo.toPrecision(3)), pad, h - 2);
+    const r = String(+hi.toPrecision(3));
+    ctx.fillText(r, w - pad - ctx.measureText(r).width, h - 2);
+    if (data.note) ctx.fillText(data.note, w / 2 - ctx.measureText(data.note).width / 2, h - 2);
+  }
+  return { update, redraw: () => last && update(last) };
+}

@@ -1,0 +1,100 @@
+// The Quantize panel's views: float vs int8 accuracy, per-layer SQNR bars, the weight-code and
+// activation histograms with the quantization grid and clip range, and the observer comparison
+// table, all from Trainer.quantize's JSON (crate/src/web/trainer_quant.rs). Draws only; the
+// quantization and every number shown are computed in Rust.
+
+import { barChart, histChart } from './histogram.js';
+
+const $ = (id) => document.getElementById(id);
+const pct = (x) => `${(100 * x).toFixed(1)} %`;
+const num = (x) => (typeof x === 'number' ? String(+x.toPrecision(4)) : String(x));
+
+function cell(tag, text) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  return el;
+}
+
+function options(select, names) {
+  const keep = select.value;
+  select.replaceChildren(...names.map((n) => cell('option', n)));
+  if (names.includes(keep)) select.value = keep;
+}
+
+/** Returns `{ render(result), clear(text) }`. */
+export function quantViews() {
+  const sqnr = barChart($('sqnr-chart'));
+  const weights = histChart($('weight-hist'));
+  const acts = histChart($('act-hist'));
+  let result = null;
+
+  function drawWeights() {
+    const layer = result.report.layers.find((l) => l.name === $('weight-layer').value) || result.report.layers[0];
+    if (!layer) return;
+    const codes = Array.from({ length: 256 }, (_, i) => i - 128);
+    const perChannel = layer.weight_scale.length > 1;
+    weights.update({
+      lo: -128, hi: 127, counts: layer.weight_histogram, ticks: codes,
+      clip: [-128, 127], color: '#6a4fb0',
+      note: `${layer.weight_qscheme}${perChannel ? `, ${layer.weight_scale.length} scales (axis ${layer.weight_axis})` : `, scale ${num(layer.weight_scale[0])}`}`,
+    });
+  }
+
+  function drawActivation() {
+    const a = result.activations.find((x) => x.name === $('act-select').value) || result.activations[0];
+    if (!a) return;
+    const ticks = [];
+    for (let q = a.quant_min; q <= a.quant_max; q++) ticks.push((q - a.zero_point) * a.scale);
+    acts.update({
+      lo: a.lo, hi: a.hi, counts: a.counts, ticks, clip: [a.clip_lo, a.clip_hi], color: '#1d7a3a',
+      note: `scale ${num(a.scale)}, zero point ${a.zero_point}, q ∈ [${a.quant_min}, ${a.quant_max}]`,
+    });
+  }
+
+  $('weight-layer').addEventListener('change', () => result && drawWeights());
+  $('act-select').addEventListener('change', () => result && drawActivation());
+
+  function render(r) {
+    result = r;
+    const { report } = r;
+    const acc = report.accuracy;
+    const out = $('quant-result');
+    const lines = [];
+    if (acc) {
+      const head = cell('p', `Test accuracy: float ${pct(acc.float)}, int8 ${pct(acc.int8)} (${((acc.int8 - acc.float) * 100).toFixed(1)} points); the two agree on ${pct(acc.agreement)} of the predictions.`);
+      head.id = 'quant-accuracy';
+      head.className = Math.abs(acc.int8 - acc.float) <= 0.02 ? 'ok' : 'bad';
+      lines.push(head);
+      Object.assign(out.dataset, { float: String(acc.float), int8: String(acc.int8), agreement: String(acc.agreement) });
+    }
+    lines.push(cell('p', `Calibrated on ${r.calib_size} training samples on ${r.backend ?? 'the run\'s backend'}; input qparams: scale ${num(report.input?.scale)}, zero point ${report.input?.zero_point}.`));
+    if (report.float_modules?.length) lines.push(cell('p', `Left in float: ${report.float_modules.map((m) => m.join(' ')).join(', ')}.`));
+    for (const w of report.warnings || []) lines.push(cell('p', `Warning: ${w}`));
+    out.replaceChildren(...lines);
+    out.dataset.done = 'true';
+
+    sqnr.update({ bars: report.layers.map((l) => ({ label: l.name, value: l.sqnr_db })), unit: 'dB' });
+    options($('weight-layer'), report.layers.map((l) => l.name));
+    options($('act-select'), r.activations.map((a) => a.name));
+    drawWeights();
+    drawActivation();
+
+    const head = document.createElement('tr');
+    for (const t of ['module', 'observer', 'kind', 'scale', 'zero point', 'clip %', 'SQNR (dB)']) head.append(cell('th', t));
+    const rows = r.observers.map((o) => {
+      const tr = document.createElement('tr');
+      for (const v of [o.name, o.observer, o.kind, num(o.scale), String(o.zero_point), o.clip_percent.toFixed(3), o.sqnr_db.toFixed(1)]) tr.append(cell('td', v));
+      return tr;
+    });
+    $('observer-table').tBodies[0].replaceChildren(head, ...rows);
+  }
+
+  function clear(text) {
+    result = null;
+    const out = $('quant-result');
+    delete out.dataset.done;
+    out.replaceChildren(cell('p', text));
+  }
+
+  return { render, clear, redraw: () => result && (sqnr.redraw(), weights.redraw(), acts.redraw()) };
+}

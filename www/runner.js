@@ -1,0 +1,148 @@
+// The training runner: owns the two Trainers (32-true on the left, the chosen precision on the
+// right, same seed), serialises every wasm call on them (a Trainer rejects overlapping calls
+// with "busy"), steps them in small chunks per animation frame so the page never freezes, keeps
+// snapshots, and moves both runs to the CPU from the last finished step when WebGPU fails.
+// Not here: drawing (training-panel.js etc.) and the URL (state.js).
+
+import { trainerConfig } from './state.js';
+
+const SNAPSHOT_EVERY = 40; // steps between snapshots while on WebGPU (the fallback point)
+const TARGET_MS = 150; // time budget of one chunk, then the page gets a frame (GPU steps are awaited, not blocking)
+
+/** Creates the runner's part of the app state; `app` must have playground, Trainer, state. */
+export function createRunner(app, hooks) {
+  const r = {
+    runs: null, // { fp32: Run, main: Run }; Run = { precision, trainer, records, snapshot, snapStep }
+    running: false,
+    chunk: 2,
+    queue: Promise.resolve(),
+    backend: app.playground.active_backend(),
+    simulateLoss: false,
+    generation: 0,
+  };
+
+  /** Runs `fn` after every earlier call; resolves/rejects with its result. */
+  function exclusive(fn) {
+    const p = r.queue.then(fn);
+    r.queue = p.catch(() => {});
+    return p;
+  }
+
+  function open(precision, snapshot) {
+    if (snapshot) return app.Trainer.restore(app.playground, snapshot, r.backend);
+    return app.Trainer.create(app.playground, trainerConfig(app.state, precision, r.backend));
+  }
+
+  /** Frees the runs and creates new ones from the current settings (a new seed = a new run). */
+  function reset() {
+    r.running = false;
+    r.generation++;
+    return exclusive(() => {
+      for (const run of Object.values(r.runs || {})) run.trainer.free();
+      r.runs = null;
+      const mk = (precision) => ({ precision, trainer: open(precision), records: [], snapshot: null, snapStep: 0 });
+      r.runs = { fp32: mk('32-true'), main: mk(app.state.precision) };
+      hooks.onReset();
+    });
+  }
+
+  async function snapshotAll() {
+    for (const run of Object.values(r.runs)) {
+      run.snapshot = await run.trainer.snapshot();
+      run.snapStep = run.records.length;
+    }
+  }
+
+  /** One chunk of `k` steps on both runs (inside exclusive). */
+  async function chunk(k) {
+    if (r.simulateLoss && r.backend === 'webgpu') {
+      r.simulateLoss = false;
+      throw new Error('GPU device lost (simulated from the page handle)');
+    }
+    for (const run of Object.values(r.runs)) {
+      const recs = JSON.parse(await run.trainer.run(k));
+      run.records.push(...recs);
+    }
+    if (r.backend === 'webgpu' && r.runs.main.records.length - r.runs.main.snapStep >= SNAPSHOT_EVERY) await snapshotAll();
+  }
+
+  /** Moves both runs to the CPU from their last snapshot (or from step 0) after a GPU failure. */
+  async function fallback(err) {
+    r.backend = 'cpu';
+    for (const run of Object.values(r.runs)) {
+      try { run.trainer.free(); } catch { /* a lost device may refuse; the run is replaced anyway */ }
+      run.trainer = open(run.precision, run.snapshot);
+      run.records.length = run.snapshot ? run.snapStep : 0;
+    }
+    const from = r.runs.main.records.length;
+    hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${from}, the last finished step saved.`);
+  }
+
+  /** Runs `fn` exclusively; a GPU failure (not "busy") moves both runs to the CPU and resolves null. */
+  async function guarded(fn) {
+    try {
+      return await exclusive(fn);
+    } catch (e) {
+      if (r.backend !== 'webgpu' || !r.runs || /busy/.test(String(e.message || e))) throw e;
+      await exclusive(() => fallback(e));
+      return null;
+    }
+  }
+
+  /** Runs `k` steps on both; on a GPU error falls back to the CPU and reports. */
+  async function step(k) {
+    const gen = r.generation;
+    await guarded(async () => {
+      if (gen !== r.generation) return;
+      await chunk(k);
+    });
+    hooks.onRecords();
+  }
+
+  /** Starts the chunked loop; it yields to the browser between chunks and stops on pause. */
+  async function start() {
+    if (r.running) return;
+    r.running = true;
+    hooks.onRunning(true);
+    const gen = r.generation;
+    try {
+      while (r.running && gen === r.generation) {
+        const t0 = performance.now();
+        await step(r.chunk);
+        const dt = performance.now() - t0;
+        const ratio = TARGET_MS / Math.max(1, dt);
+        if (ratio > 1.2) r.chunk = Math.min(25, Math.max(r.chunk + 1, Math.round(r.chunk * Math.min(ratio, 1.5))));
+        else if (ratio < 0.7) r.chunk = Math.max(1, Math.floor(r.chunk * Math.max(ratio, 0.5)));
+        await hooks.onChunk();
+        await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+      }
+    } catch (e) {
+      hooks.onError(e);
+    } finally {
+      if (gen === r.generation) r.running = false;
+      hooks.onRunning(false);
+    }
+  }
+
+  function pause() {
+    r.running = false;
+  }
+
+  /** Queues a wasm call on one run's trainer: `call('main', (t) => t.evaluate())`; null when
+   * there is no run or the call failed on the GPU (the runs then continue on the CPU). */
+  function call(which, fn) {
+    return guarded(() => (r.runs ? fn(r.runs[which].trainer) : null));
+  }
+
+  /** Stops the loop and frees both trainers (before the playground is replaced). */
+  function dispose() {
+    r.running = false;
+    r.generation++;
+    return exclusive(() => {
+      for (const run of Object.values(r.runs || {})) run.trainer.free();
+      r.runs = null;
+    });
+  }
+
+  return Object.assign(r, { reset, start, pause, step, call, exclusive, dispose });
+}

@@ -1,0 +1,28 @@
+// The Autocast trace panel: one row per op of the last training step of the right-hand run
+// (Trainer.trace_json: [{name, op, inputs: [dtype], output}]), with its input and output dtypes.
+// Renders a table only; the trace is recorded in Rust by the autocast policy.
+
+/** Fills the table body with the trace; f16/bf16 dtypes are highlighted. */
+export function renderTrace(table, trace, precision) {
+  const td = (text, cls) => {
+    const el = document.createElement('td');
+    el.textContent = text;
+    if (cls) el.className = cls;
+    return el;
+  };
+  const low = (dt) => (/16/.test(dt) ? 'low' : '');
+  const rows = trace.map((e) => {
+    const tr = document.createElement('tr');
+    tr.append(td(e.op), td(e.name), td(e.inputs.join(', '), e.inputs.some(low) ? 'low' : ''), td(e.output, low(e.output)));
+    return tr;
+  });
+  if (!rows.length) {
+    const tr = document.createElement('tr');
+    const cell = td(`No trace yet: take a step (${precision}).`);
+    cell.colSpan = 4;
+    tr.append(cell);
+    rows.push(tr);
+  }
+  table.tBodies[0].replaceChildren(...rows);
+  table.dataset.ops = String(trace.length);
+}
