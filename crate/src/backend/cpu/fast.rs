@@ -39,3 +39,21 @@ pub fn matmul_t(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb
 pub fn qlinear_accumulate(x: &[u8], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
     super::int8_kernels::accumulate(x, w, m, k, n, x_zp, w_zps)
 }
+
+/// Runs `f` (inlined element loops) compiled with AVX2 when the CPU has it, else as compiled.
+/// For loops whose results do not depend on vector width (comparisons, exact roundings such as
+/// `round_ties_even`, which a baseline x86-64 build calls libm's `rintf` for), so the bits are
+/// the same either way; only the speed changes.
+#[inline(always)]
+pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        // SAFETY: the feature was detected just above.
+        return unsafe { run(f) };
+    }
+    f()
+}

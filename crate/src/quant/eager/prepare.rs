@@ -125,6 +125,35 @@ pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
     Ok(Prepared { model, qconfigs, observers, warnings, batches_observed: 0 })
 }
 
+/// The index of the first NaN or ±inf in `v`: a branch-free all-finite pass first (it
+/// vectorizes; the early-exit search does not), the search only when it fails.
+fn first_non_finite(v: &[f32]) -> Option<usize> {
+    #[inline(always)]
+    fn all_finite(v: &[f32]) -> bool {
+        let mut ok = [true; 8];
+        let mut chunks = v.chunks_exact(8);
+        for c in &mut chunks {
+            for l in 0..8 {
+                ok[l] &= c[l].is_finite();
+            }
+        }
+        ok.iter().all(|&o| o) && chunks.remainder().iter().all(|x| x.is_finite())
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(v: &[f32]) -> bool {
+            all_finite(v)
+        }
+        // SAFETY: the feature was detected just above.
+        if unsafe { avx2(v) } {
+            return None;
+        }
+        return v.iter().position(|x| !x.is_finite());
+    }
+    if all_finite(v) { None } else { v.iter().position(|x| !x.is_finite()) }
+}
+
 impl Prepared {
     /// Runs one calibration batch `x` (shape `(batch, …)` as the model takes it) through the
     /// float model on the CPU, feeding every observer its module's output. NaN or inf in `x`
@@ -136,7 +165,7 @@ impl Prepared {
                 return Err(Error::Model { path: String::new(), detail: format!("calibration batch has shape {}; the model takes (batch, {})", fmt_shape(shape), want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")) });
             }
         }
-        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = first_non_finite(x) {
             return Err(Error::Model { path: String::new(), detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]) });
         }
         let b = CpuBackend::fast();
@@ -146,14 +175,17 @@ impl Prepared {
             act = run_leaf(&b, &path, m, act)?;
             if let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) {
                 let HostData::F32(v) = t.data() else { unreachable!("float activations are f32") };
-                if let Some(i) = v.iter().position(|v| !v.is_finite()) {
+                if let Some(i) = first_non_finite(v) {
                     return Err(Error::Model { path, detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) });
                 }
                 // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
                 // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
                 // the Sequential and once more from the forward hook: it sees each batch twice
                 // (visible with MovingAverage observers).
-                let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) { 2 } else { 1 };
+                // A plain MinMaxObserver is idempotent (min(min(m, lo), lo) = min(m, lo), ±0 ties
+                // included), so its second look is skipped: same min/max, one pass less.
+                let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
+                let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
                 for _ in 0..times {
                     obs.forward(v, t.shape()).map_err(|e| Error::Model { path: path.clone(), detail: e.to_string() })?;
                 }
