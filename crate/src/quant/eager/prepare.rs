@@ -125,6 +125,30 @@ pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
     Ok(Prepared { model, qconfigs, observers, warnings, batches_observed: 0 })
 }
 
+/// [`run_leaf`] on the CPU fast path, except that a Linear / LinearReLU on a float input is
+/// computed from the module's weight slice instead of a per-batch tensor copy of it: the same
+/// `fast::matmul_t`, `bias_add` and `relu` that `CpuBackend::fast()` runs, so the same bits.
+/// Anything unusual (shapes that do not fit) goes through `run_leaf` for its errors.
+fn calibration_leaf(b: &CpuBackend, path: &str, m: &Module, act: Act<crate::backend::cpu::CpuTensor>) -> Result<Act<crate::backend::cpu::CpuTensor>> {
+    use crate::backend::cpu::{bias_add, fast, relu};
+    if let (Kind::Linear(l) | Kind::LinearReLU(l), Act::Float(t)) = (&m.kind, &act) {
+        let (inf, outf) = (l.in_features, l.out_features);
+        let fits = t.shape().len() == 2 && t.shape()[1] == inf && l.weight.len() == inf * outf && l.bias.as_ref().is_none_or(|bv| bv.len() == outf);
+        if let (true, HostData::F32(x)) = (fits, t.data()) {
+            let rows = t.shape()[0];
+            let mut y = fast::matmul_t(x, &l.weight, rows, inf, outf, false, true);
+            if let Some(bias) = &l.bias {
+                y = bias_add(&y, bias, outf);
+            }
+            if matches!(m.kind, Kind::LinearReLU(_)) {
+                y = relu(&y);
+            }
+            return Ok(Act::Float(b.upload_data(HostData::F32(y), &[rows, outf])?));
+        }
+    }
+    run_leaf(b, path, m, act)
+}
+
 /// The index of the first NaN or ±inf in `v`: a branch-free all-finite pass first (it
 /// vectorizes; the early-exit search does not), the search only when it fails.
 fn first_non_finite(v: &[f32]) -> Option<usize> {
@@ -172,11 +196,17 @@ impl Prepared {
         let mut staged = self.observers.clone();
         let mut act = Act::Float(b.upload(x, shape)?);
         for (path, m) in self.model.leaves() {
-            act = run_leaf(&b, &path, m, act)?;
+            act = calibration_leaf(&b, &path, m, act)?;
             if let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) {
                 let HostData::F32(v) = t.data() else { unreachable!("float activations are f32") };
-                if let Some(i) = first_non_finite(v) {
-                    return Err(Error::Model { path, detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) });
+                let non_finite = |i: usize| Error::Model { path: path.clone(), detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) };
+                // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
+                // runs only when one fails (to name the element, as before); others scan first.
+                let self_checking = matches!(obs, Observer::MinMax(_));
+                if !self_checking {
+                    if let Some(i) = first_non_finite(v) {
+                        return Err(non_finite(i));
+                    }
                 }
                 // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
                 // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
@@ -187,7 +217,12 @@ impl Prepared {
                 let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
                 let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
                 for _ in 0..times {
-                    obs.forward(v, t.shape()).map_err(|e| Error::Model { path: path.clone(), detail: e.to_string() })?;
+                    if let Err(e) = obs.forward(v, t.shape()) {
+                        return Err(match first_non_finite(v) {
+                            Some(i) if self_checking => non_finite(i),
+                            _ => Error::Model { path: path.clone(), detail: e.to_string() },
+                        });
+                    }
                 }
             }
         }
