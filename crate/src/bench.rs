@@ -36,7 +36,7 @@ enum Data {
     Train(std::cell::RefCell<train::TrainBench<crate::backend::cpu::CpuBackend>>),
     /// 16-mixed steps on the WebGPU backend, counting readbacks.
     #[cfg(not(target_arch = "wasm32"))]
-    GpuReadbacks(std::cell::RefCell<train::GpuReadbacks>),
+    GpuReadbacks(Box<std::cell::RefCell<train::GpuReadbacks>>),
 }
 
 /// One benchmark workload with its inputs.
@@ -95,7 +95,7 @@ impl Workload {
                 Data::Train(std::cell::RefCell::new(train::TrainBench::new(&b, m, kind == "train_16mixed", seed)?))
             }
             #[cfg(not(target_arch = "wasm32"))]
-            "gpu_readbacks_16mixed" => Data::GpuReadbacks(std::cell::RefCell::new(train::GpuReadbacks::new(m, k, seed)?)),
+            "gpu_readbacks_16mixed" => Data::GpuReadbacks(Box::new(std::cell::RefCell::new(train::GpuReadbacks::new(m, k, seed)?))),
             other => return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") }),
         };
         Ok(Workload { m, k, n, data })
