@@ -41,6 +41,7 @@ pub fn matmul_f16(a: &[f16], b: &[f16], m: usize, k: usize, n: usize, ta: bool, 
 
 /// op(A) (m, k) in panels of MR rows: panel q holds, for each p, the MR values op(A)[q·MR + r][p]
 /// (rows past m are zero). `a` is (m, k) row-major, or (k, m) when `ta`.
+#[cfg(target_arch = "x86_64")]
 fn panels_a(a: &[f32], m: usize, k: usize, ta: bool) -> Vec<f32> {
     let panels = m.div_ceil(MR);
     let mut out = vec![0.0f32; panels * k * MR];
@@ -63,6 +64,7 @@ fn panels_a(a: &[f32], m: usize, k: usize, ta: bool) -> Vec<f32> {
 
 /// op(B) (k, n) in panels of NR columns: panel q holds k rows of the NR values op(B)[p][q·NR + j]
 /// (columns past n are zero). `b` is (k, n) row-major, or (n, k) when `tb`.
+#[cfg(target_arch = "x86_64")]
 fn panels_b(b: &[f32], k: usize, n: usize, tb: bool) -> Vec<f32> {
     let panels = n.div_ceil(NR);
     let mut out = vec![0.0f32; panels * k * NR];
