@@ -2,7 +2,10 @@
 // in one run, alternated round by round (≥ 5 timed rounds after warmup), medians and ratios.
 //
 //   native, 1 thread   quantplay CPU fast path (`quantplay bench-worker`) vs torch (fbgemm for
-//                      int8) through bench/torch_worker.py, when .venv has torch
+//                      int8) through bench/torch_worker.py, when .venv has torch: GEMMs, int8
+//                      Linear, PTQ quantize(), training steps (fp32, 16-mixed) and each side's
+//                      16-mixed / fp32 step-time ratio; then readbacks per WebGPU 16-mixed step
+//                      (native wgpu, a count)
 //   wasm in node       quantplay's wasm CPU fast path (BenchWorkload) vs tfjs-backend-wasm and
 //                      onnxruntime-web (MatMul, MatMulInteger), one thread each
 //   WebGPU (Chromium)  quantplay's simple and tiled matmul vs tfjs-backend-webgpu on the same
@@ -45,6 +48,14 @@ function table(title, rows) {
   console.log(`\n${title}`);
   console.log(`${'workload'.padEnd(44)} ${'median ms'.padStart(10)}  quantplay speedup`);
   for (const r of rows) {
+    if (r.error) {
+      console.log(`${r.name.padEnd(44)} ${'n/a'.padStart(10)}  ${r.error}`);
+      continue;
+    }
+    if (r.value != null) {
+      console.log(`${r.name.padEnd(44)} ${r.value.toFixed(3).padStart(10)}  (${r.unit}, not ms)`);
+      continue;
+    }
     const ratio = r.speedup == null ? '' : `${r.speedup.toFixed(2)}x vs this`;
     console.log(`${r.name.padEnd(44)} ${r.median_ms.toFixed(3).padStart(10)}  ${ratio}`);
   }
@@ -65,6 +76,8 @@ async function native() {
     ['qlinear_per_tensor', 256, 784, 256], ['qlinear_per_channel', 256, 784, 256],
     // Whole eager-mode quantize() of a fused MLP 784-256-256-10, 8 calibration batches of 256.
     ['ptq_minmax', 256, 8, 0], ['ptq_histogram', 256, 8, 0],
+    // One training step of an MLP 784-256-256-10 on a batch of 256 (SGD with momentum on both sides).
+    ['train_fp32', 256, 0, 0], ['train_16mixed', 256, 0, 0],
   ];
   const q = worker(`${root}target/release/quantplay`, ['bench-worker']);
   const torchPy = `${root}.venv/bin/python`;
@@ -80,16 +93,35 @@ async function native() {
     }
   }
   const res = await alternate(loads, { rounds, warmup });
+  const readbacks = await gpuReadbacks(q);
   q.close();
   t?.close();
   const rows = res.map((r, i) => ({ ...r, group: loads[i].group, quantplay: loads[i].quantplay }));
   withRatios(rows, (r) => r.group);
+  // 16-mixed step time / fp32 step time, per side (medians of the same run).
+  for (const who of ['quantplay', 'torch']) {
+    const [mixed, fp32] = ['train_16mixed_256x0x0', 'train_fp32_256x0x0'].map((g) => rows.find((r) => r.name === `${who} ${g}`));
+    if (mixed && fp32) rows.push({ name: `${who} train 16-mixed / fp32 step time`, value: mixed.median_ms / fp32.median_ms, unit: 'ratio', derived: true });
+  }
+  rows.push(readbacks);
   // int8 vs quantplay's own f32 on the same shape (256×784×256).
   const f32 = rows.find((r) => r.quantplay && r.group === 'f32_gemm_256x784x256');
   for (const r of rows.filter((x) => x.quantplay && x.group.startsWith('qlinear'))) {
     rows.push({ name: `quantplay ${r.group} vs own f32`, median_ms: r.median_ms, speedup: f32.median_ms / r.median_ms, derived: true });
   }
   return rows;
+}
+
+/** Readbacks per 16-mixed training step on quantplay's native WebGPU backend (a count). */
+async function gpuReadbacks(q) {
+  const name = 'readbacks per WebGPU 16-mixed step';
+  try {
+    await q.ask('setup gpu_readbacks gpu_readbacks_16mixed 256 16 0');
+    const reply = await q.ask('run gpu_readbacks');
+    return { name, value: Number(reply.split(' ')[3]), unit: 'count', derived: true };
+  } catch (e) {
+    return { name, error: String(e.message ?? e), derived: true };
+  }
 }
 
 async function wasm() {

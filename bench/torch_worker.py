@@ -9,7 +9,11 @@ qlinear_per_channel (torch.ops.quantized.linear, engine fbgemm, prepacked weight
 ptq_minmax / ptq_histogram (`setup NAME ptq_minmax B NB 0`: torch.ao.quantization.quantize() of
 a fused MLP 784-256-256-10 calibrated with NB batches of B samples, engine x86; minmax =
 default_qconfig (MinMaxObserver), histogram = get_default_qconfig("x86"); each run is the whole
-quantize(): deepcopy, prepare, calibration, convert).
+quantize(): deepcopy, prepare, calibration, convert); train_fp32 / train_16mixed (`setup NAME
+train_fp32 B 0 0`: one training step of an MLP 784-256-256-10 on a fixed batch of B samples:
+forward, F.cross_entropy, backward, SGD(lr=0.01, momentum=0.9); 16-mixed runs the forward and
+loss under torch.autocast("cpu", dtype=torch.float16) with torch.amp.GradScaler("cpu"), as
+torch's AMP recipe does; the checksum is the loss).
 
 `python bench/torch_worker.py --ptq [ROUNDS]` times the two PTQ workloads (256 x 8) alone and
 prints their medians.
@@ -50,6 +54,8 @@ def setup(kind, m, k, n):
         return lambda: float(torch.ops.quantized.linear(x, packed, 0.5, 128).int_repr().sum())
     if kind in ("ptq_minmax", "ptq_histogram"):
         return ptq_setup(kind, m, k)
+    if kind in ("train_fp32", "train_16mixed"):
+        return train_setup(kind, m)
     raise ValueError(f"no torch workload {kind}")
 
 
@@ -79,6 +85,37 @@ def ptq_setup(kind, batch, nbatch):
         q = tq.quantize(model, run_fn, [calib])
         return float(q.fc1.scale) + q.fc3.zero_point
     return run
+
+
+def train_setup(kind, batch):
+    """One training step of an MLP 784-256-256-10 on a fixed batch (fp32 or 16-mixed)."""
+    import torch.nn.functional as F
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.rand(batch, 784, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
+    if kind == "train_fp32":
+        def run():
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return float(loss)
+        return run
+    scaler = torch.amp.GradScaler("cpu")
+
+    def run_mixed():
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.float16):
+            loss = F.cross_entropy(model(x), y)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        return float(loss)
+    return run_mixed
 
 
 def ptq_main(rounds):

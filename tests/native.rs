@@ -185,3 +185,27 @@ fn info_command_text_names_both_backends_and_unknown_commands_fail() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("info"), "the error lists valid subcommands");
 }
+
+#[test]
+fn a_16_mixed_gpu_step_reads_nothing_back() {
+    // A fresh device, so other tests' reads on the shared one do not count here.
+    if gpu("a_16_mixed_gpu_step_reads_nothing_back").is_none() {
+        return;
+    }
+    use quantplay::amp::precision::{BackendKind, Capabilities};
+    use quantplay::nn::session::Session;
+    let g = pollster::block_on(GpuBackend::new()).unwrap();
+    let caps = Capabilities { backend: BackendKind::WebGpu, shader_f16: g.info().shader_f16 };
+    for opt in ["sgd", "adam"] {
+        let json = format!(r#"{{"dataset":"digits","samples":200,"precision":"16-mixed","hidden":[32,32],"optimizer":"{opt}","batch":64}}"#);
+        let mut s = Session::new(&g, quantplay::nn::session_config::parse(&json).unwrap().0, caps).unwrap();
+        let before = g.readback_count();
+        for _ in 0..6 {
+            s.step(&g).unwrap();
+        }
+        assert_eq!(g.readback_count() - before, 0, "{opt}: 16-mixed steps read back");
+        let recs = pollster::block_on(s.flush(&g)).unwrap();
+        assert_eq!(recs.len(), 6);
+        assert!(g.readback_count() > before, "{opt}: the metrics flush is counted, so the counter works");
+    }
+}

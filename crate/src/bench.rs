@@ -8,6 +8,12 @@
 //!   with a zero point → int32 (m, n). B is packed once, at setup (as a weight would be).
 //! - `qlinear_per_tensor` / `qlinear_per_channel`: torch's quantized Linear, x (m, k) quint8 →
 //!   y (m, n) quint8 with an (n, k) qint8 weight and a float bias, requantization included.
+//! - `ptq_minmax` / `ptq_histogram`: eager `quantize()` of a fused MLP 784-256-256-10 on `k`
+//!   calibration batches of `m` samples.
+//! - `train_fp32` / `train_16mixed`: one training step of an MLP 784-256-256-10 on a batch of
+//!   `m` (see `bench/train.rs`); `run` returns the loss.
+//! - `gpu_readbacks_16mixed` (native only): `k` 16-mixed steps (batch `m`) on the WebGPU
+//!   backend; `run` returns GPU → CPU reads per step, a count, not a time.
 
 use crate::backend::cpu::fast;
 use crate::backend::cpu::int8_kernels::{accumulate_packed, PackedWeight};
@@ -16,7 +22,9 @@ use crate::quant::{linear, QLinearSpec, QParams, QuantDType};
 use crate::rng::Rng;
 
 /// The workload names [`Workload::new`] accepts.
-pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qlinear_per_channel", "ptq_minmax", "ptq_histogram"];
+pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qlinear_per_channel", "ptq_minmax", "ptq_histogram", "train_fp32", "train_16mixed", "gpu_readbacks_16mixed"];
+
+pub mod train;
 
 enum Data {
     F32 { a: Vec<f32>, b: Vec<f32> },
@@ -24,6 +32,11 @@ enum Data {
     QLinear { x: Vec<u8>, w: PackedWeight, spec: QLinearSpec },
     /// `quantize()` of a fused MLP 784-256-256-10: `m` samples per batch, `k` batches.
     Ptq { model: crate::model::Model, calib: Vec<f32> },
+    /// One training step on the CPU fast path (`Workload::run` takes `&self`, the step mutates).
+    Train(std::cell::RefCell<train::TrainBench<crate::backend::cpu::CpuBackend>>),
+    /// 16-mixed steps on the WebGPU backend, counting readbacks.
+    #[cfg(not(target_arch = "wasm32"))]
+    GpuReadbacks(Box<std::cell::RefCell<train::GpuReadbacks>>),
 }
 
 /// One benchmark workload with its inputs.
@@ -77,6 +90,12 @@ impl Workload {
                 model.root.qconfig = crate::model::spec::QConfigAttr::Named(q.into());
                 Data::Ptq { model, calib: r.uniform_vec(m * k * 784, 0.0, 1.0) }
             }
+            "train_fp32" | "train_16mixed" => {
+                let b = crate::backend::cpu::CpuBackend::fast();
+                Data::Train(std::cell::RefCell::new(train::TrainBench::new(&b, m, kind == "train_16mixed", seed)?))
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            "gpu_readbacks_16mixed" => Data::GpuReadbacks(Box::new(std::cell::RefCell::new(train::GpuReadbacks::new(m, k, seed)?))),
             other => return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") }),
         };
         Ok(Workload { m, k, n, data })
@@ -100,10 +119,15 @@ impl Workload {
 
     /// Multiply-adds per run (m·k·n).
     pub fn macs(&self) -> f64 {
-        if let Data::Ptq { .. } = self.data {
-            return (self.m * self.k) as f64 * (784.0 * 256.0 + 256.0 * 256.0 + 256.0 * 10.0);
+        let mlp = 784.0 * 256.0 + 256.0 * 256.0 + 256.0 * 10.0;
+        match self.data {
+            Data::Ptq { .. } => (self.m * self.k) as f64 * mlp,
+            // Forward, dW for every layer, dh for all but the first.
+            Data::Train(_) => self.m as f64 * (3.0 * mlp - 784.0 * 256.0),
+            #[cfg(not(target_arch = "wasm32"))]
+            Data::GpuReadbacks(_) => 0.0,
+            _ => (self.m * self.k * self.n) as f64,
         }
-        (self.m * self.k * self.n) as f64
     }
 
     /// Runs once; returns the sum of the outputs, so a driver can check the work was done.
@@ -122,6 +146,16 @@ impl Workload {
                     _ => 0.0,
                 }).sum()
             }
+            Data::Train(t) => {
+                let b = crate::backend::cpu::CpuBackend::fast();
+                let loss = t.borrow_mut().step(&b).expect("training workload");
+                match loss.data() {
+                    crate::backend::HostData::F32(v) => v[0] as f64,
+                    _ => f64::NAN,
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Data::GpuReadbacks(g) => g.borrow_mut().readbacks_per_step().expect("GPU readbacks workload"),
             Data::QLinear { x, w, spec } => {
                 let r = spec.requant(n);
                 let acc = accumulate_packed(x, m, spec.x_zero_point, w);
@@ -141,8 +175,8 @@ mod tests {
         let w = Workload::int8(1, 2, 2, vec![130, 128], vec![1, 2, 3, 4], 128, 1);
         assert_eq!(w.run(), 2.0);
         assert!(Workload::new("nope", 1, 1, 1, 0).err().unwrap().to_string().contains("f32_gemm"));
-        for kind in KINDS {
-            assert!(Workload::new(kind, 3, 5, 4, 1).unwrap().run().is_finite());
+        for kind in KINDS.iter().filter(|k| !k.starts_with("gpu_")) {
+            assert!(Workload::new(kind, 3, 5, 4, 1).unwrap().run().is_finite(), "{kind}");
         }
     }
 }

@@ -139,6 +139,7 @@ pub fn channel_of(shape: &[usize], axis: usize, i: usize) -> usize {
 /// `q = clamp(zero_point + nearbyint(x * (1.0f / scale)), qmin, qmax)`, all in f32 as torch.
 /// NaN maps to `zero_point` (torch's `nearbyint(NaN)` cast to int64 is undefined; fbgemm's
 /// vector path yields the zero point), ±inf clamps to the range ends.
+#[inline(always)]
 pub fn quantize_val(x: f32, scale: f32, zero_point: i32, dtype: QuantDType) -> i32 {
     let inv_scale = 1.0f32 / scale;
     let r = (x * inv_scale).round_ties_even();

@@ -8,21 +8,27 @@
 //! - int8: the Linear's accumulators from 4×2-blocked i16 micro-kernels (`int8_kernels.rs`):
 //!   AVX-512 VNNI or AVX2 natively (chosen at run time), simd128 in wasm. Integer sums are
 //!   exact, so codes are bit-identical to the reference.
+//! - f16 (autocast's backward GEMMs): an AVX-512 kernel that keeps the reference's summation
+//!   order, so it is bit-identical too (`f16_gemm.rs`).
 
 /// `op(A) · op(B)` with shapes as `reference::matmul_t`, via matrixmultiply's sgemm.
 pub fn matmul_t(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f32> {
-    let mut c = vec![0.0f32; m * n];
     if m == 0 || n == 0 || k == 0 {
-        return c;
+        return vec![0.0f32; m * n];
     }
+    // Not zero-filled: with beta = 0 sgemm writes every element of C without reading it
+    // (matrixmultiply's documented contract), so the length is set after the call.
+    let mut c: Vec<f32> = Vec::with_capacity(m * n);
     // Element (i, p) of op(A) is a[i·rsa + p·csa]; likewise for B.
     let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
     let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
     assert!(a.len() >= m * k && b.len() >= k * n, "shapes are checked by the caller");
     // SAFETY: the strides above address exactly the m·k and k·n elements of `a` and `b`
-    // (lengths asserted), and `c` holds m·n elements with row stride n.
+    // (lengths asserted), and `c` has capacity for m·n elements with row stride n, all written
+    // by sgemm (beta = 0) before `set_len`.
     unsafe {
         matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, 0.0, c.as_mut_ptr(), n as isize, 1);
+        c.set_len(m * n);
     }
     c
 }
@@ -32,4 +38,22 @@ pub fn matmul_t(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb
 /// → (m, n). See `int8_kernels.rs`.
 pub fn qlinear_accumulate(x: &[u8], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
     super::int8_kernels::accumulate(x, w, m, k, n, x_zp, w_zps)
+}
+
+/// Runs `f` (inlined element loops) compiled with AVX2 when the CPU has it, else as compiled.
+/// For loops whose results do not depend on vector width (comparisons, exact roundings such as
+/// `round_ties_even`, which a baseline x86-64 build calls libm's `rintf` for), so the bits are
+/// the same either way; only the speed changes.
+#[inline(always)]
+pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        // SAFETY: the feature was detected just above.
+        return unsafe { run(f) };
+    }
+    f()
 }

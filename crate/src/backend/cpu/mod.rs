@@ -11,6 +11,7 @@
 //! Not here: fast paths. They will live beside these files and be parity-tested against them.
 
 mod conv;
+pub mod f16_gemm;
 pub mod fast;
 pub mod int8_kernels;
 mod reference;
@@ -80,7 +81,8 @@ impl CpuBackend {
         CpuBackend { fast: false }
     }
 
-    /// The fast path: SIMD, cache-blocked GEMMs (f32 and int8); every other op as the reference.
+    /// The fast path: SIMD, cache-blocked GEMMs (f32, f16 and int8); every other op as the
+    /// reference.
     pub fn fast() -> Self {
         CpuBackend { fast: true }
     }
@@ -144,6 +146,8 @@ impl Backend for CpuBackend {
         check_cast(x.dtype(), to)?;
         let data = match (&x.data, to) {
             (d, to) if d.dtype() == to => d.clone(),
+            (HostData::F32(v), DType::F16) if self.fast => HostData::F16(f16_gemm::f32_to_f16(v)),
+            (HostData::F16(v), DType::F32) if self.fast => HostData::F32(f16_gemm::f16_to_f32(v)),
             (HostData::F32(v), DType::F16) => HostData::F16(f32_to_f16(v)),
             (HostData::F32(v), DType::BF16) => HostData::BF16(v.iter().map(|&x| crate::cast::f32_to_bf16(x)).collect()),
             (HostData::F16(v), DType::F32) => HostData::F32(f16_to_f32(v)),
@@ -333,17 +337,15 @@ impl Backend for CpuBackend {
             return Ok(());
         }
         let s = crate::nn::optim::AdamScalars { neg_step_size: table[2 * t], bc2_sqrt: table[2 * t + 1], ..cfg.scalars(1) };
-        let (p, g, m, v) = (p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut());
-        for i in 0..p.len() {
-            (p[i], m[i], v[i]) = crate::nn::optim::adam_update(p[i], g[i], m[i], v[i], cfg, &s);
-        }
+        adam_step_with(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, &s);
         Ok(())
     }
 
     fn matmul_f16(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
         let (m, k, n) = check_matmul_f16(a, b, ta, tb)?;
         let (HostData::F16(av), HostData::F16(bv)) = (&a.data, &b.data) else { unreachable!("dtype checked") };
-        Ok(tensor(&[m, n], HostData::F16(matmul_f16(av, bv, m, k, n, ta, tb))))
+        let c = if self.fast { f16_gemm::matmul_f16(av, bv, m, k, n, ta, tb) } else { matmul_f16(av, bv, m, k, n, ta, tb) };
+        Ok(tensor(&[m, n], HostData::F16(c)))
     }
 
     fn amp_unscale(&self, grads: &mut [&mut CpuTensor], inv_scale: &CpuTensor, found_inf: &mut CpuTensor) -> Result<()> {

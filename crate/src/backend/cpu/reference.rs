@@ -22,7 +22,12 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
 
 /// `y[r][j] = x[r][j] + bias[j]`. Shapes: x (rows, n), bias (n,) → (rows, n).
 pub fn bias_add(x: &[f32], bias: &[f32], n: usize) -> Vec<f32> {
-    x.iter().enumerate().map(|(i, &v)| v + bias[i % n]).collect()
+    // Row by row (the same sums as `x[i] + bias[i % n]`, without a division per element).
+    let mut out = Vec::with_capacity(x.len());
+    for row in x.chunks(n.max(1)) {
+        out.extend(row.iter().zip(bias).map(|(&v, &b)| v + b));
+    }
+    out
 }
 
 /// `max(x, 0)`, keeping NaN as NaN like `torch.relu` (`clamp_min(0)` propagates NaN).

@@ -57,6 +57,8 @@ pub struct GpuBackend {
     pipelines: Vec<(Kernel, wgpu::ComputePipeline)>,
     info: GpuInfo,
     errors: Arc<Mutex<Vec<String>>>,
+    /// GPU → CPU copies made so far ([`GpuBackend::readback_count`]).
+    readbacks: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for GpuBackend {
@@ -76,6 +78,13 @@ impl GpuBackend {
     /// What the adapter is and offers.
     pub fn info(&self) -> &GpuInfo {
         &self.info
+    }
+
+    /// How many tensors this backend has copied back to the CPU ([`Backend::read_data`] with at
+    /// least one element; each is a staging copy, a map and a wait). A training step that reads
+    /// nothing back leaves it unchanged; the benchmark reports its delta per 16-mixed step.
+    pub fn readback_count(&self) -> u64 {
+        self.readbacks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The kernel's pipeline; only kernels needing an absent WGSL feature are missing.
@@ -209,6 +218,7 @@ impl Backend for GpuBackend {
         if t.numel() == 0 {
             return self.take_errors().map(|_| HostData::from_le_bytes(t.dtype, 0, &[]));
         }
+        self.readbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bytes = padded_bytes(t.dtype, t.numel());
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("quantplay readback"),

@@ -125,6 +125,59 @@ pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
     Ok(Prepared { model, qconfigs, observers, warnings, batches_observed: 0 })
 }
 
+/// [`run_leaf`] on the CPU fast path, except that a Linear / LinearReLU on a float input is
+/// computed from the module's weight slice instead of a per-batch tensor copy of it: the same
+/// `fast::matmul_t`, `bias_add` and `relu` that `CpuBackend::fast()` runs, so the same bits.
+/// Anything unusual (shapes that do not fit) goes through `run_leaf` for its errors.
+fn calibration_leaf(b: &CpuBackend, path: &str, m: &Module, act: Act<crate::backend::cpu::CpuTensor>) -> Result<Act<crate::backend::cpu::CpuTensor>> {
+    use crate::backend::cpu::{bias_add, fast, relu};
+    if let (Kind::Linear(l) | Kind::LinearReLU(l), Act::Float(t)) = (&m.kind, &act) {
+        let (inf, outf) = (l.in_features, l.out_features);
+        let fits = t.shape().len() == 2 && t.shape()[1] == inf && l.weight.len() == inf * outf && l.bias.as_ref().is_none_or(|bv| bv.len() == outf);
+        if let (true, HostData::F32(x)) = (fits, t.data()) {
+            let rows = t.shape()[0];
+            let mut y = fast::matmul_t(x, &l.weight, rows, inf, outf, false, true);
+            if let Some(bias) = &l.bias {
+                y = bias_add(&y, bias, outf);
+            }
+            if matches!(m.kind, Kind::LinearReLU(_)) {
+                y = relu(&y);
+            }
+            return Ok(Act::Float(b.upload_data(HostData::F32(y), &[rows, outf])?));
+        }
+    }
+    run_leaf(b, path, m, act)
+}
+
+/// The index of the first NaN or ±inf in `v`: a branch-free all-finite pass first (it
+/// vectorizes; the early-exit search does not), the search only when it fails.
+fn first_non_finite(v: &[f32]) -> Option<usize> {
+    #[inline(always)]
+    fn all_finite(v: &[f32]) -> bool {
+        let mut ok = [true; 8];
+        let mut chunks = v.chunks_exact(8);
+        for c in &mut chunks {
+            for l in 0..8 {
+                ok[l] &= c[l].is_finite();
+            }
+        }
+        ok.iter().all(|&o| o) && chunks.remainder().iter().all(|x| x.is_finite())
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(v: &[f32]) -> bool {
+            all_finite(v)
+        }
+        // SAFETY: the feature was detected just above.
+        if unsafe { avx2(v) } {
+            return None;
+        }
+        return v.iter().position(|x| !x.is_finite());
+    }
+    if all_finite(v) { None } else { v.iter().position(|x| !x.is_finite()) }
+}
+
 impl Prepared {
     /// Runs one calibration batch `x` (shape `(batch, …)` as the model takes it) through the
     /// float model on the CPU, feeding every observer its module's output. NaN or inf in `x`
@@ -136,26 +189,40 @@ impl Prepared {
                 return Err(Error::Model { path: String::new(), detail: format!("calibration batch has shape {}; the model takes (batch, {})", fmt_shape(shape), want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")) });
             }
         }
-        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = first_non_finite(x) {
             return Err(Error::Model { path: String::new(), detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]) });
         }
         let b = CpuBackend::fast();
         let mut staged = self.observers.clone();
         let mut act = Act::Float(b.upload(x, shape)?);
         for (path, m) in self.model.leaves() {
-            act = run_leaf(&b, &path, m, act)?;
+            act = calibration_leaf(&b, &path, m, act)?;
             if let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) {
                 let HostData::F32(v) = t.data() else { unreachable!("float activations are f32") };
-                if let Some(i) = v.iter().position(|v| !v.is_finite()) {
-                    return Err(Error::Model { path, detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) });
+                let non_finite = |i: usize| Error::Model { path: path.clone(), detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) };
+                // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
+                // runs only when one fails (to name the element, as before); others scan first.
+                let self_checking = matches!(obs, Observer::MinMax(_));
+                if !self_checking {
+                    if let Some(i) = first_non_finite(v) {
+                        return Err(non_finite(i));
+                    }
                 }
                 // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
                 // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
                 // the Sequential and once more from the forward hook: it sees each batch twice
                 // (visible with MovingAverage observers).
-                let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) { 2 } else { 1 };
+                // A plain MinMaxObserver is idempotent (min(min(m, lo), lo) = min(m, lo), ±0 ties
+                // included), so its second look is skipped: same min/max, one pass less.
+                let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
+                let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
                 for _ in 0..times {
-                    obs.forward(v, t.shape()).map_err(|e| Error::Model { path: path.clone(), detail: e.to_string() })?;
+                    if let Err(e) = obs.forward(v, t.shape()) {
+                        return Err(match first_non_finite(v) {
+                            Some(i) if self_checking => non_finite(i),
+                            _ => Error::Model { path: path.clone(), detail: e.to_string() },
+                        });
+                    }
                 }
             }
         }

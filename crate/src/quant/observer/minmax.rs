@@ -106,6 +106,22 @@ pub(crate) fn per_tensor_qparams(kind: &'static str, quant: &UniformQuant, min: 
 /// make ±0 resolve the same on every target (`f32::min` may return either zero). torch's own
 /// vectorized order can pick the other zero; the sign of a zero min/max never changes the qparams.
 pub(crate) fn finite_aminmax(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
+    // Comparisons only, so AVX2 gives the same bits as the baseline build, faster (this was
+    // 17 % of a MinMax PTQ run).
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
+            aminmax_lanes(observer, x)
+        }
+        // SAFETY: the feature was detected just above.
+        return unsafe { avx2(observer, x) };
+    }
+    aminmax_lanes(observer, x)
+}
+
+#[inline(always)]
+fn aminmax_lanes(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
     const L: usize = 8;
     let (mut lo, mut hi, mut finite) = ([f32::INFINITY; L], [f32::NEG_INFINITY; L], [true; L]);
     let mut chunks = x.chunks_exact(L);
@@ -132,11 +148,13 @@ pub(crate) fn finite_aminmax(observer: &'static str, x: &[f32]) -> Result<(f32, 
 }
 
 /// The running minimum `a` updated with `b`: `b` when `b <= a` (the later of equal values).
+#[inline(always)]
 pub(crate) fn min_f32(a: f32, b: f32) -> f32 {
     if b <= a { b } else { a }
 }
 
 /// The running maximum `a` updated with `b`: `b` when `b >= a`.
+#[inline(always)]
 pub(crate) fn max_f32(a: f32, b: f32) -> f32 {
     if b >= a { b } else { a }
 }
