@@ -125,25 +125,45 @@ pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
     Ok(Prepared { model, qconfigs, observers, warnings, batches_observed: 0 })
 }
 
-/// [`run_leaf`] on the CPU fast path, except that a Linear / LinearReLU on a float input is
-/// computed from the module's weight slice instead of a per-batch tensor copy of it: the same
-/// `fast::matmul_t`, `bias_add` and `relu` that `CpuBackend::fast()` runs, so the same bits.
-/// Anything unusual (shapes that do not fit) goes through `run_leaf` for its errors.
+/// A Linear / LinearReLU on a float input `x` of shape `shape`, computed from the module's
+/// weight slice instead of a per-batch tensor copy of it: the same `fast::matmul_t` that
+/// `CpuBackend::fast()` runs, then bias add and ReLU in one in-place pass with the same f32
+/// operations as `bias_add` and `relu` (`y + b`, then NaN or > 0 kept, else 0), so the same
+/// bits. `None` for anything else or shapes that do not fit (`run_leaf` then reports errors).
+fn float_linear(m: &Module, x: &[f32], shape: &[usize]) -> Option<(Vec<f32>, [usize; 2])> {
+    use crate::backend::cpu::fast;
+    let (Kind::Linear(l) | Kind::LinearReLU(l)) = &m.kind else { return None };
+    let (inf, outf) = (l.in_features, l.out_features);
+    let fits = shape.len() == 2 && shape[1] == inf && x.len() == shape[0] * inf && l.weight.len() == inf * outf && l.bias.as_ref().is_none_or(|bv| bv.len() == outf);
+    if !fits {
+        return None;
+    }
+    let rows = shape[0];
+    let mut y = fast::matmul_t(x, &l.weight, rows, inf, outf, false, true);
+    let relu = matches!(m.kind, Kind::LinearReLU(_));
+    let relu1 = |v: f32| if v.is_nan() || v > 0.0 { v } else { 0.0 };
+    fast::with_avx2(|| match (&l.bias, relu) {
+        (Some(bias), _) if outf > 0 => {
+            for row in y.chunks_exact_mut(outf) {
+                for (v, &b) in row.iter_mut().zip(bias) {
+                    let s = *v + b;
+                    *v = if relu { relu1(s) } else { s };
+                }
+            }
+        }
+        (_, true) => y.iter_mut().for_each(|v| *v = relu1(*v)),
+        _ => {}
+    });
+    Some((y, [rows, outf]))
+}
+
+/// [`run_leaf`] on the CPU fast path, with Linear leaves through [`float_linear`].
 fn calibration_leaf(b: &CpuBackend, path: &str, m: &Module, act: Act<crate::backend::cpu::CpuTensor>) -> Result<Act<crate::backend::cpu::CpuTensor>> {
-    use crate::backend::cpu::{bias_add, fast, relu};
-    if let (Kind::Linear(l) | Kind::LinearReLU(l), Act::Float(t)) = (&m.kind, &act) {
-        let (inf, outf) = (l.in_features, l.out_features);
-        let fits = t.shape().len() == 2 && t.shape()[1] == inf && l.weight.len() == inf * outf && l.bias.as_ref().is_none_or(|bv| bv.len() == outf);
-        if let (true, HostData::F32(x)) = (fits, t.data()) {
-            let rows = t.shape()[0];
-            let mut y = fast::matmul_t(x, &l.weight, rows, inf, outf, false, true);
-            if let Some(bias) = &l.bias {
-                y = bias_add(&y, bias, outf);
+    if let Act::Float(t) = &act {
+        if let HostData::F32(x) = t.data() {
+            if let Some((y, s)) = float_linear(m, x, t.shape()) {
+                return Ok(Act::Float(b.upload_data(HostData::F32(y), &s)?));
             }
-            if matches!(m.kind, Kind::LinearReLU(_)) {
-                y = relu(&y);
-            }
-            return Ok(Act::Float(b.upload_data(HostData::F32(y), &[rows, outf])?));
         }
     }
     run_leaf(b, path, m, act)
@@ -194,11 +214,27 @@ impl Prepared {
         }
         let b = CpuBackend::fast();
         let mut staged = self.observers.clone();
-        let mut act = Act::Float(b.upload(x, shape)?);
+        // `None` while the activation is still the batch itself (pass-through leaves such as
+        // QuantStub keep it so): the batch is read in place, not copied into a tensor.
+        let mut act: Option<Act<crate::backend::cpu::CpuTensor>> = None;
         for (path, m) in self.model.leaves() {
-            act = calibration_leaf(&b, &path, m, act)?;
-            if let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) {
-                let HostData::F32(v) = t.data() else { unreachable!("float activations are f32") };
+            act = match act {
+                None if matches!(m.kind, Kind::Identity | Kind::Dropout { .. } | Kind::QuantStub | Kind::DeQuantStub) => None,
+                None => Some(match float_linear(m, x, shape) {
+                    Some((y, s)) => Act::Float(b.upload_data(HostData::F32(y), &s)?),
+                    None => calibration_leaf(&b, &path, m, Act::Float(b.upload(x, shape)?))?,
+                }),
+                Some(a) => Some(calibration_leaf(&b, &path, m, a)?),
+            };
+            let cur = match &act {
+                None => Some((x, shape)),
+                Some(Act::Float(t)) => {
+                    let HostData::F32(v) = t.data() else { unreachable!("float activations are f32") };
+                    Some((v.as_slice(), t.shape()))
+                }
+                Some(Act::Quant(..)) => None,
+            };
+            if let (Some(obs), Some((v, vshape))) = (staged.get_mut(&path), cur) {
                 let non_finite = |i: usize| Error::Model { path: path.clone(), detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) };
                 // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
                 // runs only when one fails (to name the element, as before); others scan first.
@@ -217,7 +253,7 @@ impl Prepared {
                 let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
                 let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
                 for _ in 0..times {
-                    if let Err(e) = obs.forward(v, t.shape()) {
+                    if let Err(e) = obs.forward(v, vshape) {
                         return Err(match first_non_finite(v) {
                             Some(i) if self_checking => non_finite(i),
                             _ => Error::Model { path: path.clone(), detail: e.to_string() },
