@@ -17,7 +17,10 @@ fn bits(v: &Value) -> Vec<f32> {
 }
 
 fn tensor(v: &Value) -> Tensor {
-    Tensor::f32(&v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect::<Vec<_>>(), bits(&v["f32"]))
+    Tensor::f32(
+        &v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect::<Vec<_>>(),
+        bits(&v["f32"]),
+    )
 }
 
 fn write(dir: &std::path::Path, name: &str, tensors: Vec<(&str, Tensor)>) -> String {
@@ -38,28 +41,60 @@ fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
     std::fs::create_dir_all(&dir).unwrap();
     let spec = dir.join("model.json");
     std::fs::write(&spec, case["spec"].to_string()).unwrap();
-    let weights = write(&dir, "model.safetensors", file["weights"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), tensor(v))).collect());
+    let weights = write(
+        &dir,
+        "model.safetensors",
+        file["weights"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), tensor(v))).collect(),
+    );
     let calib = write(&dir, "calib.safetensors", vec![("x", tensor(&file["calib"]))]);
     let y: Vec<i32> = file["eval_y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
     let n = y.len();
-    let eval = write(&dir, "eval.safetensors", vec![("x", tensor(&file["eval"])), ("y", Tensor { shape: vec![n], data: HostData::I32(y) })]);
+    let eval = write(
+        &dir,
+        "eval.safetensors",
+        vec![("x", tensor(&file["eval"])), ("y", Tensor { shape: vec![n], data: HostData::I32(y) })],
+    );
     let out_path = dir.join("model.int8.safetensors");
     let exe = env!("CARGO_BIN_EXE_quantplay");
     let run = Command::new(exe)
-        .args(["quantize", "--spec", spec.to_str().unwrap(), "--weights", &weights, "--calib", &calib, "--eval", &eval, "--calib-batch", "8", "--json", "--dump", "--out", out_path.to_str().unwrap()])
-        .output().unwrap();
+        .args([
+            "quantize",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--weights",
+            &weights,
+            "--calib",
+            &calib,
+            "--eval",
+            &eval,
+            "--calib-batch",
+            "8",
+            "--json",
+            "--dump",
+            "--out",
+            out_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let r: Value = serde_json::from_slice(&run.stdout).unwrap();
     let exp = &case["expected"];
-    assert_eq!(r["input"]["scale"].as_f64().unwrap() as f32, f32::from_bits(exp["input"]["scale"].as_u64().unwrap() as u32));
+    assert_eq!(
+        r["input"]["scale"].as_f64().unwrap() as f32,
+        f32::from_bits(exp["input"]["scale"].as_u64().unwrap() as u32)
+    );
     assert_eq!(r["input"]["zero_point"], exp["input"]["zero_point"]);
     for (got, want) in r["layers"].as_array().unwrap().iter().zip(exp["layers"].as_array().unwrap()) {
         assert_eq!((&got["name"], &got["kind"]), (&want["name"], &want["kind"]));
         assert_eq!(got["weight_zero_point"], want["weight_zero_point"]);
         assert_eq!(got["weight_codes"], want["weight_codes"], "{}", want["name"]);
-        let scales: Vec<f32> = got["weight_scale"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap() as f32).collect();
+        let scales: Vec<f32> =
+            got["weight_scale"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap() as f32).collect();
         assert_eq!(scales, bits(&want["weight_scale"]));
-        assert_eq!(got["output_scale"].as_f64().unwrap() as f32, f32::from_bits(want["output_scale"].as_u64().unwrap() as u32));
+        assert_eq!(
+            got["output_scale"].as_f64().unwrap() as f32,
+            f32::from_bits(want["output_scale"].as_u64().unwrap() as u32)
+        );
         assert_eq!(got["output_zero_point"], want["output_zero_point"]);
     }
     assert_eq!(r["output_codes"], exp["output_codes"]);
@@ -77,13 +112,24 @@ fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
         (vec!["--observer", "median"], "median"),
         (vec!["--backend", "tpu"], "tpu"),
     ] {
-        let mut a = vec!["quantize", "--spec", spec.to_str().unwrap(), "--weights", weights.as_str(), "--calib", calib.as_str()];
+        let mut a = vec![
+            "quantize",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--weights",
+            weights.as_str(),
+            "--calib",
+            calib.as_str(),
+        ];
         a.extend(args);
         let bad = Command::new(exe).args(&a).output().unwrap();
         assert_eq!(bad.status.code(), Some(2), "{a:?}");
         assert!(String::from_utf8_lossy(&bad.stderr).contains(want), "{}", String::from_utf8_lossy(&bad.stderr));
     }
-    let missing = Command::new(exe).args(["quantize", "--spec", "/nonexistent.json", "--weights", &weights, "--calib", &calib]).output().unwrap();
+    let missing = Command::new(exe)
+        .args(["quantize", "--spec", "/nonexistent.json", "--weights", &weights, "--calib", &calib])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.json"));
     let _ = std::fs::remove_dir_all(&dir);

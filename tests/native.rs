@@ -87,7 +87,10 @@ fn grad_scaler_timelines_match_torch() {
 #[test]
 fn scaler_command_prints_the_timeline_as_json_and_rejects_bad_settings() {
     let exe = env!("CARGO_BIN_EXE_quantplay");
-    let out = std::process::Command::new(exe).args(["scaler", "--schedule", "ok,inf,ok,nan,-inf", "--growth-interval", "2", "--json"]).output().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["scaler", "--schedule", "ok,inf,ok,nan,-inf", "--growth-interval", "2", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = v["steps"].as_array().unwrap();
@@ -100,7 +103,10 @@ fn scaler_command_prints_the_timeline_as_json_and_rejects_bad_settings() {
         assert!(!steps[0][key].is_null(), "{key}");
     }
     assert_eq!(steps[4]["event"], "-inf");
-    let bad = std::process::Command::new(exe).args(["scaler", "--schedule", "ok", "--backoff-factor", "1.5"]).output().unwrap();
+    let bad = std::process::Command::new(exe)
+        .args(["scaler", "--schedule", "ok", "--backoff-factor", "1.5"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("backoff_factor"));
 }
@@ -109,12 +115,19 @@ fn scaler_command_prints_the_timeline_as_json_and_rejects_bad_settings() {
 fn train_command_prints_a_record_per_step_and_the_loss_falls() {
     let exe = env!("CARGO_BIN_EXE_quantplay");
     for backend in ["cpu", "gpu"] {
-        let out = std::process::Command::new(exe).args(["train", "--dataset", "circle", "--steps", "60", "--lr", "0.03", "--backend", backend, "--json"]).output().unwrap();
+        let out = std::process::Command::new(exe)
+            .args(["train", "--dataset", "circle", "--steps", "60", "--lr", "0.03", "--backend", backend, "--json"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let recs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let recs: Vec<serde_json::Value> =
+            String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(recs.len(), 60);
         assert_eq!(recs[59]["step"], 60);
-        assert_eq!((recs[0]["amp/enabled"].clone(), recs[0]["amp/precision"].clone()), (serde_json::json!(0), serde_json::json!("32-true")));
+        assert_eq!(
+            (recs[0]["amp/enabled"].clone(), recs[0]["amp/precision"].clone()),
+            (serde_json::json!(0), serde_json::json!("32-true"))
+        );
         assert!(recs[0].get("amp/loss_scale").is_none(), "32-true logs no scale");
         let loss = |r: &serde_json::Value| r["loss"].as_f64().unwrap();
         let first: f64 = recs[..10].iter().map(loss).sum::<f64>() / 10.0;
@@ -126,23 +139,96 @@ fn train_command_prints_a_record_per_step_and_the_loss_falls() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("16-mixed"), "the error lists valid precisions");
     for backend in ["cpu", "gpu"] {
-        let out = std::process::Command::new(exe).args(["train", "--dataset", "xor", "--precision", "16-mixed", "--steps", "12", "--backend", backend, "--init-scale", "1024", "--growth-interval", "4", "--loss-multiplier", "2", "--optimizer", "sgd", "--lr", "0.05", "--batch", "16", "--json"]).output().unwrap();
+        let out = std::process::Command::new(exe)
+            .args([
+                "train",
+                "--dataset",
+                "xor",
+                "--precision",
+                "16-mixed",
+                "--steps",
+                "12",
+                "--backend",
+                backend,
+                "--init-scale",
+                "1024",
+                "--growth-interval",
+                "4",
+                "--loss-multiplier",
+                "2",
+                "--optimizer",
+                "sgd",
+                "--lr",
+                "0.05",
+                "--batch",
+                "16",
+                "--json",
+            ])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let recs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let recs: Vec<serde_json::Value> =
+            String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         let scales: Vec<f64> = recs.iter().map(|r| r["amp/loss_scale"].as_f64().unwrap()).collect();
-        assert_eq!(scales, [1024., 1024., 1024., 1024., 2048., 2048., 2048., 2048., 4096., 4096., 4096., 4096.], "{backend}: growth every 4 finite steps");
-        assert!(recs.iter().all(|r| r["amp/enabled"] == 1 && r["amp/precision"] == "16-mixed" && r["skipped"] == false));
-        let csv = std::process::Command::new(exe).args(["train", "--dataset", "xor", "--precision", "16-mixed", "--steps", "12", "--backend", backend, "--init-scale", "1e30", "--batch", "16", "--csv"]).output().unwrap();
+        assert_eq!(
+            scales,
+            [1024., 1024., 1024., 1024., 2048., 2048., 2048., 2048., 4096., 4096., 4096., 4096.],
+            "{backend}: growth every 4 finite steps"
+        );
+        assert!(recs
+            .iter()
+            .all(|r| r["amp/enabled"] == 1 && r["amp/precision"] == "16-mixed" && r["skipped"] == false));
+        let csv = std::process::Command::new(exe)
+            .args([
+                "train",
+                "--dataset",
+                "xor",
+                "--precision",
+                "16-mixed",
+                "--steps",
+                "12",
+                "--backend",
+                backend,
+                "--init-scale",
+                "1e30",
+                "--batch",
+                "16",
+                "--csv",
+            ])
+            .output()
+            .unwrap();
         let lines: Vec<String> = String::from_utf8_lossy(&csv.stdout).lines().map(str::to_string).collect();
         assert_eq!(lines[0], quantplay::nn::metrics::CSV_HEADER);
         // 1e30 overflows f16 at once: the first steps are skipped and the scale halves each time.
         let first: Vec<&str> = lines[1].split(',').collect();
-        assert_eq!((first[4], first[5], first[6], first[8]), ("16-mixed", "1000000000000000000000000000000", "true", "1"), "{backend}: {}", lines[1]);
+        assert_eq!(
+            (first[4], first[5], first[6], first[8]),
+            ("16-mixed", "1000000000000000000000000000000", "true", "1"),
+            "{backend}: {}",
+            lines[1]
+        );
         let second: Vec<&str> = lines[2].split(',').collect();
         assert_eq!((second[5], second[8]), ("500000000000000000000000000000", "2"));
     }
-    let ep = std::process::Command::new(exe).args(["train", "--dataset", "circle", "--samples", "100", "--batch", "20", "--steps", "9", "--precision", "16-mixed", "--epochs"]).output().unwrap();
-    let eps: Vec<serde_json::Value> = String::from_utf8_lossy(&ep.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ep = std::process::Command::new(exe)
+        .args([
+            "train",
+            "--dataset",
+            "circle",
+            "--samples",
+            "100",
+            "--batch",
+            "20",
+            "--steps",
+            "9",
+            "--precision",
+            "16-mixed",
+            "--epochs",
+        ])
+        .output()
+        .unwrap();
+    let eps: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&ep.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     // 80 training samples in batches of 20: 4 steps per epoch, so 9 steps are 4 + 4 + 1.
     assert_eq!(eps.iter().map(|e| e["steps"].as_u64().unwrap()).collect::<Vec<_>>(), [4, 4, 1]);
     assert_eq!(eps[2]["amp/loss_scale"], 65536.0);
@@ -180,7 +266,13 @@ fn info_command_text_names_both_backends_and_unknown_commands_fail() {
     let exe = env!("CARGO_BIN_EXE_quantplay");
     let out = std::process::Command::new(exe).arg("info").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("CPU") && text.contains("WebGPU") && text.contains("SHADER_F16") == text.contains("packed int8"), "{text}");
+    assert!(
+        out.status.success()
+            && text.contains("CPU")
+            && text.contains("WebGPU")
+            && text.contains("SHADER_F16") == text.contains("packed int8"),
+        "{text}"
+    );
     let bad = std::process::Command::new(exe).arg("frobnicate").output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("info"), "the error lists valid subcommands");
@@ -197,7 +289,9 @@ fn a_16_mixed_gpu_step_reads_nothing_back() {
     let g = pollster::block_on(GpuBackend::new()).unwrap();
     let caps = Capabilities { backend: BackendKind::WebGpu, shader_f16: g.info().shader_f16 };
     for opt in ["sgd", "adam"] {
-        let json = format!(r#"{{"dataset":"digits","samples":200,"precision":"16-mixed","hidden":[32,32],"optimizer":"{opt}","batch":64}}"#);
+        let json = format!(
+            r#"{{"dataset":"digits","samples":200,"precision":"16-mixed","hidden":[32,32],"optimizer":"{opt}","batch":64}}"#
+        );
         let mut s = Session::new(&g, quantplay::nn::session_config::parse(&json).unwrap().0, caps).unwrap();
         let before = g.readback_count();
         for _ in 0..6 {

@@ -30,7 +30,10 @@ fn every_wgsl_file_on_disk_is_registered() {
     for entry in std::fs::read_dir(SHADER_DIR).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".wgsl") {
-            assert!(SHADER_FILES.iter().chain(LIB_FILES).any(|f| f.file == name), "{name} is in neither kernels::SHADER_FILES nor LIB_FILES");
+            assert!(
+                SHADER_FILES.iter().chain(LIB_FILES).any(|f| f.file == name),
+                "{name} is in neither kernels::SHADER_FILES nor LIB_FILES"
+            );
         }
     }
 }
@@ -47,7 +50,12 @@ fn every_shader_header_names_cpu_twins_that_exist() {
             let twin_src = std::fs::read_to_string(src_root.join(path.trim()))
                 .unwrap_or_else(|e| panic!("{}: twin file {}: {e}", f.file, path.trim()));
             for name in fns.split(',').map(str::trim) {
-                assert!(twin_src.contains(&format!("pub fn {name}(")), "{}: twin {name} not in {}", f.file, path.trim());
+                assert!(
+                    twin_src.contains(&format!("pub fn {name}(")),
+                    "{}: twin {name} not in {}",
+                    f.file,
+                    path.trim()
+                );
                 twins.push(name.to_string());
             }
         }
@@ -58,7 +66,12 @@ fn every_shader_header_names_cpu_twins_that_exist() {
         }
         let module = naga::front::wgsl::parse_str(f.source).unwrap();
         for e in &module.entry_points {
-            assert!(twins.iter().any(|t| e.name.starts_with(t)), "{}: entry point {} names no listed twin", f.file, e.name);
+            assert!(
+                twins.iter().any(|t| e.name.starts_with(t)),
+                "{}: entry point {} names no listed twin",
+                f.file,
+                e.name
+            );
         }
     }
 }

@@ -69,7 +69,8 @@ async fn playground_prefers_webgpu_and_its_matmul_agrees_with_the_cpu() {
         let v = JsFuture::from(p.matmul(backend.into(), a.clone(), b.clone(), m, k, n)).await.unwrap();
         outs.push(v.dyn_into::<js_sys::Float32Array>().unwrap().to_vec());
     }
-    let report: serde_json::Value = serde_json::from_str(&Playground::compare(outs[1].clone(), outs[0].clone(), "f32_matmul").unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&Playground::compare(outs[1].clone(), outs[0].clone(), "f32_matmul").unwrap()).unwrap();
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["agreement"]["len"], m * n);
 }

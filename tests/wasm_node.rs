@@ -42,7 +42,8 @@ async fn playground_without_gpu_reports_cpu_and_the_reason() {
 #[wasm_bindgen_test]
 async fn playground_matmul_on_cpu_resolves_and_webgpu_rejects_with_the_reason() {
     let p = Playground::create(false).await.unwrap();
-    let out = JsFuture::from(p.matmul("cpu".into(), vec![1., 2., 3., 4.], vec![5., 6., 7., 8.], 2, 2, 2)).await.unwrap();
+    let out =
+        JsFuture::from(p.matmul("cpu".into(), vec![1., 2., 3., 4.], vec![5., 6., 7., 8.], 2, 2, 2)).await.unwrap();
     let out: js_sys::Float32Array = out.dyn_into().unwrap();
     assert_eq!(out.to_vec(), vec![19., 22., 43., 50.]);
     let err = JsFuture::from(p.matmul("webgpu".into(), vec![1.], vec![1.], 1, 1, 1)).await.unwrap_err();

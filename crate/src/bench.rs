@@ -22,16 +22,40 @@ use crate::quant::{linear, QLinearSpec, QParams, QuantDType};
 use crate::rng::Rng;
 
 /// The workload names [`Workload::new`] accepts.
-pub const KINDS: &[&str] = &["f32_gemm", "int8_gemm", "qlinear_per_tensor", "qlinear_per_channel", "ptq_minmax", "ptq_histogram", "train_fp32", "train_16mixed", "gpu_readbacks_16mixed"];
+pub const KINDS: &[&str] = &[
+    "f32_gemm",
+    "int8_gemm",
+    "qlinear_per_tensor",
+    "qlinear_per_channel",
+    "ptq_minmax",
+    "ptq_histogram",
+    "train_fp32",
+    "train_16mixed",
+    "gpu_readbacks_16mixed",
+];
 
 pub mod train;
 
 enum Data {
-    F32 { a: Vec<f32>, b: Vec<f32> },
-    Int8 { x: Vec<u8>, w: PackedWeight, x_zp: i32 },
-    QLinear { x: Vec<u8>, w: PackedWeight, spec: QLinearSpec },
+    F32 {
+        a: Vec<f32>,
+        b: Vec<f32>,
+    },
+    Int8 {
+        x: Vec<u8>,
+        w: PackedWeight,
+        x_zp: i32,
+    },
+    QLinear {
+        x: Vec<u8>,
+        w: PackedWeight,
+        spec: QLinearSpec,
+    },
     /// `quantize()` of a fused MLP 784-256-256-10: `m` samples per batch, `k` batches.
-    Ptq { model: crate::model::Model, calib: Vec<f32> },
+    Ptq {
+        model: crate::model::Model,
+        calib: Vec<f32>,
+    },
     /// One training step on the CPU fast path (`Workload::run` takes `&self`, the step mutates).
     Train(std::cell::RefCell<train::TrainBench<crate::backend::cpu::CpuBackend>>),
     /// 16-mixed steps on the WebGPU backend, counting readbacks.
@@ -51,7 +75,8 @@ impl Workload {
     /// A workload of `kind` (one of [`KINDS`]) on seeded random inputs.
     pub fn new(kind: &str, m: usize, k: usize, n: usize, seed: u64) -> Result<Workload> {
         let mut rng = Rng::new(seed);
-        let mut codes = |len: usize, lo: i32| -> Vec<i32> { (0..len).map(|_| lo + (rng.next_u64() % 256) as i32).collect() };
+        let mut codes =
+            |len: usize, lo: i32| -> Vec<i32> { (0..len).map(|_| lo + (rng.next_u64() % 256) as i32).collect() };
         let data = match kind {
             "f32_gemm" => {
                 let mut r = Rng::new(seed);
@@ -66,10 +91,23 @@ impl Workload {
                 let wq = if kind == "qlinear_per_tensor" {
                     QParams::PerTensor { scale: 0.003, zero_point: 0, dtype: QuantDType::QInt8 }
                 } else {
-                    QParams::PerChannel { scales: (0..n).map(|j| 0.002 + 1e-5 * j as f32).collect(), zero_points: vec![0; n], axis: 0, dtype: QuantDType::QInt8 }
+                    QParams::PerChannel {
+                        scales: (0..n).map(|j| 0.002 + 1e-5 * j as f32).collect(),
+                        zero_points: vec![0; n],
+                        axis: 0,
+                        dtype: QuantDType::QInt8,
+                    }
                 };
                 let bias = Some(Rng::new(seed + 1).uniform_vec(n, -0.1, 0.1));
-                let spec = QLinearSpec { x_scale: 0.02, x_zero_point: 128, w: wq, bias, out_scale: 0.5, out_zero_point: 128, relu: false };
+                let spec = QLinearSpec {
+                    x_scale: 0.02,
+                    x_zero_point: 128,
+                    w: wq,
+                    bias,
+                    out_scale: 0.5,
+                    out_zero_point: 128,
+                    relu: false,
+                };
                 spec.validate(n, k)?;
                 let w = PackedWeight::new(&w, n, k, &spec.requant(n).w_zero_points);
                 Data::QLinear { x, w, spec }
@@ -95,8 +133,12 @@ impl Workload {
                 Data::Train(std::cell::RefCell::new(train::TrainBench::new(&b, m, kind == "train_16mixed", seed)?))
             }
             #[cfg(not(target_arch = "wasm32"))]
-            "gpu_readbacks_16mixed" => Data::GpuReadbacks(Box::new(std::cell::RefCell::new(train::GpuReadbacks::new(m, k, seed)?))),
-            other => return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") }),
+            "gpu_readbacks_16mixed" => {
+                Data::GpuReadbacks(Box::new(std::cell::RefCell::new(train::GpuReadbacks::new(m, k, seed)?)))
+            }
+            other => {
+                return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") })
+            }
         };
         Ok(Workload { m, k, n, data })
     }
@@ -140,11 +182,16 @@ impl Workload {
                 use crate::quant::eager::{quantize, Mapping, Prepared, QConfigDict};
                 let mut copy = model.clone();
                 let run = |p: &mut Prepared, x: &Vec<f32>| p.calibrate(x, &[m * k, 784], m);
-                let c = quantize(&mut copy, run, calib, &Mapping::default(), &QConfigDict::default(), false).expect("PTQ workload");
-                c.model.leaves().iter().map(|(_, l)| match &l.kind {
-                    crate::model::Kind::QuantizedLinear(q) => q.scale as f64 + q.zero_point as f64,
-                    _ => 0.0,
-                }).sum()
+                let c = quantize(&mut copy, run, calib, &Mapping::default(), &QConfigDict::default(), false)
+                    .expect("PTQ workload");
+                c.model
+                    .leaves()
+                    .iter()
+                    .map(|(_, l)| match &l.kind {
+                        crate::model::Kind::QuantizedLinear(q) => q.scale as f64 + q.zero_point as f64,
+                        _ => 0.0,
+                    })
+                    .sum()
             }
             Data::Train(t) => {
                 let b = crate::backend::cpu::CpuBackend::fast();

@@ -54,13 +54,20 @@ pub struct QuantizeArgs {
 }
 
 fn read(path: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::InvalidArgument { name: "file", value: path.into(), valid: format!("a readable file ({e})") })
+    std::fs::read(path).map_err(|e| Error::InvalidArgument {
+        name: "file",
+        value: path.into(),
+        valid: format!("a readable file ({e})"),
+    })
 }
 
 /// `x` as f32 with its shape, and `y` as class indices if present.
 fn data(path: &str) -> Result<(Vec<f32>, Vec<usize>, Option<Vec<i32>>)> {
     let (sd, _) = StateDict::from_safetensors(&read(path)?)?;
-    let x = sd.tensors.get("x").ok_or_else(|| Error::Model { path: path.into(), detail: format!("no tensor `x`; tensors: {:?}", sd.tensors.keys().collect::<Vec<_>>()) })?;
+    let x = sd.tensors.get("x").ok_or_else(|| Error::Model {
+        path: path.into(),
+        detail: format!("no tensor `x`; tensors: {:?}", sd.tensors.keys().collect::<Vec<_>>()),
+    })?;
     let xs = match &x.data {
         HostData::F32(v) => v.clone(),
         d => return Err(Error::Model { path: path.into(), detail: format!("`x` is {}; expected float32", d.dtype()) }),
@@ -69,7 +76,12 @@ fn data(path: &str) -> Result<(Vec<f32>, Vec<usize>, Option<Vec<i32>>)> {
         None => None,
         Some(HostData::I32(v)) => Some(v.clone()),
         Some(HostData::U8(v)) => Some(v.iter().map(|&c| c as i32).collect()),
-        Some(d) => return Err(Error::Model { path: path.into(), detail: format!("`y` is {}; expected integer class labels", d.dtype()) }),
+        Some(d) => {
+            return Err(Error::Model {
+                path: path.into(),
+                detail: format!("`y` is {}; expected integer class labels", d.dtype()),
+            })
+        }
     };
     Ok((xs, x.shape.clone(), y))
 }
@@ -79,16 +91,33 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     let model = quantplay::model::load(&spec, &read(&a.weights)?)?;
     let (cx, cshape, _) = data(&a.calib)?;
     let eval = a.eval.as_deref().map(data).transpose()?;
-    let opt = PtqOptions { qconfig: a.qconfig.clone(), observer: a.observer.clone(), per_tensor: a.per_tensor, reduce_range: None, fuse: !a.no_fuse, calib_batch: a.calib_batch, dump: a.dump };
+    let opt = PtqOptions {
+        qconfig: a.qconfig.clone(),
+        observer: a.observer.clone(),
+        per_tensor: a.per_tensor,
+        reduce_range: None,
+        fuse: !a.no_fuse,
+        calib_batch: a.calib_batch,
+        dump: a.dump,
+    };
     let ev = eval.as_ref().map(|(x, s, _)| (x.as_slice(), s.as_slice()));
     let labels = eval.as_ref().and_then(|(_, _, y)| y.as_deref());
     let result = match a.backend.as_str() {
-        "cpu" => pollster::block_on(pipeline::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?,
+        "cpu" => {
+            pollster::block_on(pipeline::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?
+        }
         "gpu" => match pollster::block_on(GpuBackend::new()) {
             Ok(g) => pollster::block_on(pipeline::run(&g, &model, (&cx, &cshape), ev, labels, &opt))?,
             Err(e) => {
                 eprintln!("note: {e}; running on the CPU instead");
-                pollster::block_on(pipeline::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?
+                pollster::block_on(pipeline::run(
+                    &quantplay::CpuBackend::fast(),
+                    &model,
+                    (&cx, &cshape),
+                    ev,
+                    labels,
+                    &opt,
+                ))?
             }
         },
         other => return Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),
@@ -97,7 +126,11 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     if let Some(out) = &a.out {
-        std::fs::write(out, int8::save(&result.converted.model)?).map_err(|e| Error::InvalidArgument { name: "--out", value: out.clone(), valid: format!("a writable path ({e})") })?;
+        std::fs::write(out, int8::save(&result.converted.model)?).map_err(|e| Error::InvalidArgument {
+            name: "--out",
+            value: out.clone(),
+            valid: format!("a writable path ({e})"),
+        })?;
     }
     let r = &result.report;
     if a.json {
@@ -107,9 +140,15 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     if let Some(i) = &r.input {
         println!("input: scale {} zero_point {}", i.scale, i.zero_point);
     }
-    println!("{:<16} {:<22} {:>12} {:>5} {:<18} {:>9} {:>7}", "layer", "kind", "out scale", "zp", "weight qscheme", "SQNR dB", "clip %");
+    println!(
+        "{:<16} {:<22} {:>12} {:>5} {:<18} {:>9} {:>7}",
+        "layer", "kind", "out scale", "zp", "weight qscheme", "SQNR dB", "clip %"
+    );
     for l in &r.layers {
-        println!("{:<16} {:<22} {:>12.6e} {:>5} {:<18} {:>9.2} {:>7.3}", l.name, l.kind, l.output_scale, l.output_zero_point, l.weight_qscheme, l.sqnr_db, l.clip_percent);
+        println!(
+            "{:<16} {:<22} {:>12.6e} {:>5} {:<18} {:>9.2} {:>7.3}",
+            l.name, l.kind, l.output_scale, l.output_zero_point, l.weight_qscheme, l.sqnr_db, l.clip_percent
+        );
     }
     for (p, t) in &r.float_modules {
         println!("float (not in the mapping): {p} ({t})");

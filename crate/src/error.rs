@@ -91,11 +91,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Shape { op, detail } => write!(f, "{op}: {detail}"),
-            Error::DataLength { shape, expected, got } => write!(
-                f,
-                "upload: shape {} needs {expected} values, got {got}",
-                fmt_shape(shape)
-            ),
+            Error::DataLength { shape, expected, got } => {
+                write!(f, "upload: shape {} needs {expected} values, got {got}", fmt_shape(shape))
+            }
             Error::TooLarge { what, bytes, limit } => {
                 write!(f, "{what} needs {bytes} bytes, over the device limit of {limit} bytes")
             }

@@ -29,7 +29,21 @@ fn simd_features() -> Vec<String> {
     macro_rules! probe {
         ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { v.push($f.to_string()); } )* };
     }
-    probe!("sse2", "sse4.1", "sse4.2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vnni", "avx512bf16", "avx512fp16", "avxvnni");
+    probe!(
+        "sse2",
+        "sse4.1",
+        "sse4.2",
+        "avx",
+        "avx2",
+        "fma",
+        "f16c",
+        "avx512f",
+        "avx512bw",
+        "avx512vnni",
+        "avx512bf16",
+        "avx512fp16",
+        "avxvnni"
+    );
     v
 }
 
@@ -116,14 +130,25 @@ impl SystemInfo {
         let mut s = format!("CPU    {} · SIMD: {simd}\n", self.cpu.arch);
         match (&self.gpu, &self.gpu_unavailable_reason) {
             (Some(g), _) => {
-                s += &format!("WebGPU {} · vendor {} · backend {} · type {}{}\n", g.name, or_dash(&g.vendor), g.backend, g.device_type, if g.is_fallback { " (software/fallback)" } else { "" });
+                s += &format!(
+                    "WebGPU {} · vendor {} · backend {} · type {}{}\n",
+                    g.name,
+                    or_dash(&g.vendor),
+                    g.backend,
+                    g.device_type,
+                    if g.is_fallback { " (software/fallback)" } else { "" }
+                );
                 if !g.architecture.is_empty() {
                     s += &format!("       architecture {}\n", g.architecture);
                 }
                 if !g.driver.is_empty() {
                     s += &format!("       driver {}\n", g.driver);
                 }
-                s += &format!("       SHADER_F16: {} · packed int8 dot product: {}\n", yn(g.shader_f16), yn(g.packed_int8_dot));
+                s += &format!(
+                    "       SHADER_F16: {} · packed int8 dot product: {}\n",
+                    yn(g.shader_f16),
+                    yn(g.packed_int8_dot)
+                );
             }
             (None, reason) => s += &format!("WebGPU none: {}\n", reason.as_deref().unwrap_or("unknown")),
         }
@@ -133,7 +158,11 @@ impl SystemInfo {
 }
 
 fn or_dash(s: &str) -> &str {
-    if s.is_empty() { "-" } else { s }
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]

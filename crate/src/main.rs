@@ -137,15 +137,51 @@ mod cli {
             }
             Command::BenchWorker => bench_worker(),
             Command::Quantize(args) => return crate::cli_quantize::main(&args),
-            Command::Train { dataset, precision, backend, steps, seed, lr, batch, optimizer, hidden, samples, noise, momentum, loss, init_scale, growth_factor, backoff_factor, growth_interval, loss_multiplier, epochs, json, csv } => {
+            Command::Train {
+                dataset,
+                precision,
+                backend,
+                steps,
+                seed,
+                lr,
+                batch,
+                optimizer,
+                hidden,
+                samples,
+                noise,
+                momentum,
+                loss,
+                init_scale,
+                growth_factor,
+                backoff_factor,
+                growth_interval,
+                loss_multiplier,
+                epochs,
+                json,
+                csv,
+            } => {
                 let run = || -> quantplay::Result<()> {
                     use quantplay::nn::{metrics, trainer};
-                    let hidden = hidden.split(',').filter(|h| !h.is_empty()).map(|h| h.trim().parse::<usize>()).collect::<Result<Vec<_>, _>>()
-                        .map_err(|_| quantplay::Error::InvalidArgument { name: "hidden", value: hidden.clone(), valid: "comma-separated widths, e.g. 16,16".into() })?;
+                    let hidden = hidden
+                        .split(',')
+                        .filter(|h| !h.is_empty())
+                        .map(|h| h.trim().parse::<usize>())
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|_| quantplay::Error::InvalidArgument {
+                            name: "hidden",
+                            value: hidden.clone(),
+                            valid: "comma-separated widths, e.g. 16,16".into(),
+                        })?;
                     let backend_name = match backend.as_str() {
                         "cpu" => "cpu",
                         "gpu" => "webgpu",
-                        other => return Err(quantplay::Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),
+                        other => {
+                            return Err(quantplay::Error::InvalidArgument {
+                                name: "backend",
+                                value: other.into(),
+                                valid: "cpu, gpu".into(),
+                            })
+                        }
                     };
                     let config = serde_json::json!({
                         "dataset": dataset, "samples": samples, "noise": noise, "hidden": hidden, "precision": precision,
@@ -187,7 +223,10 @@ mod cli {
                     if csv {
                         println!("{}", metrics::CSV_HEADER);
                     } else if !json {
-                        println!("{:>6} {:>10} {:>9} {:>10} {:>10} {:>7}", "step", "loss", "accuracy", "grad_norm", "scale", "skipped");
+                        println!(
+                            "{:>6} {:>10} {:>9} {:>10} {:>10} {:>7}",
+                            "step", "loss", "accuracy", "grad_norm", "scale", "skipped"
+                        );
                     }
                     for r in &records {
                         if json {
@@ -196,7 +235,10 @@ mod cli {
                             println!("{}", metrics::csv_line(r));
                         } else {
                             let scale = r.amp_loss_scale.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-                            println!("{:>6} {:>10.5} {:>9.3} {:>10.4} {:>10} {:>7}", r.step, r.loss, r.accuracy, r.grad_norm, scale, r.skipped);
+                            println!(
+                                "{:>6} {:>10.5} {:>9.3} {:>10.4} {:>10} {:>7}",
+                                r.step, r.loss, r.accuracy, r.grad_norm, scale, r.skipped
+                            );
                         }
                     }
                     Ok(())
@@ -219,10 +261,21 @@ mod cli {
                 if json {
                     println!("{}", serde_json::json!({ "steps": steps }));
                 } else {
-                    println!("{:>5}  {:<5} {:>14} {:>8} {:>14} {:>7}", "step", "event", "scale_used", "skipped", "scale_after", "tracker");
+                    println!(
+                        "{:>5}  {:<5} {:>14} {:>8} {:>14} {:>7}",
+                        "step", "event", "scale_used", "skipped", "scale_after", "tracker"
+                    );
                     for r in &steps {
                         let ev = serde_json::to_value(r.event).unwrap();
-                        println!("{:>5}  {:<5} {:>14e} {:>8} {:>14e} {:>7}", r.step, ev.as_str().unwrap_or("?"), r.scale_used, r.skipped, r.scale_after, r.growth_tracker);
+                        println!(
+                            "{:>5}  {:<5} {:>14e} {:>8} {:>14e} {:>7}",
+                            r.step,
+                            ev.as_str().unwrap_or("?"),
+                            r.scale_used,
+                            r.skipped,
+                            r.scale_after,
+                            r.growth_tracker
+                        );
                         if let Some(w) = &r.warning {
                             println!("       warning: {w}");
                         }
@@ -243,7 +296,9 @@ mod cli {
             let reply = match words.as_slice() {
                 ["setup", name, kind, m, k, n] => {
                     let dims: Result<Vec<usize>, _> = [m, k, n].iter().map(|d| d.parse::<usize>()).collect();
-                    match dims.map_err(|e| e.to_string()).and_then(|d| quantplay::bench::Workload::new(kind, d[0], d[1], d[2], 42).map_err(|e| e.to_string())) {
+                    match dims.map_err(|e| e.to_string()).and_then(|d| {
+                        quantplay::bench::Workload::new(kind, d[0], d[1], d[2], 42).map_err(|e| e.to_string())
+                    }) {
                         Ok(w) => {
                             loads.insert(name.to_string(), w);
                             format!("ready {name}")

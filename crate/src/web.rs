@@ -42,7 +42,11 @@ fn tolerance(name: &str) -> Result<Tolerance, Error> {
     match name {
         "exact" => Ok(EXACT),
         "f32_matmul" => Ok(F32_MATMUL),
-        _ => Err(Error::InvalidArgument { name: "tolerance", value: name.into(), valid: "\"exact\", \"f32_matmul\"".into() }),
+        _ => Err(Error::InvalidArgument {
+            name: "tolerance",
+            value: name.into(),
+            valid: "\"exact\", \"f32_matmul\"".into(),
+        }),
     }
 }
 
@@ -117,15 +121,35 @@ impl BenchWorkload {
     /// `f32_gemm` on the given row-major inputs A (m, k) and B (k, n).
     pub fn f32_gemm(m: usize, k: usize, n: usize, a: Vec<f32>, b: Vec<f32>) -> Result<BenchWorkload, JsError> {
         if a.len() != m * k || b.len() != k * n {
-            return Err(JsError::new(&format!("f32_gemm: A needs {} values and B {}, got {} and {}", m * k, k * n, a.len(), b.len())));
+            return Err(JsError::new(&format!(
+                "f32_gemm: A needs {} values and B {}, got {} and {}",
+                m * k,
+                k * n,
+                a.len(),
+                b.len()
+            )));
         }
         Ok(BenchWorkload { inner: crate::bench::Workload::f32(m, k, n, a, b) })
     }
 
     /// `int8_gemm` (MatMulInteger): A (m, k) uint8, B (k, n) int8, with zero points.
-    pub fn int8_gemm(m: usize, k: usize, n: usize, a: Vec<u8>, b: Vec<i8>, a_zero_point: i32, b_zero_point: i32) -> Result<BenchWorkload, JsError> {
+    pub fn int8_gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: Vec<u8>,
+        b: Vec<i8>,
+        a_zero_point: i32,
+        b_zero_point: i32,
+    ) -> Result<BenchWorkload, JsError> {
         if a.len() != m * k || b.len() != k * n {
-            return Err(JsError::new(&format!("int8_gemm: A needs {} values and B {}, got {} and {}", m * k, k * n, a.len(), b.len())));
+            return Err(JsError::new(&format!(
+                "int8_gemm: A needs {} values and B {}, got {} and {}",
+                m * k,
+                k * n,
+                a.len(),
+                b.len()
+            )));
         }
         let b = b.into_iter().map(i32::from).collect();
         Ok(BenchWorkload { inner: crate::bench::Workload::int8(m, k, n, a, b, a_zero_point, b_zero_point) })
@@ -141,7 +165,12 @@ impl BenchWorkload {
 /// dispatch plus the read-back of C, as the tfjs-webgpu peer does.
 #[wasm_bindgen]
 pub struct GpuBenchWorkload {
-    inner: Rc<(GpuBackend, crate::backend::gpu::GpuTensor, crate::backend::gpu::GpuTensor, crate::backend::gpu::MatmulPath)>,
+    inner: Rc<(
+        GpuBackend,
+        crate::backend::gpu::GpuTensor,
+        crate::backend::gpu::GpuTensor,
+        crate::backend::gpu::MatmulPath,
+    )>,
 }
 
 #[wasm_bindgen]
@@ -153,7 +182,11 @@ impl GpuBenchWorkload {
             "simple" => MatmulPath::Simple,
             "tiled" => MatmulPath::Tiled,
             "blocked" => MatmulPath::Blocked,
-            other => return Err(JsError::new(&format!("invalid kernel {other:?}; valid values: \"simple\", \"tiled\", \"blocked\""))),
+            other => {
+                return Err(JsError::new(&format!(
+                    "invalid kernel {other:?}; valid values: \"simple\", \"tiled\", \"blocked\""
+                )))
+            }
         };
         let g = GpuBackend::new().await.map_err(|e| JsError::new(&e.to_string()))?;
         let at = g.upload(&a, &[n, n]).map_err(|e| JsError::new(&e.to_string()))?;

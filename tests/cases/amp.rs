@@ -41,8 +41,27 @@ pub async fn f16_matmul_agrees_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
             let (a, w) = (operands(m * k, 1300 + i as u64), operands(k * n, 1400 + i as u64));
             let sa: &[usize] = if ta { &[k, m] } else { &[m, k] };
             let sb: &[usize] = if tb { &[n, k] } else { &[k, n] };
-            let got = f16_bits(b.read_data(&b.matmul_f16(&b.upload_data(f16s(&a), sa).unwrap(), &b.upload_data(f16s(&w), sb).unwrap(), ta, tb).unwrap()).await.unwrap());
-            let want = f16_bits(cpu.read_data(&cpu.matmul_f16(&cpu.upload_data(f16s(&a), sa).unwrap(), &cpu.upload_data(f16s(&w), sb).unwrap(), ta, tb).unwrap()).await.unwrap());
+            let got = f16_bits(
+                b.read_data(
+                    &b.matmul_f16(&b.upload_data(f16s(&a), sa).unwrap(), &b.upload_data(f16s(&w), sb).unwrap(), ta, tb)
+                        .unwrap(),
+                )
+                .await
+                .unwrap(),
+            );
+            let want = f16_bits(
+                cpu.read_data(
+                    &cpu.matmul_f16(
+                        &cpu.upload_data(f16s(&a), sa).unwrap(),
+                        &cpu.upload_data(f16s(&w), sb).unwrap(),
+                        ta,
+                        tb,
+                    )
+                    .unwrap(),
+                )
+                .await
+                .unwrap(),
+            );
             assert_eq!(got, want, "{} matmul_f16 ta={ta} tb={tb} ({m}, {k}, {n})", b.name());
             if m * n > 100 {
                 assert!(want.iter().any(|&h| h & 0x7c00 == 0x7c00), "test data should overflow f16 somewhere");
@@ -59,7 +78,8 @@ pub async fn f16_matmul_agrees_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
 pub async fn both_gpu_f16_paths_agree(g: &GpuBackend) {
     let (a, w) = (operands(37 * 70, 1500), operands(70 * 23, 1501));
     let (at, wt) = (g.upload_data(f16s(&a), &[37, 70]).unwrap(), g.upload_data(f16s(&w), &[70, 23]).unwrap());
-    let packed = f16_bits(g.read_data(&g.matmul_f16_with(&at, &wt, false, false, F16Path::Packed).unwrap()).await.unwrap());
+    let packed =
+        f16_bits(g.read_data(&g.matmul_f16_with(&at, &wt, false, false, F16Path::Packed).unwrap()).await.unwrap());
     match g.matmul_f16_with(&at, &wt, false, false, F16Path::Native) {
         Ok(t) => assert_eq!(f16_bits(g.read_data(&t).await.unwrap()), packed, "native vs packed f16 matmul"),
         Err(e) => {
@@ -89,7 +109,8 @@ pub async fn grad_scaler_kernels_replay_torch_timelines_without_reading_back<B: 
         // results are kept and read only after the whole timeline.
         let mut kept = Vec::new();
         for step in run["steps"].as_array().unwrap() {
-            let grad_in: Vec<f32> = step["grad_in"].as_array().unwrap().iter().map(|v| f32::from_bits(bits(v))).collect();
+            let grad_in: Vec<f32> =
+                step["grad_in"].as_array().unwrap().iter().map(|v| f32::from_bits(bits(v))).collect();
             let mut grad = b.upload(&grad_in, &[grad_in.len()]).unwrap();
             let mut found = b.upload(&[0.0], &[1]).unwrap();
             let inv = b.amp_inv_scale(&scale).unwrap();
@@ -103,7 +124,8 @@ pub async fn grad_scaler_kernels_replay_torch_timelines_without_reading_back<B: 
         // (the defaults, powers of two); otherwise the GPU's f32 hi+lo product may be an ulp
         // off per update (amp_update_scale.wgsl), so it is held to a relative bound instead.
         let representable = |x: f64| (x as f32) as f64 == x;
-        let exact = b.name().starts_with("cpu") || (representable(cfg.growth_factor) && representable(cfg.backoff_factor));
+        let exact =
+            b.name().starts_with("cpu") || (representable(cfg.growth_factor) && representable(cfg.backoff_factor));
         let close = |got: f32, want: u32, what: &str| {
             let want = f32::from_bits(want);
             if exact {
@@ -112,10 +134,16 @@ pub async fn grad_scaler_kernels_replay_torch_timelines_without_reading_back<B: 
                 assert!((got - want).abs() <= 4e-6 * want.abs(), "{what}: {got:e} vs {want:e}");
             }
         };
-        for (i, (step, (grad, found, inv, scale_after, tracker_after))) in run["steps"].as_array().unwrap().iter().zip(kept).enumerate() {
+        for (i, (step, (grad, found, inv, scale_after, tracker_after))) in
+            run["steps"].as_array().unwrap().iter().zip(kept).enumerate()
+        {
             let what = format!("{} vs torch, settings {st}, step {i} ({})", b.name(), step["event"]);
             close(b.read(&inv).await.unwrap()[0], bits(&step["inv_scale"]), &format!("{what}: inv_scale"));
-            assert_eq!(b.read(&found).await.unwrap()[0] as f64, step["found_inf"].as_f64().unwrap(), "{what}: found_inf");
+            assert_eq!(
+                b.read(&found).await.unwrap()[0] as f64,
+                step["found_inf"].as_f64().unwrap(),
+                "{what}: found_inf"
+            );
             close(b.read(&scale_after).await.unwrap()[0], bits(&step["scale_after"]), &format!("{what}: scale"));
             let HostData::I32(t) = b.read_data(&tracker_after).await.unwrap() else { panic!("int32") };
             assert_eq!(t[0] as i64, step["growth_tracker"].as_i64().unwrap(), "{what}: growth_tracker");
@@ -160,13 +188,24 @@ pub fn grad_scaler_timelines_match_torch() {
     for run in fx["runs"].as_array().unwrap() {
         let st = &run["settings"];
         let get = |k: &str, d: f64| st.get(k).and_then(|v| v.as_f64()).unwrap_or(d);
-        let cfg = ScalerConfig { init_scale: get("init_scale", 65536.0), growth_factor: get("growth_factor", 2.0), backoff_factor: get("backoff_factor", 0.5), growth_interval: get("growth_interval", 2000.0) as u32 };
+        let cfg = ScalerConfig {
+            init_scale: get("init_scale", 65536.0),
+            growth_factor: get("growth_factor", 2.0),
+            backoff_factor: get("backoff_factor", 0.5),
+            growth_interval: get("growth_interval", 2000.0) as u32,
+        };
         let steps = run_schedule(cfg, &parse_schedule(run["schedule"].as_str().unwrap()).unwrap()).unwrap();
         for (got, want) in steps.iter().zip(run["steps"].as_array().unwrap()) {
             let what = format!("settings {st} step {}", got.step);
             assert_eq!(got.scale_used.to_bits(), bits(&want["scale_used"]), "{what}: scale_used");
             assert_eq!(got.skipped, want["skipped"].as_bool().unwrap(), "{what}: skipped");
-            assert_eq!(got.scale_after.to_bits(), bits(&want["scale_after"]), "{what}: scale_after {} vs {}", got.scale_after, f32::from_bits(bits(&want["scale_after"])));
+            assert_eq!(
+                got.scale_after.to_bits(),
+                bits(&want["scale_after"]),
+                "{what}: scale_after {} vs {}",
+                got.scale_after,
+                f32::from_bits(bits(&want["scale_after"]))
+            );
             assert_eq!(got.growth_tracker as i64, want["growth_tracker"].as_i64().unwrap(), "{what}: growth_tracker");
         }
         assert_eq!(steps.len(), run["steps"].as_array().unwrap().len());

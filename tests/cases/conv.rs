@@ -89,7 +89,10 @@ pub async fn im2col_and_layout_gathers_agree_bit_for_bit_with_the_cpu<B: Backend
         let got = read_f32(b, &b.im2col(&b.upload(&x, &shape).unwrap(), &g, 0.0).unwrap()).await;
         let want = read_f32(&cpu, &cpu.im2col(&cpu.upload(&x, &shape).unwrap(), &g, 0.0).unwrap()).await;
         assert_eq!(got, want, "{} im2col f32 {g:?}", b.name());
-        let (gq, cq) = (b.upload_data(HostData::U8(codes.clone()), &shape).unwrap(), cpu.upload_data(HostData::U8(codes.clone()), &shape).unwrap());
+        let (gq, cq) = (
+            b.upload_data(HostData::U8(codes.clone()), &shape).unwrap(),
+            cpu.upload_data(HostData::U8(codes.clone()), &shape).unwrap(),
+        );
         let got = read_u8(b, &b.im2col(&gq, &g, 77.0).unwrap()).await;
         let want = read_u8(&cpu, &cpu.im2col(&cq, &g, 77.0).unwrap()).await;
         assert_eq!(got, want, "{} im2col u8 {g:?}", b.name());
@@ -124,7 +127,8 @@ pub async fn im2col_times_the_weight_is_the_convolution<B: Backend>(b: &B) {
                 for kx in 0..3 {
                     let (iy, ix) = ((oy * 2 + ky) as isize - 1, (ox * 2 + kx) as isize - 1);
                     if iy >= 0 && ix >= 0 && (iy as usize) < g.h && (ix as usize) < g.w {
-                        acc += x[((n * g.c + c) * g.h + iy as usize) * g.w + ix as usize] as f64 * w[((co * g.c + c) * 3 + ky) * 3 + kx] as f64;
+                        acc += x[((n * g.c + c) * g.h + iy as usize) * g.w + ix as usize] as f64
+                            * w[((co * g.c + c) * 3 + ky) * 3 + kx] as f64;
                     }
                 }
             }
@@ -158,14 +162,30 @@ pub async fn channel_affine_matches_torch_batch_norm_eval<B: Backend>(b: &B) {
     let tol = if b.name().starts_with("cpu") { EXACT } else { F32_CHANNEL_AFFINE };
     for c in cases {
         let shape: Vec<usize> = c["shape"].as_array().unwrap().iter().map(us).collect();
-        let (w, bias) = (c["weight"].as_array().map(|_| f32s(&c["weight"])), c["bias"].as_array().map(|_| f32s(&c["bias"])));
-        let (alpha, beta) = bn_eval_alpha_beta(w.as_deref(), bias.as_deref(), &f32s(&c["mean"]), &f32s(&c["var"]), c["eps"].as_f64().unwrap());
+        let (w, bias) =
+            (c["weight"].as_array().map(|_| f32s(&c["weight"])), c["bias"].as_array().map(|_| f32s(&c["bias"])));
+        let (alpha, beta) = bn_eval_alpha_beta(
+            w.as_deref(),
+            bias.as_deref(),
+            &f32s(&c["mean"]),
+            &f32s(&c["var"]),
+            c["eps"].as_f64().unwrap(),
+        );
         let ch = shape[1];
-        let y = b.channel_affine(&b.upload(&f32s(&c["x"]), &shape).unwrap(), &b.upload(&alpha, &[ch]).unwrap(), &b.upload(&beta, &[ch]).unwrap()).unwrap();
+        let y = b
+            .channel_affine(
+                &b.upload(&f32s(&c["x"]), &shape).unwrap(),
+                &b.upload(&alpha, &[ch]).unwrap(),
+                &b.upload(&beta, &[ch]).unwrap(),
+            )
+            .unwrap();
         assert_agrees(&format!("{} batch_norm eval {shape:?}", b.name()), &read_f32(b, &y).await, &f32s(&c["y"]), tol);
     }
     let x = b.upload(&[0.0; 6], &[2, 3]).unwrap();
-    let msg = b.channel_affine(&x, &b.upload(&[1.0; 2], &[2]).unwrap(), &b.upload(&[0.0; 2], &[2]).unwrap()).unwrap_err().to_string();
+    let msg = b
+        .channel_affine(&x, &b.upload(&[1.0; 2], &[2]).unwrap(), &b.upload(&[0.0; 2], &[2]).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("channel_affine") && msg.contains("(2, 3)") && msg.contains("(2,)"), "{msg}");
 }
 
@@ -188,12 +208,31 @@ pub async fn channel_lut_maps_each_code_through_its_channels_table<B: Backend>(b
         let n: usize = shape.iter().product();
         let codes: Vec<u8> = rng.uniform_vec(n, 0.0, 255.99).iter().map(|v| *v as u8).collect();
         // Channel ch maps q to (q · (2ch + 1) + ch) mod 256: a different bijection per channel.
-        let table: Vec<u8> = (0..c).flat_map(|ch| (0..256usize).map(move |q| ((q * (2 * ch + 1) + ch) % 256) as u8)).collect();
-        let y = b.quantized_channel_lut(&b.upload_data(HostData::U8(codes.clone()), &shape).unwrap(), &b.upload_data(HostData::U8(table), &[c, 256]).unwrap()).unwrap();
-        let want: Vec<u8> = codes.iter().enumerate().map(|(i, &q)| { let ch = (i / inner.max(1)) % c; ((q as usize * (2 * ch + 1) + ch) % 256) as u8 }).collect();
+        let table: Vec<u8> =
+            (0..c).flat_map(|ch| (0..256usize).map(move |q| ((q * (2 * ch + 1) + ch) % 256) as u8)).collect();
+        let y = b
+            .quantized_channel_lut(
+                &b.upload_data(HostData::U8(codes.clone()), &shape).unwrap(),
+                &b.upload_data(HostData::U8(table), &[c, 256]).unwrap(),
+            )
+            .unwrap();
+        let want: Vec<u8> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, &q)| {
+                let ch = (i / inner.max(1)) % c;
+                ((q as usize * (2 * ch + 1) + ch) % 256) as u8
+            })
+            .collect();
         assert_eq!(read_u8(b, &y).await, want, "{} channel lut {shape:?}", b.name());
     }
-    let msg = b.quantized_channel_lut(&b.upload_data(HostData::U8(vec![0; 6]), &[2, 3]).unwrap(), &b.upload_data(HostData::U8(vec![0; 512]), &[2, 256]).unwrap()).unwrap_err().to_string();
+    let msg = b
+        .quantized_channel_lut(
+            &b.upload_data(HostData::U8(vec![0; 6]), &[2, 3]).unwrap(),
+            &b.upload_data(HostData::U8(vec![0; 512]), &[2, 256]).unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("(2, 3)") && msg.contains("(2, 256)"), "{msg}");
 }
 
@@ -203,7 +242,8 @@ pub async fn fake_quantize_matches_torch_cachemask_bit_for_bit<B: Backend>(b: &B
     assert!(cases.len() >= 10);
     for c in cases {
         let shape: Vec<usize> = c["shape"].as_array().unwrap().iter().map(us).collect();
-        let (scales, zps) = (f32s(&c["scale"]), i64s(&c["zero_point"]).into_iter().map(|z| z as i32).collect::<Vec<_>>());
+        let (scales, zps) =
+            (f32s(&c["scale"]), i64s(&c["zero_point"]).into_iter().map(|z| z as i32).collect::<Vec<_>>());
         let q = if c["per_channel"].as_bool().unwrap() {
             QParams::PerChannel { scales, zero_points: zps, axis: us(&c["axis"]), dtype: QuantDType::QInt8 }
         } else {
@@ -212,7 +252,12 @@ pub async fn fake_quantize_matches_torch_cachemask_bit_for_bit<B: Backend>(b: &B
         let (lo, hi) = (c["quant_min"].as_i64().unwrap() as i32, c["quant_max"].as_i64().unwrap() as i32);
         let (y, m) = b.fake_quantize(&b.upload(&f32s(&c["x"]), &shape).unwrap(), &q, lo, hi).unwrap();
         let want_mask: Vec<f32> = i64s(&c["mask"]).into_iter().map(|v| v as f32).collect();
-        assert_agrees(&format!("{} fake_quantize {q:?} [{lo}, {hi}]", b.name()), &read_f32(b, &y).await, &f32s(&c["y"]), EXACT);
+        assert_agrees(
+            &format!("{} fake_quantize {q:?} [{lo}, {hi}]", b.name()),
+            &read_f32(b, &y).await,
+            &f32s(&c["y"]),
+            EXACT,
+        );
         assert_eq!(read_f32(b, &m).await, want_mask, "{} mask {q:?}", b.name());
     }
     let x = b.upload(&[0.0; 4], &[4]).unwrap();
@@ -245,8 +290,12 @@ pub async fn quantized_conv2d_matches_torch_fbgemm_bit_for_bit<B: Backend>(b: &B
             out_zero_point: c["out_zero_point"].as_i64().unwrap() as i32,
             relu: c["relu"].as_bool().unwrap(),
         };
-        let x = b.upload_data(HostData::U8(i64s(&c["x"]).into_iter().map(|v| v as u8).collect()), &g.input_shape()).unwrap();
-        let wt = b.upload_data(HostData::I8(i64s(&c["weight"]).into_iter().map(|v| v as i8).collect()), &[out, ch, k, k]).unwrap();
+        let x = b
+            .upload_data(HostData::U8(i64s(&c["x"]).into_iter().map(|v| v as u8).collect()), &g.input_shape())
+            .unwrap();
+        let wt = b
+            .upload_data(HostData::I8(i64s(&c["weight"]).into_iter().map(|v| v as i8).collect()), &[out, ch, k, k])
+            .unwrap();
         let y = quantized_conv2d(b, &x, &wt, &g, &spec).unwrap();
         let (oh, ow) = g.out_hw().unwrap();
         assert_eq!(y.shape(), &[n, out, oh, ow]);
@@ -285,7 +334,8 @@ pub async fn dynamic_quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
     let tol = if b.name().starts_with("cpu") { EXACT } else { F32_DYNAMIC_LINEAR };
     for c in cases {
         let (m, k, n) = (us(&c["m"]), us(&c["k"]), us(&c["n"]));
-        let (ws, wz) = (f32s(&c["w_scales"]), i64s(&c["w_zero_points"]).into_iter().map(|z| z as i32).collect::<Vec<_>>());
+        let (ws, wz) =
+            (f32s(&c["w_scales"]), i64s(&c["w_zero_points"]).into_iter().map(|z| z as i32).collect::<Vec<_>>());
         let w_q = if c["per_channel"].as_bool().unwrap() {
             QParams::PerChannel { scales: ws, zero_points: wz, axis: 0, dtype: QuantDType::QInt8 }
         } else {
@@ -293,10 +343,18 @@ pub async fn dynamic_quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
         };
         let bias = c["bias"].as_array().map(|_| f32s(&c["bias"]));
         let x = b.upload(&f32s(&c["x"]), &[m, k]).unwrap();
-        let w = b.upload_data(HostData::I8(i64s(&c["weight"]).into_iter().map(|v| v as i8).collect()), &[n, k]).unwrap();
-        let y = quantized_linear_dynamic(b, &x, &w, &w_q, bias.as_deref(), c["reduce_range"].as_bool().unwrap()).await.unwrap();
+        let w =
+            b.upload_data(HostData::I8(i64s(&c["weight"]).into_iter().map(|v| v as i8).collect()), &[n, k]).unwrap();
+        let y = quantized_linear_dynamic(b, &x, &w, &w_q, bias.as_deref(), c["reduce_range"].as_bool().unwrap())
+            .await
+            .unwrap();
         assert_eq!(y.shape(), &[m, n]);
-        assert_agrees(&format!("{} linear_dynamic ({m}, {k}) x ({n}, {k}) {w_q:?}", b.name()), &read_f32(b, &y).await, &f32s(&c["y"]), tol);
+        assert_agrees(
+            &format!("{} linear_dynamic ({m}, {k}) x ({n}, {k}) {w_q:?}", b.name()),
+            &read_f32(b, &y).await,
+            &f32s(&c["y"]),
+            tol,
+        );
     }
     let x = b.upload(&[1.0, f32::NAN], &[1, 2]).unwrap();
     let mm = read_f32(b, &b.min_max(&b.upload(&[3.0, -1.5, 7.25, 0.5], &[2, 2]).unwrap()).unwrap()).await;
@@ -308,6 +366,9 @@ pub async fn dynamic_quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
         let msg = quantized_linear_dynamic(b, &x, &w, &w_q, None, true).await.unwrap_err().to_string();
         assert!(msg.contains("NaN"), "{msg}");
     }
-    let msg = b.quantized_linear_float(&b.upload_data(HostData::U8(vec![0; 3]), &[1, 3]).unwrap(), &w, &w_q, &w_q, None).unwrap_err().to_string();
+    let msg = b
+        .quantized_linear_float(&b.upload_data(HostData::U8(vec![0; 3]), &[1, 3]).unwrap(), &w, &w_q, &w_q, None)
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("quantized_linear_float") && msg.contains("(1, 3)") && msg.contains("(1, 2)"), "{msg}");
 }

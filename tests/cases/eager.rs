@@ -50,7 +50,11 @@ pub fn state(v: &Value) -> StateDict {
 /// A field of the case, or of the file when the case does not carry its own (boundary cases
 /// carry their own weights and data).
 pub fn field<'a>(file: &'a Value, case: &'a Value, key: &str) -> &'a Value {
-    if case.get(key).is_some() { &case[key] } else { &file[key] }
+    if case.get(key).is_some() {
+        &case[key]
+    } else {
+        &file[key]
+    }
 }
 
 /// The case's model, fused when its config says so (checking the fold against torch's
@@ -121,8 +125,17 @@ pub fn check_flow_file(text: &str) {
         let exp = &case["expected"];
         let (p, c) = our_flow(&file, case);
         // Observers sit where torch put them, of torch's kinds.
-        let torch_obs: Vec<(String, String)> = exp["observers"].as_array().unwrap().iter()
-            .map(|o| (o["path"].as_str().unwrap().trim_end_matches(".activation_post_process").to_string(), o["kind"].as_str().unwrap().to_string())).collect();
+        let torch_obs: Vec<(String, String)> = exp["observers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["path"].as_str().unwrap().trim_end_matches(".activation_post_process").to_string(),
+                    o["kind"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
         let ours: Vec<(String, String)> = p.observers.iter().map(|(k, o)| (k.clone(), o.kind().to_string())).collect();
         let mut sorted = torch_obs.clone();
         sorted.sort();
@@ -133,16 +146,35 @@ pub fn check_flow_file(text: &str) {
             let (lo, hi) = (p.observers[path].min_val()[0], p.observers[path].max_val()[0]);
             let (tlo, thi) = (f(&o["min_val"]), f(&o["max_val"]));
             if path == "quant" || path.ends_with(".quant") {
-                assert_eq!((lo.to_bits(), hi.to_bits()), (tlo.to_bits(), thi.to_bits()), "{name}: {path} observer min/max (input side) must be exact");
+                assert_eq!(
+                    (lo.to_bits(), hi.to_bits()),
+                    (tlo.to_bits(), thi.to_bits()),
+                    "{name}: {path} observer min/max (input side) must be exact"
+                );
             }
-            assert!(ulps(lo, tlo) <= GEMM_ULPS && ulps(hi, thi) <= GEMM_ULPS, "{name}: {path} min/max {lo}/{hi} vs torch {tlo}/{thi}");
+            assert!(
+                ulps(lo, tlo) <= GEMM_ULPS && ulps(hi, thi) <= GEMM_ULPS,
+                "{name}: {path} min/max {lo}/{hi} vs torch {tlo}/{thi}"
+            );
             if lo.to_bits() == tlo.to_bits() && hi.to_bits() == thi.to_bits() {
                 exact_minmax.insert(path.to_string());
             }
         }
-        let quant = c.model.leaves().into_iter().find_map(|(_, m)| match &m.kind { Kind::Quantize(q) => Some(q.clone()), _ => None }).expect("a Quantize");
+        let quant = c
+            .model
+            .leaves()
+            .into_iter()
+            .find_map(|(_, m)| match &m.kind {
+                Kind::Quantize(q) => Some(q.clone()),
+                _ => None,
+            })
+            .expect("a Quantize");
         let QParams::PerTensor { scale, zero_point, .. } = quant else { panic!() };
-        assert_eq!((scale.to_bits(), zero_point), (exp["input"]["scale"].as_u64().unwrap() as u32, exp["input"]["zero_point"].as_i64().unwrap() as i32), "{name}: input qparams");
+        assert_eq!(
+            (scale.to_bits(), zero_point),
+            (exp["input"]["scale"].as_u64().unwrap() as u32, exp["input"]["zero_point"].as_i64().unwrap() as i32),
+            "{name}: input qparams"
+        );
         for l in exp["layers"].as_array().unwrap() {
             let path = l["name"].as_str().unwrap();
             let m = c.model.get(path).unwrap_or_else(|| panic!("{name}: no module {path}"));
@@ -152,15 +184,34 @@ pub fn check_flow_file(text: &str) {
                 QParams::PerTensor { scale, zero_point, .. } => (vec![*scale], vec![*zero_point]),
                 QParams::PerChannel { scales, zero_points, .. } => (scales.clone(), zero_points.clone()),
             };
-            assert_eq!(scales.iter().map(|s| s.to_bits()).collect::<Vec<_>>(), bits(&l["weight_scale"]).iter().map(|s| s.to_bits()).collect::<Vec<_>>(), "{name}: {path} weight scales");
+            assert_eq!(
+                scales.iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                bits(&l["weight_scale"]).iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                "{name}: {path} weight scales"
+            );
             assert_eq!(zps, ints(&l["weight_zero_point"]), "{name}: {path} weight zero points");
-            assert_eq!(codes.iter().map(|&c| c as i32).collect::<Vec<_>>(), ints(&l["weight_codes"]), "{name}: {path} weight codes");
-            assert_eq!(bias.as_ref().map(|b| b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()), (!l["bias"].is_null()).then(|| bits(&l["bias"]).iter().map(|v| v.to_bits()).collect()), "{name}: {path} bias");
+            assert_eq!(
+                codes.iter().map(|&c| c as i32).collect::<Vec<_>>(),
+                ints(&l["weight_codes"]),
+                "{name}: {path} weight codes"
+            );
+            assert_eq!(
+                bias.as_ref().map(|b| b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()),
+                (!l["bias"].is_null()).then(|| bits(&l["bias"]).iter().map(|v| v.to_bits()).collect()),
+                "{name}: {path} bias"
+            );
             let (ts, tz) = (f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
             if exact_minmax.contains(path) {
-                assert_eq!((s.to_bits(), z), (ts.to_bits(), tz), "{name}: {path} output qparams (observer min/max exact)");
+                assert_eq!(
+                    (s.to_bits(), z),
+                    (ts.to_bits(), tz),
+                    "{name}: {path} output qparams (observer min/max exact)"
+                );
             } else {
-                assert!(ulps(s, ts) <= GEMM_ULPS && (z - tz).abs() <= 1, "{name}: {path} output qparams {s}/{z} vs torch {ts}/{tz}");
+                assert!(
+                    ulps(s, ts) <= GEMM_ULPS && (z - tz).abs() <= 1,
+                    "{name}: {path} output qparams {s}/{z} vs torch {ts}/{tz}"
+                );
             }
         }
     }
@@ -178,20 +229,36 @@ pub fn torch_converted(file: &Value, case: &Value) -> Model {
     let exp = &case["expected"];
     for (path, module) in m.clone().leaves() {
         let new = match &module.kind {
-            Kind::Quantize(_) => Kind::Quantize(QParams::PerTensor { scale: f(&exp["input"]["scale"]), zero_point: exp["input"]["zero_point"].as_i64().unwrap() as i32, dtype: quantplay::quant::QuantDType::QUInt8 }),
+            Kind::Quantize(_) => Kind::Quantize(QParams::PerTensor {
+                scale: f(&exp["input"]["scale"]),
+                zero_point: exp["input"]["zero_point"].as_i64().unwrap() as i32,
+                dtype: quantplay::quant::QuantDType::QUInt8,
+            }),
             k => {
-                let Some(l) = exp["layers"].as_array().unwrap().iter().find(|l| l["name"] == path.as_str()) else { continue };
+                let Some(l) = exp["layers"].as_array().unwrap().iter().find(|l| l["name"] == path.as_str()) else {
+                    continue;
+                };
                 let (s, z) = (f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
                 if let Kind::QuantizedBatchNorm2d { bn, .. } = k {
-                    m.get_mut(&path).unwrap().kind = Kind::QuantizedBatchNorm2d { bn: bn.clone(), scale: s, zero_point: z };
+                    m.get_mut(&path).unwrap().kind =
+                        Kind::QuantizedBatchNorm2d { bn: bn.clone(), scale: s, zero_point: z };
                     continue;
                 }
                 let codes: Vec<i8> = ints(&l["weight_codes"]).iter().map(|&c| c as i8).collect();
                 let scales = bits(&l["weight_scale"]);
                 let zps = ints(&l["weight_zero_point"]);
                 let wq = match l["weight_axis"].as_u64() {
-                    Some(axis) => QParams::PerChannel { scales, zero_points: zps, axis: axis as usize, dtype: quantplay::quant::QuantDType::QInt8 },
-                    None => QParams::PerTensor { scale: scales[0], zero_point: zps[0], dtype: quantplay::quant::QuantDType::QInt8 },
+                    Some(axis) => QParams::PerChannel {
+                        scales,
+                        zero_points: zps,
+                        axis: axis as usize,
+                        dtype: quantplay::quant::QuantDType::QInt8,
+                    },
+                    None => QParams::PerTensor {
+                        scale: scales[0],
+                        zero_point: zps[0],
+                        dtype: quantplay::quant::QuantDType::QInt8,
+                    },
                 };
                 let bias = (!l["bias"].is_null()).then(|| bits(&l["bias"]));
                 match k.clone() {
@@ -218,9 +285,14 @@ pub fn torch_converted(file: &Value, case: &Value) -> Model {
 /// difference torch itself measured between its two engines for this case's config, else 0.
 fn fbgemm_vs_x86_output_diff(file: &Value, case: &Value) -> i32 {
     let cfg = &case["config"];
-    file["engine_check"].as_array().into_iter().flatten()
+    file["engine_check"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .find(|e| e["engine"] == "fbgemm" && e["qconfig"] == cfg["qconfig"] && e["fuse"] == cfg["fuse"])
-        .and_then(|e| e["max_code_diff"].as_object().map(|m| m.values().filter_map(|v| v.as_i64()).max().unwrap_or(0) as i32))
+        .and_then(|e| {
+            e["max_code_diff"].as_object().map(|m| m.values().filter_map(|v| v.as_i64()).max().unwrap_or(0) as i32)
+        })
         .unwrap_or(0)
 }
 
@@ -233,16 +305,32 @@ pub async fn check_quantized_batchnorm_file<B: Backend>(b: &B, text: &str) -> us
         let layers = case["expected"]["layers"].as_array().unwrap();
         let m = torch_converted(&file, case);
         for (i, l) in layers.iter().enumerate() {
-            let Some(Kind::QuantizedBatchNorm2d { bn, .. }) = m.get(l["name"].as_str().unwrap()).map(|m| &m.kind) else { continue };
+            let Some(Kind::QuantizedBatchNorm2d { bn, .. }) = m.get(l["name"].as_str().unwrap()).map(|m| &m.kind)
+            else {
+                continue;
+            };
             let prev = &layers[i - 1];
             let codes: Vec<u8> = ints(&prev["output_codes"]).iter().map(|&c| c as u8).collect();
             let c = bn.num_features;
             let hw = codes.len() / 2 / c;
             let side = (hw as f64).sqrt() as usize;
-            let q = QParams::PerTensor { scale: f(&prev["output_scale"]), zero_point: prev["output_zero_point"].as_i64().unwrap() as i32, dtype: quantplay::quant::QuantDType::QUInt8 };
-            let module = quantplay::model::Module { name: "bn".into(), kind: m.get(l["name"].as_str().unwrap()).unwrap().kind.clone(), qconfig: quantplay::model::spec::QConfigAttr::Inherit, children: vec![] };
+            let q = QParams::PerTensor {
+                scale: f(&prev["output_scale"]),
+                zero_point: prev["output_zero_point"].as_i64().unwrap() as i32,
+                dtype: quantplay::quant::QuantDType::QUInt8,
+            };
+            let module = quantplay::model::Module {
+                name: "bn".into(),
+                kind: m.get(l["name"].as_str().unwrap()).unwrap().kind.clone(),
+                qconfig: quantplay::model::spec::QConfigAttr::Inherit,
+                children: vec![],
+            };
             let x = b.upload_data(HostData::U8(codes), &[2, c, side, side]).unwrap();
-            let Act::Quant(y, _) = quantplay::model::forward::run_leaf(b, "bn", &module, Act::Quant(x, q)).expect("qbn") else { panic!("quantized output") };
+            let Act::Quant(y, _) =
+                quantplay::model::forward::run_leaf(b, "bn", &module, Act::Quant(x, q)).expect("qbn")
+            else {
+                panic!("quantized output")
+            };
             let HostData::U8(got) = b.read_data(&y).await.unwrap() else { panic!("u8") };
             let got: Vec<i32> = got.iter().map(|&v| v as i32).collect();
             assert_eq!(got, ints(&l["output_codes"]), "{}: {}: {} codes", b.name(), case["name"], l["name"]);
@@ -273,7 +361,12 @@ pub async fn check_quantized_forward_file<B: Backend>(b: &B, text: &str) {
         let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
         let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap_or(0);
         let allowed = fbgemm_vs_x86_output_diff(&file, case);
-        assert!(got.len() == want.len() && (diff == 0 || worst <= allowed), "{}: {name}: {diff} of {} output codes differ from torch's (worst {worst}, allowed {allowed})", b.name(), want.len());
+        assert!(
+            got.len() == want.len() && (diff == 0 || worst <= allowed),
+            "{}: {name}: {diff} of {} output codes differ from torch's (worst {worst}, allowed {allowed})",
+            b.name(),
+            want.len()
+        );
         let _ = forward(b, &m, b.upload(&x, &shape).unwrap()).map(|a| matches!(a, Act::Float(_))).expect("forward");
     }
 }

@@ -15,7 +15,13 @@ use serde_json::Value;
 
 fn first_case(text: &str, name: &str) -> (Value, Value) {
     let file: Value = serde_json::from_str(text).unwrap();
-    let case = file["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no case {name}")).clone();
+    let case = file["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
+        .clone();
     (file, case)
 }
 
@@ -33,7 +39,8 @@ pub async fn quantize_leaves_the_callers_model_untouched_unless_inplace<B: Backe
     let original = model_of(&file, &case);
     let mut model = original.clone();
     let run = |p: &mut Prepared, (x, s): &(Vec<f32>, Vec<usize>)| p.calibrate(x, s, 8);
-    let c = quantize(&mut model, run, &(x.clone(), shape.clone()), &Mapping::default(), &QConfigDict::default(), false).unwrap();
+    let c = quantize(&mut model, run, &(x.clone(), shape.clone()), &Mapping::default(), &QConfigDict::default(), false)
+        .unwrap();
     assert_eq!(model, original, "inplace = false changed the caller's model");
     assert!(c.model.leaves().iter().any(|(_, m)| m.kind.type_name() == "QuantizedLinear"));
     let c2 = quantize(&mut model, run, &(x, shape), &Mapping::default(), &QConfigDict::default(), true).unwrap();
@@ -57,7 +64,8 @@ pub async fn run_fn_receives_run_args_and_sees_the_prepared_model<B: Backend>(_b
         assert_eq!(p.observers.len(), 4, "QuantStub + three Linears observed");
         p.calibrate(&a.x, &a.shape, a.batch)
     };
-    quantize(&mut model, run_fn, &Args { x, shape, batch: 4 }, &Mapping::default(), &QConfigDict::default(), false).unwrap();
+    quantize(&mut model, run_fn, &Args { x, shape, batch: 4 }, &Mapping::default(), &QConfigDict::default(), false)
+        .unwrap();
     assert_eq!(calls, 1);
 }
 
@@ -68,7 +76,12 @@ pub async fn a_custom_mapping_leaves_unmapped_modules_float_and_lists_them<B: Ba
     let mut p = prepare(&m, &QConfigDict::default()).unwrap();
     p.calibrate(&x, &shape, 8).unwrap();
     // Without Linear, fc3 (a plain Linear after two LinearReLUs) stays float.
-    let mapping = Mapping::custom(&[("QuantStub", "Quantize"), ("DeQuantStub", "DeQuantize"), ("LinearReLU", "QuantizedLinearReLU")]).unwrap();
+    let mapping = Mapping::custom(&[
+        ("QuantStub", "Quantize"),
+        ("DeQuantStub", "DeQuantize"),
+        ("LinearReLU", "QuantizedLinearReLU"),
+    ])
+    .unwrap();
     let c = convert(&p, &mapping).unwrap();
     assert_eq!(c.float_modules, vec![("fc3".to_string(), "Linear".to_string())]);
     assert_eq!(c.model.get("fc3").unwrap().kind.type_name(), "Linear");
@@ -85,7 +98,11 @@ pub async fn bad_inputs_get_named_errors_and_leave_the_model_unchanged<B: Backen
     let (x, shape) = calib(&file, &case);
     let m = model_of(&file, &case);
     // Fuse groups torch rejects.
-    for (group, want) in [(vec!["fc1", "fc2"], "did not find fuser method for: (Linear, Linear)"), (vec!["relu1", "fc2"], "(ReLU, Linear)"), (vec!["fc1", "nope"], "no module at this path")] {
+    for (group, want) in [
+        (vec!["fc1", "fc2"], "did not find fuser method for: (Linear, Linear)"),
+        (vec!["relu1", "fc2"], "(ReLU, Linear)"),
+        (vec!["fc1", "nope"], "no module at this path"),
+    ] {
         let g: Vec<String> = group.iter().map(|s| s.to_string()).collect();
         let mut copy = m.clone();
         let e = err_text(quantplay::model::fuse::fuse_modules_inplace(&mut copy, &[g]));
@@ -133,7 +150,11 @@ pub async fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zer
     let (file, case) = first_case(MLP, "mlp unfused x86");
     let p = prepare(&model_of(&file, &case), &QConfigDict::default()).unwrap();
     let c = convert(&p, &Mapping::default()).unwrap();
-    assert!(c.warnings.iter().any(|w| w.contains("must run observer before calling calculate_qparams")), "{:?}", c.warnings);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("must run observer before calling calculate_qparams")),
+        "{:?}",
+        c.warnings
+    );
     for (_, m) in c.model.leaves() {
         match &m.kind {
             Kind::Quantize(QParams::PerTensor { scale, zero_point, .. }) => assert_eq!((*scale, *zero_point), (1.0, 0)),
@@ -148,8 +169,12 @@ pub async fn nested_models_propagate_qconfig_overrides_as_torch_does<B: Backend>
     for case in file["cases"].as_array().unwrap() {
         let m = model_of(&file, case);
         let p = prepare(&m, &QConfigDict::default()).unwrap();
-        let want: Vec<String> = case["expected"]["observers"].as_array().unwrap().iter()
-            .map(|o| o["path"].as_str().unwrap().trim_end_matches(".activation_post_process").to_string()).collect();
+        let want: Vec<String> = case["expected"]["observers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["path"].as_str().unwrap().trim_end_matches(".activation_post_process").to_string())
+            .collect();
         let mut want = want;
         want.sort();
         assert_eq!(p.observers.keys().cloned().collect::<Vec<_>>(), want, "{}", case["name"]);
@@ -169,8 +194,14 @@ pub async fn int8_model_files_load_back_and_give_the_same_outputs<B: Backend>(b:
     let a = report::quant_trace(b, &c.model, &x, &shape).await.unwrap();
     let r = report::quant_trace(b, &back, &x, &shape).await.unwrap();
     assert_eq!(a.output_codes, r.output_codes);
-    assert_eq!(a.output.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), r.output.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
-    assert!(matches!(quantplay::model::forward::forward(b, &back, b.upload(&x, &shape).unwrap()).unwrap(), Act::Float(_)));
+    assert_eq!(
+        a.output.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        r.output.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+    assert!(matches!(
+        quantplay::model::forward::forward(b, &back, b.upload(&x, &shape).unwrap()).unwrap(),
+        Act::Float(_)
+    ));
     assert!(err_text(int8::load(b"not a file")).contains("safetensors"));
 }
 
@@ -184,7 +215,11 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
     for case in file["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let m = model_of(&file, case);
-        let qc = if case["config"]["qconfig"] == "per_channel" { per_channel_dynamic_qconfig() } else { default_dynamic_qconfig() };
+        let qc = if case["config"]["qconfig"] == "per_channel" {
+            per_channel_dynamic_qconfig()
+        } else {
+            default_dynamic_qconfig()
+        };
         let (q, swapped) = quantize_dynamic(&m, &qc, &["Linear", "LinearReLU"]).unwrap();
         let layers = case["expected"]["layers"].as_array().unwrap();
         assert_eq!(swapped.len(), layers.len(), "{name}");
@@ -205,7 +240,14 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
         let want = super::eager::bits(&case["expected"]["output"]);
         let tol = if b.name() == "cpu" { EXACT } else { F32_DYNAMIC_LINEAR };
         let a = compare(&out, &want, tol);
-        assert!(a.ok(), "{}: {name}: {} of {} outputs off torch's; worst {}", b.name(), a.mismatches, a.len, a.max_abs_diff);
+        assert!(
+            a.ok(),
+            "{}: {name}: {} of {} outputs off torch's; worst {}",
+            b.name(),
+            a.mismatches,
+            a.len,
+            a.max_abs_diff
+        );
     }
 }
 
@@ -221,7 +263,11 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
     }
     let rows = observer_comparison(&p, &qconfig_by_name("x86").unwrap(), &x, &shape, 8).unwrap();
     assert_eq!(rows.len(), 4 * 3, "QuantStub + 3 layers, 3 observers each");
-    for (obs, name) in [("minmax", "mlp fused x86 observer=minmax"), ("moving_average", "mlp fused x86 observer=moving_average"), ("histogram", "mlp fused x86")] {
+    for (obs, name) in [
+        ("minmax", "mlp fused x86 observer=minmax"),
+        ("moving_average", "mlp fused x86 observer=moving_average"),
+        ("histogram", "mlp fused x86"),
+    ] {
         let c = case(name);
         for l in c["expected"]["layers"].as_array().unwrap() {
             let r = rows.iter().find(|r| r.name == l["name"].as_str().unwrap() && r.observer == obs).unwrap();
@@ -234,7 +280,13 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
                 // targets (matrixmultiply's AVX/FMA kernel natively, scalar/simd128 in wasm),
                 // so, as in the golden flow test, scales are held within GEMM_ULPS of torch's.
                 let ulps = (r.scale.to_bits() as i64 - ts.to_bits() as i64).unsigned_abs();
-                assert!(ulps <= super::eager::GEMM_ULPS as u64 && (r.zero_point - tz).abs() <= 1, "{obs} {}: {}/{} vs torch {ts}/{tz}", r.name, r.scale, r.zero_point);
+                assert!(
+                    ulps <= super::eager::GEMM_ULPS as u64 && (r.zero_point - tz).abs() <= 1,
+                    "{obs} {}: {}/{} vs torch {ts}/{tz}",
+                    r.name,
+                    r.scale,
+                    r.zero_point
+                );
             }
             assert!(r.sqnr_db.is_finite() && r.sqnr_db > 10.0 && (0.0..=100.0).contains(&r.clip_percent), "{r:?}");
         }
@@ -244,7 +296,10 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
     let hists = activation_histograms(&p, &x, &shape).unwrap();
     assert_eq!(hists.len(), 4);
     for h in &hists {
-        assert_eq!(h.counts.iter().sum::<u32>() as usize, if h.name == "quant" { x.len() } else { h.counts.iter().sum::<u32>() as usize });
+        assert_eq!(
+            h.counts.iter().sum::<u32>() as usize,
+            if h.name == "quant" { x.len() } else { h.counts.iter().sum::<u32>() as usize }
+        );
         assert!(h.clip_lo <= 0.0 && h.clip_hi > 0.0 && h.lo <= h.clip_lo.min(0.0) + 1e-6, "{h:?}");
     }
 }

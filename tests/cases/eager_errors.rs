@@ -23,17 +23,31 @@ fn range(dtype: QuantDType, quant_min: i32, quant_max: i32) -> ObserverArgs {
 /// (scale, zero_point) of the converted model's Quantize and each quantized layer.
 fn converted_qparams(c: &quantplay::quant::eager::Converted) -> Vec<(String, u32, i32)> {
     use quantplay::model::Kind;
-    c.model.leaves().into_iter().filter_map(|(path, m)| match &m.kind {
-        Kind::Quantize(QParams::PerTensor { scale, zero_point, .. }) => Some(("input".to_string(), scale.to_bits(), *zero_point)),
-        Kind::QuantizedLinear(l) => Some((path, l.scale.to_bits(), l.zero_point)),
-        _ => None,
-    }).collect()
+    c.model
+        .leaves()
+        .into_iter()
+        .filter_map(|(path, m)| match &m.kind {
+            Kind::Quantize(QParams::PerTensor { scale, zero_point, .. }) => {
+                Some(("input".to_string(), scale.to_bits(), *zero_point))
+            }
+            Kind::QuantizedLinear(l) => Some((path, l.scale.to_bits(), l.zero_point)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn torch_qparams(r: &Value) -> Vec<(String, u32, i32)> {
-    let mut v = vec![("input".to_string(), r["input"]["scale"].as_u64().unwrap() as u32, r["input"]["zero_point"].as_i64().unwrap() as i32)];
+    let mut v = vec![(
+        "input".to_string(),
+        r["input"]["scale"].as_u64().unwrap() as u32,
+        r["input"]["zero_point"].as_i64().unwrap() as i32,
+    )];
     for l in r["layers"].as_array().unwrap() {
-        v.push((l["name"].as_str().unwrap().into(), l["output_scale"].as_u64().unwrap() as u32, l["output_zero_point"].as_i64().unwrap() as i32));
+        v.push((
+            l["name"].as_str().unwrap().into(),
+            l["output_scale"].as_u64().unwrap() as u32,
+            l["output_zero_point"].as_i64().unwrap() as i32,
+        ));
     }
     v
 }
@@ -53,7 +67,11 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
         let groups = |g: &[&str]| vec![g.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
         match name {
             "fuse (Linear, Linear)" | "fuse (ReLU, Linear)" | "fuse missing path" => {
-                let g: &[&str] = match name { "fuse (Linear, Linear)" => &["fc1", "fc2"], "fuse (ReLU, Linear)" => &["relu1", "fc2"], _ => &["fc1", "nope"] };
+                let g: &[&str] = match name {
+                    "fuse (Linear, Linear)" => &["fc1", "fc2"],
+                    "fuse (ReLU, Linear)" => &["relu1", "fc2"],
+                    _ => &["fc1", "nope"],
+                };
                 let e = err(fuse_modules(&m, &groups(g)).map(|_| ()));
                 let want = if name == "fuse missing path" { "nope" } else { "did not find fuser method for" };
                 assert!(e.contains(want), "{name}: {e}");
@@ -67,10 +85,22 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
                     assert!(e.contains(v), "{name}: {e}");
                 }
             }
-            "quant_min >= quant_max" | "quant_min == quant_max (0, 0)" | "quant range without 0" | "qint8 range > 256 values" => {
-                let (dt, lo, hi) = match name { "quant_min >= quant_max" => (QuantDType::QUInt8, 5, 5), "quant_min == quant_max (0, 0)" => (QuantDType::QUInt8, 0, 0), "quant range without 0" => (QuantDType::QUInt8, 1, 200), _ => (QuantDType::QInt8, -200, 100) };
+            "quant_min >= quant_max"
+            | "quant_min == quant_max (0, 0)"
+            | "quant range without 0"
+            | "qint8 range > 256 values" => {
+                let (dt, lo, hi) = match name {
+                    "quant_min >= quant_max" => (QuantDType::QUInt8, 5, 5),
+                    "quant_min == quant_max (0, 0)" => (QuantDType::QUInt8, 0, 0),
+                    "quant range without 0" => (QuantDType::QUInt8, 1, 200),
+                    _ => (QuantDType::QInt8, -200, 100),
+                };
                 let e = err(MinMaxObserver::new(range(dt, lo, hi)).map(|_| ()));
-                let want = match name { "quant_min == quant_max (0, 0)" => "strictly less", "qint8 range > 256 values" => "256", _ => "include 0" };
+                let want = match name {
+                    "quant_min == quant_max (0, 0)" => "strictly less",
+                    "qint8 range > 256 values" => "256",
+                    _ => "include 0",
+                };
                 assert!(e.contains(&format!("quant_min={lo}, quant_max={hi}")) && e.contains(want), "{name}: {e}");
             }
             // Documented difference: torch lets a quint8 range span 301 values; quantplay
@@ -79,7 +109,9 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
                 assert!(!torch_raises);
                 assert!(err(MinMaxObserver::new(range(QuantDType::QUInt8, 0, 300)).map(|_| ())).contains("256"));
             }
-            "convert without calibration" | "convert without calibration (default qconfig)" | "empty calibration batch" => {
+            "convert without calibration"
+            | "convert without calibration (default qconfig)"
+            | "empty calibration batch" => {
                 let model = if name.contains("default") { model_of(&mlp_file, &default_unfused) } else { m.clone() };
                 let mut p = prepare(&model, &QConfigDict::default()).unwrap();
                 if name == "empty calibration batch" {
@@ -87,7 +119,11 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
                 }
                 let conv = convert(&p, &Mapping::default()).unwrap();
                 assert_eq!(converted_qparams(&conv), torch_qparams(&c["result"]), "{name}");
-                assert!(conv.warnings.iter().any(|w| w.contains("must run observer before calling calculate_qparams")), "{name}: {:?}", conv.warnings);
+                assert!(
+                    conv.warnings.iter().any(|w| w.contains("must run observer before calling calculate_qparams")),
+                    "{name}: {:?}",
+                    conv.warnings
+                );
             }
             "min > max state" => {
                 let mut o = MinMaxObserver::new(ObserverArgs::default()).unwrap();
@@ -98,8 +134,15 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
             // Documented difference: torch propagates NaN/inf into NaN or inf scales (MinMax)
             // or fails inside histc (Histogram, NaN) or drops inf (Histogram); quantplay refuses
             // non-finite calibration data with an error naming the value and where it sits.
-            "NaN in calibration (MinMax)" | "inf in calibration (MinMax)" | "NaN in calibration (Histogram)" | "inf in calibration (Histogram)" => {
-                let kind = if name.contains("MinMax") { ObserverKind::MinMaxObserver } else { ObserverKind::HistogramObserver };
+            "NaN in calibration (MinMax)"
+            | "inf in calibration (MinMax)"
+            | "NaN in calibration (Histogram)"
+            | "inf in calibration (Histogram)" => {
+                let kind = if name.contains("MinMax") {
+                    ObserverKind::MinMaxObserver
+                } else {
+                    ObserverKind::HistogramObserver
+                };
                 let mut o = ObserverSpec::new(kind, ObserverArgs::default()).build().unwrap();
                 let bad = if name.starts_with("NaN") { f32::NAN } else { f32::INFINITY };
                 let e = o.forward(&[0.5, -1.0, bad, 2.0], &[4]).unwrap_err().to_string();
@@ -115,7 +158,8 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
                 let e = err(p.calibrate(&x[..8 * 15], &[8, 15], 8));
                 assert!(e.contains("(8, 15)") && e.contains("16"), "{name}: {e}");
             }
-            "quantized module fed float (no QuantStub)" | "module left float by a custom mapping fed a quantized tensor" => {
+            "quantized module fed float (no QuantStub)"
+            | "module left float by a custom mapping fed a quantized tensor" => {
                 let mut p = prepare(&m, &QConfigDict::default()).unwrap();
                 p.calibrate(&x, &shape, 8).unwrap();
                 let conv = if name.starts_with("quantized") {
@@ -123,9 +167,21 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
                     c.model.get_mut("quant").unwrap().kind = quantplay::model::Kind::Identity;
                     c
                 } else {
-                    convert(&p, &Mapping::custom(&[("QuantStub", "Quantize"), ("DeQuantStub", "DeQuantize"), ("LinearReLU", "QuantizedLinearReLU")]).unwrap()).unwrap()
+                    convert(
+                        &p,
+                        &Mapping::custom(&[
+                            ("QuantStub", "Quantize"),
+                            ("DeQuantStub", "DeQuantize"),
+                            ("LinearReLU", "QuantizedLinearReLU"),
+                        ])
+                        .unwrap(),
+                    )
+                    .unwrap()
                 };
-                let e = quantplay::model::forward::forward(b, &conv.model, b.upload(&x, &shape).unwrap()).map(|_| ()).unwrap_err().to_string();
+                let e = quantplay::model::forward::forward(b, &conv.model, b.upload(&x, &shape).unwrap())
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string();
                 let want = if name.starts_with("quantized") { "QuantStub missing" } else { "DeQuantStub" };
                 assert!(e.contains("fc") && e.contains(want), "{name}: {e}");
             }
@@ -138,8 +194,16 @@ pub async fn eager_errors_follow_torchs_cases_one_by_one<B: Backend>(b: &B) {
                 none.root.qconfig = quantplay::model::spec::QConfigAttr::None;
                 let p = prepare(&none, &QConfigDict::default()).unwrap();
                 assert!(p.observers.is_empty());
-                let torch_warns = c["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap_or("").contains("None of the submodule got qconfig applied"));
-                assert!(torch_warns && p.warnings.iter().any(|w| w.contains("None of the submodule got qconfig applied")), "{:?}", p.warnings);
+                let torch_warns = c["warnings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|w| w.as_str().unwrap_or("").contains("None of the submodule got qconfig applied"));
+                assert!(
+                    torch_warns && p.warnings.iter().any(|w| w.contains("None of the submodule got qconfig applied")),
+                    "{:?}",
+                    p.warnings
+                );
             }
             other => panic!("eager_errors.json case {other:?} has no check here: map it to quantplay's call"),
         }

@@ -12,11 +12,16 @@ use quantplay::rng::Rng;
 use quantplay::{Backend, CpuBackend, HostData};
 
 /// Trains `sizes` on the CPU fast path with Adam, minibatches of 32, and returns the float MLP.
-async fn trained(name: &str, hidden: &[usize], steps: usize) -> (Vec<usize>, Vec<Vec<f32>>, Vec<Vec<f32>>, data::Dataset, data::Dataset) {
+async fn trained(
+    name: &str,
+    hidden: &[usize],
+    steps: usize,
+) -> (Vec<usize>, Vec<Vec<f32>>, Vec<Vec<f32>>, data::Dataset, data::Dataset) {
     let cpu = CpuBackend::fast();
     let all = data::load(name, 600, 0.1, 3).unwrap();
     let (train, test) = all.split(0.8, 3).unwrap();
-    let sizes: Vec<usize> = std::iter::once(all.d).chain(hidden.iter().copied()).chain(std::iter::once(all.classes)).collect();
+    let sizes: Vec<usize> =
+        std::iter::once(all.d).chain(hidden.iter().copied()).chain(std::iter::once(all.classes)).collect();
     let mut mlp = Mlp::new(&cpu, &sizes, 3).unwrap();
     let opt = Optimizer::Adam(AdamConfig { lr: 0.01, ..Default::default() });
     let mut rng = Rng::new(5);
@@ -24,7 +29,13 @@ async fn trained(name: &str, hidden: &[usize], steps: usize) -> (Vec<usize>, Vec
         let idx: Vec<usize> = (0..32).map(|_| (rng.next_u64() % train.len() as u64) as usize).collect();
         let x: Vec<f32> = idx.iter().flat_map(|&i| train.x[i * all.d..(i + 1) * all.d].iter().copied()).collect();
         let y: Vec<i32> = idx.iter().map(|&i| train.y[i]).collect();
-        mlp.train_step(&cpu, &cpu.upload(&x, &[32, all.d]).unwrap(), &cpu.upload_data(HostData::I32(y), &[32]).unwrap(), &opt).unwrap();
+        mlp.train_step(
+            &cpu,
+            &cpu.upload(&x, &[32, all.d]).unwrap(),
+            &cpu.upload_data(HostData::I32(y), &[32]).unwrap(),
+            &opt,
+        )
+        .unwrap();
     }
     let (w, b) = mlp.params(&cpu).await.unwrap();
     (sizes, w, b, train, test)
@@ -38,7 +49,16 @@ pub async fn page_quantize_keeps_int8_within_two_points_of_float_on_spiral_and_d
         let calib_n = 128.min(train.len());
         for qconfig in ["x86", "fbgemm", "qnnpack"] {
             let opt = options_from_json(&format!(r#"{{"qconfig": "{qconfig}", "calib_batch": 32}}"#)).unwrap();
-            let out = run_for_page(b, &model, (&train.x[..calib_n * d], &[calib_n, d]), (&test.x, &[test.len(), d]), &test.y, &opt).await.unwrap();
+            let out = run_for_page(
+                b,
+                &model,
+                (&train.x[..calib_n * d], &[calib_n, d]),
+                (&test.x, &[test.len(), d]),
+                &test.y,
+                &opt,
+            )
+            .await
+            .unwrap();
             let acc = &out["report"]["accuracy"];
             let (f, q) = (acc["float"].as_f64().unwrap(), acc["int8"].as_f64().unwrap());
             assert!(f > 0.8, "{name}: float accuracy {f} — the model did not train");

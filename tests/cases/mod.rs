@@ -7,24 +7,24 @@
 #![allow(dead_code)]
 
 mod amp;
-mod observers;
 mod conv;
 mod eager;
 mod eager_api;
 mod eager_errors;
 mod eager_page;
+mod observers;
 mod qat;
 mod qlinear;
 mod session;
 mod train;
 mod typed;
 pub use amp::*;
-pub use observers::*;
 pub use conv::*;
 pub use eager::*;
 pub use eager_api::*;
 pub use eager_errors::*;
 pub use eager_page::*;
+pub use observers::*;
 pub use qat::*;
 pub use qlinear::*;
 pub use session::*;
@@ -121,8 +121,16 @@ async fn run<B: Backend>(b: &B, data: &[f32], shape: &[usize]) -> Vec<f32> {
 
 fn assert_agrees(what: &str, got: &[f32], want: &[f32], tol: Tolerance) {
     let a = compare(got, want, tol);
-    assert!(a.ok(), "{what}: {} of {} values outside atol {} + rtol {}; worst |diff| {} at {:?}",
-        a.mismatches, a.len, tol.atol, tol.rtol, a.max_abs_diff, a.worst_index);
+    assert!(
+        a.ok(),
+        "{what}: {} of {} values outside atol {} + rtol {}; worst |diff| {} at {:?}",
+        a.mismatches,
+        a.len,
+        tol.atol,
+        tol.rtol,
+        a.max_abs_diff,
+        a.worst_index
+    );
 }
 
 pub async fn upload_then_read_is_lossless<B: Backend>(b: &B) {
@@ -151,11 +159,19 @@ pub async fn matmul_gives_textbook_answers<B: Backend>(b: &B) {
 pub async fn matmul_agrees_with_the_cpu_reference_on_ragged_shapes<B: Backend>(b: &B) {
     let cpu = CpuBackend::new();
     // Shapes straddle the 8×8 workgroup: 1, primes, exact multiples, one past a multiple.
-    for (i, &(m, k, n)) in [(1, 1, 1), (3, 5, 7), (8, 8, 8), (17, 33, 9), (65, 129, 31), (128, 256, 96), (4, 1024, 4)].iter().enumerate() {
+    for (i, &(m, k, n)) in
+        [(1, 1, 1), (3, 5, 7), (8, 8, 8), (17, 33, 9), (65, 129, 31), (128, 256, 96), (4, 1024, 4)].iter().enumerate()
+    {
         let mut rng = Rng::new(100 + i as u64);
         let (av, bv) = (rng.uniform_vec(m * k, -1.0, 1.0), rng.uniform_vec(k * n, -1.0, 1.0));
-        let got = b.read(&b.matmul(&b.upload(&av, &[m, k]).unwrap(), &b.upload(&bv, &[k, n]).unwrap()).unwrap()).await.unwrap();
-        let want = cpu.read(&cpu.matmul(&cpu.upload(&av, &[m, k]).unwrap(), &cpu.upload(&bv, &[k, n]).unwrap()).unwrap()).await.unwrap();
+        let got = b
+            .read(&b.matmul(&b.upload(&av, &[m, k]).unwrap(), &b.upload(&bv, &[k, n]).unwrap()).unwrap())
+            .await
+            .unwrap();
+        let want = cpu
+            .read(&cpu.matmul(&cpu.upload(&av, &[m, k]).unwrap(), &cpu.upload(&bv, &[k, n]).unwrap()).unwrap())
+            .await
+            .unwrap();
         assert_agrees(&format!("{} matmul ({m}, {k}) · ({k}, {n})", b.name()), &got, &want, F32_MATMUL);
     }
 }
@@ -166,10 +182,13 @@ pub async fn elementwise_ops_agree_bit_for_bit<B: Backend>(b: &B) {
     for (i, &(rows, n)) in [(1, 1), (1, 256), (1, 257), (37, 29)].iter().enumerate() {
         let mut rng = Rng::new(200 + i as u64);
         let len = rows * n;
-        let (x, y, bias) = (rng.uniform_vec(len, -4.0, 4.0), rng.uniform_vec(len, -4.0, 4.0), rng.uniform_vec(n, -1.0, 1.0));
+        let (x, y, bias) =
+            (rng.uniform_vec(len, -4.0, 4.0), rng.uniform_vec(len, -4.0, 4.0), rng.uniform_vec(n, -1.0, 1.0));
         let shape = [rows, n];
-        let (gx, gy, gb) = (b.upload(&x, &shape).unwrap(), b.upload(&y, &shape).unwrap(), b.upload(&bias, &[n]).unwrap());
-        let (cx, cy, cb) = (cpu.upload(&x, &shape).unwrap(), cpu.upload(&y, &shape).unwrap(), cpu.upload(&bias, &[n]).unwrap());
+        let (gx, gy, gb) =
+            (b.upload(&x, &shape).unwrap(), b.upload(&y, &shape).unwrap(), b.upload(&bias, &[n]).unwrap());
+        let (cx, cy, cb) =
+            (cpu.upload(&x, &shape).unwrap(), cpu.upload(&y, &shape).unwrap(), cpu.upload(&bias, &[n]).unwrap());
         let pairs = [
             ("add", b.add(&gx, &gy).unwrap(), cpu.add(&cx, &cy).unwrap()),
             ("mul", b.mul(&gx, &gy).unwrap(), cpu.mul(&cx, &cy).unwrap()),
@@ -193,14 +212,19 @@ pub async fn linear_relu_chain_agrees_with_one_read_at_the_end<B: Backend>(b: &B
     // intermediate left on the device; only the final read waits.
     let cpu = CpuBackend::new();
     let mut rng = Rng::new(300);
-    let (x, w, bias) = (rng.uniform_vec(32 * 64, -1.0, 1.0), rng.uniform_vec(64 * 16, -0.2, 0.2), rng.uniform_vec(16, -0.1, 0.1));
+    let (x, w, bias) =
+        (rng.uniform_vec(32 * 64, -1.0, 1.0), rng.uniform_vec(64 * 16, -0.2, 0.2), rng.uniform_vec(16, -0.1, 0.1));
     let got = {
         let h = b.matmul(&b.upload(&x, &[32, 64]).unwrap(), &b.upload(&w, &[64, 16]).unwrap()).unwrap();
         b.read(&b.relu(&b.bias_add(&h, &b.upload(&bias, &[16]).unwrap()).unwrap()).unwrap()).await.unwrap()
     };
     let h = cpu.matmul(&cpu.upload(&x, &[32, 64]).unwrap(), &cpu.upload(&w, &[64, 16]).unwrap()).unwrap();
-    let want = cpu.read(&cpu.relu(&cpu.bias_add(&h, &cpu.upload(&bias, &[16]).unwrap()).unwrap()).unwrap()).await.unwrap();
-    assert!(want.iter().any(|&v| v == 0.0) && want.iter().any(|&v| v > 0.0), "test data must exercise both relu branches");
+    let want =
+        cpu.read(&cpu.relu(&cpu.bias_add(&h, &cpu.upload(&bias, &[16]).unwrap()).unwrap()).unwrap()).await.unwrap();
+    assert!(
+        want.iter().any(|&v| v == 0.0) && want.iter().any(|&v| v > 0.0),
+        "test data must exercise both relu branches"
+    );
     assert_agrees(&format!("{} linear+relu", b.name()), &got, &want, F32_MATMUL);
 }
 

@@ -36,20 +36,24 @@ fn lcg_values(n: usize, seed: u64) -> Vec<f32> {
         s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         s
     };
-    (0..n).map(|_| {
-        let m = 1.0 + (next() >> 41) as f64 / (1u64 << 23) as f64;
-        let k = ((next() >> 59) % 25) as i32 - 12;
-        ((m - 1.5) * 2f64.powi(k)) as f32
-    }).collect()
+    (0..n)
+        .map(|_| {
+            let m = 1.0 + (next() >> 41) as f64 / (1u64 << 23) as f64;
+            let k = ((next() >> 59) % 25) as i32 - 12;
+            ((m - 1.5) * 2f64.powi(k)) as f32
+        })
+        .collect()
 }
 
 /// The generator's `lcg_uniform(n, seed)`: exact f32 values in [-0.5, 0.5).
 fn lcg_uniform(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
-    (0..n).map(|_| {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((s >> 41) as f64 / (1u64 << 23) as f64 - 0.5) as f32
-    }).collect()
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 41) as f64 / (1u64 << 23) as f64 - 0.5) as f32
+        })
+        .collect()
 }
 
 /// The generator's `recipe_batches`: calibration-sized batches rebuilt from a recipe, bit for bit.
@@ -58,15 +62,22 @@ fn recipe_batches(r: &Value) -> Vec<Vec<f32>> {
     let seed = r["seed"].as_u64().unwrap();
     let relu = r["relu"].as_bool().unwrap();
     let (scales, shifts) = (r["scales"].as_array().unwrap(), r["shifts"].as_array().unwrap());
-    scales.iter().zip(shifts).enumerate().map(|(b, (sc, sh))| {
-        let u: Vec<Vec<f32>> = (0..4).map(|i| lcg_uniform(n, seed + 4 * b as u64 + i)).collect();
-        let (sc, sh) = (sc.as_f64().unwrap() as f32, sh.as_f64().unwrap() as f32);
-        (0..n).map(|j| {
-            let x = ((u[0][j] + u[1][j]) + u[2][j]) + u[3][j];
-            let x = if relu { x.max(0.0) } else { x };
-            x * sc + sh
-        }).collect()
-    }).collect()
+    scales
+        .iter()
+        .zip(shifts)
+        .enumerate()
+        .map(|(b, (sc, sh))| {
+            let u: Vec<Vec<f32>> = (0..4).map(|i| lcg_uniform(n, seed + 4 * b as u64 + i)).collect();
+            let (sc, sh) = (sc.as_f64().unwrap() as f32, sh.as_f64().unwrap() as f32);
+            (0..n)
+                .map(|j| {
+                    let x = ((u[0][j] + u[1][j]) + u[2][j]) + u[3][j];
+                    let x = if relu { x.max(0.0) } else { x };
+                    x * sc + sh
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn kind_of(name: &str) -> ObserverKind {
@@ -91,7 +102,9 @@ fn spec_of(case: &Value) -> ObserverSpec {
 fn scales_and_zps(q: &QParams) -> (Vec<f32>, Vec<i64>) {
     match q {
         QParams::PerTensor { scale, zero_point, .. } => (vec![*scale], vec![*zero_point as i64]),
-        QParams::PerChannel { scales, zero_points, .. } => (scales.clone(), zero_points.iter().map(|&z| z as i64).collect()),
+        QParams::PerChannel { scales, zero_points, .. } => {
+            (scales.clone(), zero_points.iter().map(|&z| z as i64).collect())
+        }
     }
 }
 
@@ -114,10 +127,13 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
                 from_recipes += 1;
                 batches.iter().for_each(|x| obs.forward(x, &[x.len()]).unwrap())
             }
-            None => for batch in datasets[name].as_array().unwrap() {
-                let shape: Vec<usize> = batch["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-                obs.forward(&f32s(&batch["data"]), &shape).unwrap();
-            },
+            None => {
+                for batch in datasets[name].as_array().unwrap() {
+                    let shape: Vec<usize> =
+                        batch["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+                    obs.forward(&f32s(&batch["data"]), &shape).unwrap();
+                }
+            }
         }
         kinds.insert(obs.kind());
         let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
@@ -127,16 +143,29 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
         assert_eq!(unsign(bits(obs.min_val())), unsign(u32s(&case["min_val"])), "{what}: min_val");
         assert_eq!(unsign(bits(obs.max_val())), unsign(u32s(&case["max_val"])), "{what}: max_val");
         if let Observer::Histogram(h) = &obs {
-            assert_eq!(torch_sum(&h.histogram).to_bits(), case["histogram_sum"].as_u64().unwrap() as u32, "{what}: histogram sum");
+            assert_eq!(
+                torch_sum(&h.histogram).to_bits(),
+                case["histogram_sum"].as_u64().unwrap() as u32,
+                "{what}: histogram sum"
+            );
             assert_eq!(checksum(&h.histogram), case["histogram_checksum"].as_str().unwrap(), "{what}: histogram bins");
             let (lo, hi) = h.non_linear_param_search();
-            assert_eq!(vec![lo.to_bits(), hi.to_bits()], u32s(&case["search"]), "{what}: _non_linear_param_search ({lo}, {hi})");
+            assert_eq!(
+                vec![lo.to_bits(), hi.to_bits()],
+                u32s(&case["search"]),
+                "{what}: _non_linear_param_search ({lo}, {hi})"
+            );
         }
         let c = obs.calculate_qparams().unwrap();
         assert!(c.warning.is_none(), "{what}: unexpected warning");
         let (scales, zps) = scales_and_zps(&c.qparams);
         let want_zp: Vec<i64> = case["zero_point"].as_array().unwrap().iter().map(|z| z.as_i64().unwrap()).collect();
-        assert_eq!(bits(scales.clone()), u32s(&case["scale"]), "{what}: scale {scales:?} vs {:?}", f32s(&case["scale"]));
+        assert_eq!(
+            bits(scales.clone()),
+            u32s(&case["scale"]),
+            "{what}: scale {scales:?} vs {:?}",
+            f32s(&case["scale"])
+        );
         assert_eq!(zps, want_zp, "{what}: zero_point");
     }
     assert_eq!(kinds.len(), 5, "every observer class is covered: {kinds:?}");
@@ -148,12 +177,23 @@ pub async fn histogram_primitives_match_torch_sum_linspace_and_histc<B: Backend>
     let p = &fx["primitives"];
     for s in p["sums"].as_array().unwrap() {
         let x = lcg_values(s["n"].as_u64().unwrap() as usize, s["seed"].as_u64().unwrap());
-        assert_eq!(x.last().unwrap().to_bits(), s["check"].as_u64().unwrap() as u32, "lcg_values regenerates the fixture's data");
+        assert_eq!(
+            x.last().unwrap().to_bits(),
+            s["check"].as_u64().unwrap() as u32,
+            "lcg_values regenerates the fixture's data"
+        );
         let got = torch_sum(&x);
-        assert_eq!(got.to_bits(), s["sum"].as_u64().unwrap() as u32, "torch.sum of {} values: {got} vs {}", x.len(), f32::from_bits(s["sum"].as_u64().unwrap() as u32));
+        assert_eq!(
+            got.to_bits(),
+            s["sum"].as_u64().unwrap() as u32,
+            "torch.sum of {} values: {got} vs {}",
+            x.len(),
+            f32::from_bits(s["sum"].as_u64().unwrap() as u32)
+        );
     }
     for l in p["linspace"].as_array().unwrap() {
-        let (a, b) = (f32::from_bits(l["start"].as_u64().unwrap() as u32), f32::from_bits(l["end"].as_u64().unwrap() as u32));
+        let (a, b) =
+            (f32::from_bits(l["start"].as_u64().unwrap() as u32), f32::from_bits(l["end"].as_u64().unwrap() as u32));
         let v = linspace(a as f64, b as f64, l["steps"].as_u64().unwrap() as usize);
         assert_eq!(v[..4].iter().map(|x| x.to_bits()).collect::<Vec<_>>(), u32s(&l["head"]), "linspace({a}, {b}) head");
         assert_eq!(checksum(&v), l["checksum"].as_str().unwrap(), "linspace({a}, {b}, {})", v.len());
@@ -218,7 +258,14 @@ pub async fn qconfigs_match_torch_field_by_field<B: Backend>(_b: &B) {
         field_eq(&q.weight, &want["weight"], &format!("{name}.weight"));
     }
     let msg = qconfig::get_default_qconfig("tpu").unwrap_err().to_string();
-    assert!(msg.contains("tpu") && msg.contains("x86") && msg.contains("qnnpack") && msg.contains("onednn") && msg.contains("fbgemm"), "{msg}");
+    assert!(
+        msg.contains("tpu")
+            && msg.contains("x86")
+            && msg.contains("qnnpack")
+            && msg.contains("onednn")
+            && msg.contains("fbgemm"),
+        "{msg}"
+    );
     assert!(qconfig::qconfig_by_name("nope").unwrap_err().to_string().contains("default"));
     // CLI overrides keep dtype/qscheme/reduce_range and swap only what they name.
     let x86 = qconfig::get_default_qconfig("x86").unwrap();
@@ -228,7 +275,11 @@ pub async fn qconfigs_match_torch_field_by_field<B: Backend>(_b: &B) {
     assert!(x86.with_activation_observer("kl").unwrap_err().to_string().contains("moving_average"));
     let pt = x86.per_tensor_weights();
     assert_eq!(pt.weight, qconfig::default_weight_observer());
-    assert!(pt.weight.describe().contains("MinMaxObserver(dtype=qint8, qscheme=per_tensor_symmetric"), "{}", pt.weight.describe());
+    assert!(
+        pt.weight.describe().contains("MinMaxObserver(dtype=qint8, qscheme=per_tensor_symmetric"),
+        "{}",
+        pt.weight.describe()
+    );
     let json = serde_json::to_string(&x86).unwrap();
     assert_eq!(serde_json::from_str::<QConfig>(&json).unwrap(), x86, "ObserverSpec round-trips through serde");
 }
@@ -244,9 +295,10 @@ pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
             "default_qat_qconfig" => qconfig::default_qat_qconfig(),
             "get_default_qat_qconfig(x86)" => qconfig::get_default_qat_qconfig("x86").unwrap(),
             "get_default_qat_qconfig(qnnpack)" => qconfig::get_default_qat_qconfig("qnnpack").unwrap(),
-            "default_fake_quant+default_per_channel_weight_fake_quant" => {
-                QConfig { activation: qconfig::default_fake_quant(), weight: qconfig::default_per_channel_weight_fake_quant() }
-            }
+            "default_fake_quant+default_per_channel_weight_fake_quant" => QConfig {
+                activation: qconfig::default_fake_quant(),
+                weight: qconfig::default_per_channel_weight_fake_quant(),
+            },
             other => panic!("unknown qconfig {other}"),
         };
         let role = t["role"].as_str().unwrap();
@@ -260,11 +312,22 @@ pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
             let step = fq.forward(x, &[4, 8]).unwrap();
             assert!(step.warning.is_none());
             let what = format!("{name}.{role} ({:?}) step {i}", spec.fake_quant);
-            assert_eq!(fq.scale.iter().map(|s| s.to_bits()).collect::<Vec<_>>(), u32s(&want["scale"]), "{what}: scale {:?} vs {:?}", fq.scale, f32s(&want["scale"]));
+            assert_eq!(
+                fq.scale.iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                u32s(&want["scale"]),
+                "{what}: scale {:?} vs {:?}",
+                fq.scale,
+                f32s(&want["scale"])
+            );
             let zps: Vec<i64> = fq.zero_point.iter().map(|&z| z as i64).collect();
-            let want_zp: Vec<i64> = want["zero_point"].as_array().unwrap().iter().map(|z| z.as_i64().unwrap()).collect();
+            let want_zp: Vec<i64> =
+                want["zero_point"].as_array().unwrap().iter().map(|z| z.as_i64().unwrap()).collect();
             assert_eq!(zps, want_zp, "{what}: zero_point");
-            assert_eq!(step.qparams, Some(fq.qparams()), "{what}: the qparams handed to the fake-quant op are the buffers");
+            assert_eq!(
+                step.qparams,
+                Some(fq.qparams()),
+                "{what}: the qparams handed to the fake-quant op are the buffers"
+            );
         }
     }
     let mut fq = qconfig::default_qat_qconfig().activation.build_fake_quant().unwrap();
@@ -277,15 +340,23 @@ pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B)
     let minmax = |args: ObserverArgs| ObserverSpec::new(ObserverKind::MinMaxObserver, args).build();
     // Custom ranges: contains 0, qmin < qmax, at most 256 values.
     for (lo, hi, needle) in [(1, 10, "include 0"), (0, 0, "strictly less"), (-200, 100, "256")] {
-        let e = minmax(ObserverArgs { quant_min: Some(lo), quant_max: Some(hi), ..ObserverArgs::default() }).unwrap_err().to_string();
+        let e = minmax(ObserverArgs { quant_min: Some(lo), quant_max: Some(hi), ..ObserverArgs::default() })
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(needle) && e.contains(&format!("quant_min={lo}")), "{e}");
     }
-    let e = minmax(ObserverArgs { qscheme: QScheme::PerTensorSymmetric, reduce_range: true, ..ObserverArgs::default() }).unwrap_err().to_string();
+    let e =
+        minmax(ObserverArgs { qscheme: QScheme::PerTensorSymmetric, reduce_range: true, ..ObserverArgs::default() })
+            .unwrap_err()
+            .to_string();
     assert!(e.contains("symmetric") && e.contains("quint8"), "{e}");
-    let e = minmax(ObserverArgs { qscheme: QScheme::PerChannelAffine, ..ObserverArgs::default() }).unwrap_err().to_string();
+    let e =
+        minmax(ObserverArgs { qscheme: QScheme::PerChannelAffine, ..ObserverArgs::default() }).unwrap_err().to_string();
     assert!(e.contains("per_channel_affine") && e.contains("per_tensor_affine"), "{e}");
     // NaN / inf in calibration data name the observer.
-    for kind in [ObserverKind::MinMaxObserver, ObserverKind::MovingAverageMinMaxObserver, ObserverKind::HistogramObserver] {
+    for kind in
+        [ObserverKind::MinMaxObserver, ObserverKind::MovingAverageMinMaxObserver, ObserverKind::HistogramObserver]
+    {
         let mut o = ObserverSpec::new(kind, ObserverArgs::default()).build().unwrap();
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
             let e = o.forward(&[0.5, bad], &[2]).unwrap_err().to_string();
@@ -297,8 +368,13 @@ pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B)
         }
     }
     // Never calibrated: torch's warning and scale 1.0, zero point 0; an empty batch changes nothing.
-    for kind in [ObserverKind::MinMaxObserver, ObserverKind::HistogramObserver, ObserverKind::PerChannelMinMaxObserver] {
-        let args = if kind == ObserverKind::PerChannelMinMaxObserver { ObserverArgs::default().with_qscheme(QScheme::PerChannelAffine) } else { ObserverArgs::default() };
+    for kind in [ObserverKind::MinMaxObserver, ObserverKind::HistogramObserver, ObserverKind::PerChannelMinMaxObserver]
+    {
+        let args = if kind == ObserverKind::PerChannelMinMaxObserver {
+            ObserverArgs::default().with_qscheme(QScheme::PerChannelAffine)
+        } else {
+            ObserverArgs::default()
+        };
         let mut o = ObserverSpec::new(kind, args).build().unwrap();
         o.forward(&[], &[0, 3]).unwrap();
         let c = o.calculate_qparams().unwrap();
@@ -311,11 +387,20 @@ pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B)
     let e = o.calculate_qparams().unwrap_err().to_string();
     assert!(e.contains("min 2") && e.contains("max 1"), "{e}");
     // Shape mismatches.
-    let mut o = ObserverSpec::new(ObserverKind::PerChannelMinMaxObserver, ObserverArgs { dtype: QuantDType::QInt8, qscheme: QScheme::PerChannelSymmetric, ..ObserverArgs::default() }).build().unwrap();
+    let mut o = ObserverSpec::new(
+        ObserverKind::PerChannelMinMaxObserver,
+        ObserverArgs { dtype: QuantDType::QInt8, qscheme: QScheme::PerChannelSymmetric, ..ObserverArgs::default() },
+    )
+    .build()
+    .unwrap();
     assert!(o.forward(&[1.0; 5], &[2, 3]).unwrap_err().to_string().contains("(2, 3)"));
     o.forward(&[1.0; 6], &[2, 3]).unwrap();
     assert!(o.forward(&[1.0; 6], &[3, 2]).unwrap_err().to_string().contains("3 channels"));
-    assert!(ObserverSpec::new(ObserverKind::PlaceholderObserver, ObserverArgs::default()).build().unwrap().calculate_qparams().is_err());
+    assert!(ObserverSpec::new(ObserverKind::PlaceholderObserver, ObserverArgs::default())
+        .build()
+        .unwrap()
+        .calculate_qparams()
+        .is_err());
 }
 
 pub async fn clip_fraction_counts_values_outside_the_code_range<B: Backend>(_b: &B) {
@@ -331,7 +416,11 @@ pub async fn clip_fraction_counts_values_outside_the_code_range<B: Backend>(_b: 
         o.forward(&x, &[x.len()]).unwrap();
         let q = o.calculate_qparams().unwrap().qparams;
         let f = clip_fraction(&x, &[x.len()], &q, 0, 255);
-        if kind == ObserverKind::MinMaxObserver { assert_eq!(f, 0.0) } else { assert!(f < 0.01, "histogram clips {f}") }
+        if kind == ObserverKind::MinMaxObserver {
+            assert_eq!(f, 0.0)
+        } else {
+            assert!(f < 0.01, "histogram clips {f}")
+        }
     }
 }
 

@@ -36,13 +36,19 @@ pub async fn trained_case<B: Backend>(b: &B, case: &Value) -> QatModel {
     let mut q = prepare_qat(&model, ops, &get_default_qat_qconfig("x86").unwrap()).expect("prepare_qat");
     let exp = &case["expected"];
     // Leaves and fake-quants where torch put them, of torch's types.
-    let torch: Vec<(String, String)> = exp["prepared_modules"].as_array().unwrap().iter().map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string())).collect();
+    let torch: Vec<(String, String)> = exp["prepared_modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
+        .collect();
     for l in &q.layers {
         let t = torch.iter().find(|(p, _)| *p == l.path).unwrap_or_else(|| panic!("{name}: torch has no {}", l.path));
         assert_eq!(l.op.type_name(), t.1, "{name}: {} type", l.path);
     }
     let fq_names: Vec<String> = q.fake_quants().into_iter().map(|(n, _)| n).collect();
-    let torch_fq: Vec<String> = torch.iter().filter(|(_, t)| t == "FusedMovingAvgObsFakeQuantize").map(|(p, _)| p.clone()).collect();
+    let torch_fq: Vec<String> =
+        torch.iter().filter(|(_, t)| t == "FusedMovingAvgObsFakeQuantize").map(|(p, _)| p.clone()).collect();
     assert_eq!(fq_names, torch_fq, "{name}: fake-quant modules");
     let (x, shape) = tensor(&case["train"]["x"]);
     let y = ints(&case["train"]["y"]);
@@ -52,7 +58,10 @@ pub async fn trained_case<B: Backend>(b: &B, case: &Value) -> QatModel {
     for (s_i, step) in exp["steps"].as_array().unwrap().iter().enumerate() {
         let mut sh = shape.clone();
         sh[0] = bs;
-        let loss = q.train_step(b, &x[s_i * bs * per..(s_i + 1) * bs * per], &sh, &y[s_i * bs..(s_i + 1) * bs], &cfg).await.expect("train step");
+        let loss = q
+            .train_step(b, &x[s_i * bs * per..(s_i + 1) * bs * per], &sh, &y[s_i * bs..(s_i + 1) * bs], &cfg)
+            .await
+            .expect("train step");
         let tl = f(&step["loss"]);
         assert!(rel(loss, tl) <= QAT_LOSS_RTOL, "{}: {name}: step {s_i} loss {loss} vs torch {tl}", b.name());
         for fqj in step["fake_quant"].as_array().unwrap() {
@@ -63,7 +72,11 @@ pub async fn trained_case<B: Backend>(b: &B, case: &Value) -> QatModel {
             let tz = ints(&fqj["zero_point"]);
             assert_eq!(fq.scale.len(), ts.len(), "{name}: {path} scale count");
             for (k, (&a, &t)) in fq.scale.iter().zip(&ts).enumerate() {
-                assert!(rel(a, t) <= QAT_SCALE_RTOL, "{}: {name}: step {s_i} {path} scale[{k}] {a} vs torch {t}", b.name());
+                assert!(
+                    rel(a, t) <= QAT_SCALE_RTOL,
+                    "{}: {name}: step {s_i} {path} scale[{k}] {a} vs torch {t}",
+                    b.name()
+                );
             }
             for (k, (&a, &t)) in fq.zero_point.iter().zip(&tz).enumerate() {
                 assert!(a == t, "{}: {name}: step {s_i} {path} zero_point[{k}] {a} vs torch {t}", b.name());
@@ -76,7 +89,11 @@ pub async fn trained_case<B: Backend>(b: &B, case: &Value) -> QatModel {
         let got = sd.tensors.get(k).unwrap_or_else(|| panic!("{name}: no {k} in the trained state"));
         let HostData::F32(got) = &got.data else { panic!("f32") };
         let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-        assert!(got.len() == want.len() && worst <= QAT_PARAM_ATOL, "{}: {name}: trained {k} differs from torch's by up to {worst}", b.name());
+        assert!(
+            got.len() == want.len() && worst <= QAT_PARAM_ATOL,
+            "{}: {name}: trained {k} differs from torch's by up to {worst}",
+            b.name()
+        );
     }
     q
 }
@@ -90,10 +107,22 @@ fn qparams_of(q: &QParams) -> (Vec<f32>, Vec<i32>) {
 
 /// Compares our converted model with torch's; returns (weight codes differing, codes compared).
 fn check_converted(name: &str, m: &Model, exp: &Value) -> (usize, usize) {
-    let quant = m.leaves().into_iter().find_map(|(_, l)| match &l.kind { Kind::Quantize(q) => Some(q.clone()), _ => None }).expect("a Quantize");
+    let quant = m
+        .leaves()
+        .into_iter()
+        .find_map(|(_, l)| match &l.kind {
+            Kind::Quantize(q) => Some(q.clone()),
+            _ => None,
+        })
+        .expect("a Quantize");
     let (s, z) = qparams_of(&quant);
     let (ts, tz) = (f(&exp["input"]["scale"]), exp["input"]["zero_point"].as_i64().unwrap() as i32);
-    assert!(rel(s[0], ts) <= QAT_SCALE_RTOL && z[0] == tz, "{name}: input qparams {}/{} vs torch {ts}/{tz}", s[0], z[0]);
+    assert!(
+        rel(s[0], ts) <= QAT_SCALE_RTOL && z[0] == tz,
+        "{name}: input qparams {}/{} vs torch {ts}/{tz}",
+        s[0],
+        z[0]
+    );
     let (mut differ, mut total) = (0, 0);
     for l in exp["layers"].as_array().unwrap() {
         let path = l["name"].as_str().unwrap();
@@ -113,7 +142,10 @@ fn check_converted(name: &str, m: &Model, exp: &Value) -> (usize, usize) {
         differ += codes.iter().zip(&tc).filter(|(&a, &t)| a as i32 != t).count();
         total += tc.len();
         let (ts, tz) = (f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
-        assert!(rel(scale, ts) <= QAT_SCALE_RTOL && zp == tz, "{name}: {path} output qparams {scale}/{zp} vs torch {ts}/{tz}");
+        assert!(
+            rel(scale, ts) <= QAT_SCALE_RTOL && zp == tz,
+            "{name}: {path} output qparams {scale}/{zp} vs torch {ts}/{tz}"
+        );
     }
     (differ, total)
 }
@@ -127,10 +159,17 @@ pub async fn qat_training_follows_torch_losses_and_fake_quant_qparams<B: Backend
         let (differ, total) = check_converted(name, &m, &case["expected"]);
         assert_eq!(differ, 0, "{}: {name}: {differ} of {total} weight codes differ from torch's", b.name());
         let (x, shape) = tensor(&case["eval"]);
-        let got = quantplay::quant::eager::report::quant_trace(b, &m, &x, &shape).await.expect("quantized forward").output_codes;
+        let got = quantplay::quant::eager::report::quant_trace(b, &m, &x, &shape)
+            .await
+            .expect("quantized forward")
+            .output_codes;
         let want = ints(&case["expected"]["output_codes"]);
         let n = got.iter().zip(&want).filter(|(a, b)| a != b).count();
-        assert!(got.len() == want.len() && n == 0, "{}: {name}: {n} of {} output codes differ from torch's", b.name(), want.len());
+        assert!(
+            got.len() == want.len() && n == 0,
+            "{}: {name}: {n} of {} output codes differ from torch's",
+            b.name(),
+            want.len()
+        );
     }
 }
-

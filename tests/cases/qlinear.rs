@@ -71,13 +71,20 @@ pub async fn quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
     let fx: serde_json::Value = serde_json::from_str(QLINEAR).unwrap();
     let f = |v: &serde_json::Value| f32::from_bits(v.as_u64().unwrap() as u32);
     let fs = |v: &serde_json::Value| -> Vec<f32> { v.as_array().unwrap().iter().map(f).collect() };
-    let ints = |v: &serde_json::Value| -> Vec<i64> { v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
+    let ints =
+        |v: &serde_json::Value| -> Vec<i64> { v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
     let cases = fx["cases"].as_array().unwrap();
     assert!(cases.len() >= 20);
     for c in cases {
-        let (m, k, n) = (c["m"].as_u64().unwrap() as usize, c["k"].as_u64().unwrap() as usize, c["n"].as_u64().unwrap() as usize);
+        let (m, k, n) =
+            (c["m"].as_u64().unwrap() as usize, c["k"].as_u64().unwrap() as usize, c["n"].as_u64().unwrap() as usize);
         let w = if c["per_channel"].as_bool().unwrap() {
-            QParams::PerChannel { scales: fs(&c["w_scales_f32_bits"]), zero_points: vec![0; n], axis: 0, dtype: QuantDType::QInt8 }
+            QParams::PerChannel {
+                scales: fs(&c["w_scales_f32_bits"]),
+                zero_points: vec![0; n],
+                axis: 0,
+                dtype: QuantDType::QInt8,
+            }
         } else {
             QParams::PerTensor { scale: f(&c["w_scale_f32_bits"]), zero_point: 0, dtype: QuantDType::QInt8 }
         };
@@ -93,7 +100,13 @@ pub async fn quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
         let x: Vec<u8> = ints(&c["x_q"]).into_iter().map(|v| v as u8).collect();
         let wq: Vec<i8> = ints(&c["w_q"]).into_iter().map(|v| v as i8).collect();
         let want: Vec<i32> = ints(&c["y_q"]).into_iter().map(|v| v as i32).collect();
-        assert_eq!(run(b, &x, &wq, m, k, n, &spec).await, want, "{} vs torch {} quantized.linear, {spec:?}", b.name(), fx["torch"]);
+        assert_eq!(
+            run(b, &x, &wq, m, k, n, &spec).await,
+            want,
+            "{} vs torch {} quantized.linear, {spec:?}",
+            b.name(),
+            fx["torch"]
+        );
     }
 }
 
@@ -105,8 +118,10 @@ pub async fn both_gpu_int8_paths_agree(g: &GpuBackend) {
             let (x, w, spec) = random_case(m, k, n, variant, 700 + 10 * i as u64 + variant as u64);
             let xt = g.upload_data(HostData::U8(x), &[m, k]).unwrap();
             let wt = g.upload_data(HostData::I8(w), &[n, k]).unwrap();
-            let bytes = codes(g.read_data(&g.quantized_linear_with(&xt, &wt, &spec, Int8Path::Bytes).unwrap()).await.unwrap());
-            let dot4 = codes(g.read_data(&g.quantized_linear_with(&xt, &wt, &spec, Int8Path::Dot4).unwrap()).await.unwrap());
+            let bytes =
+                codes(g.read_data(&g.quantized_linear_with(&xt, &wt, &spec, Int8Path::Bytes).unwrap()).await.unwrap());
+            let dot4 =
+                codes(g.read_data(&g.quantized_linear_with(&xt, &wt, &spec, Int8Path::Dot4).unwrap()).await.unwrap());
             assert_eq!(bytes, dot4, "({m}, {k}) x ({n}, {k}) {spec:?}");
         }
     }

@@ -10,7 +10,10 @@ use quantplay::{Backend, CpuBackend};
 
 fn caps<B: Backend>(b: &B) -> Capabilities {
     // The packed-u32 f16 path runs on every adapter, so claim no shader-f16 on WebGPU.
-    Capabilities { backend: if b.name() == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu }, shader_f16: false }
+    Capabilities {
+        backend: if b.name() == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu },
+        shader_f16: false,
+    }
 }
 
 fn config(json: &str) -> SessionConfig {
@@ -25,7 +28,12 @@ async fn records<B: Backend>(b: &B, json: &str, steps: usize) -> Vec<StepRecord>
 pub async fn session_logs_the_scale_in_16_mixed_and_none_in_32_true<B: Backend>(b: &B) {
     let recs = records(b, r#"{"dataset":"circle","samples":100,"precision":"16-mixed","hidden":[8]}"#, 4).await;
     for (i, r) in recs.iter().enumerate() {
-        assert_eq!((r.step, r.amp_enabled, r.amp_precision, r.amp_loss_scale, r.skipped, r.overflow_count), (i + 1, 1, "16-mixed", Some(65536.0), false, 0), "{}: {r:?}", b.name());
+        assert_eq!(
+            (r.step, r.amp_enabled, r.amp_precision, r.amp_loss_scale, r.skipped, r.overflow_count),
+            (i + 1, 1, "16-mixed", Some(65536.0), false, 0),
+            "{}: {r:?}",
+            b.name()
+        );
         assert!(r.loss.is_finite() && r.loss > 0.0 && r.grad_norm.is_finite() && r.grad_norm > 0.0, "{r:?}");
         assert!((0.0..=1.0).contains(&r.accuracy));
     }
@@ -47,9 +55,21 @@ pub async fn an_injected_overflow_skips_the_step_and_halves_the_scale<B: Backend
     recs.extend(s.run(b, 1).await.unwrap());
     let after = s.snapshot(b, json).await.unwrap();
     recs.extend(s.run(b, 3).await.unwrap());
-    let got: Vec<(Option<f32>, bool, usize)> = recs.iter().map(|r| (r.amp_loss_scale, r.skipped, r.overflow_count)).collect();
+    let got: Vec<(Option<f32>, bool, usize)> =
+        recs.iter().map(|r| (r.amp_loss_scale, r.skipped, r.overflow_count)).collect();
     // 1024 (tracker 1) → inf step: skipped, backoff to 512, tracker 0 → 512, 512 → growth to 1024.
-    assert_eq!(got, vec![(Some(1024.0), false, 0), (Some(1024.0), true, 1), (Some(512.0), false, 1), (Some(512.0), false, 1), (Some(1024.0), false, 1)], "{}", b.name());
+    assert_eq!(
+        got,
+        vec![
+            (Some(1024.0), false, 0),
+            (Some(1024.0), true, 1),
+            (Some(512.0), false, 1),
+            (Some(512.0), false, 1),
+            (Some(1024.0), false, 1)
+        ],
+        "{}",
+        b.name()
+    );
     assert!(!recs[1].grad_norm.is_finite());
     // The skipped step left every parameter as it was.
     let params = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap()["params"].clone();
@@ -57,8 +77,12 @@ pub async fn an_injected_overflow_skips_the_step_and_halves_the_scale<B: Backend
 }
 
 pub async fn loss_falls_in_16_mixed_on_every_dataset<B: Backend>(b: &B) {
-    for (name, samples, steps) in [("circle", 200, 120), ("xor", 200, 120), ("gauss", 200, 60), ("spiral", 200, 200), ("digits", 400, 60)] {
-        let json = format!(r#"{{"dataset":"{name}","samples":{samples},"precision":"16-mixed","hidden":[32,32],"batch":64,"optimizer":"adam","lr":0.02,"seed":5}}"#);
+    for (name, samples, steps) in
+        [("circle", 200, 120), ("xor", 200, 120), ("gauss", 200, 60), ("spiral", 200, 200), ("digits", 400, 60)]
+    {
+        let json = format!(
+            r#"{{"dataset":"{name}","samples":{samples},"precision":"16-mixed","hidden":[32,32],"batch":64,"optimizer":"adam","lr":0.02,"seed":5}}"#
+        );
         let recs = records(b, &json, steps).await;
         let mean = |r: &[StepRecord]| r.iter().map(|r| r.loss).sum::<f32>() / r.len() as f32;
         let (first, last) = (mean(&recs[..10]), mean(&recs[steps - 10..]));
@@ -67,7 +91,11 @@ pub async fn loss_falls_in_16_mixed_on_every_dataset<B: Backend>(b: &B) {
         // torch: a few skipped steps, each halving the scale, and then no more.
         let skips = recs.iter().filter(|r| r.skipped).count();
         assert!(skips <= 4 && recs[steps - 1].overflow_count == skips, "{name}: {skips} skips");
-        assert!(recs.iter().all(|r| r.amp_loss_scale == Some(65536.0 / (1u32 << r.overflow_count - r.skipped as usize) as f32)), "{name}");
+        assert!(
+            recs.iter()
+                .all(|r| r.amp_loss_scale == Some(65536.0 / (1u32 << r.overflow_count - r.skipped as usize) as f32)),
+            "{name}"
+        );
         assert!(recs[steps - 10..].iter().all(|r| !r.skipped), "{name}: still overflowing at the end");
     }
 }
@@ -75,10 +103,17 @@ pub async fn loss_falls_in_16_mixed_on_every_dataset<B: Backend>(b: &B) {
 pub async fn mixed_loss_trajectory_agrees_with_the_cpu_reference<B: Backend>(b: &B) {
     let cpu = CpuBackend::new();
     for opt in ["sgd", "adam"] {
-        let json = format!(r#"{{"dataset":"spiral","samples":150,"precision":"16-mixed","hidden":[16,16],"optimizer":"{opt}","lr":0.02,"batch":40}}"#);
+        let json = format!(
+            r#"{{"dataset":"spiral","samples":150,"precision":"16-mixed","hidden":[16,16],"optimizer":"{opt}","lr":0.02,"batch":40}}"#
+        );
         let got: Vec<f32> = records(b, &json, 10).await.iter().map(|r| r.loss).collect();
         let want: Vec<f32> = records(&cpu, &json, 10).await.iter().map(|r| r.loss).collect();
-        super::assert_agrees(&format!("{} 16-mixed {opt} losses", b.name()), &got, &want, quantplay::parity::F16_MIXED_BACKEND_LOSS);
+        super::assert_agrees(
+            &format!("{} 16-mixed {opt} losses", b.name()),
+            &got,
+            &want,
+            quantplay::parity::F16_MIXED_BACKEND_LOSS,
+        );
     }
 }
 
@@ -95,9 +130,18 @@ pub async fn a_snapshot_continues_the_run_on_the_cpu<B: Backend>(b: &B) {
     let mut moved = Session::restore(&cpu, &snap, config(json), caps(&cpu)).unwrap();
     let resumed = moved.run(&cpu, 3).await.unwrap();
     assert_eq!(first.len(), 2);
-    assert_eq!(resumed.iter().map(|r| (r.step, r.amp_loss_scale)).collect::<Vec<_>>(), cont.iter().map(|r| (r.step, r.amp_loss_scale)).collect::<Vec<_>>());
-    let (a, c): (Vec<f32>, Vec<f32>) = (resumed.iter().map(|r| r.loss).collect(), cont.iter().map(|r| r.loss).collect());
-    super::assert_agrees(&format!("{} → cpu resumed losses", b.name()), &a, &c, quantplay::parity::F16_MIXED_BACKEND_LOSS);
+    assert_eq!(
+        resumed.iter().map(|r| (r.step, r.amp_loss_scale)).collect::<Vec<_>>(),
+        cont.iter().map(|r| (r.step, r.amp_loss_scale)).collect::<Vec<_>>()
+    );
+    let (a, c): (Vec<f32>, Vec<f32>) =
+        (resumed.iter().map(|r| r.loss).collect(), cont.iter().map(|r| r.loss).collect());
+    super::assert_agrees(
+        &format!("{} → cpu resumed losses", b.name()),
+        &a,
+        &c,
+        quantplay::parity::F16_MIXED_BACKEND_LOSS,
+    );
 }
 
 pub async fn session_reports_memory_trace_and_precision<B: Backend>(b: &B) {
@@ -107,7 +151,11 @@ pub async fn session_reports_memory_trace_and_precision<B: Backend>(b: &B) {
     let m = s.memory();
     // Layer inputs (20,2),(20,16) and pre-activations (20,16),(20,2) in f16; masters f32
     // (16·2+16+2·16+2 = 82 params) plus f16 weight copies (32+32).
-    assert_eq!((m["activations_bytes"].as_u64(), m["weights_bytes"].as_u64()), (Some(2 * 20 * (2 + 16 + 16 + 2)), Some(4 * 82 + 2 * 64)), "{m}");
+    assert_eq!(
+        (m["activations_bytes"].as_u64(), m["weights_bytes"].as_u64()),
+        (Some(2 * 20 * (2 + 16 + 16 + 2)), Some(4 * 82 + 2 * 64)),
+        "{m}"
+    );
     let t = s.trace();
     let outs: Vec<&str> = t.as_array().unwrap().iter().map(|e| e["output"].as_str().unwrap()).collect();
     assert_eq!(outs, ["float16", "float16", "float16", "float32"], "{t}");
@@ -116,7 +164,9 @@ pub async fn session_reports_memory_trace_and_precision<B: Backend>(b: &B) {
     assert_eq!(s32.memory()["activations_bytes"].as_u64(), Some(4 * 20 * (2 + 16 + 16 + 2)));
     assert_eq!(s.effective.effective, Precision::Mixed16);
     let g = s.grad_magnitudes(b).await.unwrap();
-    let total = |h: &serde_json::Value| h["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>() + h["zeros"].as_u64().unwrap();
+    let total = |h: &serde_json::Value| {
+        h["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>() + h["zeros"].as_u64().unwrap()
+    };
     assert_eq!((total(&g["unscaled"]), total(&g["scaled"]), g["scale"].as_f64()), (82, 82, Some(65536.0)), "{g}");
     let grid = s.predict_grid(b, 5).await.unwrap();
     assert!(grid.len() == 25 && grid.iter().all(|p| (0.0..=1.0).contains(p)));
@@ -146,12 +196,17 @@ pub async fn mixed_losses_and_scales_match_torch<B: Backend>(b: &B) {
     for run in fx["runs"].as_array().unwrap() {
         let c = &run["config"];
         let opt = if run["kind"] == "sgd" {
-            Optimizer::Sgd(SgdConfig { lr: c["lr"].as_f64().unwrap(), momentum: c["momentum"].as_f64().unwrap(), ..Default::default() })
+            Optimizer::Sgd(SgdConfig {
+                lr: c["lr"].as_f64().unwrap(),
+                momentum: c["momentum"].as_f64().unwrap(),
+                ..Default::default()
+            })
         } else {
             Optimizer::Adam(AdamConfig { lr: c["lr"].as_f64().unwrap(), ..Default::default() })
         };
         let mut mlp = Mlp::from_params(b, &sizes, &weights, &biases).unwrap();
-        let cfg = quantplay::amp::ScalerConfig { init_scale: run["init_scale"].as_f64().unwrap(), ..Default::default() };
+        let cfg =
+            quantplay::amp::ScalerConfig { init_scale: run["init_scale"].as_f64().unwrap(), ..Default::default() };
         let mut scaler = DeviceScaler::new(b, cfg).unwrap();
         let (mut losses, mut timeline) = (Vec::new(), Vec::new());
         for _ in 0..10 {
@@ -162,11 +217,21 @@ pub async fn mixed_losses_and_scales_match_torch<B: Backend>(b: &B) {
             timeline.push((used, skipped, b.read(&scaler.scale).await.unwrap()[0] as f64));
         }
         let steps = run["steps"].as_array().unwrap();
-        let want: Vec<(f64, bool, f64)> = steps.iter().map(|s| (s["scale_used"].as_f64().unwrap(), s["skipped"].as_bool().unwrap(), s["scale_after"].as_f64().unwrap())).collect();
+        let want: Vec<(f64, bool, f64)> = steps
+            .iter()
+            .map(|s| {
+                (s["scale_used"].as_f64().unwrap(), s["skipped"].as_bool().unwrap(), s["scale_after"].as_f64().unwrap())
+            })
+            .collect();
         let what = format!("{} vs torch 16-mixed {} init_scale {}", b.name(), run["kind"], run["init_scale"]);
         assert_eq!(timeline, want, "{what}: scale timeline");
         let want_losses: Vec<f32> = steps.iter().map(|s| f32::from_bits(s["loss"].as_u64().unwrap() as u32)).collect();
-        super::assert_agrees(&format!("{what} losses {losses:?} want {want_losses:?}"), &losses, &want_losses, quantplay::parity::F16_MIXED_TORCH_LOSS);
+        super::assert_agrees(
+            &format!("{what} losses {losses:?} want {want_losses:?}"),
+            &losses,
+            &want_losses,
+            quantplay::parity::F16_MIXED_TORCH_LOSS,
+        );
     }
 }
 
@@ -186,8 +251,18 @@ pub async fn a_trained_sessions_float_model_quantizes_within_two_points<B: Backe
     let data = s.quant_data(64).unwrap();
     assert_eq!(data.calib_shape, vec![64, 2]);
     let opt = options_from_json(r#"{"qconfig": "x86"}"#).unwrap();
-    let out = run_for_page(b, &model, (&data.calib_x, &data.calib_shape), (&data.eval_x, &data.eval_shape), &data.eval_y, &opt).await.unwrap();
-    let (f, q) = (out["report"]["accuracy"]["float"].as_f64().unwrap(), out["report"]["accuracy"]["int8"].as_f64().unwrap());
+    let out = run_for_page(
+        b,
+        &model,
+        (&data.calib_x, &data.calib_shape),
+        (&data.eval_x, &data.eval_shape),
+        &data.eval_y,
+        &opt,
+    )
+    .await
+    .unwrap();
+    let (f, q) =
+        (out["report"]["accuracy"]["float"].as_f64().unwrap(), out["report"]["accuracy"]["int8"].as_f64().unwrap());
     let json_eval = s.evaluate(b).await.unwrap();
     let session_test = json_eval["test_accuracy"].as_f64().unwrap();
     assert!((f - session_test).abs() < 1e-6, "{}: the exported model scores {f}, the session {session_test}", b.name());

@@ -9,7 +9,16 @@ use quantplay::{Backend, CpuBackend, HostData};
 
 fn assert_agrees(what: &str, got: &[f32], want: &[f32], tol: Tolerance) {
     let a = compare(got, want, tol);
-    assert!(a.ok(), "{what}: {} of {} values outside atol {} + rtol {}; worst |diff| {} at {:?}", a.mismatches, a.len, tol.atol, tol.rtol, a.max_abs_diff, a.worst_index);
+    assert!(
+        a.ok(),
+        "{what}: {} of {} values outside atol {} + rtol {}; worst |diff| {} at {:?}",
+        a.mismatches,
+        a.len,
+        tol.atol,
+        tol.rtol,
+        a.max_abs_diff,
+        a.worst_index
+    );
 }
 
 pub async fn transposed_matmuls_agree_with_the_cpu_reference<B: Backend>(b: &B) {
@@ -24,8 +33,14 @@ pub async fn transposed_matmuls_agree_with_the_cpu_reference<B: Backend>(b: &B) 
             let (av, bv) = (rng.uniform_vec(m * k, -1.0, 1.0), rng.uniform_vec(k * n, -1.0, 1.0));
             let sa: &[usize] = if ta { &[k, m] } else { &[m, k] };
             let sb: &[usize] = if tb { &[n, k] } else { &[k, n] };
-            let got = b.read(&b.matmul_t(&b.upload(&av, sa).unwrap(), &b.upload(&bv, sb).unwrap(), ta, tb).unwrap()).await.unwrap();
-            let want = cpu.read(&cpu.matmul_t(&cpu.upload(&av, sa).unwrap(), &cpu.upload(&bv, sb).unwrap(), ta, tb).unwrap()).await.unwrap();
+            let got = b
+                .read(&b.matmul_t(&b.upload(&av, sa).unwrap(), &b.upload(&bv, sb).unwrap(), ta, tb).unwrap())
+                .await
+                .unwrap();
+            let want = cpu
+                .read(&cpu.matmul_t(&cpu.upload(&av, sa).unwrap(), &cpu.upload(&bv, sb).unwrap(), ta, tb).unwrap())
+                .await
+                .unwrap();
             assert_agrees(&format!("{} matmul_t ta={ta} tb={tb} ({m}, {k}, {n})", b.name()), &got, &want, F32_MATMUL);
         }
     }
@@ -44,12 +59,20 @@ pub async fn relu_backward_scale_and_sum_rows_are_exact<B: Backend>(b: &B) {
     let got = {
         let (gt, xt) = (b.upload(&gv, &[rows, n]).unwrap(), b.upload(&xv, &[rows, n]).unwrap());
         let rb = b.relu_backward(&gt, &xt).unwrap();
-        [b.read(&rb).await.unwrap(), b.read(&b.scale(&xt, 0.37).unwrap()).await.unwrap(), b.read(&b.sum_rows(&rb).unwrap()).await.unwrap()]
+        [
+            b.read(&rb).await.unwrap(),
+            b.read(&b.scale(&xt, 0.37).unwrap()).await.unwrap(),
+            b.read(&b.sum_rows(&rb).unwrap()).await.unwrap(),
+        ]
     };
     let want = {
         let (gt, xt) = (cpu.upload(&gv, &[rows, n]).unwrap(), cpu.upload(&xv, &[rows, n]).unwrap());
         let rb = cpu.relu_backward(&gt, &xt).unwrap();
-        [cpu.read(&rb).await.unwrap(), cpu.read(&cpu.scale(&xt, 0.37).unwrap()).await.unwrap(), cpu.read(&cpu.sum_rows(&rb).unwrap()).await.unwrap()]
+        [
+            cpu.read(&rb).await.unwrap(),
+            cpu.read(&cpu.scale(&xt, 0.37).unwrap()).await.unwrap(),
+            cpu.read(&cpu.sum_rows(&rb).unwrap()).await.unwrap(),
+        ]
     };
     for (op, (g, w)) in ["relu_backward", "scale", "sum_rows"].iter().zip(got.iter().zip(&want)) {
         assert_agrees(&format!("{} {op}", b.name()), g, w, EXACT);
@@ -84,21 +107,49 @@ pub async fn cross_entropy_gives_ln_c_on_zero_logits_and_agrees_with_the_cpu<B: 
         let mut rng = Rng::new(1100 + i as u64);
         let logits = rng.uniform_vec(rows * c, -8.0, 8.0);
         let l: Vec<i32> = (0..rows).map(|_| (rng.next_u64() % c as u64) as i32).collect();
-        let (gl, gd) = b.cross_entropy(&b.upload(&logits, &[rows, c]).unwrap(), &b.upload_data(HostData::I32(l.clone()), &[rows]).unwrap()).unwrap();
-        let (cl, cd) = cpu.cross_entropy(&cpu.upload(&logits, &[rows, c]).unwrap(), &cpu.upload_data(HostData::I32(l), &[rows]).unwrap()).unwrap();
-        assert_agrees(&format!("{} loss ({rows}, {c})", b.name()), &b.read(&gl).await.unwrap(), &cpu.read(&cl).await.unwrap(), F32_TRANSCENDENTAL);
-        assert_agrees(&format!("{} dlogits ({rows}, {c})", b.name()), &b.read(&gd).await.unwrap(), &cpu.read(&cd).await.unwrap(), F32_TRANSCENDENTAL);
+        let (gl, gd) = b
+            .cross_entropy(
+                &b.upload(&logits, &[rows, c]).unwrap(),
+                &b.upload_data(HostData::I32(l.clone()), &[rows]).unwrap(),
+            )
+            .unwrap();
+        let (cl, cd) = cpu
+            .cross_entropy(
+                &cpu.upload(&logits, &[rows, c]).unwrap(),
+                &cpu.upload_data(HostData::I32(l), &[rows]).unwrap(),
+            )
+            .unwrap();
+        assert_agrees(
+            &format!("{} loss ({rows}, {c})", b.name()),
+            &b.read(&gl).await.unwrap(),
+            &cpu.read(&cl).await.unwrap(),
+            F32_TRANSCENDENTAL,
+        );
+        assert_agrees(
+            &format!("{} dlogits ({rows}, {c})", b.name()),
+            &b.read(&gd).await.unwrap(),
+            &cpu.read(&cd).await.unwrap(),
+            F32_TRANSCENDENTAL,
+        );
     }
-    let bad = b.cross_entropy(&b.upload(&[0.0; 8], &[2, 4]).unwrap(), &b.upload(&[0.0; 2], &[2]).unwrap()).unwrap_err().to_string();
+    let bad = b
+        .cross_entropy(&b.upload(&[0.0; 8], &[2, 4]).unwrap(), &b.upload(&[0.0; 2], &[2]).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(bad.contains("int32") && bad.contains("float32"), "{bad}");
     // A label outside 0..c: an error on the CPU, a NaN loss on the GPU (no readback to report it).
     let out_of_range = b.upload_data(HostData::I32(vec![1, 4]), &[2]).unwrap();
     match b.cross_entropy(&b.upload(&[0.0; 8], &[2, 4]).unwrap(), &out_of_range) {
-        Err(e) => assert!(b.name().starts_with("cpu") && e.to_string().contains("label") && e.to_string().contains("0..4"), "{e}"),
+        Err(e) => assert!(
+            b.name().starts_with("cpu") && e.to_string().contains("label") && e.to_string().contains("0..4"),
+            "{e}"
+        ),
         Ok((loss, _)) => assert!(b.name() == "webgpu" && b.read(&loss).await.unwrap()[0].is_nan()),
     }
     // An empty batch: NaN mean loss, as torch.
-    let (empty_loss, _) = b.cross_entropy(&b.upload(&[], &[0, 3]).unwrap(), &b.upload_data(HostData::I32(vec![]), &[0]).unwrap()).unwrap();
+    let (empty_loss, _) = b
+        .cross_entropy(&b.upload(&[], &[0, 3]).unwrap(), &b.upload_data(HostData::I32(vec![]), &[0]).unwrap())
+        .unwrap();
     assert!(b.read(&empty_loss).await.unwrap()[0].is_nan(), "{}: empty batch", b.name());
 }
 
@@ -172,15 +223,32 @@ pub async fn sgd_and_adam_match_torch_step_by_step<B: Backend>(b: &B) {
         let c = &case["config"];
         let num = |k: &str, d: f64| c.get(k).and_then(|v| v.as_f64()).unwrap_or(d);
         let opt = if case["kind"] == "sgd" {
-            Opt::Sgd(SgdConfig { lr: num("lr", 0.01), momentum: num("momentum", 0.0), dampening: num("dampening", 0.0), weight_decay: num("weight_decay", 0.0), nesterov: c.get("nesterov").and_then(|v| v.as_bool()).unwrap_or(false) })
+            Opt::Sgd(SgdConfig {
+                lr: num("lr", 0.01),
+                momentum: num("momentum", 0.0),
+                dampening: num("dampening", 0.0),
+                weight_decay: num("weight_decay", 0.0),
+                nesterov: c.get("nesterov").and_then(|v| v.as_bool()).unwrap_or(false),
+            })
         } else {
-            Opt::Adam(AdamConfig { lr: num("lr", 1e-3), beta1: num("beta1", 0.9), beta2: num("beta2", 0.999), eps: num("eps", 1e-8), weight_decay: num("weight_decay", 0.0) })
+            Opt::Adam(AdamConfig {
+                lr: num("lr", 1e-3),
+                beta1: num("beta1", 0.9),
+                beta2: num("beta2", 0.999),
+                eps: num("eps", 1e-8),
+                weight_decay: num("weight_decay", 0.0),
+            })
         };
         let grads: Vec<Vec<f32>> = case["grads"].as_array().unwrap().iter().map(bits_to_f32).collect();
         let got = steps(b, &bits_to_f32(&case["p0"]), &grads, &opt).await;
         let tol = if b.name().starts_with("cpu") && case["kind"] == "sgd" { EXACT } else { F32_OPTIMIZER };
         for (t, want) in case["after"].as_array().unwrap().iter().enumerate() {
-            assert_agrees(&format!("{} vs torch {} {c} step {}", b.name(), case["kind"], t + 1), &got[t], &bits_to_f32(want), tol);
+            assert_agrees(
+                &format!("{} vs torch {} {c} step {}", b.name(), case["kind"], t + 1),
+                &got[t],
+                &bits_to_f32(want),
+                tol,
+            );
         }
     }
 }
@@ -193,8 +261,18 @@ pub async fn cross_entropy_matches_torch<B: Backend>(b: &B) {
         let logits = b.upload(&bits_to_f32(&case["logits"]), &[rows, c]).unwrap();
         let (loss, d) = b.cross_entropy(&logits, &b.upload_data(HostData::I32(labels), &[rows]).unwrap()).unwrap();
         let want_loss = f32::from_bits(case["loss"].as_u64().unwrap() as u32);
-        assert_agrees(&format!("{} vs torch cross_entropy loss ({rows}, {c})", b.name()), &b.read(&loss).await.unwrap(), &[want_loss], F32_TRANSCENDENTAL);
-        assert_agrees(&format!("{} vs torch dlogits ({rows}, {c})", b.name()), &b.read(&d).await.unwrap(), &bits_to_f32(&case["dlogits"]), F32_TRANSCENDENTAL);
+        assert_agrees(
+            &format!("{} vs torch cross_entropy loss ({rows}, {c})", b.name()),
+            &b.read(&loss).await.unwrap(),
+            &[want_loss],
+            F32_TRANSCENDENTAL,
+        );
+        assert_agrees(
+            &format!("{} vs torch dlogits ({rows}, {c})", b.name()),
+            &b.read(&d).await.unwrap(),
+            &bits_to_f32(&case["dlogits"]),
+            F32_TRANSCENDENTAL,
+        );
     }
 }
 
@@ -203,7 +281,9 @@ pub async fn cross_entropy_matches_torch<B: Backend>(b: &B) {
 pub async fn simple_and_tiled_gpu_matmuls_are_identical(g: &quantplay::GpuBackend) {
     use quantplay::backend::gpu::MatmulPath;
     // (…, 64) and (…, 36) take the vec4 blocked kernel in the plain form; the others the scalar one.
-    for (i, &(m, k, n)) in [(1, 1, 1), (15, 17, 33), (64, 64, 64), (100, 300, 37), (7, 9, 36), (1, 5, 4)].iter().enumerate() {
+    for (i, &(m, k, n)) in
+        [(1, 1, 1), (15, 17, 33), (64, 64, 64), (100, 300, 37), (7, 9, 36), (1, 5, 4)].iter().enumerate()
+    {
         for (ta, tb) in [(false, false), (true, true), (true, false)] {
             let mut rng = Rng::new(1600 + i as u64);
             let (av, bv) = (rng.uniform_vec(m * k, -1.0, 1.0), rng.uniform_vec(k * n, -1.0, 1.0));
@@ -228,7 +308,14 @@ fn mlp_data<B: Backend>(b: &B, name: &str, samples: usize) -> (B::Tensor, B::Ten
 }
 
 /// Full-batch training steps; returns the losses read after every step.
-async fn train<B: Backend>(b: &B, name: &str, samples: usize, hidden: &[usize], opt: quantplay::nn::mlp::Optimizer, steps: usize) -> Vec<f32> {
+async fn train<B: Backend>(
+    b: &B,
+    name: &str,
+    samples: usize,
+    hidden: &[usize],
+    opt: quantplay::nn::mlp::Optimizer,
+    steps: usize,
+) -> Vec<f32> {
     let (x, y, _, d, classes) = mlp_data(b, name, samples);
     let sizes: Vec<usize> = std::iter::once(d).chain(hidden.iter().copied()).chain(std::iter::once(classes)).collect();
     let mut mlp = quantplay::nn::mlp::Mlp::new(b, &sizes, 3).unwrap();
@@ -254,10 +341,18 @@ pub async fn mlp_training_lowers_the_loss_on_circle_and_digits<B: Backend>(b: &B
 pub async fn mlp_loss_trajectory_agrees_with_the_cpu_reference<B: Backend>(b: &B) {
     use quantplay::nn::mlp::Optimizer;
     let cpu = CpuBackend::new();
-    for opt in [Optimizer::Adam(AdamConfig { lr: 0.01, ..Default::default() }), Optimizer::Sgd(SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() })] {
+    for opt in [
+        Optimizer::Adam(AdamConfig { lr: 0.01, ..Default::default() }),
+        Optimizer::Sgd(SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }),
+    ] {
         let got = train(b, "spiral", 120, &[16, 16], opt, 10).await;
         let want = train(&cpu, "spiral", 120, &[16, 16], opt, 10).await;
-        assert_agrees(&format!("{} spiral losses with {opt:?}", b.name()), &got, &want, quantplay::parity::F32_TRAINING_LOSS);
+        assert_agrees(
+            &format!("{} spiral losses with {opt:?}", b.name()),
+            &got,
+            &want,
+            quantplay::parity::F32_TRAINING_LOSS,
+        );
     }
 }
 
@@ -280,7 +375,11 @@ pub async fn mlp_losses_match_torch<B: Backend>(b: &B) {
     for run in fx["runs"].as_array().unwrap() {
         let c = &run["config"];
         let opt = if run["kind"] == "sgd" {
-            Optimizer::Sgd(SgdConfig { lr: c["lr"].as_f64().unwrap(), momentum: c["momentum"].as_f64().unwrap(), ..Default::default() })
+            Optimizer::Sgd(SgdConfig {
+                lr: c["lr"].as_f64().unwrap(),
+                momentum: c["momentum"].as_f64().unwrap(),
+                ..Default::default()
+            })
         } else {
             Optimizer::Adam(AdamConfig { lr: c["lr"].as_f64().unwrap(), ..Default::default() })
         };
@@ -289,7 +388,12 @@ pub async fn mlp_losses_match_torch<B: Backend>(b: &B) {
         for _ in 0..10 {
             got.push(b.read(&mlp.train_step(b, &xt, &yt, &opt).unwrap().loss).await.unwrap()[0]);
         }
-        assert_agrees(&format!("{} vs torch {} losses {got:?}", b.name(), run["kind"]), &got, &bits_to_f32(&run["losses"]), quantplay::parity::F32_TRAINING_LOSS);
+        assert_agrees(
+            &format!("{} vs torch {} losses {got:?}", b.name(), run["kind"]),
+            &got,
+            &bits_to_f32(&run["losses"]),
+            quantplay::parity::F32_TRAINING_LOSS,
+        );
         assert!(got[9] < got[0], "the loss must fall: {got:?}");
     }
 }

@@ -57,7 +57,13 @@ pub async fn f16_casts_match_torch_half<B: Backend>(b: &B) {
     let x = f32s_from_bits(&fx["f32"]);
     let want: Vec<u32> = fx["f16"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
     let got = run_cast(b, HostData::F32(x), DType::F16).await;
-    assert_eq!(first_difference(&bits(&got), &want), None, "{} vs torch {} .half() (index, got, want)", b.name(), fx["torch"]);
+    assert_eq!(
+        first_difference(&bits(&got), &want),
+        None,
+        "{} vs torch {} .half() (index, got, want)",
+        b.name(),
+        fx["torch"]
+    );
 }
 
 fn qparams_cases() -> Vec<(Vec<usize>, QParams)> {
@@ -66,8 +72,24 @@ fn qparams_cases() -> Vec<(Vec<usize>, QParams)> {
         (vec![1000], QParams::PerTensor { scale: 0.5, zero_point: 128, dtype: QUInt8 }),
         (vec![7, 13], QParams::PerTensor { scale: 0.0213, zero_point: -7, dtype: QInt8 }),
         (vec![3], QParams::PerTensor { scale: 1e-3, zero_point: 0, dtype: QInt8 }),
-        (vec![4, 6], QParams::PerChannel { scales: vec![0.01, 0.02, 0.5, 0.031], zero_points: vec![0, -3, 5, 127], axis: 0, dtype: QInt8 }),
-        (vec![2, 5, 3], QParams::PerChannel { scales: vec![0.1, 0.2, 0.05, 0.3, 0.07], zero_points: vec![128, 0, 255, 3, 90], axis: 1, dtype: QUInt8 }),
+        (
+            vec![4, 6],
+            QParams::PerChannel {
+                scales: vec![0.01, 0.02, 0.5, 0.031],
+                zero_points: vec![0, -3, 5, 127],
+                axis: 0,
+                dtype: QInt8,
+            },
+        ),
+        (
+            vec![2, 5, 3],
+            QParams::PerChannel {
+                scales: vec![0.1, 0.2, 0.05, 0.3, 0.07],
+                zero_points: vec![128, 0, 255, 3, 90],
+                axis: 1,
+                dtype: QUInt8,
+            },
+        ),
     ]
 }
 
@@ -80,7 +102,13 @@ pub async fn quantize_and_dequantize_agree_bit_for_bit_with_the_cpu<B: Backend>(
         let x: Vec<f32> = (0..len)
             .map(|j| match j % 5 {
                 0 => (rng.uniform(-300.0, 300.0)).round() * 0.25,
-                1 => if j % 2 == 0 { 1e30 } else { -1e30 },
+                1 => {
+                    if j % 2 == 0 {
+                        1e30
+                    } else {
+                        -1e30
+                    }
+                }
                 _ => rng.uniform(-3.0, 3.0),
             })
             .collect();
@@ -97,7 +125,9 @@ pub async fn quantize_and_dequantize_agree_bit_for_bit_with_the_cpu<B: Backend>(
 
 pub async fn quantize_matches_torch_quantize_per_tensor_and_per_channel<B: Backend>(b: &B) {
     let fx: serde_json::Value = serde_json::from_str(QUANTIZE).unwrap();
-    let ints = |v: &serde_json::Value| -> Vec<i32> { v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap() as i32).collect() };
+    let ints = |v: &serde_json::Value| -> Vec<i32> {
+        v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap() as i32).collect()
+    };
     let mut cases = Vec::new();
     for c in fx["per_tensor"].as_array().unwrap() {
         let x = f32s_from_bits(&c["x"]);

@@ -83,7 +83,13 @@ pub fn promote(inputs: &[DType]) -> DType {
         [first, rest @ ..] => rest.iter().fold(*first, |acc, &d| match (acc, d) {
             (a, b) if a == b => a,
             (DType::F16, DType::BF16) | (DType::BF16, DType::F16) => DType::F32,
-            (a, b) => if width(a) >= width(b) { a } else { b },
+            (a, b) => {
+                if width(a) >= width(b) {
+                    a
+                } else {
+                    b
+                }
+            }
         }),
     }
 }
@@ -93,7 +99,11 @@ pub fn promote(inputs: &[DType]) -> DType {
 pub fn output_dtype(op: Op, inputs: &[DType], autocast: Option<DType>) -> Result<DType> {
     if let Some(d) = autocast {
         if d != DType::F16 && d != DType::BF16 {
-            return Err(Error::InvalidArgument { name: "autocast dtype", value: d.to_string(), valid: "float16, bfloat16".into() });
+            return Err(Error::InvalidArgument {
+                name: "autocast dtype",
+                value: d.to_string(),
+                valid: "float16, bfloat16".into(),
+            });
         }
     }
     Ok(match (autocast, policy(op)) {
@@ -127,7 +137,12 @@ impl Trace {
     /// Records `op` on `inputs` under `autocast` and returns its output dtype.
     pub fn record(&mut self, name: &str, op: Op, inputs: &[DType], autocast: Option<DType>) -> Result<DType> {
         let out = output_dtype(op, inputs, autocast)?;
-        self.entries.push(TraceEntry { name: name.into(), op, inputs: inputs.iter().map(|d| d.torch_name()).collect(), output: out.torch_name() });
+        self.entries.push(TraceEntry {
+            name: name.into(),
+            op,
+            inputs: inputs.iter().map(|d| d.torch_name()).collect(),
+            output: out.torch_name(),
+        });
         Ok(out)
     }
 }

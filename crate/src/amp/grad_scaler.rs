@@ -54,13 +54,25 @@ impl GradScaler {
     /// growth_interval ≥ 1, finite init_scale > 0). Disabled, every method is a pass-through.
     pub fn new(cfg: ScalerConfig, enabled: bool) -> Result<GradScaler> {
         cfg.validate()?;
-        Ok(GradScaler { cfg, enabled, scale: cfg.init_scale as f32, growth_tracker: 0, stage: Stage::Ready, found_inf: None, min_scale: None })
+        Ok(GradScaler {
+            cfg,
+            enabled,
+            scale: cfg.init_scale as f32,
+            growth_tracker: 0,
+            stage: Stage::Ready,
+            found_inf: None,
+            min_scale: None,
+        })
     }
 
     /// Opt-in floor: `update` never lets the scale fall below `min_scale` (torch has none).
     pub fn with_min_scale(mut self, min_scale: f32) -> Result<GradScaler> {
         if !(min_scale.is_finite() && min_scale > 0.0) {
-            return Err(Error::InvalidArgument { name: "min_scale", value: min_scale.to_string(), valid: "finite and > 0".into() });
+            return Err(Error::InvalidArgument {
+                name: "min_scale",
+                value: min_scale.to_string(),
+                valid: "finite and > 0".into(),
+            });
         }
         self.min_scale = Some(min_scale);
         Ok(self)
@@ -73,7 +85,11 @@ impl GradScaler {
 
     /// `get_scale()`: the current scale, or 1.0 when disabled.
     pub fn get_scale(&self) -> f32 {
-        if self.enabled { self.scale } else { 1.0 }
+        if self.enabled {
+            self.scale
+        } else {
+            1.0
+        }
     }
 
     /// The growth tracker (successful steps since the last growth or backoff).
@@ -88,7 +104,11 @@ impl GradScaler {
 
     /// `scale(loss)`: `loss · scale` in f32 (unchanged when disabled).
     pub fn scale(&self, loss: f32) -> f32 {
-        if self.enabled { loss * self.scale } else { loss }
+        if self.enabled {
+            loss * self.scale
+        } else {
+            loss
+        }
     }
 
     /// `unscale_(optimizer)`: multiplies every gradient by `(float)(1/(double)scale)` and
@@ -98,7 +118,9 @@ impl GradScaler {
             return Ok(());
         }
         match self.stage {
-            Stage::Unscaled => return Err(runtime("unscale_() has already been called on this optimizer since the last update().")),
+            Stage::Unscaled => {
+                return Err(runtime("unscale_() has already been called on this optimizer since the last update()."))
+            }
             Stage::Stepped => return Err(runtime("unscale_() is being called after step().")),
             Stage::Ready => {}
         }
@@ -177,10 +199,23 @@ impl GradScaler {
             return Ok(());
         }
         let obj = state.as_object().filter(|o| !o.is_empty()).ok_or_else(|| {
-            runtime("The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler.")
+            runtime(
+                "The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler.",
+            )
         })?;
-        let num = |k: &str| obj.get(k).and_then(|v| v.as_f64()).ok_or_else(|| Error::InvalidArgument { name: "state_dict key", value: k.into(), valid: "scale, growth_factor, backoff_factor, growth_interval, _growth_tracker (numbers)".into() });
-        let cfg = ScalerConfig { init_scale: num("scale")?, growth_factor: num("growth_factor")?, backoff_factor: num("backoff_factor")?, growth_interval: num("growth_interval")? as u32 };
+        let num = |k: &str| {
+            obj.get(k).and_then(|v| v.as_f64()).ok_or_else(|| Error::InvalidArgument {
+                name: "state_dict key",
+                value: k.into(),
+                valid: "scale, growth_factor, backoff_factor, growth_interval, _growth_tracker (numbers)".into(),
+            })
+        };
+        let cfg = ScalerConfig {
+            init_scale: num("scale")?,
+            growth_factor: num("growth_factor")?,
+            backoff_factor: num("backoff_factor")?,
+            growth_interval: num("growth_interval")? as u32,
+        };
         cfg.validate()?;
         (self.cfg, self.scale, self.growth_tracker) = (cfg, cfg.init_scale as f32, num("_growth_tracker")? as i32);
         Ok(())

@@ -31,7 +31,8 @@ pub enum Precision {
 }
 
 /// The canonical strings, in the order error messages list them.
-pub const VALID: &[&str] = &["32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "16", "bf16", "32", "16 (number)", "32 (number)"];
+pub const VALID: &[&str] =
+    &["32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "16", "bf16", "32", "16 (number)", "32 (number)"];
 
 impl Precision {
     /// The canonical name, e.g. `"16-mixed"`.
@@ -139,7 +140,12 @@ pub struct EffectivePrecision {
 ///   bf16 on the CPU go through the `half` crate's software types.
 pub fn effective_precision(requested: Precision, amp_enabled: bool, caps: Capabilities) -> EffectivePrecision {
     use Precision::*;
-    let mk = |effective, emulated, reason: Option<&str>| EffectivePrecision { requested, effective, emulated, reason: reason.map(str::to_string) };
+    let mk = |effective, emulated, reason: Option<&str>| EffectivePrecision {
+        requested,
+        effective,
+        emulated,
+        reason: reason.map(str::to_string),
+    };
     if requested.is_mixed() && !amp_enabled {
         return mk(True32, false, Some("AMP is turned off, so mixed precision runs as 32-true"));
     }
@@ -183,7 +189,10 @@ mod tests {
     fn anything_else_is_an_error_listing_the_valid_values() {
         for bad in ["64", "fp16", "16-MIXED", "", "half", "8-true"] {
             let msg = parse_precision(bad).unwrap_err().to_string();
-            assert!(msg.contains(&format!("{bad:?}")) && msg.contains("16-mixed") && msg.contains("bf16-true"), "{msg}");
+            assert!(
+                msg.contains(&format!("{bad:?}")) && msg.contains("16-mixed") && msg.contains("bf16-true"),
+                "{msg}"
+            );
         }
         assert!(parse_precision_number(64.0).unwrap_err().to_string().contains("32-true"));
     }

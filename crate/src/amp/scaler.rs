@@ -36,7 +36,9 @@ impl ScalerConfig {
     /// torch's checks, each naming the bad value: growth_factor > 1, 0 < backoff_factor < 1,
     /// growth_interval ≥ 1 and a finite init_scale > 0.
     pub fn validate(&self) -> Result<()> {
-        let bad = |name: &'static str, v: String, valid: &str| Err(Error::InvalidArgument { name, value: v, valid: valid.into() });
+        let bad = |name: &'static str, v: String, valid: &str| {
+            Err(Error::InvalidArgument { name, value: v, valid: valid.into() })
+        };
         if !(self.growth_factor > 1.0) {
             return bad("growth_factor", self.growth_factor.to_string(), "> 1.0");
         }
@@ -44,7 +46,11 @@ impl ScalerConfig {
             return bad("backoff_factor", self.backoff_factor.to_string(), "in (0, 1)");
         }
         if self.growth_interval < 1 || self.growth_interval > i32::MAX as u32 {
-            return bad("growth_interval", self.growth_interval.to_string(), ">= 1 (and at most 2^31 - 1, the int32 growth tracker's range)");
+            return bad(
+                "growth_interval",
+                self.growth_interval.to_string(),
+                ">= 1 (and at most 2^31 - 1, the int32 growth tracker's range)",
+            );
         }
         if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
             return bad("init_scale", self.init_scale.to_string(), "finite and > 0");
@@ -182,9 +188,26 @@ mod tests {
         let check = |bits: u32| {
             let want = inv_scale(f32::from_bits(bits));
             let got = f32::from_bits(inv_scale_bits(bits));
-            assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{bits:#x}: {got:e} vs {want:e}");
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "{bits:#x}: {got:e} vs {want:e}"
+            );
         };
-        for bits in [0, 0x8000_0000, 1, 0x7F_FFFF, 0x80_0000, 0x3F80_0000, 0x4040_0000, 0x7F7F_FFFF, 0x7F00_0000, 0x7E80_0000, 0x7F80_0000, 0x7FC0_0000, 0xFF80_0000] {
+        for bits in [
+            0,
+            0x8000_0000,
+            1,
+            0x7F_FFFF,
+            0x80_0000,
+            0x3F80_0000,
+            0x4040_0000,
+            0x7F7F_FFFF,
+            0x7F00_0000,
+            0x7E80_0000,
+            0x7F80_0000,
+            0x7FC0_0000,
+            0xFF80_0000,
+        ] {
             check(bits);
         }
         let mut rng = crate::rng::Rng::new(9);

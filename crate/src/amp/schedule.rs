@@ -30,7 +30,11 @@ impl Event {
             "inf" => Ok(Event::Inf),
             "-inf" => Ok(Event::NegInf),
             "nan" => Ok(Event::Nan),
-            other => Err(Error::InvalidArgument { name: "schedule event", value: other.into(), valid: "ok, inf, -inf, nan".into() }),
+            other => Err(Error::InvalidArgument {
+                name: "schedule event",
+                value: other.into(),
+                valid: "ok, inf, -inf, nan".into(),
+            }),
         }
     }
 
@@ -79,7 +83,15 @@ pub fn run_schedule(cfg: ScalerConfig, events: &[Event]) -> Result<Vec<StepRecor
         let mut grad = vec![scaler.scale(0.5), scaler.scale(-0.25), scaler.scale(1.0) * event.poison()];
         let skipped = scaler.step(&mut [&mut grad], |_| {})?;
         let report = scaler.update()?;
-        out.push(StepRecord { step: i + 1, event, scale_used, skipped, scale_after: report.scale, growth_tracker: report.growth_tracker, warning: report.warning });
+        out.push(StepRecord {
+            step: i + 1,
+            event,
+            scale_used,
+            skipped,
+            scale_after: report.scale,
+            growth_tracker: report.growth_tracker,
+            warning: report.warning,
+        });
     }
     Ok(out)
 }

@@ -78,7 +78,10 @@ fn shape_err(op: &'static str, detail: String) -> Error {
 /// Validates `reshape`: same element count.
 pub fn check_reshape(x: &impl HasShape, shape: &[usize]) -> Result<()> {
     if checked_numel(shape)? != x.numel() {
-        return Err(shape_err("reshape", format!("cannot view {} ({} elements) as {}", fmt_shape(x.shape()), x.numel(), fmt_shape(shape))));
+        return Err(shape_err(
+            "reshape",
+            format!("cannot view {} ({} elements) as {}", fmt_shape(x.shape()), x.numel(), fmt_shape(shape)),
+        ));
     }
     Ok(())
 }
@@ -90,10 +93,17 @@ pub fn check_im2col(x: &impl HasShape, g: &Conv2dGeom, pad: f32) -> Result<[usiz
         return Err(Error::DType { op: "im2col", expected: "float32 or uint8".into(), got: x.dtype() });
     }
     if x.shape() != g.input_shape() {
-        return Err(shape_err("im2col", format!("x is {} but the geometry says {}", fmt_shape(x.shape()), fmt_shape(&g.input_shape()))));
+        return Err(shape_err(
+            "im2col",
+            format!("x is {} but the geometry says {}", fmt_shape(x.shape()), fmt_shape(&g.input_shape())),
+        ));
     }
     if x.dtype() == DType::U8 && !(pad.fract() == 0.0 && (0.0..=255.0).contains(&pad)) {
-        return Err(Error::InvalidArgument { name: "pad", value: pad.to_string(), valid: "an integer code in 0..=255 for uint8 (the input zero_point)".into() });
+        return Err(Error::InvalidArgument {
+            name: "pad",
+            value: pad.to_string(),
+            valid: "an integer code in 0..=255 for uint8 (the input zero_point)".into(),
+        });
     }
     g.cols_shape()
 }
@@ -103,7 +113,10 @@ pub fn check_col2im(cols: &impl HasShape, g: &Conv2dGeom) -> Result<()> {
     expect_dtype("col2im", cols, DType::F32)?;
     let want = g.cols_shape()?;
     if cols.shape() != want {
-        return Err(shape_err("col2im", format!("cols is {} but the geometry needs {}", fmt_shape(cols.shape()), fmt_shape(&want))));
+        return Err(shape_err(
+            "col2im",
+            format!("cols is {} but the geometry needs {}", fmt_shape(cols.shape()), fmt_shape(&want)),
+        ));
     }
     Ok(())
 }
@@ -120,7 +133,10 @@ pub fn check_rows_to_nchw(x: &impl HasShape, n: usize, h: usize, w: usize) -> Re
     layout_dtype("rows_to_nchw", x)?;
     match x.shape() {
         &[rows, c] if Some(rows) == n.checked_mul(h).and_then(|v| v.checked_mul(w)) => Ok(c),
-        s => Err(shape_err("rows_to_nchw", format!("x must be (n·h·w, c) = ({}, c) for n={n}, h={h}, w={w}, got {}", n * h * w, fmt_shape(s)))),
+        s => Err(shape_err(
+            "rows_to_nchw",
+            format!("x must be (n·h·w, c) = ({}, c) for n={n}, h={h}, w={w}, got {}", n * h * w, fmt_shape(s)),
+        )),
     }
 }
 
@@ -145,7 +161,12 @@ pub fn check_channel_affine(x: &impl HasShape, alpha: &impl HasShape, beta: &imp
     if s.len() < 2 || alpha.shape() != [s[1]] || beta.shape() != [s[1]] {
         return Err(shape_err(
             "channel_affine",
-            format!("x must be (n, c, ...) and alpha, beta (c,), got {}, {} and {}", fmt_shape(s), fmt_shape(alpha.shape()), fmt_shape(beta.shape())),
+            format!(
+                "x must be (n, c, ...) and alpha, beta (c,), got {}, {} and {}",
+                fmt_shape(s),
+                fmt_shape(alpha.shape()),
+                fmt_shape(beta.shape())
+            ),
         ));
     }
     Ok((s[1], s[2..].iter().product()))
@@ -155,7 +176,11 @@ pub fn check_channel_affine(x: &impl HasShape, alpha: &impl HasShape, beta: &imp
 pub fn check_quantized_relu(codes: &impl HasShape, zero_point: i32) -> Result<()> {
     expect_dtype("quantized_relu", codes, DType::U8)?;
     if !(0..=255).contains(&zero_point) {
-        return Err(Error::InvalidArgument { name: "zero_point", value: zero_point.to_string(), valid: "0..=255 (quint8)".into() });
+        return Err(Error::InvalidArgument {
+            name: "zero_point",
+            value: zero_point.to_string(),
+            valid: "0..=255 (quint8)".into(),
+        });
     }
     Ok(())
 }
@@ -167,7 +192,14 @@ pub fn check_channel_lut(codes: &impl HasShape, table: &impl HasShape) -> Result
     expect_dtype("quantized_channel_lut", table, DType::U8)?;
     let s = codes.shape();
     if s.len() < 2 || table.shape() != [s[1], 256] {
-        return Err(shape_err("quantized_channel_lut", format!("codes must be (n, c, ...) and the table (c, 256), got {} and {}", fmt_shape(s), fmt_shape(table.shape()))));
+        return Err(shape_err(
+            "quantized_channel_lut",
+            format!(
+                "codes must be (n, c, ...) and the table (c, 256), got {} and {}",
+                fmt_shape(s),
+                fmt_shape(table.shape())
+            ),
+        ));
     }
     Ok((s[1], s[2..].iter().product()))
 }
@@ -186,10 +218,18 @@ pub fn check_fake_quantize(x: &impl HasShape, q: &QParams, quant_min: i32, quant
         QParams::PerTensor { scale, zero_point, .. } => (std::slice::from_ref(scale), std::slice::from_ref(zero_point)),
         QParams::PerChannel { scales, zero_points, axis, .. } => {
             let Some(&c) = x.shape().get(*axis) else {
-                return bad("axis", axis.to_string(), format!("0..{} for shape {}", x.shape().len(), fmt_shape(x.shape())));
+                return bad(
+                    "axis",
+                    axis.to_string(),
+                    format!("0..{} for shape {}", x.shape().len(), fmt_shape(x.shape())),
+                );
             };
             if scales.len() != c || zero_points.len() != c {
-                return bad("scales/zero_points length", format!("{}/{}", scales.len(), zero_points.len()), format!("{c}, the size of axis {axis}"));
+                return bad(
+                    "scales/zero_points length",
+                    format!("{}/{}", scales.len(), zero_points.len()),
+                    format!("{c}, the size of axis {axis}"),
+                );
             }
             (scales, zero_points)
         }
@@ -198,7 +238,11 @@ pub fn check_fake_quantize(x: &impl HasShape, q: &QParams, quant_min: i32, quant
         return bad("scale", s.to_string(), "finite and > 0".into());
     }
     if let Some(z) = zps.iter().find(|z| **z < quant_min || **z > quant_max) {
-        return bad("zero_point", z.to_string(), format!("between quant_min and quant_max ({quant_min}..={quant_max})"));
+        return bad(
+            "zero_point",
+            z.to_string(),
+            format!("between quant_min and quant_max ({quant_min}..={quant_max})"),
+        );
     }
     Ok(())
 }
@@ -209,17 +253,35 @@ pub type QLinearFloatDims = ((usize, usize, usize), Vec<f32>, Vec<i32>);
 /// Validates `quantized_linear_float`: x uint8 `(m, k)`, w int8 `(n, k)`, per-tensor quint8
 /// `x_q`, qint8 `w_q` per tensor or per channel on axis 0, a finite `(n,)` bias; returns
 /// `(m, k, n)` and the per-column multipliers `x_scale · w_scale[j]` and zero points.
-pub fn check_qlinear_float(x: &impl HasShape, w: &impl HasShape, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<QLinearFloatDims> {
+pub fn check_qlinear_float(
+    x: &impl HasShape,
+    w: &impl HasShape,
+    x_q: &QParams,
+    w_q: &QParams,
+    bias: Option<&[f32]>,
+) -> Result<QLinearFloatDims> {
     let op = "quantized_linear_float";
     expect_dtype(op, x, DType::U8)?;
     expect_dtype(op, w, DType::I8)?;
     let (&[m, k], &[n, k2]) = (x.shape(), w.shape()) else {
-        return Err(shape_err(op, format!("x must be (m, k) and w (n, k), got {} and {}", fmt_shape(x.shape()), fmt_shape(w.shape()))));
+        return Err(shape_err(
+            op,
+            format!("x must be (m, k) and w (n, k), got {} and {}", fmt_shape(x.shape()), fmt_shape(w.shape())),
+        ));
     };
     if k != k2 {
-        return Err(shape_err(op, format!("x is {} and w is {}: in_features must match ({k} vs {k2})", fmt_shape(x.shape()), fmt_shape(w.shape()))));
+        return Err(shape_err(
+            op,
+            format!(
+                "x is {} and w is {}: in_features must match ({k} vs {k2})",
+                fmt_shape(x.shape()),
+                fmt_shape(w.shape())
+            ),
+        ));
     }
-    let bad = |name: &'static str, value: String, valid: &str| Err(Error::InvalidArgument { name, value, valid: valid.into() });
+    let bad = |name: &'static str, value: String, valid: &str| {
+        Err(Error::InvalidArgument { name, value, valid: valid.into() })
+    };
     let QParams::PerTensor { scale: xs, dtype: crate::quant::QuantDType::QUInt8, .. } = x_q else {
         return bad("activation qparams", format!("{x_q:?}"), "per-tensor quint8");
     };
@@ -243,7 +305,9 @@ pub fn check_qlinear_float(x: &impl HasShape, w: &impl HasShape, x_q: &QParams, 
     }
     let (mult, zps) = match w_q {
         QParams::PerTensor { scale, zero_point, .. } => (vec![xs * scale; n], vec![*zero_point; n]),
-        QParams::PerChannel { scales, zero_points, .. } => (scales.iter().map(|s| xs * s).collect(), zero_points.clone()),
+        QParams::PerChannel { scales, zero_points, .. } => {
+            (scales.iter().map(|s| xs * s).collect(), zero_points.clone())
+        }
     };
     Ok(((m, k, n), mult, zps))
 }

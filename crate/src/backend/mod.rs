@@ -17,8 +17,8 @@ pub use conv::Conv2dGeom;
 pub use dtype::{DType, HostData};
 pub use shapes::*;
 
-use crate::error::Result;
 use crate::amp::ScalerConfig;
+use crate::error::Result;
 use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
 use std::future::Future;
@@ -131,7 +131,13 @@ pub trait Backend {
     /// returns `(y, mask)`, both F32, mask 1.0 where the unclamped code was inside
     /// `[quant_min, quant_max]` (the straight-through estimator's `grad · mask`). The rule is
     /// `crate::quant::fake::fake_quantize_val`; the qparams' dtype is ignored.
-    fn fake_quantize(&self, x: &Self::Tensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(Self::Tensor, Self::Tensor)>;
+    fn fake_quantize(
+        &self,
+        x: &Self::Tensor,
+        q: &QParams,
+        quant_min: i32,
+        quant_max: i32,
+    ) -> Result<(Self::Tensor, Self::Tensor)>;
 
     /// `[min, max]` of all elements of an F32 tensor, as a `(2,)` tensor (fbgemm's
     /// `FindMinMax`, for dynamic quantization); `[0, 0]` for an empty tensor.
@@ -141,7 +147,14 @@ pub trait Backend {
     /// `ReQuantizeForFloat`): x uint8 codes `(m, k)` under per-tensor quint8 `x_q`, w int8
     /// `(n, k)` under qint8 `w_q` (per tensor or per channel on axis 0) → F32 `(m, n)`,
     /// `fma((float)acc, x_scale · w_scale[j], bias[j])` (`crate::quant::dynamic`).
-    fn quantized_linear_float(&self, x: &Self::Tensor, w: &Self::Tensor, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<Self::Tensor>;
+    fn quantized_linear_float(
+        &self,
+        x: &Self::Tensor,
+        w: &Self::Tensor,
+        x_q: &QParams,
+        w_q: &QParams,
+        bias: Option<&[f32]>,
+    ) -> Result<Self::Tensor>;
 
     /// `op(a) · op(b)` where `ta` / `tb` transpose: a is (m, k) or, with `ta`, (k, m); b is
     /// (k, n) or, with `tb`, (n, k); the result is (m, n). Backward needs all three forms.
@@ -192,12 +205,29 @@ pub trait Backend {
     /// buffer is new and starts as the gradient). With `skip_if`, a `(1,)` f32 flag such as
     /// GradScaler's found_inf, nothing changes when the flag is non-zero: the decision stays on
     /// the device.
-    fn sgd_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, buf: &mut Self::Tensor, cfg: &SgdConfig, first: bool, skip_if: Option<&Self::Tensor>) -> Result<()>;
+    fn sgd_step(
+        &self,
+        p: &mut Self::Tensor,
+        grad: &Self::Tensor,
+        buf: &mut Self::Tensor,
+        cfg: &SgdConfig,
+        first: bool,
+        skip_if: Option<&Self::Tensor>,
+    ) -> Result<()>;
 
     /// One `torch.optim.Adam` step in place on `p`, `exp_avg` and `exp_avg_sq`; `step` ≥ 1.
     /// `skip_if` as for [`Backend::sgd_step`].
     #[allow(clippy::too_many_arguments)]
-    fn adam_step(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, step: u32, skip_if: Option<&Self::Tensor>) -> Result<()>;
+    fn adam_step(
+        &self,
+        p: &mut Self::Tensor,
+        grad: &Self::Tensor,
+        m: &mut Self::Tensor,
+        v: &mut Self::Tensor,
+        cfg: &AdamConfig,
+        step: u32,
+        skip_if: Option<&Self::Tensor>,
+    ) -> Result<()>;
 
     /// [`Backend::adam_step`] with the step counted on the device, so steps GradScaler skips
     /// are not counted (torch's Adam never sees them): `count` `(1,)` f32 holds the steps
@@ -205,7 +235,17 @@ pub trait Backend {
     /// β1^(t+1))` and `table[2t + 1] = √(1 − β2^(t+1))` ([`crate::nn::optim::adam_table`]).
     /// The caller advances `count` after all parameters of a step. `count` must be < N.
     #[allow(clippy::too_many_arguments)]
-    fn adam_step_counted(&self, p: &mut Self::Tensor, grad: &Self::Tensor, m: &mut Self::Tensor, v: &mut Self::Tensor, cfg: &AdamConfig, table: &Self::Tensor, count: &Self::Tensor, skip_if: Option<&Self::Tensor>) -> Result<()>;
+    fn adam_step_counted(
+        &self,
+        p: &mut Self::Tensor,
+        grad: &Self::Tensor,
+        m: &mut Self::Tensor,
+        v: &mut Self::Tensor,
+        cfg: &AdamConfig,
+        table: &Self::Tensor,
+        count: &Self::Tensor,
+        skip_if: Option<&Self::Tensor>,
+    ) -> Result<()>;
 
     /// f16 matmul as autocast runs it: f16 operands, f32 accumulation, f16 result rounded to
     /// nearest even. Shapes as [`Backend::matmul_t`].
@@ -214,7 +254,12 @@ pub trait Backend {
     /// `GradScaler.unscale_` for one step, in place: every gradient is multiplied by
     /// `inv_scale` (`(1,)` f32) and `found_inf` (`(1,)` f32) is set to 1.0 if any element is
     /// inf or NaN. found_inf is never cleared here, so one flag covers all of a step's grads.
-    fn amp_unscale(&self, grads: &mut [&mut Self::Tensor], inv_scale: &Self::Tensor, found_inf: &mut Self::Tensor) -> Result<()>;
+    fn amp_unscale(
+        &self,
+        grads: &mut [&mut Self::Tensor],
+        inv_scale: &Self::Tensor,
+        found_inf: &mut Self::Tensor,
+    ) -> Result<()>;
 
     /// `GradScaler.unscale_`'s `inv_scale = (float)(1.0 / (double)scale)` for a `(1,)` f32
     /// scale that lives on the backend.
@@ -222,5 +267,11 @@ pub trait Backend {
 
     /// `GradScaler.update` on the backend: `scale` (`(1,)` f32) and `growth_tracker` (`(1,)`
     /// int32) follow torch's `_amp_update_scale_` given `found_inf`.
-    fn amp_update_scale(&self, scale: &mut Self::Tensor, growth_tracker: &mut Self::Tensor, found_inf: &Self::Tensor, cfg: &ScalerConfig) -> Result<()>;
+    fn amp_update_scale(
+        &self,
+        scale: &mut Self::Tensor,
+        growth_tracker: &mut Self::Tensor,
+        found_inf: &Self::Tensor,
+        cfg: &ScalerConfig,
+    ) -> Result<()>;
 }

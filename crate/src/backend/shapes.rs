@@ -26,7 +26,13 @@ pub fn check_matmul_f16(a: &impl HasShape, b: &impl HasShape, ta: bool, tb: bool
 
 /// Validates `op(a) · op(b)` (see [`Backend::matmul_t`]) and returns `(m, k, n)`.
 pub fn matmul_t_dims(a: &[usize], b: &[usize], ta: bool, tb: bool) -> Result<(usize, usize, usize)> {
-    let t = |s: &[usize], flip: bool| -> Vec<usize> { if flip && s.len() == 2 { vec![s[1], s[0]] } else { s.to_vec() } };
+    let t = |s: &[usize], flip: bool| -> Vec<usize> {
+        if flip && s.len() == 2 {
+            vec![s[1], s[0]]
+        } else {
+            s.to_vec()
+        }
+    };
     matmul_dims(&t(a, ta), &t(b, tb))
 }
 
@@ -38,7 +44,11 @@ pub fn cross_entropy_dims(logits: &impl HasShape, labels: &impl HasShape) -> Res
         (&[b, c], &[bl]) if b == bl && c > 0 => Ok((b, c)),
         (l, t) => Err(Error::Shape {
             op: "cross_entropy",
-            detail: format!("logits must be (b, c) with c > 0 and labels (b,), got {} and {}", fmt_shape(l), fmt_shape(t)),
+            detail: format!(
+                "logits must be (b, c) with c > 0 and labels (b,), got {} and {}",
+                fmt_shape(l),
+                fmt_shape(t)
+            ),
         }),
     }
 }
@@ -77,10 +87,20 @@ pub fn check_qlinear(x: &impl HasShape, w: &impl HasShape, spec: &QLinearSpec) -
     expect_dtype("quantized_linear", x, DType::U8)?;
     expect_dtype("quantized_linear", w, DType::I8)?;
     let (&[m, k], &[n, k2]) = (x.shape(), w.shape()) else {
-        return Err(Error::Shape { op: "quantized_linear", detail: format!("x must be (m, k) and w (n, k), got {} and {}", fmt_shape(x.shape()), fmt_shape(w.shape())) });
+        return Err(Error::Shape {
+            op: "quantized_linear",
+            detail: format!("x must be (m, k) and w (n, k), got {} and {}", fmt_shape(x.shape()), fmt_shape(w.shape())),
+        });
     };
     if k != k2 {
-        return Err(Error::Shape { op: "quantized_linear", detail: format!("x is {} and w is {}: in_features must match ({k} vs {k2})", fmt_shape(x.shape()), fmt_shape(w.shape())) });
+        return Err(Error::Shape {
+            op: "quantized_linear",
+            detail: format!(
+                "x is {} and w is {}: in_features must match ({k} vs {k2})",
+                fmt_shape(x.shape()),
+                fmt_shape(w.shape())
+            ),
+        });
     }
     spec.validate(n, k)?;
     Ok((m, k, n))
@@ -100,7 +120,10 @@ pub fn check_cast(from: DType, to: DType) -> Result<()> {
     match (from, to) {
         (a, b) if a == b => Ok(()),
         (F32, F16) | (F16, F32) | (F32, BF16) | (BF16, F32) => Ok(()),
-        _ => Err(Error::Unsupported { op: "cast", detail: format!("{from} → {to}; supported: float32 ↔ float16, float32 ↔ bfloat16") }),
+        _ => Err(Error::Unsupported {
+            op: "cast",
+            detail: format!("{from} → {to}; supported: float32 ↔ float16, float32 ↔ bfloat16"),
+        }),
     }
 }
 
@@ -141,11 +164,7 @@ pub fn matmul_dims(a: &[usize], b: &[usize]) -> Result<(usize, usize, usize)> {
     checked_numel(a)?;
     checked_numel(b)?;
     let (&[m, k], &[k2, n]) = (a, b) else {
-        return Err(err(format!(
-            "both operands must be 2-D, got {} and {}",
-            fmt_shape(a),
-            fmt_shape(b)
-        )));
+        return Err(err(format!("both operands must be 2-D, got {} and {}", fmt_shape(a), fmt_shape(b))));
     };
     if k != k2 {
         return Err(err(format!(
@@ -163,11 +182,7 @@ pub fn bias_dims(x: &[usize], bias: &[usize]) -> Result<(usize, usize)> {
         (&[rows, n], &[nb]) if n == nb => Ok((rows, n)),
         _ => Err(Error::Shape {
             op: "bias_add",
-            detail: format!(
-                "x must be (rows, n) and bias (n,), got {} and {}",
-                fmt_shape(x),
-                fmt_shape(bias)
-            ),
+            detail: format!("x must be (rows, n) and bias (n,), got {} and {}", fmt_shape(x), fmt_shape(bias)),
         }),
     }
 }
@@ -177,11 +192,7 @@ pub fn same_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<()> {
     if a != b {
         return Err(Error::Shape {
             op,
-            detail: format!(
-                "shapes must be equal (no broadcasting), got {} and {}",
-                fmt_shape(a),
-                fmt_shape(b)
-            ),
+            detail: format!("shapes must be equal (no broadcasting), got {} and {}", fmt_shape(a), fmt_shape(b)),
         });
     }
     Ok(())

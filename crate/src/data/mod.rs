@@ -36,7 +36,11 @@ impl Dataset {
     /// the samples in train, as the playground's "ratio of training to test data".
     pub fn split(&self, train_ratio: f64, seed: u64) -> Result<(Dataset, Dataset)> {
         if !(train_ratio > 0.0 && train_ratio < 1.0) {
-            return Err(Error::InvalidArgument { name: "train_ratio", value: train_ratio.to_string(), valid: "in (0, 1)".into() });
+            return Err(Error::InvalidArgument {
+                name: "train_ratio",
+                value: train_ratio.to_string(),
+                valid: "in (0, 1)".into(),
+            });
         }
         let mut order: Vec<usize> = (0..self.len()).collect();
         let mut rng = Rng::new(seed);
@@ -86,7 +90,8 @@ mod tests {
         assert_eq!((a.len(), b.len()), (140, 60));
         assert_eq!(d.split(0.7, 5).unwrap(), (a.clone(), b.clone()));
         assert_ne!(d.split(0.7, 6).unwrap().0, a);
-        let mut all: Vec<(u32, u32)> = a.x.chunks(2).chain(b.x.chunks(2)).map(|p| (p[0].to_bits(), p[1].to_bits())).collect();
+        let mut all: Vec<(u32, u32)> =
+            a.x.chunks(2).chain(b.x.chunks(2)).map(|p| (p[0].to_bits(), p[1].to_bits())).collect();
         let mut orig: Vec<(u32, u32)> = d.x.chunks(2).map(|p| (p[0].to_bits(), p[1].to_bits())).collect();
         all.sort();
         orig.sort();

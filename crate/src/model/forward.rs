@@ -49,7 +49,13 @@ fn float_in<T: HasShape>(path: &str, kind: &Kind, x: Act<T>) -> Result<T> {
 fn quant_in<T: HasShape>(path: &str, kind: &Kind, x: Act<T>) -> Result<(T, QParams)> {
     match x {
         Act::Quant(t, q) => Ok((t, q)),
-        Act::Float(_) => Err(model_err(path, format!("{} expects a quantized (quint8) input but got float32; is the QuantStub missing before it?", kind.type_name()))),
+        Act::Float(_) => Err(model_err(
+            path,
+            format!(
+                "{} expects a quantized (quint8) input but got float32; is the QuantStub missing before it?",
+                kind.type_name()
+            ),
+        )),
     }
 }
 
@@ -69,7 +75,10 @@ fn expect_rank<T: HasShape>(path: &str, what: &str, t: &T, rank: usize, detail: 
 
 fn linear<B: Backend>(b: &B, path: &str, x: &B::Tensor, l: &super::tree::Linear) -> Result<B::Tensor> {
     if x.shape().len() != 2 || x.shape()[1] != l.in_features {
-        return Err(model_err(path, format!("Linear expects input (batch, {}), got {}", l.in_features, fmt_shape(x.shape()))));
+        return Err(model_err(
+            path,
+            format!("Linear expects input (batch, {}), got {}", l.in_features, fmt_shape(x.shape())),
+        ));
     }
     let w = b.upload(&l.weight, &[l.out_features, l.in_features])?;
     let y = b.matmul_t(x, &w, false, true)?;
@@ -79,7 +88,14 @@ fn linear<B: Backend>(b: &B, path: &str, x: &B::Tensor, l: &super::tree::Linear)
     }
 }
 
-fn geom(path: &str, x: &[usize], c_in: usize, k: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Result<Conv2dGeom> {
+fn geom(
+    path: &str,
+    x: &[usize],
+    c_in: usize,
+    k: (usize, usize),
+    stride: (usize, usize),
+    padding: (usize, usize),
+) -> Result<Conv2dGeom> {
     if x.len() != 4 || x[1] != c_in {
         return Err(model_err(path, format!("Conv2d expects input (n, {c_in}, h, w), got {}", fmt_shape(x))));
     }
@@ -103,7 +119,10 @@ fn flatten_shape(path: &str, shape: &[usize], start: i64, end: i64) -> Result<Ve
     let norm = |d: i64| if d < 0 { d + r } else { d };
     let (s, e) = (norm(start), norm(end));
     if r == 0 || s < 0 || e >= r || s > e {
-        return Err(model_err(path, format!("Flatten(start_dim={start}, end_dim={end}) does not fit input {}", fmt_shape(shape))));
+        return Err(model_err(
+            path,
+            format!("Flatten(start_dim={start}, end_dim={end}) does not fit input {}", fmt_shape(shape)),
+        ));
     }
     let (s, e) = (s as usize, e as usize);
     let mut out = shape[..s].to_vec();
@@ -114,7 +133,15 @@ fn flatten_shape(path: &str, shape: &[usize], start: i64, end: i64) -> Result<Ve
 
 fn qspec(q_in: &QParams, w: &QParams, bias: &Option<Vec<f32>>, scale: f32, zero_point: i32, relu: bool) -> QLinearSpec {
     let (x_scale, x_zero_point) = per_tensor(q_in);
-    QLinearSpec { x_scale, x_zero_point, w: w.clone(), bias: bias.clone(), out_scale: scale, out_zero_point: zero_point, relu }
+    QLinearSpec {
+        x_scale,
+        x_zero_point,
+        w: w.clone(),
+        bias: bias.clone(),
+        out_scale: scale,
+        out_zero_point: zero_point,
+        relu,
+    }
 }
 
 fn out_q(scale: f32, zero_point: i32) -> QParams {
@@ -146,16 +173,35 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
             let t = float_in(path, k, x)?;
             let rank = if bn.dim == 1 { 2 } else { 4 };
             if t.shape().len() != rank || t.shape()[1] != bn.num_features {
-                let want = if bn.dim == 1 { format!("(n, {})", bn.num_features) } else { format!("(n, {}, h, w)", bn.num_features) };
-                return Err(model_err(path, format!("{} expects input {want}, got {}", k.type_name(), fmt_shape(t.shape()))));
+                let want = if bn.dim == 1 {
+                    format!("(n, {})", bn.num_features)
+                } else {
+                    format!("(n, {}, h, w)", bn.num_features)
+                };
+                return Err(model_err(
+                    path,
+                    format!("{} expects input {want}, got {}", k.type_name(), fmt_shape(t.shape())),
+                ));
             }
-            let (alpha, beta) = crate::nn::batchnorm::bn_eval_alpha_beta(bn.weight.as_deref(), bn.bias.as_deref(), &bn.running_mean, &bn.running_var, bn.eps);
+            let (alpha, beta) = crate::nn::batchnorm::bn_eval_alpha_beta(
+                bn.weight.as_deref(),
+                bn.bias.as_deref(),
+                &bn.running_mean,
+                &bn.running_var,
+                bn.eps,
+            );
             let n = bn.num_features;
             Act::Float(b.channel_affine(&t, &b.upload(&alpha, &[n])?, &b.upload(&beta, &[n])?)?)
         }
         Kind::Quantize(q) => match x {
             Act::Float(t) => Act::Quant(b.quantize(&t, q)?, q.clone()),
-            Act::Quant(..) => return Err(model_err(path, "Quantize got an already quantized tensor; only one QuantStub may precede a quantized region".into())),
+            Act::Quant(..) => {
+                return Err(model_err(
+                    path,
+                    "Quantize got an already quantized tensor; only one QuantStub may precede a quantized region"
+                        .into(),
+                ))
+            }
         },
         Kind::DeQuantize => match x {
             Act::Quant(t, q) => Act::Float(b.dequantize(&t, &q)?),
@@ -173,7 +219,10 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
             let g = geom(path, t.shape(), qc.in_channels, qc.kernel_size, qc.stride, qc.padding)?;
             let (oh, ow) = g.out_hw()?;
             let cols = b.im2col(&t, &g, per_tensor(&q).1 as f32)?;
-            let w = b.upload_data(HostData::I8(qc.weight_codes.clone()), &[qc.out_channels, qc.in_channels * qc.kernel_size.0 * qc.kernel_size.1])?;
+            let w = b.upload_data(
+                HostData::I8(qc.weight_codes.clone()),
+                &[qc.out_channels, qc.in_channels * qc.kernel_size.0 * qc.kernel_size.1],
+            )?;
             let spec = qspec(&q, &qc.weight_qparams, &qc.bias, qc.scale, qc.zero_point, qc.relu);
             let rows = b.quantized_linear(&cols, &w, &spec)?;
             Act::Quant(b.rows_to_nchw(&rows, g.n, oh, ow)?, out_q(qc.scale, qc.zero_point))
@@ -181,10 +230,25 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
         Kind::QuantizedBatchNorm2d { bn, scale, zero_point } => {
             let (t, q) = quant_in(path, k, x)?;
             if t.shape().len() != 4 || t.shape()[1] != bn.num_features {
-                return Err(model_err(path, format!("QuantizedBatchNorm2d expects input (n, {}, h, w), got {}", bn.num_features, fmt_shape(t.shape()))));
+                return Err(model_err(
+                    path,
+                    format!(
+                        "QuantizedBatchNorm2d expects input (n, {}, h, w), got {}",
+                        bn.num_features,
+                        fmt_shape(t.shape())
+                    ),
+                ));
             }
             let (in_scale, in_zp) = per_tensor(&q);
-            let (alpha, beta) = crate::quant::qbatchnorm::fused_params(bn.weight.as_deref(), bn.bias.as_deref(), &bn.running_mean, &bn.running_var, bn.eps, in_scale, *scale);
+            let (alpha, beta) = crate::quant::qbatchnorm::fused_params(
+                bn.weight.as_deref(),
+                bn.bias.as_deref(),
+                &bn.running_mean,
+                &bn.running_var,
+                bn.eps,
+                in_scale,
+                *scale,
+            );
             let table = crate::quant::qbatchnorm::code_table(&alpha, &beta, in_zp, *zero_point);
             let table = b.upload_data(HostData::U8(table), &[bn.num_features, 256])?;
             Act::Quant(b.quantized_channel_lut(&t, &table)?, out_q(*scale, *zero_point))
@@ -202,7 +266,15 @@ pub async fn run_leaf_async<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B:
     let t = float_in(path, &m.kind, x)?;
     expect_rank(path, m.kind.type_name(), &t, 2, &format!("(batch, {})", dl.in_features))?;
     let w = b.upload_data(HostData::I8(dl.weight_codes.clone()), &[dl.out_features, dl.in_features])?;
-    let y = crate::quant::dynamic::quantized_linear_dynamic(b, &t, &w, &dl.weight_qparams, dl.bias.as_deref(), dl.reduce_range).await?;
+    let y = crate::quant::dynamic::quantized_linear_dynamic(
+        b,
+        &t,
+        &w,
+        &dl.weight_qparams,
+        dl.bias.as_deref(),
+        dl.reduce_range,
+    )
+    .await?;
     Ok(Act::Float(if dl.relu { b.relu(&y)? } else { y }))
 }
 

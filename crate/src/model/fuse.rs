@@ -23,7 +23,13 @@ pub const FUSE_PATTERNS: &str = "(Linear, ReLU), (Conv2d, ReLU), (Conv2d, BatchN
 /// Folds an eval-mode BatchNorm2d into a Conv2d: `fuse_conv_bn_eval`.
 pub fn fold_conv_bn(conv: &Conv2d, bn: &BatchNorm, path: &str) -> Result<Conv2d> {
     if bn.num_features != conv.out_channels {
-        return Err(Error::Model { path: path.into(), detail: format!("cannot fold BatchNorm2d({}) into Conv2d with {} output channels: they must match", bn.num_features, conv.out_channels) });
+        return Err(Error::Model {
+            path: path.into(),
+            detail: format!(
+                "cannot fold BatchNorm2d({}) into Conv2d with {} output channels: they must match",
+                bn.num_features, conv.out_channels
+            ),
+        });
     }
     let n = conv.out_channels;
     let per = conv.weight.len() / n.max(1);
@@ -49,8 +55,12 @@ fn fuse_group(model: &mut Model, group: &[String]) -> Result<()> {
     let mut kinds = Vec::with_capacity(group.len());
     for p in group {
         let m = model.get(p).ok_or_else(|| {
-            let known: Vec<String> = model.named_modules().into_iter().map(|(p, _)| p).filter(|p| !p.is_empty()).collect();
-            Error::Model { path: p.clone(), detail: format!("fuse_modules: no module at this path; modules: {}", known.join(", ")) }
+            let known: Vec<String> =
+                model.named_modules().into_iter().map(|(p, _)| p).filter(|p| !p.is_empty()).collect();
+            Error::Model {
+                path: p.clone(),
+                detail: format!("fuse_modules: no module at this path; modules: {}", known.join(", ")),
+            }
         })?;
         kinds.push(m.kind.clone());
     }
@@ -61,12 +71,13 @@ fn fuse_group(model: &mut Model, group: &[String]) -> Result<()> {
         [Kind::Conv2d(c), Kind::ReLU] => Kind::ConvReLU2d(c.clone()),
         [Kind::Conv2d(c), Kind::BatchNorm(b)] if b.dim == 2 => Kind::Conv2d(fold_conv_bn(c, b, head)?),
         [Kind::Conv2d(c), Kind::BatchNorm(b), Kind::ReLU] if b.dim == 2 => Kind::ConvReLU2d(fold_conv_bn(c, b, head)?),
-        _ => {
-            return Err(Error::Model {
-                path: head.clone(),
-                detail: format!("fuse_modules: did not find fuser method for: ({}) in group {group:?}; fusable groups: {FUSE_PATTERNS}", names.join(", ")),
-            })
-        }
+        _ => return Err(Error::Model {
+            path: head.clone(),
+            detail: format!(
+                "fuse_modules: did not find fuser method for: ({}) in group {group:?}; fusable groups: {FUSE_PATTERNS}",
+                names.join(", ")
+            ),
+        }),
     };
     model.get_mut(head).expect("checked above").kind = fused;
     for p in &group[1..] {

@@ -21,7 +21,11 @@ use std::collections::HashMap;
 pub const FORMAT: &str = "quantplay-int8/1";
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 fn put_weight(sd: &mut StateDict, path: &str, codes: &[i8], shape: &[usize], q: &QParams, node: &mut Value) {
@@ -61,7 +65,14 @@ fn save_node(m: &Module, path: &str, sd: &mut StateDict) -> Value {
             node["padding"] = json!([q.padding.0, q.padding.1]);
             node["scale"] = json!(q.scale);
             node["zero_point"] = json!(q.zero_point);
-            put_weight(sd, path, &q.weight_codes, &[q.out_channels, q.in_channels, q.kernel_size.0, q.kernel_size.1], &q.weight_qparams, &mut node);
+            put_weight(
+                sd,
+                path,
+                &q.weight_codes,
+                &[q.out_channels, q.in_channels, q.kernel_size.0, q.kernel_size.1],
+                &q.weight_qparams,
+                &mut node,
+            );
             put_f32(sd, join(path, "bias"), &q.bias);
         }
         Kind::DynamicQuantizedLinear(d) => {
@@ -86,11 +97,21 @@ fn save_node(m: &Module, path: &str, sd: &mut StateDict) -> Value {
             put_f32(sd, join(path, "running_var"), &Some(bn.running_var.clone()));
         }
         Kind::Sequential => {
-            node["children"] = Value::Array(m.children.iter().map(|c| save_node(c, &join(path, &c.name), sd)).collect());
+            node["children"] =
+                Value::Array(m.children.iter().map(|c| save_node(c, &join(path, &c.name), sd)).collect());
         }
         _ => {
             // A float module: its spec fields, and its parameters under state_dict keys.
-            let single = Model { root: Module { name: String::new(), kind: m.kind.clone(), qconfig: Default::default(), children: vec![] }, input_shape: None, fuse: vec![] };
+            let single = Model {
+                root: Module {
+                    name: String::new(),
+                    kind: m.kind.clone(),
+                    qconfig: Default::default(),
+                    children: vec![],
+                },
+                input_shape: None,
+                fuse: vec![],
+            };
             for (k, t) in single.state_dict().tensors {
                 sd.insert(join(path, &k), t);
             }
@@ -106,10 +127,16 @@ fn save_node(m: &Module, path: &str, sd: &mut StateDict) -> Value {
 
 fn float_fields(k: &Kind) -> Option<Value> {
     Some(match k {
-        Kind::Linear(l) | Kind::LinearReLU(l) => json!({"in_features": l.in_features, "out_features": l.out_features, "bias": l.bias.is_some()}),
-        Kind::Conv2d(c) | Kind::ConvReLU2d(c) => json!({"in_channels": c.in_channels, "out_channels": c.out_channels, "kernel_size": [c.kernel_size.0, c.kernel_size.1],
-            "stride": [c.stride.0, c.stride.1], "padding": [c.padding.0, c.padding.1], "bias": c.bias.is_some()}),
-        Kind::BatchNorm(b) => json!({"num_features": b.num_features, "eps": b.eps, "momentum": b.momentum, "affine": b.weight.is_some()}),
+        Kind::Linear(l) | Kind::LinearReLU(l) => {
+            json!({"in_features": l.in_features, "out_features": l.out_features, "bias": l.bias.is_some()})
+        }
+        Kind::Conv2d(c) | Kind::ConvReLU2d(c) => {
+            json!({"in_channels": c.in_channels, "out_channels": c.out_channels, "kernel_size": [c.kernel_size.0, c.kernel_size.1],
+            "stride": [c.stride.0, c.stride.1], "padding": [c.padding.0, c.padding.1], "bias": c.bias.is_some()})
+        }
+        Kind::BatchNorm(b) => {
+            json!({"num_features": b.num_features, "eps": b.eps, "momentum": b.momentum, "affine": b.weight.is_some()})
+        }
         Kind::Flatten { start_dim, end_dim } => json!({"start_dim": start_dim, "end_dim": end_dim}),
         Kind::Dropout { p } => json!({ "p": p }),
         _ => return None,
@@ -157,7 +184,9 @@ impl Reader<'_> {
             _ => return Err(err(path, "weight_zero_point missing or not int32")),
         };
         let q = match node["weight_axis"].as_u64() {
-            Some(axis) => QParams::PerChannel { scales, zero_points: zps, axis: axis as usize, dtype: QuantDType::QInt8 },
+            Some(axis) => {
+                QParams::PerChannel { scales, zero_points: zps, axis: axis as usize, dtype: QuantDType::QInt8 }
+            }
             None => QParams::PerTensor { scale: scales[0], zero_point: zps[0], dtype: QuantDType::QInt8 },
         };
         Ok((codes, q))
@@ -188,36 +217,87 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
         }
         "QuantizedLinear" | "QuantizedLinearReLU" => {
             let (weight_codes, weight_qparams) = r.weight(path, node)?;
-            Kind::QuantizedLinear(QuantizedLinear { in_features: us(node, "in_features"), out_features: us(node, "out_features"), weight_codes, weight_qparams,
-                bias: r.opt_f32(&join(path, "bias")), scale, zero_point, relu: ty.ends_with("ReLU") })
+            Kind::QuantizedLinear(QuantizedLinear {
+                in_features: us(node, "in_features"),
+                out_features: us(node, "out_features"),
+                weight_codes,
+                weight_qparams,
+                bias: r.opt_f32(&join(path, "bias")),
+                scale,
+                zero_point,
+                relu: ty.ends_with("ReLU"),
+            })
         }
         "QuantizedConv2d" | "QuantizedConvReLU2d" => {
             let (weight_codes, weight_qparams) = r.weight(path, node)?;
-            Kind::QuantizedConv2d(QuantizedConv2d { in_channels: us(node, "in_channels"), out_channels: us(node, "out_channels"), kernel_size: pair(node, "kernel_size"),
-                stride: pair(node, "stride"), padding: pair(node, "padding"), weight_codes, weight_qparams, bias: r.opt_f32(&join(path, "bias")), scale, zero_point, relu: ty == "QuantizedConvReLU2d" })
+            Kind::QuantizedConv2d(QuantizedConv2d {
+                in_channels: us(node, "in_channels"),
+                out_channels: us(node, "out_channels"),
+                kernel_size: pair(node, "kernel_size"),
+                stride: pair(node, "stride"),
+                padding: pair(node, "padding"),
+                weight_codes,
+                weight_qparams,
+                bias: r.opt_f32(&join(path, "bias")),
+                scale,
+                zero_point,
+                relu: ty == "QuantizedConvReLU2d",
+            })
         }
         "DynamicQuantizedLinear" | "DynamicQuantizedLinearReLU" => {
             let (weight_codes, weight_qparams) = r.weight(path, node)?;
-            Kind::DynamicQuantizedLinear(DynamicLinear { in_features: us(node, "in_features"), out_features: us(node, "out_features"), weight_codes, weight_qparams,
-                bias: r.opt_f32(&join(path, "bias")), reduce_range: node["reduce_range"].as_bool().unwrap_or(true), relu: ty.ends_with("ReLU") })
+            Kind::DynamicQuantizedLinear(DynamicLinear {
+                in_features: us(node, "in_features"),
+                out_features: us(node, "out_features"),
+                weight_codes,
+                weight_qparams,
+                bias: r.opt_f32(&join(path, "bias")),
+                reduce_range: node["reduce_range"].as_bool().unwrap_or(true),
+                relu: ty.ends_with("ReLU"),
+            })
         }
         "Quantize" => Kind::Quantize(QParams::PerTensor { scale, zero_point, dtype: QuantDType::QUInt8 }),
         "DeQuantize" => Kind::DeQuantize,
         "QuantizedBatchNorm2d" => Kind::QuantizedBatchNorm2d { bn: bn(node, path, r)?, scale, zero_point },
         "Linear" | "LinearReLU" => {
             let pre = if ty == "LinearReLU" { "0." } else { "" };
-            let l = Linear { in_features: us(node, "in_features"), out_features: us(node, "out_features"), weight: r.f32(&join(path, &format!("{pre}weight")))?, bias: r.opt_f32(&join(path, &format!("{pre}bias"))) };
-            if ty == "LinearReLU" { Kind::LinearReLU(l) } else { Kind::Linear(l) }
+            let l = Linear {
+                in_features: us(node, "in_features"),
+                out_features: us(node, "out_features"),
+                weight: r.f32(&join(path, &format!("{pre}weight")))?,
+                bias: r.opt_f32(&join(path, &format!("{pre}bias"))),
+            };
+            if ty == "LinearReLU" {
+                Kind::LinearReLU(l)
+            } else {
+                Kind::Linear(l)
+            }
         }
         "Conv2d" | "ConvReLU2d" => {
             let pre = if ty == "ConvReLU2d" { "0." } else { "" };
-            let c = Conv2d { in_channels: us(node, "in_channels"), out_channels: us(node, "out_channels"), kernel_size: pair(node, "kernel_size"), stride: pair(node, "stride"),
-                padding: pair(node, "padding"), weight: r.f32(&join(path, &format!("{pre}weight")))?, bias: r.opt_f32(&join(path, &format!("{pre}bias"))) };
-            if ty == "ConvReLU2d" { Kind::ConvReLU2d(c) } else { Kind::Conv2d(c) }
+            let c = Conv2d {
+                in_channels: us(node, "in_channels"),
+                out_channels: us(node, "out_channels"),
+                kernel_size: pair(node, "kernel_size"),
+                stride: pair(node, "stride"),
+                padding: pair(node, "padding"),
+                weight: r.f32(&join(path, &format!("{pre}weight")))?,
+                bias: r.opt_f32(&join(path, &format!("{pre}bias"))),
+            };
+            if ty == "ConvReLU2d" {
+                Kind::ConvReLU2d(c)
+            } else {
+                Kind::Conv2d(c)
+            }
         }
-        "BatchNorm1d" | "BatchNorm2d" => Kind::BatchNorm(BatchNorm { dim: if ty == "BatchNorm1d" { 1 } else { 2 }, ..bn(node, path, r)? }),
+        "BatchNorm1d" | "BatchNorm2d" => {
+            Kind::BatchNorm(BatchNorm { dim: if ty == "BatchNorm1d" { 1 } else { 2 }, ..bn(node, path, r)? })
+        }
         "ReLU" => Kind::ReLU,
-        "Flatten" => Kind::Flatten { start_dim: node["start_dim"].as_i64().unwrap_or(1), end_dim: node["end_dim"].as_i64().unwrap_or(-1) },
+        "Flatten" => Kind::Flatten {
+            start_dim: node["start_dim"].as_i64().unwrap_or(1),
+            end_dim: node["end_dim"].as_i64().unwrap_or(-1),
+        },
         "Dropout" => Kind::Dropout { p: node["p"].as_f64().unwrap_or(0.5) },
         "QuantStub" => Kind::QuantStub,
         "DeQuantStub" => Kind::DeQuantStub,
@@ -228,18 +308,29 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
 }
 
 fn bn(node: &Value, path: &str, r: &Reader) -> Result<BatchNorm> {
-    Ok(BatchNorm { dim: 2, num_features: us(node, "num_features"), eps: node["eps"].as_f64().unwrap_or(1e-5), momentum: node["momentum"].as_f64().unwrap_or(0.1),
-        weight: r.opt_f32(&join(path, "weight")), bias: r.opt_f32(&join(path, "bias")),
-        running_mean: r.f32(&join(path, "running_mean"))?, running_var: r.f32(&join(path, "running_var"))? })
+    Ok(BatchNorm {
+        dim: 2,
+        num_features: us(node, "num_features"),
+        eps: node["eps"].as_f64().unwrap_or(1e-5),
+        momentum: node["momentum"].as_f64().unwrap_or(0.1),
+        weight: r.opt_f32(&join(path, "weight")),
+        bias: r.opt_f32(&join(path, "bias")),
+        running_mean: r.f32(&join(path, "running_mean"))?,
+        running_var: r.f32(&join(path, "running_var"))?,
+    })
 }
 
 /// Loads a file written by [`save`].
 pub fn load(bytes: &[u8]) -> Result<Model> {
     let (sd, meta) = StateDict::from_safetensors(bytes)?;
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
-        return Err(err("", format!("not a quantplay int8 model: __metadata__.format is {:?}, expected {FORMAT:?}", meta.get("format"))));
+        return Err(err(
+            "",
+            format!("not a quantplay int8 model: __metadata__.format is {:?}, expected {FORMAT:?}", meta.get("format")),
+        ));
     }
-    let tree: Value = serde_json::from_str(meta.get("model").map(String::as_str).unwrap_or("null")).map_err(|e| err("", format!("bad model metadata: {e}")))?;
+    let tree: Value = serde_json::from_str(meta.get("model").map(String::as_str).unwrap_or("null"))
+        .map_err(|e| err("", format!("bad model metadata: {e}")))?;
     let input_shape = meta.get("input_shape").and_then(|s| serde_json::from_str(s).ok()).flatten();
     Ok(Model { root: load_node(&tree, "", &Reader { sd: &sd })?, input_shape, fuse: vec![] })
 }

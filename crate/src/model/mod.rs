@@ -30,12 +30,16 @@ pub fn load(spec_json: &str, safetensors: &[u8]) -> Result<Model> {
 /// `[fc_i, relu_i]`. `sizes = [in, hidden…, classes]`.
 pub fn mlp_spec(sizes: &[usize]) -> ModelSpec {
     use spec::{ModuleKind, NodeSpec, QConfigAttr};
-    let node = |name: String, kind: ModuleKind| NodeSpec { name, kind, qconfig: QConfigAttr::Inherit, children: vec![] };
+    let node =
+        |name: String, kind: ModuleKind| NodeSpec { name, kind, qconfig: QConfigAttr::Inherit, children: vec![] };
     let mut children = vec![node("quant".into(), ModuleKind::QuantStub)];
     let mut fuse = Vec::new();
     let layers = sizes.len().saturating_sub(1);
     for (l, pair) in sizes.windows(2).enumerate() {
-        children.push(node(format!("fc{}", l + 1), ModuleKind::Linear { in_features: pair[0], out_features: pair[1], bias: true }));
+        children.push(node(
+            format!("fc{}", l + 1),
+            ModuleKind::Linear { in_features: pair[0], out_features: pair[1], bias: true },
+        ));
         if l + 1 < layers {
             children.push(node(format!("relu{}", l + 1), ModuleKind::ReLU));
             fuse.push(vec![format!("fc{}", l + 1), format!("relu{}", l + 1)]);
@@ -52,7 +56,15 @@ pub fn mlp_model(sizes: &[usize], weights: &[Vec<f32>], biases: &[Vec<f32>]) -> 
     let spec = mlp_spec(sizes);
     let mut sd = StateDict::default();
     if weights.len() + 1 != sizes.len() || biases.len() + 1 != sizes.len() {
-        return Err(crate::Error::Model { path: String::new(), detail: format!("an MLP with sizes {sizes:?} needs {} weights and biases, got {} and {}", sizes.len().saturating_sub(1), weights.len(), biases.len()) });
+        return Err(crate::Error::Model {
+            path: String::new(),
+            detail: format!(
+                "an MLP with sizes {sizes:?} needs {} weights and biases, got {} and {}",
+                sizes.len().saturating_sub(1),
+                weights.len(),
+                biases.len()
+            ),
+        });
     }
     for (l, pair) in sizes.windows(2).enumerate() {
         sd.insert(format!("fc{}.weight", l + 1), state::Tensor::f32(&[pair[1], pair[0]], weights[l].clone()));

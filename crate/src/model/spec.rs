@@ -17,7 +17,14 @@ pub enum ModuleKind {
     /// `nn.Linear(in_features, out_features, bias)`.
     Linear { in_features: usize, out_features: usize, bias: bool },
     /// `nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias)`, NCHW.
-    Conv2d { in_channels: usize, out_channels: usize, kernel_size: (usize, usize), stride: (usize, usize), padding: (usize, usize), bias: bool },
+    Conv2d {
+        in_channels: usize,
+        out_channels: usize,
+        kernel_size: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+        bias: bool,
+    },
     /// `nn.BatchNorm1d` (`dim` 1) or `nn.BatchNorm2d` (`dim` 2).
     BatchNorm { dim: u8, num_features: usize, eps: f64, momentum: f64, affine: bool },
     /// `nn.ReLU`.
@@ -90,7 +97,8 @@ pub struct ModelSpec {
 }
 
 /// The module types the spec accepts.
-pub const MODULE_TYPES: &str = "Sequential, Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, Flatten, Dropout, QuantStub, DeQuantStub, Identity";
+pub const MODULE_TYPES: &str =
+    "Sequential, Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, Flatten, Dropout, QuantStub, DeQuantStub, Identity";
 
 fn bad(path: &str, detail: impl Into<String>) -> Error {
     Error::Model { path: path.to_string(), detail: detail.into() }
@@ -109,14 +117,21 @@ impl<'a> Fields<'a> {
     }
     fn usize(&mut self, key: &'static str, default: Option<usize>) -> Result<usize> {
         match self.get(key) {
-            Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| bad(self.path, format!("field `{key}` must be a non-negative integer, got {v}"))),
+            Some(v) => v
+                .as_u64()
+                .map(|n| n as usize)
+                .ok_or_else(|| bad(self.path, format!("field `{key}` must be a non-negative integer, got {v}"))),
             None => default.ok_or_else(|| bad(self.path, format!("missing field `{key}`"))),
         }
     }
     fn pair(&mut self, key: &'static str, default: Option<usize>) -> Result<(usize, usize)> {
         match self.get(key) {
-            Some(Value::Array(a)) if a.len() == 2 && a.iter().all(|v| v.as_u64().is_some()) => Ok((a[0].as_u64().unwrap() as usize, a[1].as_u64().unwrap() as usize)),
-            Some(v) => v.as_u64().map(|n| (n as usize, n as usize)).ok_or_else(|| bad(self.path, format!("field `{key}` must be an integer or a pair of integers, got {v}"))),
+            Some(Value::Array(a)) if a.len() == 2 && a.iter().all(|v| v.as_u64().is_some()) => {
+                Ok((a[0].as_u64().unwrap() as usize, a[1].as_u64().unwrap() as usize))
+            }
+            Some(v) => v.as_u64().map(|n| (n as usize, n as usize)).ok_or_else(|| {
+                bad(self.path, format!("field `{key}` must be an integer or a pair of integers, got {v}"))
+            }),
             None => default.map(|d| (d, d)).ok_or_else(|| bad(self.path, format!("missing field `{key}`"))),
         }
     }
@@ -134,7 +149,9 @@ impl<'a> Fields<'a> {
     }
     fn bool(&mut self, key: &'static str, default: bool) -> Result<bool> {
         match self.get(key) {
-            Some(v) => v.as_bool().ok_or_else(|| bad(self.path, format!("field `{key}` must be true or false, got {v}"))),
+            Some(v) => {
+                v.as_bool().ok_or_else(|| bad(self.path, format!("field `{key}` must be true or false, got {v}")))
+            }
             None => Ok(default),
         }
     }
@@ -155,10 +172,17 @@ fn parse_node(v: &Value, path: &str) -> Result<NodeSpec> {
         None if path.is_empty() => String::new(),
         other => return Err(bad(path, format!("every child needs a string `name`, got {other:?}"))),
     };
-    let ty = obj.get("type").and_then(Value::as_str).ok_or_else(|| bad(path, format!("missing string field `type`; valid types: {MODULE_TYPES}")))?;
+    let ty = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(path, format!("missing string field `type`; valid types: {MODULE_TYPES}")))?;
     let kind = match ty {
         "Sequential" => ModuleKind::Sequential,
-        "Linear" => ModuleKind::Linear { in_features: f.usize("in_features", None)?, out_features: f.usize("out_features", None)?, bias: f.bool("bias", true)? },
+        "Linear" => ModuleKind::Linear {
+            in_features: f.usize("in_features", None)?,
+            out_features: f.usize("out_features", None)?,
+            bias: f.bool("bias", true)?,
+        },
         "Conv2d" => {
             f.one("dilation")?;
             f.one("groups")?;
@@ -198,7 +222,10 @@ fn parse_node(v: &Value, path: &str) -> Result<NodeSpec> {
     let mut children = Vec::new();
     if kind == ModuleKind::Sequential {
         f.used.push("children");
-        let list = obj.get("children").and_then(Value::as_array).ok_or_else(|| bad(path, "a Sequential needs a `children` array"))?;
+        let list = obj
+            .get("children")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(path, "a Sequential needs a `children` array"))?;
         for c in list {
             let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
             let cpath = if path.is_empty() { cname.to_string() } else { format!("{path}.{cname}") };
@@ -207,7 +234,10 @@ fn parse_node(v: &Value, path: &str) -> Result<NodeSpec> {
                 return Err(bad(&cpath, "two children share this name"));
             }
             if child.name.is_empty() || child.name.contains('.') {
-                return Err(bad(&cpath, format!("child names must be non-empty and contain no '.', got {:?}", child.name)));
+                return Err(bad(
+                    &cpath,
+                    format!("child names must be non-empty and contain no '.', got {:?}", child.name),
+                ));
             }
             children.push(child);
         }
@@ -228,32 +258,49 @@ pub fn parse(text: &str) -> Result<ModelSpec> {
     }
     for k in obj.keys() {
         if !["format", "input_shape", "model", "fuse"].contains(&k.as_str()) {
-            return Err(bad("", format!("unknown top-level field `{k}`; valid fields: format, input_shape, model, fuse")));
+            return Err(bad(
+                "",
+                format!("unknown top-level field `{k}`; valid fields: format, input_shape, model, fuse"),
+            ));
         }
     }
     let input_shape = match obj.get("input_shape") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(serde_json::from_value::<Vec<usize>>(v.clone()).map_err(|_| bad("", format!("`input_shape` must be a list of sizes, got {v}")))?),
+        Some(v) => Some(
+            serde_json::from_value::<Vec<usize>>(v.clone())
+                .map_err(|_| bad("", format!("`input_shape` must be a list of sizes, got {v}")))?,
+        ),
     };
     let model = parse_node(obj.get("model").ok_or_else(|| bad("", "missing field `model`"))?, "")?;
     let fuse = match obj.get("fuse") {
         None | Some(Value::Null) => Vec::new(),
-        Some(v) => serde_json::from_value::<Vec<Vec<String>>>(v.clone()).map_err(|_| bad("", format!("`fuse` must be a list of lists of module paths, got {v}")))?,
+        Some(v) => serde_json::from_value::<Vec<Vec<String>>>(v.clone())
+            .map_err(|_| bad("", format!("`fuse` must be a list of lists of module paths, got {v}")))?,
     };
     Ok(ModelSpec { input_shape, model, fuse })
 }
 
 fn pair_json(p: (usize, usize)) -> Value {
-    if p.0 == p.1 { json!(p.0) } else { json!([p.0, p.1]) }
+    if p.0 == p.1 {
+        json!(p.0)
+    } else {
+        json!([p.0, p.1])
+    }
 }
 
 /// A node back to JSON (the same fields [`parse`] reads).
 pub fn node_to_json(n: &NodeSpec) -> Value {
     let mut o = match &n.kind {
-        ModuleKind::Linear { in_features, out_features, bias } => json!({"in_features": in_features, "out_features": out_features, "bias": bias}),
-        ModuleKind::Conv2d { in_channels, out_channels, kernel_size, stride, padding, bias } => json!({"in_channels": in_channels, "out_channels": out_channels,
-            "kernel_size": pair_json(*kernel_size), "stride": pair_json(*stride), "padding": pair_json(*padding), "bias": bias}),
-        ModuleKind::BatchNorm { num_features, eps, momentum, affine, .. } => json!({"num_features": num_features, "eps": eps, "momentum": momentum, "affine": affine}),
+        ModuleKind::Linear { in_features, out_features, bias } => {
+            json!({"in_features": in_features, "out_features": out_features, "bias": bias})
+        }
+        ModuleKind::Conv2d { in_channels, out_channels, kernel_size, stride, padding, bias } => {
+            json!({"in_channels": in_channels, "out_channels": out_channels,
+            "kernel_size": pair_json(*kernel_size), "stride": pair_json(*stride), "padding": pair_json(*padding), "bias": bias})
+        }
+        ModuleKind::BatchNorm { num_features, eps, momentum, affine, .. } => {
+            json!({"num_features": num_features, "eps": eps, "momentum": momentum, "affine": affine})
+        }
         ModuleKind::Flatten { start_dim, end_dim } => json!({"start_dim": start_dim, "end_dim": end_dim}),
         ModuleKind::Dropout { p } => json!({ "p": p }),
         _ => json!({}),

@@ -42,13 +42,26 @@ impl StateDict {
 
     /// The f32 values of `key`, which must have `shape`. `path` names the module in errors.
     pub fn f32(&self, key: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        let t = self.tensors.get(key).ok_or_else(|| Error::Model { path: key.into(), detail: format!("missing from the weights; expected a float32 tensor of shape {}", fmt_shape(shape)) })?;
+        let t = self.tensors.get(key).ok_or_else(|| Error::Model {
+            path: key.into(),
+            detail: format!("missing from the weights; expected a float32 tensor of shape {}", fmt_shape(shape)),
+        })?;
         if t.shape != shape {
-            return Err(Error::Model { path: key.into(), detail: format!("has shape {} in the weights; the spec needs {}", fmt_shape(&t.shape), fmt_shape(shape)) });
+            return Err(Error::Model {
+                path: key.into(),
+                detail: format!(
+                    "has shape {} in the weights; the spec needs {}",
+                    fmt_shape(&t.shape),
+                    fmt_shape(shape)
+                ),
+            });
         }
         match &t.data {
             HostData::F32(v) => Ok(v.clone()),
-            d => Err(Error::Model { path: key.into(), detail: format!("is {} in the weights; expected float32", d.dtype()) }),
+            d => Err(Error::Model {
+                path: key.into(),
+                detail: format!("is {} in the weights; expected float32", d.dtype()),
+            }),
         }
     }
 
@@ -56,8 +69,10 @@ impl StateDict {
     /// (`num_batches_tracked`) and other dtypes are listed in [`StateDict::ignored`]. Returns the
     /// file's `__metadata__` too.
     pub fn from_safetensors(bytes: &[u8]) -> Result<(StateDict, HashMap<String, String>)> {
-        let st = SafeTensors::deserialize(bytes).map_err(|e| Error::Model { path: String::new(), detail: format!("not a safetensors file: {e}") })?;
-        let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| Error::Model { path: String::new(), detail: format!("bad safetensors header: {e}") })?;
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| Error::Model { path: String::new(), detail: format!("not a safetensors file: {e}") })?;
+        let (_, meta) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| Error::Model { path: String::new(), detail: format!("bad safetensors header: {e}") })?;
         let mut sd = StateDict::default();
         for (name, view) in st.tensors() {
             let dtype = match view.dtype() {
@@ -73,9 +88,16 @@ impl StateDict {
                 }
                 StDtype::I64 => {
                     // int64 labels / zero points: keep as i32 when every value fits.
-                    let vals: Vec<i64> = view.data().chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+                    let vals: Vec<i64> = view
+                        .data()
+                        .chunks_exact(8)
+                        .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+                        .collect();
                     let narrowed: Option<Vec<i32>> = vals.iter().map(|&v| i32::try_from(v).ok()).collect();
-                    let vals = narrowed.ok_or_else(|| Error::Model { path: name.clone(), detail: "int64 values outside the int32 range".into() })?;
+                    let vals = narrowed.ok_or_else(|| Error::Model {
+                        path: name.clone(),
+                        detail: "int64 values outside the int32 range".into(),
+                    })?;
                     sd.insert(name, Tensor { shape: view.shape().to_vec(), data: HostData::I32(vals) });
                     continue;
                 }
@@ -85,7 +107,10 @@ impl StateDict {
                 }
             };
             let n: usize = view.shape().iter().product();
-            sd.insert(name, Tensor { shape: view.shape().to_vec(), data: HostData::from_le_bytes(dtype, n, view.data()) });
+            sd.insert(
+                name,
+                Tensor { shape: view.shape().to_vec(), data: HostData::from_le_bytes(dtype, n, view.data()) },
+            );
         }
         Ok((sd, meta.metadata().clone().unwrap_or_default()))
     }
@@ -109,9 +134,14 @@ impl StateDict {
             .collect();
         let mut views = Vec::with_capacity(bytes.len());
         for (k, dt, shape, b) in &bytes {
-            views.push((k.as_str(), TensorView::new(*dt, shape.clone(), b).map_err(|e| Error::Model { path: k.clone(), detail: format!("cannot encode: {e}") })?));
+            views.push((
+                k.as_str(),
+                TensorView::new(*dt, shape.clone(), b)
+                    .map_err(|e| Error::Model { path: k.clone(), detail: format!("cannot encode: {e}") })?,
+            ));
         }
-        safetensors::serialize(views, metadata).map_err(|e| Error::Model { path: String::new(), detail: format!("cannot write safetensors: {e}") })
+        safetensors::serialize(views, metadata)
+            .map_err(|e| Error::Model { path: String::new(), detail: format!("cannot write safetensors: {e}") })
     }
 }
 

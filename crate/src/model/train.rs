@@ -26,7 +26,13 @@ pub fn linear_forward<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, bias: Opt
 
 /// Gradients of [`linear_forward`] given `g = ∂L/∂y` `(batch, out)`: `(dx (batch, in) if
 /// wanted, dw (out, in) = gᵀ·x, db (out,) = Σ_rows g)`.
-pub fn linear_backward<B: Backend>(b: &B, g: &B::Tensor, x: &B::Tensor, w: &B::Tensor, want_dx: bool) -> Result<(Option<B::Tensor>, B::Tensor, B::Tensor)> {
+pub fn linear_backward<B: Backend>(
+    b: &B,
+    g: &B::Tensor,
+    x: &B::Tensor,
+    w: &B::Tensor,
+    want_dx: bool,
+) -> Result<(Option<B::Tensor>, B::Tensor, B::Tensor)> {
     let dx = if want_dx { Some(b.matmul_t(g, w, false, false)?) } else { None };
     Ok((dx, b.matmul_t(g, x, true, false)?, b.sum_rows(g)?))
 }
@@ -42,7 +48,14 @@ pub fn conv_forward<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, g: &Conv2dG
 
 /// Gradients of [`conv_forward`] given `gy` `(n, out, oh, ow)`: `(dx (n, c, h, w) if wanted,
 /// dw (out, c·kh·kw))`.
-pub fn conv_backward<B: Backend>(b: &B, gy: &B::Tensor, cols: &B::Tensor, w: &B::Tensor, g: &Conv2dGeom, want_dx: bool) -> Result<(Option<B::Tensor>, B::Tensor)> {
+pub fn conv_backward<B: Backend>(
+    b: &B,
+    gy: &B::Tensor,
+    cols: &B::Tensor,
+    w: &B::Tensor,
+    g: &Conv2dGeom,
+    want_dx: bool,
+) -> Result<(Option<B::Tensor>, B::Tensor)> {
     let grows = b.nchw_to_rows(gy)?;
     let dw = b.matmul_t(&grows, cols, true, false)?;
     let dx = if want_dx { Some(b.col2im(&b.matmul_t(&grows, w, false, false)?, g)?) } else { None };
@@ -64,7 +77,15 @@ pub struct BnCache {
 /// BatchNorm2d in training mode on host data x `(n, c, hw)` flattened NCHW: batch statistics
 /// (sums in f64, rounded to f32), `y = (x − mean)·invstd·γ + β` with torch's fused form
 /// `fma(x, α, β − mean·α)`, `α = invstd·γ`. Returns `(y, cache, unbiased variance)`.
-pub fn bn_train_forward(x: &[f32], n: usize, c: usize, hw: usize, gamma: &[f32], beta: &[f32], eps: f64) -> (Vec<f32>, BnCache, Vec<f32>) {
+pub fn bn_train_forward(
+    x: &[f32],
+    n: usize,
+    c: usize,
+    hw: usize,
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f64,
+) -> (Vec<f32>, BnCache, Vec<f32>) {
     let count = n * hw;
     let at = |b: usize, ch: usize, p: usize| (b * c + ch) * hw + p;
     let (mut mean, mut var, mut invstd, mut unbiased) = (vec![0f32; c], vec![0f32; c], vec![0f32; c], vec![0f32; c]);
@@ -104,7 +125,14 @@ pub fn bn_train_forward(x: &[f32], n: usize, c: usize, hw: usize, gamma: &[f32],
 
 /// Gradients of [`bn_train_forward`] given `gy` like x: `(dx, dγ, dβ)` with
 /// `dx = γ·invstd/M · (M·gy − Σgy − x̂·Σ(gy·x̂))` (torch's `batch_norm_backward`, training).
-pub fn bn_train_backward(gy: &[f32], cache: &BnCache, n: usize, c: usize, hw: usize, gamma: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+pub fn bn_train_backward(
+    gy: &[f32],
+    cache: &BnCache,
+    n: usize,
+    c: usize,
+    hw: usize,
+    gamma: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let at = |b: usize, ch: usize, p: usize| (b * c + ch) * hw + p;
     let m = cache.count as f64;
     let (mut dx, mut dg, mut db) = (vec![0f32; gy.len()], vec![0f32; c], vec![0f32; c]);

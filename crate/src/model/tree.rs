@@ -103,8 +103,13 @@ pub enum Kind {
     Conv2d(Conv2d),
     BatchNorm(BatchNorm),
     ReLU,
-    Flatten { start_dim: i64, end_dim: i64 },
-    Dropout { p: f64 },
+    Flatten {
+        start_dim: i64,
+        end_dim: i64,
+    },
+    Dropout {
+        p: f64,
+    },
     QuantStub,
     DeQuantStub,
     Identity,
@@ -119,7 +124,11 @@ pub enum Kind {
     QuantizedLinear(QuantizedLinear),
     QuantizedConv2d(QuantizedConv2d),
     /// `nnq.BatchNorm2d`: float statistics, output `scale`/`zero_point`.
-    QuantizedBatchNorm2d { bn: BatchNorm, scale: f32, zero_point: i32 },
+    QuantizedBatchNorm2d {
+        bn: BatchNorm,
+        scale: f32,
+        zero_point: i32,
+    },
     DynamicQuantizedLinear(DynamicLinear),
 }
 
@@ -178,11 +187,19 @@ pub struct Model {
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 fn opt(sd: &StateDict, key: &str, n: usize, present: bool) -> Result<Option<Vec<f32>>> {
-    if present { sd.f32(key, &[n]).map(Some) } else { Ok(None) }
+    if present {
+        sd.f32(key, &[n]).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 fn build(n: &NodeSpec, path: &str, sd: &StateDict, used: &mut Vec<String>) -> Result<Module> {
@@ -292,7 +309,8 @@ impl Model {
     pub fn state_dict(&self) -> StateDict {
         let mut sd = StateDict::default();
         for (path, m) in self.named_modules() {
-            let mut put = |k: &str, shape: &[usize], v: &[f32]| sd.insert(join(&path, k), Tensor::f32(shape, v.to_vec()));
+            let mut put =
+                |k: &str, shape: &[usize], v: &[f32]| sd.insert(join(&path, k), Tensor::f32(shape, v.to_vec()));
             match &m.kind {
                 Kind::Linear(l) | Kind::LinearReLU(l) => {
                     let pre = if matches!(m.kind, Kind::LinearReLU(_)) { "0." } else { "" };

@@ -35,7 +35,11 @@ impl<B: Backend> DeviceScaler<B> {
     /// A scaler starting at `cfg.init_scale` (validated) with a zero tracker.
     pub fn new(b: &B, cfg: ScalerConfig) -> Result<DeviceScaler<B>> {
         cfg.validate()?;
-        Ok(DeviceScaler { scale: b.upload(&[cfg.init_scale as f32], &[1])?, growth_tracker: b.upload_data(HostData::I32(vec![0]), &[1])?, cfg })
+        Ok(DeviceScaler {
+            scale: b.upload(&[cfg.init_scale as f32], &[1])?,
+            growth_tracker: b.upload_data(HostData::I32(vec![0]), &[1])?,
+            cfg,
+        })
     }
 }
 
@@ -104,7 +108,16 @@ impl<B: Backend> Mlp<B> {
     /// `scaler` is `None` for `*-true` and when AMP is off.
     /// With `onehot` (`(batch, classes)` f32) the loss is MSE against it instead.
     #[allow(clippy::too_many_arguments)]
-    pub fn train_step_amp(&mut self, b: &B, x: &B::Tensor, labels: &B::Tensor, onehot: Option<&B::Tensor>, opt: &Optimizer, mode: &AmpMode, mut scaler: Option<&mut DeviceScaler<B>>) -> Result<AmpStepOutput<B>> {
+    pub fn train_step_amp(
+        &mut self,
+        b: &B,
+        x: &B::Tensor,
+        labels: &B::Tensor,
+        onehot: Option<&B::Tensor>,
+        opt: &Optimizer,
+        mode: &AmpMode,
+        mut scaler: Option<&mut DeviceScaler<B>>,
+    ) -> Result<AmpStepOutput<B>> {
         let d = mode.dtype;
         let ac = if d == DType::F32 { None } else { Some(d) };
         let mut trace = Trace::default();
@@ -168,10 +181,13 @@ impl<B: Backend> Mlp<B> {
             }
             grads[l] = Some((dw, db));
         }
-        let mut grads: Vec<B::Tensor> = grads.into_iter().flat_map(|g| {
-            let (w, bb) = g.expect("every layer has grads");
-            [w, bb]
-        }).collect();
+        let mut grads: Vec<B::Tensor> = grads
+            .into_iter()
+            .flat_map(|g| {
+                let (w, bb) = g.expect("every layer has grads");
+                [w, bb]
+            })
+            .collect();
         let found_inf = match scaler.as_deref() {
             Some(s) => {
                 let inv = b.amp_inv_scale(&s.scale)?;
@@ -195,14 +211,24 @@ impl<B: Backend> Mlp<B> {
                     Some(a) => a.count,
                     None => b.upload(&[(self.step - 1) as f32], &[1])?,
                 };
-                self.adam_dev = Some(AdamCounter { count, table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?, n });
+                self.adam_dev =
+                    Some(AdamCounter { count, table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?, n });
             }
         }
         for l in 0..=last {
             match (opt, self.adam_dev.as_ref()) {
                 (Optimizer::Adam(c), Some(a)) => {
                     for (p, g) in [(&mut self.weights[l], &grads[2 * l]), (&mut self.biases[l], &grads[2 * l + 1])] {
-                        b.adam_step_counted(&mut p.value, g, &mut p.s1, &mut p.s2, c, &a.table, &a.count, found_inf.as_ref())?;
+                        b.adam_step_counted(
+                            &mut p.value,
+                            g,
+                            &mut p.s1,
+                            &mut p.s2,
+                            c,
+                            &a.table,
+                            &a.count,
+                            found_inf.as_ref(),
+                        )?;
                     }
                 }
                 _ => {

@@ -15,7 +15,13 @@
 
 /// `(alpha, beta)` per channel from BatchNorm's parameters and running statistics; `weight` /
 /// `bias` `None` mean affine=False (1 and 0). Shapes: every slice `(c,)`.
-pub fn bn_eval_alpha_beta(weight: Option<&[f32]>, bias: Option<&[f32]>, mean: &[f32], var: &[f32], eps: f64) -> (Vec<f32>, Vec<f32>) {
+pub fn bn_eval_alpha_beta(
+    weight: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    mean: &[f32],
+    var: &[f32],
+    eps: f64,
+) -> (Vec<f32>, Vec<f32>) {
     let eps = eps as f32;
     let (mut alpha, mut beta) = (Vec::with_capacity(mean.len()), Vec::with_capacity(mean.len()));
     for c in 0..mean.len() {

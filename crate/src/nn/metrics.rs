@@ -32,17 +32,31 @@ pub struct StepRecord {
 impl StepRecord {
     /// A `32-true` step: no scaler, never skipped.
     pub fn fp32(step: usize, loss: f32, accuracy: f32, grad_norm: f32) -> StepRecord {
-        StepRecord { step, loss, accuracy, amp_enabled: 0, amp_precision: "32-true", amp_loss_scale: None, skipped: false, grad_norm, overflow_count: 0 }
+        StepRecord {
+            step,
+            loss,
+            accuracy,
+            amp_enabled: 0,
+            amp_precision: "32-true",
+            amp_loss_scale: None,
+            skipped: false,
+            grad_norm,
+            overflow_count: 0,
+        }
     }
 }
 
 /// The CSV header line.
-pub const CSV_HEADER: &str = "step,loss,accuracy,amp/enabled,amp/precision,amp/loss_scale,skipped,grad_norm,overflow_count";
+pub const CSV_HEADER: &str =
+    "step,loss,accuracy,amp/enabled,amp/precision,amp/loss_scale,skipped,grad_norm,overflow_count";
 
 /// One record as a CSV line (empty loss-scale column without a scaler).
 pub fn csv_line(r: &StepRecord) -> String {
     let scale = r.amp_loss_scale.map(|s| s.to_string()).unwrap_or_default();
-    format!("{},{},{},{},{},{},{},{},{}", r.step, r.loss, r.accuracy, r.amp_enabled, r.amp_precision, scale, r.skipped, r.grad_norm, r.overflow_count)
+    format!(
+        "{},{},{},{},{},{},{},{},{}",
+        r.step, r.loss, r.accuracy, r.amp_enabled, r.amp_precision, scale, r.skipped, r.grad_norm, r.overflow_count
+    )
 }
 
 /// One epoch's summary of step records.
@@ -65,14 +79,18 @@ pub struct EpochSummary {
 
 /// Groups records into epochs of `steps_per_epoch` steps (the last may be shorter).
 pub fn epoch_summaries(records: &[StepRecord], steps_per_epoch: usize) -> Vec<EpochSummary> {
-    records.chunks(steps_per_epoch.max(1)).enumerate().map(|(i, c)| EpochSummary {
-        epoch: i + 1,
-        steps: c.len(),
-        mean_loss: c.iter().map(|r| r.loss).sum::<f32>() / c.len() as f32,
-        mean_accuracy: c.iter().map(|r| r.accuracy).sum::<f32>() / c.len() as f32,
-        skipped: c.iter().filter(|r| r.skipped).count(),
-        last_loss_scale: c.last().and_then(|r| r.amp_loss_scale),
-    }).collect()
+    records
+        .chunks(steps_per_epoch.max(1))
+        .enumerate()
+        .map(|(i, c)| EpochSummary {
+            epoch: i + 1,
+            steps: c.len(),
+            mean_loss: c.iter().map(|r| r.loss).sum::<f32>() / c.len() as f32,
+            mean_accuracy: c.iter().map(|r| r.accuracy).sum::<f32>() / c.len() as f32,
+            skipped: c.iter().filter(|r| r.skipped).count(),
+            last_loss_scale: c.last().and_then(|r| r.amp_loss_scale),
+        })
+        .collect()
 }
 
 /// The CSV header line of epoch summaries.
@@ -105,7 +123,10 @@ mod tests {
         rs[3].skipped = true;
         rs[4].amp_loss_scale = Some(8.0);
         let e = epoch_summaries(&rs, 2);
-        assert_eq!(e.iter().map(|e| (e.epoch, e.steps, e.mean_loss, e.skipped)).collect::<Vec<_>>(), vec![(1, 2, 1.5, 0), (2, 2, 3.5, 1), (3, 1, 5.0, 0)]);
+        assert_eq!(
+            e.iter().map(|e| (e.epoch, e.steps, e.mean_loss, e.skipped)).collect::<Vec<_>>(),
+            vec![(1, 2, 1.5, 0), (2, 2, 3.5, 1), (3, 1, 5.0, 0)]
+        );
         assert_eq!(epoch_csv_line(&e[2]), "3,1,5,0.5,0,8");
         assert!(serde_json::to_value(&e[0]).unwrap().get("amp/loss_scale").is_none());
     }

@@ -41,7 +41,14 @@ impl<B: Backend> Param<B> {
     /// The optimizer step, skipped on the device when `skip_if` (a `(1,)` flag) is non-zero.
     /// SGD's "first step" (buffer = gradient) is the general rule on a zero buffer when
     /// dampening is 0, so a skipped first step needs no device flag in that case.
-    pub(crate) fn step_if(&mut self, b: &B, grad: &B::Tensor, opt: &Optimizer, step: u32, skip_if: Option<&B::Tensor>) -> Result<()> {
+    pub(crate) fn step_if(
+        &mut self,
+        b: &B,
+        grad: &B::Tensor,
+        opt: &Optimizer,
+        step: u32,
+        skip_if: Option<&B::Tensor>,
+    ) -> Result<()> {
         match opt {
             Optimizer::Sgd(c) => b.sgd_step(&mut self.value, grad, &mut self.s1, c, step == 1, skip_if),
             Optimizer::Adam(c) => b.adam_step(&mut self.value, grad, &mut self.s1, &mut self.s2, c, step, skip_if),
@@ -74,7 +81,11 @@ impl<B: Backend> Mlp<B> {
     /// init, both U(−1/√in, 1/√in)) from `seed`.
     pub fn new(b: &B, sizes: &[usize], seed: u64) -> Result<Mlp<B>> {
         if sizes.len() < 2 || sizes.contains(&0) {
-            return Err(Error::InvalidArgument { name: "layer sizes", value: format!("{sizes:?}"), valid: "[in, hidden…, classes], at least two sizes, all > 0".into() });
+            return Err(Error::InvalidArgument {
+                name: "layer sizes",
+                value: format!("{sizes:?}"),
+                valid: "[in, hidden…, classes], at least two sizes, all > 0".into(),
+            });
         }
         let mut rng = Rng::new(seed);
         let (mut weights, mut biases) = (Vec::new(), Vec::new());
@@ -91,7 +102,11 @@ impl<B: Backend> Mlp<B> {
     /// `biases[l]` its `(out,)` bias, as `nn.Linear.weight` / `.bias` in a state_dict.
     pub fn from_params(b: &B, sizes: &[usize], weights: &[Vec<f32>], biases: &[Vec<f32>]) -> Result<Mlp<B>> {
         if sizes.len() < 2 || weights.len() != sizes.len() - 1 || biases.len() != sizes.len() - 1 {
-            return Err(Error::InvalidArgument { name: "layer parameters", value: format!("{} weights, {} biases for sizes {sizes:?}", weights.len(), biases.len()), valid: "one weight and one bias per layer".into() });
+            return Err(Error::InvalidArgument {
+                name: "layer parameters",
+                value: format!("{} weights, {} biases for sizes {sizes:?}", weights.len(), biases.len()),
+                valid: "one weight and one bias per layer".into(),
+            });
         }
         let mut mlp = Mlp { sizes: sizes.to_vec(), weights: Vec::new(), biases: Vec::new(), step: 0, adam_dev: None };
         for (l, pair) in sizes.windows(2).enumerate() {
@@ -142,7 +157,10 @@ impl<B: Backend> Mlp<B> {
     /// backward, optimizer. Returns the loss, logits and squared gradient norm on the backend.
     pub fn train_step(&mut self, b: &B, x: &B::Tensor, labels: &B::Tensor, opt: &Optimizer) -> Result<StepOutput<B>> {
         if x.shape().get(1) != Some(&self.sizes[0]) {
-            return Err(Error::Shape { op: "Mlp::train_step", detail: format!("x must be (batch, {}), got {}", self.sizes[0], crate::error::fmt_shape(x.shape())) });
+            return Err(Error::Shape {
+                op: "Mlp::train_step",
+                detail: format!("x must be (batch, {}), got {}", self.sizes[0], crate::error::fmt_shape(x.shape())),
+            });
         }
         let (zs, hs) = self.forward_all(b, x)?;
         let (loss, mut dz) = b.cross_entropy(zs.last().expect("a layer"), labels)?;
@@ -154,7 +172,11 @@ impl<B: Backend> Mlp<B> {
             for g in [&dw, &db] {
                 grad_sq = b.add(&grad_sq, &b.sum(&b.mul(g, g)?)?)?;
             }
-            let next = if l > 0 { Some(b.relu_backward(&b.matmul_t(&dz, &self.weights[l].value, false, false)?, &zs[l - 1])?) } else { None };
+            let next = if l > 0 {
+                Some(b.relu_backward(&b.matmul_t(&dz, &self.weights[l].value, false, false)?, &zs[l - 1])?)
+            } else {
+                None
+            };
             self.weights[l].step(b, &dw, opt, self.step)?;
             self.biases[l].step(b, &db, opt, self.step)?;
             if let Some(n) = next {

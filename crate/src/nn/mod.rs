@@ -4,8 +4,8 @@
 //! Modules: the MLP (`mlp`, fp32 step; `amp_step`, autocast step), the optimizers, the
 //! interactive session (`session`), the CLI loop (`trainer`) and the metrics log.
 
-pub mod batchnorm;
 pub mod amp_step;
+pub mod batchnorm;
 pub mod metrics;
 pub mod mlp;
 pub mod optim;

@@ -195,10 +195,12 @@ pub fn adam_update(p: f32, g: f32, m: f32, v: f32, c: &AdamConfig, s: &AdamScala
 /// The per-step scalars of [`Backend::adam_step_counted`](crate::backend::Backend::adam_step_counted)
 /// for steps 1..=n: `[-step_size₁, √bc2₁, -step_size₂, √bc2₂, …]`, each as [`AdamConfig::scalars`].
 pub fn adam_table(c: &AdamConfig, n: usize) -> Vec<f32> {
-    (1..=n as u32).flat_map(|t| {
-        let s = c.scalars(t);
-        [s.neg_step_size, s.bc2_sqrt]
-    }).collect()
+    (1..=n as u32)
+        .flat_map(|t| {
+            let s = c.scalars(t);
+            [s.neg_step_size, s.bc2_sqrt]
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -230,7 +232,11 @@ mod tests {
     #[test]
     fn configs_reject_what_torch_rejects() {
         assert!(SgdConfig { lr: -1.0, ..Default::default() }.validate().is_err());
-        assert!(SgdConfig { nesterov: true, ..Default::default() }.validate().unwrap_err().to_string().contains("dampening = 0"));
+        assert!(SgdConfig { nesterov: true, ..Default::default() }
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("dampening = 0"));
         assert!(AdamConfig { beta1: 1.0, ..Default::default() }.validate().unwrap_err().to_string().contains("[0, 1)"));
         assert!(AdamConfig::default().validate().is_ok());
     }

@@ -68,7 +68,8 @@ impl<B: Backend> Session<B> {
         let data = crate::data::load(&cfg.dataset, cfg.samples, cfg.noise, cfg.seed)?;
         let (train, test) = data.split(cfg.train_ratio, cfg.seed)?;
         let mlp = Mlp::new(b, &layer_sizes(&cfg, &data), cfg.seed)?;
-        let scaler = if effective.effective.uses_grad_scaler() { Some(DeviceScaler::new(b, cfg.scaler)?) } else { None };
+        let scaler =
+            if effective.effective.uses_grad_scaler() { Some(DeviceScaler::new(b, cfg.scaler)?) } else { None };
         Ok(Session {
             batch_rng: Rng::new(cfg.seed ^ 0x5eed),
             cfg,
@@ -139,7 +140,15 @@ impl<B: Backend> Session<B> {
             Some(s) => Some(b.scale(s, 1.0)?),
             None => None,
         };
-        self.pending.push(Pending { step: self.steps_done, loss: out.loss, logits: out.logits, labels: y, grad_sq: out.grad_sq, scale_used: out.scale_used, found_inf: out.found_inf });
+        self.pending.push(Pending {
+            step: self.steps_done,
+            loss: out.loss,
+            logits: out.logits,
+            labels: y,
+            grad_sq: out.grad_sq,
+            scale_used: out.scale_used,
+            found_inf: out.found_inf,
+        });
         Ok(())
     }
 
@@ -151,7 +160,8 @@ impl<B: Backend> Session<B> {
             let loss = b.read(&p.loss).await?[0];
             let logits = b.read(&p.logits).await?;
             let classes = logits.len() / p.labels.len().max(1);
-            let correct = logits.chunks(classes.max(1)).zip(&p.labels).filter(|(row, &l)| argmax(row) == l as usize).count();
+            let correct =
+                logits.chunks(classes.max(1)).zip(&p.labels).filter(|(row, &l)| argmax(row) == l as usize).count();
             let skipped = match &p.found_inf {
                 Some(f) => b.read(f).await?[0] != 0.0,
                 None => false,
@@ -195,12 +205,15 @@ impl<B: Backend> Session<B> {
         let d = self.train.d;
         let logits = b.read(&self.mlp.forward(b, &b.upload(x, &[x.len() / d, d])?)?).await?;
         let c = self.train.classes;
-        Ok(logits.chunks(c).flat_map(|row| {
-            let mx = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-            let e: Vec<f32> = row.iter().map(|&v| (v - mx).exp()).collect();
-            let s: f32 = e.iter().sum();
-            e.into_iter().map(move |v| v / s)
-        }).collect())
+        Ok(logits
+            .chunks(c)
+            .flat_map(|row| {
+                let mx = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                let e: Vec<f32> = row.iter().map(|&v| (v - mx).exp()).collect();
+                let s: f32 = e.iter().sum();
+                e.into_iter().map(move |v| v / s)
+            })
+            .collect())
     }
 
     /// `(accuracy, mean cross-entropy)` of the f32 forward on a set.

@@ -95,27 +95,40 @@ pub const BACKENDS: &str = "\"cpu\", \"webgpu\"";
 /// Parses the page's config JSON (every field optional, defaults as [`SessionConfig::default`])
 /// and returns it with the `backend` field (default `"cpu"`).
 pub fn parse(json: &str) -> Result<(SessionConfig, String)> {
-    let o: Value = serde_json::from_str(json).map_err(|e| Error::InvalidArgument { name: "config", value: e.to_string(), valid: "a JSON object".into() })?;
+    let o: Value = serde_json::from_str(json).map_err(|e| Error::InvalidArgument {
+        name: "config",
+        value: e.to_string(),
+        valid: "a JSON object".into(),
+    })?;
     if !o.is_object() {
         return Err(bad("config", &o, "a JSON object"));
     }
     let mut c = SessionConfig::default();
     if let Some(v) = o.get("dataset") {
         let s = v.as_str().filter(|s| ["circle", "xor", "gauss", "spiral", "digits"].contains(s));
-        c.dataset = s.ok_or_else(|| bad("dataset", v, "\"circle\", \"xor\", \"gauss\", \"spiral\", \"digits\""))?.into();
+        c.dataset =
+            s.ok_or_else(|| bad("dataset", v, "\"circle\", \"xor\", \"gauss\", \"spiral\", \"digits\""))?.into();
     }
     c.samples = int(&o, "samples", "an integer >= 4", 4)?.map_or(c.samples, |v| v as usize);
     c.noise = num(&o, "noise", "a number in [0, 0.5]", |x| (0.0..=0.5).contains(&x))?.unwrap_or(c.noise);
     c.train_ratio = num(&o, "train_ratio", "a number in (0, 1)", |x| x > 0.0 && x < 1.0)?.unwrap_or(c.train_ratio);
     if let Some(v) = o.get("hidden") {
-        let h: Option<Vec<usize>> = v.as_array().and_then(|a| a.iter().map(|x| x.as_u64().filter(|&n| (1..=4096).contains(&n)).map(|n| n as usize)).collect());
+        let h: Option<Vec<usize>> = v.as_array().and_then(|a| {
+            a.iter().map(|x| x.as_u64().filter(|&n| (1..=4096).contains(&n)).map(|n| n as usize)).collect()
+        });
         c.hidden = h.ok_or_else(|| bad("hidden", v, "an array of widths in 1..=4096, e.g. [16, 16]"))?;
     }
     if let Some(v) = o.get("precision") {
         let p = match v {
             Value::String(s) => parse_precision(s)?,
             Value::Number(n) => parse_precision_number(n.as_f64().unwrap_or(f64::NAN))?,
-            _ => return Err(bad("precision", v, "\"32-true\", \"16-mixed\", \"bf16-mixed\", \"16-true\", \"bf16-true\", 16 or 32")),
+            _ => {
+                return Err(bad(
+                    "precision",
+                    v,
+                    "\"32-true\", \"16-mixed\", \"bf16-mixed\", \"16-true\", \"bf16-true\", 16 or 32",
+                ))
+            }
         };
         c.precision = p.precision;
         c.precision_note = p.deprecation.map(|s| s.to_string());
@@ -124,7 +137,9 @@ pub fn parse(json: &str) -> Result<(SessionConfig, String)> {
     let momentum = num(&o, "momentum", "a number in [0, 1)", |x| (0.0..1.0).contains(&x))?;
     c.optimizer = match o.get("optimizer").map(|v| (v, v.as_str())) {
         None | Some((_, Some("adam"))) => Optimizer::Adam(AdamConfig { lr: lr.unwrap_or(0.03), ..Default::default() }),
-        Some((_, Some("sgd"))) => Optimizer::Sgd(SgdConfig { lr: lr.unwrap_or(0.1), momentum: momentum.unwrap_or(0.9), ..Default::default() }),
+        Some((_, Some("sgd"))) => {
+            Optimizer::Sgd(SgdConfig { lr: lr.unwrap_or(0.1), momentum: momentum.unwrap_or(0.9), ..Default::default() })
+        }
         Some((v, _)) => return Err(bad("optimizer", v, "\"sgd\", \"adam\"")),
     };
     c.batch = int(&o, "batch", "an integer >= 1", 1)?.map_or(c.batch, |v| v as usize);
@@ -139,10 +154,19 @@ pub fn parse(json: &str) -> Result<(SessionConfig, String)> {
     if let Some(s) = o.get("scaler") {
         let d = ScalerConfig::default();
         c.scaler = ScalerConfig {
-            init_scale: num(s, "init_scale", "a finite number > 0", |x| x.is_finite() && x > 0.0)?.unwrap_or(d.init_scale),
-            growth_factor: num(s, "growth_factor", "a number > 1", |x| x > 1.0 && x.is_finite())?.unwrap_or(d.growth_factor),
-            backoff_factor: num(s, "backoff_factor", "a number in (0, 1)", |x| x > 0.0 && x < 1.0)?.unwrap_or(d.backoff_factor),
-            growth_interval: int(s, "growth_interval", "an integer in 1..=2147483647", 1)?.map_or(Ok(d.growth_interval), |v| u32::try_from(v).map_err(|_| bad("growth_interval", &s["growth_interval"], "an integer in 1..=2147483647")))?,
+            init_scale: num(s, "init_scale", "a finite number > 0", |x| x.is_finite() && x > 0.0)?
+                .unwrap_or(d.init_scale),
+            growth_factor: num(s, "growth_factor", "a number > 1", |x| x > 1.0 && x.is_finite())?
+                .unwrap_or(d.growth_factor),
+            backoff_factor: num(s, "backoff_factor", "a number in (0, 1)", |x| x > 0.0 && x < 1.0)?
+                .unwrap_or(d.backoff_factor),
+            growth_interval: int(s, "growth_interval", "an integer in 1..=2147483647", 1)?.map_or(
+                Ok(d.growth_interval),
+                |v| {
+                    u32::try_from(v)
+                        .map_err(|_| bad("growth_interval", &s["growth_interval"], "an integer in 1..=2147483647"))
+                },
+            )?,
         };
         c.scaler.validate()?;
     }
@@ -166,9 +190,15 @@ mod tests {
         let (c, be) = parse(r#"{"dataset":"spiral","samples":200,"noise":0.2,"train_ratio":0.5,"hidden":[8],"precision":16,
             "optimizer":"sgd","lr":0.2,"momentum":0.5,"batch":10,"seed":7,"backend":"webgpu","loss":"mse",
             "scaler":{"init_scale":1024,"growth_factor":4,"backoff_factor":0.25,"growth_interval":3},"loss_multiplier":2}"#).unwrap();
-        assert_eq!((c.dataset.as_str(), c.samples, c.hidden.clone(), c.precision, be.as_str()), ("spiral", 200, vec![8], Precision::Mixed16, "webgpu"));
+        assert_eq!(
+            (c.dataset.as_str(), c.samples, c.hidden.clone(), c.precision, be.as_str()),
+            ("spiral", 200, vec![8], Precision::Mixed16, "webgpu")
+        );
         assert_eq!(c.optimizer, Optimizer::Sgd(SgdConfig { lr: 0.2, momentum: 0.5, ..Default::default() }));
-        assert_eq!((c.scaler.init_scale, c.scaler.growth_factor, c.scaler.backoff_factor, c.scaler.growth_interval), (1024.0, 4.0, 0.25, 3));
+        assert_eq!(
+            (c.scaler.init_scale, c.scaler.growth_factor, c.scaler.backoff_factor, c.scaler.growth_interval),
+            (1024.0, 4.0, 0.25, 3)
+        );
         assert_eq!((c.loss, c.loss_multiplier, c.batch, c.seed), (LossKind::Mse, 2.0, 10, 7));
         assert!(parse(r#"{"precision":"16"}"#).unwrap().0.precision_note.unwrap().contains("16-mixed"));
         for (json, field, valid) in [

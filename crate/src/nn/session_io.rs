@@ -39,9 +39,13 @@ fn bits(v: &[f32]) -> Vec<u32> {
 }
 
 fn from_bits(v: &Value, what: &str) -> Result<Vec<f32>> {
-    v.as_array()
-        .and_then(|a| a.iter().map(|x| x.as_u64().map(|u| f32::from_bits(u as u32))).collect())
-        .ok_or_else(|| Error::InvalidArgument { name: "snapshot", value: what.into(), valid: "an array of f32 bit patterns".into() })
+    v.as_array().and_then(|a| a.iter().map(|x| x.as_u64().map(|u| f32::from_bits(u as u32))).collect()).ok_or_else(
+        || Error::InvalidArgument {
+            name: "snapshot",
+            value: what.into(),
+            valid: "an array of f32 bit patterns".into(),
+        },
+    )
 }
 
 impl<B: Backend> Session<B> {
@@ -57,10 +61,20 @@ impl<B: Backend> Session<B> {
     /// lowest x₂ up, x₁ ascending in a row); an error for data that is not 2-D.
     pub async fn predict_grid(&self, b: &B, res: usize) -> Result<Vec<f32>> {
         if self.train.d != 2 || res == 0 || res > 512 {
-            return Err(Error::InvalidArgument { name: "predict_grid", value: format!("{}-D data, res {res}", self.train.d), valid: "2-D data (circle, xor, gauss, spiral) and res in 1..=512".into() });
+            return Err(Error::InvalidArgument {
+                name: "predict_grid",
+                value: format!("{}-D data, res {res}", self.train.d),
+                valid: "2-D data (circle, xor, gauss, spiral) and res in 1..=512".into(),
+            });
         }
         let (lo, hi) = self.extent();
-        let at = |i: usize, k: usize| if res == 1 { (lo[k] + hi[k]) / 2.0 } else { lo[k] + (hi[k] - lo[k]) * i as f32 / (res - 1) as f32 };
+        let at = |i: usize, k: usize| {
+            if res == 1 {
+                (lo[k] + hi[k]) / 2.0
+            } else {
+                lo[k] + (hi[k] - lo[k]) * i as f32 / (res - 1) as f32
+            }
+        };
         let x: Vec<f32> = (0..res * res).flat_map(|i| [at(i % res, 0), at(i / res, 1)]).collect();
         let p = self.probabilities(b, &x).await?;
         Ok(p.chunks(self.train.classes).map(|row| row[1.min(row.len() - 1)]).collect())
@@ -136,7 +150,11 @@ impl<B: Backend> Session<B> {
     /// A session from [`Session::snapshot`]'s JSON on backend `b`; the next step continues
     /// from the last finished one (same batches, same state).
     pub fn restore(b: &B, snapshot: &str, cfg: SessionConfig, caps: Capabilities) -> Result<Session<B>> {
-        let bad = |what: &str| Error::InvalidArgument { name: "snapshot", value: what.into(), valid: "the JSON Trainer.snapshot() returned".into() };
+        let bad = |what: &str| Error::InvalidArgument {
+            name: "snapshot",
+            value: what.into(),
+            valid: "the JSON Trainer.snapshot() returned".into(),
+        };
         let s: Value = serde_json::from_str(snapshot).map_err(|e| bad(&e.to_string()))?;
         let mut sess = Session::new(b, cfg, caps)?;
         let params = s["params"].as_array().ok_or_else(|| bad("no params"))?;
@@ -147,7 +165,8 @@ impl<B: Backend> Session<B> {
         for (i, p) in params.iter().enumerate() {
             let dst = if i < layers { &mut sess.mlp.weights[i] } else { &mut sess.mlp.biases[i - layers] };
             let shape = dst.value.shape().to_vec();
-            let (v, s1, s2) = (from_bits(&p["value"], "value")?, from_bits(&p["s1"], "s1")?, from_bits(&p["s2"], "s2")?);
+            let (v, s1, s2) =
+                (from_bits(&p["value"], "value")?, from_bits(&p["s1"], "s1")?, from_bits(&p["s2"], "s2")?);
             *dst = Param { value: b.upload(&v, &shape)?, s1: b.upload(&s1, &shape)?, s2: b.upload(&s2, &shape)? };
         }
         let steps = s["steps_done"].as_u64().ok_or_else(|| bad("no steps_done"))? as usize;
@@ -159,11 +178,20 @@ impl<B: Backend> Session<B> {
         sess.overflow_count = s["overflow_count"].as_u64().unwrap_or(0) as usize;
         if let (Some(count), crate::nn::mlp::Optimizer::Adam(c)) = (s["adam_count"].as_f64(), &sess.cfg.optimizer) {
             let n = (sess.mlp.step as usize * 2).max(256);
-            sess.mlp.adam_dev = Some(AdamCounter { count: b.upload(&[count as f32], &[1])?, table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?, n });
+            sess.mlp.adam_dev = Some(AdamCounter {
+                count: b.upload(&[count as f32], &[1])?,
+                table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?,
+                n,
+            });
         }
         if let (Some(sc), Some(v)) = (sess.scaler.as_mut(), s["scaler"].as_object()) {
             let scale = f32::from_bits(v["scale"].as_u64().ok_or_else(|| bad("scaler.scale"))? as u32);
-            *sc = DeviceScaler { scale: b.upload(&[scale], &[1])?, growth_tracker: b.upload_data(HostData::I32(vec![v["growth_tracker"].as_i64().unwrap_or(0) as i32]), &[1])?, cfg: sc.cfg };
+            *sc = DeviceScaler {
+                scale: b.upload(&[scale], &[1])?,
+                growth_tracker: b
+                    .upload_data(HostData::I32(vec![v["growth_tracker"].as_i64().unwrap_or(0) as i32]), &[1])?,
+                cfg: sc.cfg,
+            };
         }
         Ok(sess)
     }

@@ -47,7 +47,11 @@ impl<B: Backend> Session<B> {
     pub fn quant_data(&self, calib_size: usize) -> Result<QuantData> {
         let n = self.train.len();
         if calib_size == 0 || calib_size > n {
-            return Err(Error::InvalidArgument { name: "calib_size", value: calib_size.to_string(), valid: format!("an integer in 1..={n} (the training split's size)") });
+            return Err(Error::InvalidArgument {
+                name: "calib_size",
+                value: calib_size.to_string(),
+                valid: format!("an integer in 1..={n} (the training split's size)"),
+            });
         }
         let d = self.train.d;
         let eval = if self.test.is_empty() { &self.train } else { &self.test };

@@ -30,7 +30,11 @@ pub fn config(json: &str, steps: usize) -> Result<TrainConfig> {
 
 /// Runs `cfg` on `b` (`shader_f16`: whether a WebGPU backend has the feature) and returns the
 /// session's effective precision note (if any) and the records.
-pub async fn train<B: Backend>(b: &B, cfg: &TrainConfig, shader_f16: bool) -> Result<(Option<String>, Vec<StepRecord>)> {
+pub async fn train<B: Backend>(
+    b: &B,
+    cfg: &TrainConfig,
+    shader_f16: bool,
+) -> Result<(Option<String>, Vec<StepRecord>)> {
     let backend = if b.name() == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu };
     let mut s = Session::new(b, cfg.session.clone(), Capabilities { backend, shader_f16 })?;
     let note = s.effective.reason.clone();

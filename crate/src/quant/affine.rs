@@ -54,7 +54,9 @@ impl QuantDType {
         match name {
             "qint8" => Ok(QuantDType::QInt8),
             "quint8" => Ok(QuantDType::QUInt8),
-            _ => Err(Error::InvalidArgument { name: "dtype", value: name.into(), valid: "\"qint8\", \"quint8\"".into() }),
+            _ => {
+                Err(Error::InvalidArgument { name: "dtype", value: name.into(), valid: "\"qint8\", \"quint8\"".into() })
+            }
         }
     }
 }
@@ -97,13 +99,23 @@ impl QParams {
     pub fn validate(&self, shape: &[usize]) -> Result<()> {
         let bad = |name: &'static str, value: String, valid: String| Err(Error::InvalidArgument { name, value, valid });
         let (scales, zps, dtype): (&[f32], &[i32], QuantDType) = match self {
-            QParams::PerTensor { scale, zero_point, dtype } => (std::slice::from_ref(scale), std::slice::from_ref(zero_point), *dtype),
+            QParams::PerTensor { scale, zero_point, dtype } => {
+                (std::slice::from_ref(scale), std::slice::from_ref(zero_point), *dtype)
+            }
             QParams::PerChannel { scales, zero_points, axis, dtype } => {
                 let Some(&c) = shape.get(*axis) else {
-                    return bad("axis", axis.to_string(), format!("0..{} for shape {}", shape.len(), crate::error::fmt_shape(shape)));
+                    return bad(
+                        "axis",
+                        axis.to_string(),
+                        format!("0..{} for shape {}", shape.len(), crate::error::fmt_shape(shape)),
+                    );
                 };
                 if scales.len() != c || zero_points.len() != c {
-                    return bad("scales/zero_points length", format!("{}/{}", scales.len(), zero_points.len()), format!("{c}, the size of axis {axis}"));
+                    return bad(
+                        "scales/zero_points length",
+                        format!("{}/{}", scales.len(), zero_points.len()),
+                        format!("{c}, the size of axis {axis}"),
+                    );
                 }
                 (scales, zero_points, *dtype)
             }
@@ -184,7 +196,8 @@ mod tests {
         assert!(p.validate(&[3]).unwrap_err().to_string().contains("finite and > 0"));
         let p = QParams::PerTensor { scale: 1.0, zero_point: 200, dtype: QuantDType::QInt8 };
         assert!(p.validate(&[3]).unwrap_err().to_string().contains("-128..=127"));
-        let p = QParams::PerChannel { scales: vec![1.0; 2], zero_points: vec![0; 2], axis: 1, dtype: QuantDType::QUInt8 };
+        let p =
+            QParams::PerChannel { scales: vec![1.0; 2], zero_points: vec![0; 2], axis: 1, dtype: QuantDType::QUInt8 };
         assert!(p.validate(&[2, 3]).is_err());
         assert!(p.validate(&[3, 2]).is_ok());
         assert!(p.validate(&[2]).unwrap_err().to_string().contains("axis"));

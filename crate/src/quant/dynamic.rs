@@ -28,7 +28,11 @@ pub const SMALL_SCALE_THRESHOLD: f32 = 6.1e-5;
 /// only at the end; the zero point uses the f64 scale. Errors on non-finite or `min > max`.
 pub fn choose_qparams_dynamic(min: f32, max: f32, reduce_range: bool) -> Result<(f32, i32)> {
     if !(min.is_finite() && max.is_finite() && min <= max) {
-        return Err(Error::InvalidArgument { name: "activation min/max", value: format!("{min}/{max}"), valid: "finite values with min <= max (NaN or inf in the input?)".into() });
+        return Err(Error::InvalidArgument {
+            name: "activation min/max",
+            value: format!("{min}/{max}"),
+            valid: "finite values with min <= max (NaN or inf in the input?)".into(),
+        });
     }
     let (qmin, qmax) = if reduce_range { (0i32, 127i32) } else { (0, 255) };
     let (mut min, mut max) = (min.min(0.0), max.max(0.0));
@@ -55,7 +59,13 @@ pub fn choose_qparams_dynamic(min: f32, max: f32, reduce_range: bool) -> Result<
     let err_min = qmin_f.abs() - (min as f64 / scale).abs();
     let err_max = qmax_f.abs() - (max as f64 / scale).abs();
     let initial = if err_min < err_max { from_min } else { from_max };
-    let zp = if initial < qmin_f { qmin } else if initial > qmax_f { qmax } else { initial.round_ties_even() as i32 };
+    let zp = if initial < qmin_f {
+        qmin
+    } else if initial > qmax_f {
+        qmax
+    } else {
+        initial.round_ties_even() as i32
+    };
     Ok((scale as f32, zp))
 }
 
@@ -75,7 +85,14 @@ pub fn float_output(acc: i32, multiplier: f32, bias: f32) -> f32 {
 /// min/max is computed on the backend and two floats are read back (the op's only wait), the
 /// qparams are chosen on the host with torch's f64 arithmetic, then quantize and the int8 GEMM
 /// run on the backend.
-pub async fn quantized_linear_dynamic<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, w_q: &QParams, bias: Option<&[f32]>, reduce_range: bool) -> Result<B::Tensor> {
+pub async fn quantized_linear_dynamic<B: Backend>(
+    b: &B,
+    x: &B::Tensor,
+    w: &B::Tensor,
+    w_q: &QParams,
+    bias: Option<&[f32]>,
+    reduce_range: bool,
+) -> Result<B::Tensor> {
     if x.numel() == 0 {
         // fbgemm's FindMinMax of nothing leaves (0, 0): scale 0.1, zero point 0.
         let xq = activation_qparams(0.0, 0.0, reduce_range)?;

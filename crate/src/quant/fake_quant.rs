@@ -56,20 +56,41 @@ impl FakeQuantize {
     /// `quant_min <= quant_max` and that both lie within the dtype as torch's constructor does.
     pub fn new(spec: &ObserverSpec) -> Result<FakeQuantize> {
         let Some(kind) = spec.fake_quant else {
-            return Err(Error::InvalidArgument { name: "fake_quant", value: "None".into(), valid: "FakeQuantize or FusedMovingAvgObsFakeQuantize (a QAT qconfig)".into() });
+            return Err(Error::InvalidArgument {
+                name: "fake_quant",
+                value: "None".into(),
+                valid: "FakeQuantize or FusedMovingAvgObsFakeQuantize (a QAT qconfig)".into(),
+            });
         };
         if let (Some(lo), Some(hi)) = (spec.args.quant_min, spec.args.quant_max) {
             let d = spec.args.dtype;
             if lo > hi || lo < d.qmin() || hi > d.qmax() {
-                return Err(Error::InvalidArgument { name: "quant_min/quant_max", value: format!("{lo}/{hi}"), valid: format!("quant_min <= quant_max within {}..={} for {d:?}", d.qmin(), d.qmax()) });
+                return Err(Error::InvalidArgument {
+                    name: "quant_min/quant_max",
+                    value: format!("{lo}/{hi}"),
+                    valid: format!("quant_min <= quant_max within {}..={} for {d:?}", d.qmin(), d.qmax()),
+                });
             }
         }
         let observer = spec.build()?;
         let Some(q) = observer.quant().copied() else {
-            return Err(Error::Unsupported { op: "FakeQuantize", detail: format!("{} has no code range; use a uniform observer", observer.kind()) });
+            return Err(Error::Unsupported {
+                op: "FakeQuantize",
+                detail: format!("{} has no code range; use a uniform observer", observer.kind()),
+            });
         };
         let ch_axis = q.args.qscheme.is_per_channel().then_some(spec.ch_axis);
-        Ok(FakeQuantize { kind, observer, observer_enabled: true, fake_quant_enabled: true, scale: vec![1.0], zero_point: vec![0], quant_min: q.quant_min, quant_max: q.quant_max, ch_axis })
+        Ok(FakeQuantize {
+            kind,
+            observer,
+            observer_enabled: true,
+            fake_quant_enabled: true,
+            scale: vec![1.0],
+            zero_point: vec![0],
+            quant_min: q.quant_min,
+            quant_max: q.quant_max,
+            ch_axis,
+        })
     }
 
     /// torch's `forward(X)` minus the element-wise op: observe `x` and refresh scale/zero_point
@@ -105,7 +126,11 @@ impl FakeQuantize {
             return Err(Error::Unsupported { op: "FusedMovingAvgObsFakeQuantize", detail: "fake quant before the observer saw any data: torch would use the +inf/-inf initial min/max; enable the observer for the first batch".into() });
         }
         let symmetric = self.qscheme().is_symmetric();
-        (self.scale, self.zero_point) = lo.iter().zip(&hi).map(|(&a, &b)| choose_quantization_params(a, b, self.quant_min, self.quant_max, symmetric)).unzip();
+        (self.scale, self.zero_point) = lo
+            .iter()
+            .zip(&hi)
+            .map(|(&a, &b)| choose_quantization_params(a, b, self.quant_min, self.quant_max, symmetric))
+            .unzip();
         Ok(FakeQuantStep { qparams: Some(self.qparams()), warning: None })
     }
 
@@ -113,7 +138,9 @@ impl FakeQuantize {
     pub fn qparams(&self) -> QParams {
         let dtype = self.dtype();
         match self.ch_axis {
-            Some(axis) if self.scale.len() > 1 || self.observer.quant().is_some_and(|q| q.args.qscheme.is_per_channel()) => {
+            Some(axis)
+                if self.scale.len() > 1 || self.observer.quant().is_some_and(|q| q.args.qscheme.is_per_channel()) =>
+            {
                 QParams::PerChannel { scales: self.scale.clone(), zero_points: self.zero_point.clone(), axis, dtype }
             }
             _ => QParams::PerTensor { scale: self.scale[0], zero_point: self.zero_point[0], dtype },
@@ -179,7 +206,8 @@ pub fn choose_quantization_params(min: f32, max: f32, qmin: i32, qmax: i32, pres
     }
     let s = scale as f64;
     let (zp_min, zp_max) = (qmin as f64 - min as f64 / s, qmax as f64 - max as f64 / s);
-    let (err_min, err_max) = ((qmin as f64).abs() + (min as f64 / s).abs(), (qmax as f64).abs() + (max as f64 / s).abs());
+    let (err_min, err_max) =
+        ((qmin as f64).abs() + (min as f64 / s).abs(), (qmax as f64).abs() + (max as f64 / s).abs());
     let mut initial = if err_min < err_max { zp_min } else { zp_max };
     if min < 0.0 && max > 0.0 && preserve_sparsity {
         initial = (qmin + qmax) as f64 / 2.0;

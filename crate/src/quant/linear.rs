@@ -60,7 +60,9 @@ pub struct Requant {
 impl QLinearSpec {
     /// Checks the spec for a weight of `n` output features and `k` input features.
     pub fn validate(&self, n: usize, k: usize) -> Result<()> {
-        let bad = |name: &'static str, value: String, valid: &str| Err(Error::InvalidArgument { name, value, valid: valid.into() });
+        let bad = |name: &'static str, value: String, valid: &str| {
+            Err(Error::InvalidArgument { name, value, valid: valid.into() })
+        };
         if self.w.dtype() != QuantDType::QInt8 {
             return bad("weight dtype", format!("{:?}", self.w.dtype()), "qint8");
         }
@@ -220,7 +222,8 @@ mod tests {
         assert!(msg.contains("bias length") && msg.contains("2 (out_features)"), "{msg}");
         let u8w = QParams::PerTensor { scale: 0.5, zero_point: 0, dtype: QuantDType::QUInt8 };
         assert!(spec(u8w, None, false).validate(2, 3).unwrap_err().to_string().contains("qint8"));
-        let ax1 = QParams::PerChannel { scales: vec![1.0; 3], zero_points: vec![0; 3], axis: 1, dtype: QuantDType::QInt8 };
+        let ax1 =
+            QParams::PerChannel { scales: vec![1.0; 3], zero_points: vec![0; 3], axis: 1, dtype: QuantDType::QInt8 };
         assert!(spec(ax1, None, false).validate(2, 3).unwrap_err().to_string().contains("out_features"));
         let mut s = spec(pt, None, false);
         s.out_zero_point = 300;

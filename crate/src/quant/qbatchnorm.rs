@@ -25,7 +25,15 @@
 
 /// `(alpha, beta)` per channel, `compute_fused_params`. `weight` / `bias` `None` mean
 /// affine=False; every slice `(c,)`.
-pub fn fused_params(weight: Option<&[f32]>, bias: Option<&[f32]>, mean: &[f32], var: &[f32], eps: f64, input_scale: f32, output_scale: f32) -> (Vec<f32>, Vec<f32>) {
+pub fn fused_params(
+    weight: Option<&[f32]>,
+    bias: Option<&[f32]>,
+    mean: &[f32],
+    var: &[f32],
+    eps: f64,
+    input_scale: f32,
+    output_scale: f32,
+) -> (Vec<f32>, Vec<f32>) {
     let ratio = input_scale as f64 / output_scale as f64;
     (0..mean.len())
         .map(|c| {
@@ -48,7 +56,11 @@ pub fn qbn_code(x: u8, alpha: f32, beta: f32, in_zero_point: i32, out_zero_point
 
 /// Every output code, `(c, 256)`: row `c` maps each input code of channel `c`.
 pub fn code_table(alpha: &[f32], beta: &[f32], in_zero_point: i32, out_zero_point: i32) -> Vec<u8> {
-    alpha.iter().zip(beta).flat_map(|(&a, &b)| (0..=255u8).map(move |x| qbn_code(x, a, b, in_zero_point, out_zero_point))).collect()
+    alpha
+        .iter()
+        .zip(beta)
+        .flat_map(|(&a, &b)| (0..=255u8).map(move |x| qbn_code(x, a, b, in_zero_point, out_zero_point)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@
 use crate::error::{Error, Result};
 use crate::quant::affine::QuantDType;
 use crate::quant::fake_quant::FakeQuantize;
-use crate::quant::observer::{HistogramObserver, MinMaxObserver, Observer, ObserverArgs, PerChannelMinMaxObserver, PlaceholderObserver, QScheme};
+use crate::quant::observer::{
+    HistogramObserver, MinMaxObserver, Observer, ObserverArgs, PerChannelMinMaxObserver, PlaceholderObserver, QScheme,
+};
 use serde::{Deserialize, Serialize};
 
 /// An observer class, by torch's name.
@@ -67,18 +69,39 @@ pub struct ObserverSpec {
 impl ObserverSpec {
     /// `kind.with_args(**args)` with torch's defaults for the other fields.
     pub fn new(kind: ObserverKind, args: ObserverArgs) -> Self {
-        ObserverSpec { kind, args, ch_axis: 0, averaging_constant: 0.01, bins: 2048, is_dynamic: false, fake_quant: None }
+        ObserverSpec {
+            kind,
+            args,
+            ch_axis: 0,
+            averaging_constant: 0.01,
+            bins: 2048,
+            is_dynamic: false,
+            fake_quant: None,
+        }
     }
 
     /// A fresh observer in its initial (uncalibrated) state. Errors as torch's constructor would.
     pub fn build(&self) -> Result<Observer> {
         Ok(match self.kind {
             ObserverKind::MinMaxObserver => Observer::MinMax(MinMaxObserver::new(self.args)?),
-            ObserverKind::MovingAverageMinMaxObserver => Observer::MinMax(MinMaxObserver::moving_average(self.averaging_constant, self.args)?),
-            ObserverKind::PerChannelMinMaxObserver => Observer::PerChannel(PerChannelMinMaxObserver::new(self.ch_axis, self.args)?),
-            ObserverKind::MovingAveragePerChannelMinMaxObserver => Observer::PerChannel(PerChannelMinMaxObserver::moving_average(self.averaging_constant, self.ch_axis, self.args)?),
-            ObserverKind::HistogramObserver => Observer::Histogram(Box::new(HistogramObserver::new(self.bins, self.args)?)),
-            ObserverKind::PlaceholderObserver => Observer::Placeholder(PlaceholderObserver { dtype: self.args.dtype, quant_min: self.args.quant_min, quant_max: self.args.quant_max, is_dynamic: self.is_dynamic }),
+            ObserverKind::MovingAverageMinMaxObserver => {
+                Observer::MinMax(MinMaxObserver::moving_average(self.averaging_constant, self.args)?)
+            }
+            ObserverKind::PerChannelMinMaxObserver => {
+                Observer::PerChannel(PerChannelMinMaxObserver::new(self.ch_axis, self.args)?)
+            }
+            ObserverKind::MovingAveragePerChannelMinMaxObserver => Observer::PerChannel(
+                PerChannelMinMaxObserver::moving_average(self.averaging_constant, self.ch_axis, self.args)?,
+            ),
+            ObserverKind::HistogramObserver => {
+                Observer::Histogram(Box::new(HistogramObserver::new(self.bins, self.args)?))
+            }
+            ObserverKind::PlaceholderObserver => Observer::Placeholder(PlaceholderObserver {
+                dtype: self.args.dtype,
+                quant_min: self.args.quant_min,
+                quant_max: self.args.quant_max,
+                is_dynamic: self.is_dynamic,
+            }),
         })
     }
 
@@ -90,16 +113,28 @@ impl ObserverSpec {
     /// A torch-like one-line description, e.g. `HistogramObserver(dtype=quint8, qscheme=per_tensor_affine, reduce_range=True)`.
     pub fn describe(&self) -> String {
         let a = &self.args;
-        let mut s = format!("{:?}(dtype={}, qscheme={}, reduce_range={}", self.kind, dtype_name(a.dtype), a.qscheme.name(), if a.reduce_range { "True" } else { "False" });
+        let mut s = format!(
+            "{:?}(dtype={}, qscheme={}, reduce_range={}",
+            self.kind,
+            dtype_name(a.dtype),
+            a.qscheme.name(),
+            if a.reduce_range { "True" } else { "False" }
+        );
         if let (Some(lo), Some(hi)) = (a.quant_min, a.quant_max) {
             s += &format!(", quant_min={lo}, quant_max={hi}");
         }
         match self.kind {
             ObserverKind::PerChannelMinMaxObserver => s += &format!(", ch_axis={}", self.ch_axis),
-            ObserverKind::MovingAveragePerChannelMinMaxObserver => s += &format!(", ch_axis={}, averaging_constant={}", self.ch_axis, self.averaging_constant),
-            ObserverKind::MovingAverageMinMaxObserver => s += &format!(", averaging_constant={}", self.averaging_constant),
+            ObserverKind::MovingAveragePerChannelMinMaxObserver => {
+                s += &format!(", ch_axis={}, averaging_constant={}", self.ch_axis, self.averaging_constant)
+            }
+            ObserverKind::MovingAverageMinMaxObserver => {
+                s += &format!(", averaging_constant={}", self.averaging_constant)
+            }
             ObserverKind::HistogramObserver => s += &format!(", bins={}", self.bins),
-            ObserverKind::PlaceholderObserver => s += &format!(", is_dynamic={}", if self.is_dynamic { "True" } else { "False" }),
+            ObserverKind::PlaceholderObserver => {
+                s += &format!(", is_dynamic={}", if self.is_dynamic { "True" } else { "False" })
+            }
             ObserverKind::MinMaxObserver => {}
         }
         s += ")";
@@ -170,11 +205,19 @@ pub fn qconfig_by_name(name: &str) -> Result<QConfig> {
     if name == "default" {
         return Ok(default_qconfig());
     }
-    get_default_qconfig(name).map_err(|_| Error::InvalidArgument { name: "qconfig", value: name.into(), valid: "x86, fbgemm, qnnpack, onednn, default".into() })
+    get_default_qconfig(name).map_err(|_| Error::InvalidArgument {
+        name: "qconfig",
+        value: name.into(),
+        valid: "x86, fbgemm, qnnpack, onednn, default".into(),
+    })
 }
 
 fn unknown_backend(backend: &str) -> Error {
-    Error::InvalidArgument { name: "backend", value: backend.into(), valid: format!("{} (torch: backend must be one of {BACKENDS:?})", BACKENDS.join(", ")) }
+    Error::InvalidArgument {
+        name: "backend",
+        value: backend.into(),
+        valid: format!("{} (torch: backend must be one of {BACKENDS:?})", BACKENDS.join(", ")),
+    }
 }
 
 fn fq(kind: FakeQuantKind, obs: ObserverKind, args: ObserverArgs) -> ObserverSpec {
@@ -220,16 +263,27 @@ pub fn get_default_qat_qconfig(backend: &str) -> Result<QConfig> {
     };
     let act = ObserverArgs { quant_min: Some(0), quant_max: Some(255), reduce_range, ..ObserverArgs::default() };
     let weight = if backend == "qnnpack" {
-        fq(F, ObserverKind::MovingAverageMinMaxObserver, ObserverArgs { quant_min: Some(-128), quant_max: Some(127), ..qint8(QScheme::PerTensorSymmetric) })
+        fq(
+            F,
+            ObserverKind::MovingAverageMinMaxObserver,
+            ObserverArgs { quant_min: Some(-128), quant_max: Some(127), ..qint8(QScheme::PerTensorSymmetric) },
+        )
     } else {
-        fq(F, ObserverKind::MovingAveragePerChannelMinMaxObserver, ObserverArgs { quant_min: Some(-128), quant_max: Some(127), ..qint8(QScheme::PerChannelSymmetric) })
+        fq(
+            F,
+            ObserverKind::MovingAveragePerChannelMinMaxObserver,
+            ObserverArgs { quant_min: Some(-128), quant_max: Some(127), ..qint8(QScheme::PerChannelSymmetric) },
+        )
     };
     Ok(QConfig { activation: fq(F, ObserverKind::MovingAverageMinMaxObserver, act), weight })
 }
 
 fn dynamic(weight: ObserverSpec) -> QConfig {
     let act = ObserverArgs { quant_min: Some(0), quant_max: Some(255), ..ObserverArgs::default() };
-    QConfig { activation: ObserverSpec { is_dynamic: true, ..ObserverSpec::new(ObserverKind::PlaceholderObserver, act) }, weight }
+    QConfig {
+        activation: ObserverSpec { is_dynamic: true, ..ObserverSpec::new(ObserverKind::PlaceholderObserver, act) },
+        weight,
+    }
 }
 
 /// torch's `default_dynamic_qconfig`: PlaceholderObserver(quint8, 0..=255, is_dynamic) + `default_weight_observer`.
@@ -250,7 +304,13 @@ impl QConfig {
             "minmax" => ObserverKind::MinMaxObserver,
             "moving_average" => ObserverKind::MovingAverageMinMaxObserver,
             "histogram" => ObserverKind::HistogramObserver,
-            _ => return Err(Error::InvalidArgument { name: "observer", value: name.into(), valid: "minmax, moving_average, histogram".into() }),
+            _ => {
+                return Err(Error::InvalidArgument {
+                    name: "observer",
+                    value: name.into(),
+                    valid: "minmax, moving_average, histogram".into(),
+                })
+            }
         };
         let mut q = self.clone();
         q.activation.kind = kind;

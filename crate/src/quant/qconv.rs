@@ -22,14 +22,29 @@ use crate::error::{fmt_shape, Error, Result};
 /// `quantized::conv2d(_relu)`: x uint8 codes `(n, c, h, w)` with `spec.x_*` qparams, w int8
 /// codes `(out, c, kh, kw)` with `spec.w` (per tensor, or per channel on axis 0) → uint8 codes
 /// `(n, out, oh, ow)` with `spec.out_*` qparams; `spec.relu` fuses the ReLU.
-pub fn quantized_conv2d<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, g: &Conv2dGeom, spec: &QLinearSpec) -> Result<B::Tensor> {
+pub fn quantized_conv2d<B: Backend>(
+    b: &B,
+    x: &B::Tensor,
+    w: &B::Tensor,
+    g: &Conv2dGeom,
+    spec: &QLinearSpec,
+) -> Result<B::Tensor> {
     let &[out, c, kh, kw] = w.shape() else {
-        return Err(Error::Shape { op: "quantized_conv2d", detail: format!("weight must be (out, c, kh, kw), got {}", fmt_shape(w.shape())) });
+        return Err(Error::Shape {
+            op: "quantized_conv2d",
+            detail: format!("weight must be (out, c, kh, kw), got {}", fmt_shape(w.shape())),
+        });
     };
     if (c, kh, kw) != (g.c, g.kh, g.kw) {
         return Err(Error::Shape {
             op: "quantized_conv2d",
-            detail: format!("weight {} does not fit the geometry (c, kh, kw) = ({}, {}, {})", fmt_shape(w.shape()), g.c, g.kh, g.kw),
+            detail: format!(
+                "weight {} does not fit the geometry (c, kh, kw) = ({}, {}, {})",
+                fmt_shape(w.shape()),
+                g.c,
+                g.kh,
+                g.kw
+            ),
         });
     }
     let (oh, ow) = g.out_hw()?;

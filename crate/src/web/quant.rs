@@ -24,13 +24,36 @@ impl Playground {
     /// `options_json`: `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse",
     /// "calib_batch", "backend": "cpu" | "webgpu"}`. Resolves to `{"report", "activations",
     /// "observers"}` JSON (see `quant::eager::report` and `inspect`).
-    pub fn quantize_mlp(&self, model_json: String, calib_x: Vec<f32>, eval_x: Vec<f32>, eval_y: Vec<i32>, options_json: String) -> Promise {
+    pub fn quantize_mlp(
+        &self,
+        model_json: String,
+        calib_x: Vec<f32>,
+        eval_x: Vec<f32>,
+        eval_y: Vec<i32>,
+        options_json: String,
+    ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let m: MlpJson = serde_json::from_str(&model_json).map_err(|e| js_err(Error::InvalidArgument { name: "model_json", value: e.to_string(), valid: "{\"sizes\", \"weights\", \"biases\"}".into() }))?;
+            let m: MlpJson = serde_json::from_str(&model_json).map_err(|e| {
+                js_err(Error::InvalidArgument {
+                    name: "model_json",
+                    value: e.to_string(),
+                    valid: "{\"sizes\", \"weights\", \"biases\"}".into(),
+                })
+            })?;
             let model = mlp_model(&m.sizes, &m.weights, &m.biases).map_err(js_err)?;
-            let mut opts: serde_json::Value = serde_json::from_str(&options_json).map_err(|e| js_err(Error::InvalidArgument { name: "options_json", value: e.to_string(), valid: "a JSON object".into() }))?;
-            let backend = opts.as_object_mut().and_then(|o| o.remove("backend")).and_then(|b| b.as_str().map(String::from)).unwrap_or_else(|| "cpu".into());
+            let mut opts: serde_json::Value = serde_json::from_str(&options_json).map_err(|e| {
+                js_err(Error::InvalidArgument {
+                    name: "options_json",
+                    value: e.to_string(),
+                    valid: "a JSON object".into(),
+                })
+            })?;
+            let backend = opts
+                .as_object_mut()
+                .and_then(|o| o.remove("backend"))
+                .and_then(|b| b.as_str().map(String::from))
+                .unwrap_or_else(|| "cpu".into());
             let opt = options_from_json(&opts.to_string()).map_err(js_err)?;
             let d = m.sizes[0];
             let (cn, en) = (calib_x.len() / d.max(1), eval_x.len() / d.max(1));
@@ -41,7 +64,9 @@ impl Playground {
                     Some(g) => run_for_page(g, &model, calib, eval, &eval_y, &opt).await,
                     None => Err(Error::GpuUnavailable(inner.info.gpu_unavailable_reason.clone().unwrap_or_default())),
                 },
-                other => Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: super::BACKENDS.into() }),
+                other => {
+                    Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: super::BACKENDS.into() })
+                }
             };
             out.map(|v| JsValue::from_str(&v.to_string())).map_err(js_err)
         })

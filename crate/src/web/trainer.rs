@@ -45,21 +45,29 @@ fn open(inner: &Rc<Inner>, cfg: SessionConfig, backend: &str, snapshot: Option<&
             None => Session::new(&inner.cpu, cfg, CPU_CAPS)?,
         })),
         "webgpu" => {
-            let g = inner.gpu.as_ref().ok_or_else(|| Error::GpuUnavailable(inner.info.gpu_unavailable_reason.clone().unwrap_or_default()))?;
+            let g = inner
+                .gpu
+                .as_ref()
+                .ok_or_else(|| Error::GpuUnavailable(inner.info.gpu_unavailable_reason.clone().unwrap_or_default()))?;
             let caps = Capabilities { backend: BackendKind::WebGpu, shader_f16: g.info().shader_f16 };
             Ok(Run::Gpu(match snapshot {
                 Some(s) => Session::restore(g, s, cfg, caps)?,
                 None => Session::new(g, cfg, caps)?,
             }))
         }
-        other => Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: session_config::BACKENDS.into() }),
+        other => {
+            Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: session_config::BACKENDS.into() })
+        }
     }
 }
 
 /// Runs `$body` with `$b` the backend and `$s` the session, borrowed mutably for the call.
 macro_rules! with_run {
     ($st:expr, |$b:ident, $s:ident| $body:expr) => {{
-        let mut guard = $st.run.try_borrow_mut().map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
+        let mut guard = $st
+            .run
+            .try_borrow_mut()
+            .map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
         match &mut *guard {
             Run::Cpu($s) => {
                 let $b = &$st.inner.cpu;
@@ -91,16 +99,26 @@ impl Trainer {
     pub fn create(playground: &Playground, config_json: &str) -> Result<Trainer, JsError> {
         let (cfg, backend) = session_config::parse(config_json).map_err(jerr)?;
         let run = open(&playground.inner, cfg.clone(), &backend, None).map_err(jerr)?;
-        Ok(Trainer { state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json: config_json.into(), cfg }) })
+        Ok(Trainer {
+            state: Rc::new(State {
+                inner: playground.inner.clone(),
+                run: RefCell::new(run),
+                config_json: config_json.into(),
+                cfg,
+            }),
+        })
     }
 
     /// Continues a run from [`Trainer::snapshot`]'s JSON on `backend` ("cpu" or "webgpu").
     pub fn restore(playground: &Playground, snapshot: &str, backend: &str) -> Result<Trainer, JsError> {
-        let v: serde_json::Value = serde_json::from_str(snapshot).map_err(|e| JsError::new(&format!("invalid snapshot: {e}")))?;
+        let v: serde_json::Value =
+            serde_json::from_str(snapshot).map_err(|e| JsError::new(&format!("invalid snapshot: {e}")))?;
         let config_json = v["config"].as_str().ok_or_else(|| JsError::new("invalid snapshot: no config"))?.to_string();
         let (cfg, _) = session_config::parse(&config_json).map_err(jerr)?;
         let run = open(&playground.inner, cfg.clone(), backend, Some(snapshot)).map_err(jerr)?;
-        Ok(Trainer { state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json, cfg }) })
+        Ok(Trainer {
+            state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json, cfg }),
+        })
     }
 
     /// Runs `steps` steps; resolves to a JSON array of their StepRecords.
@@ -122,7 +140,9 @@ impl Trainer {
     /// Resolves to `{"train_accuracy","test_accuracy","loss"}`.
     pub fn evaluate(&self) -> Promise {
         let st = self.state.clone();
-        promise(async move { Ok(JsValue::from_str(&with_run!(st, |b, s| s.evaluate(b).await.map_err(jerr)?).to_string())) })
+        promise(
+            async move { Ok(JsValue::from_str(&with_run!(st, |b, s| s.evaluate(b).await.map_err(jerr)?).to_string())) },
+        )
     }
 
     /// Resolves to a `Float32Array` of res×res class-1 probabilities over the data's extent.
@@ -159,7 +179,9 @@ impl Trainer {
     /// Resolves to log2 histograms of the last step's |grad|, unscaled and scaled.
     pub fn grad_magnitudes_json(&self) -> Promise {
         let st = self.state.clone();
-        promise(async move { Ok(JsValue::from_str(&with_run!(st, |b, s| s.grad_magnitudes(b).await.map_err(jerr)?).to_string())) })
+        promise(async move {
+            Ok(JsValue::from_str(&with_run!(st, |b, s| s.grad_magnitudes(b).await.map_err(jerr)?).to_string()))
+        })
     }
 
     /// Resolves to the run's state as JSON, for [`Trainer::restore`] on any backend.

@@ -11,7 +11,11 @@ use wasm_bindgen::prelude::*;
 
 fn points(set: &Dataset) -> Value {
     // Only 2-D sets are plotted; for digits the page shows sizes, not 64-D points.
-    if set.d == 2 { json!({ "x": set.x, "y": set.y }) } else { json!({ "x": [], "y": [] }) }
+    if set.d == 2 {
+        json!({ "x": set.x, "y": set.y })
+    } else {
+        json!({ "x": [], "y": [] })
+    }
 }
 
 #[wasm_bindgen]
@@ -19,7 +23,11 @@ impl Trainer {
     /// `{"d", "classes", "train_len", "test_len", "extent": {"lo", "hi"}, "train": {"x", "y"},
     /// "test": {"x", "y"}}`; `x` is row-major `(n, 2)` for 2-D sets and empty otherwise.
     pub fn data_json(&self) -> Result<String, JsError> {
-        let guard = self.state.run.try_borrow().map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
+        let guard = self
+            .state
+            .run
+            .try_borrow()
+            .map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
         let v = match &*guard {
             Run::Cpu(s) => describe(&s.train, &s.test, s.extent()),
             Run::Gpu(s) => describe(&s.train, &s.test, s.extent()),

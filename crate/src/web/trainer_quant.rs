@@ -22,21 +22,36 @@ impl Trainer {
     pub fn quantize(&self, options_json: String) -> Promise {
         let st = self.state.clone();
         promise(async move {
-            let bad = |e: String| Error::InvalidArgument { name: "options_json", value: e, valid: "a JSON object".into() };
-            let mut opts: serde_json::Value = serde_json::from_str(&options_json).map_err(|e| jerr(bad(e.to_string())))?;
+            let bad =
+                |e: String| Error::InvalidArgument { name: "options_json", value: e, valid: "a JSON object".into() };
+            let mut opts: serde_json::Value =
+                serde_json::from_str(&options_json).map_err(|e| jerr(bad(e.to_string())))?;
             let o = opts.as_object_mut().ok_or_else(|| jerr(bad(options_json.clone())))?;
             let backend = o.remove("backend");
             let calib_size = o.remove("calib_size");
             let opt = options_from_json(&opts.to_string()).map_err(jerr)?;
             let (model, data, own) = {
-                let guard = st.run.try_borrow().map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
+                let guard = st
+                    .run
+                    .try_borrow()
+                    .map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
                 let size = |train_len: usize| match &calib_size {
                     None | Some(serde_json::Value::Null) => Ok(DEFAULT_CALIB_SIZE.min(train_len)),
-                    Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| Error::InvalidArgument { name: "calib_size", value: v.to_string(), valid: format!("an integer in 1..={train_len}") }),
+                    Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| Error::InvalidArgument {
+                        name: "calib_size",
+                        value: v.to_string(),
+                        valid: format!("an integer in 1..={train_len}"),
+                    }),
                 };
                 match &*guard {
-                    Run::Cpu(s) => (s.float_model(&st.inner.cpu).await, size(s.train_len()).and_then(|n| s.quant_data(n)), "cpu"),
-                    Run::Gpu(s) => (s.float_model(st.inner.gpu.as_ref().expect("a Gpu run has a GPU")).await, size(s.train_len()).and_then(|n| s.quant_data(n)), "webgpu"),
+                    Run::Cpu(s) => {
+                        (s.float_model(&st.inner.cpu).await, size(s.train_len()).and_then(|n| s.quant_data(n)), "cpu")
+                    }
+                    Run::Gpu(s) => (
+                        s.float_model(st.inner.gpu.as_ref().expect("a Gpu run has a GPU")).await,
+                        size(s.train_len()).and_then(|n| s.quant_data(n)),
+                        "webgpu",
+                    ),
                 }
             };
             let (model, data) = (model.map_err(jerr)?, data.map_err(jerr)?);
@@ -50,9 +65,15 @@ impl Trainer {
                 "cpu" => run_for_page(&st.inner.cpu, &model, calib, eval, &data.eval_y, &opt).await,
                 "webgpu" => match &st.inner.gpu {
                     Some(g) => run_for_page(g, &model, calib, eval, &data.eval_y, &opt).await,
-                    None => Err(Error::GpuUnavailable(st.inner.info.gpu_unavailable_reason.clone().unwrap_or_default())),
+                    None => {
+                        Err(Error::GpuUnavailable(st.inner.info.gpu_unavailable_reason.clone().unwrap_or_default()))
+                    }
                 },
-                other => Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: crate::nn::session_config::BACKENDS.into() }),
+                other => Err(Error::InvalidArgument {
+                    name: "backend",
+                    value: other.into(),
+                    valid: crate::nn::session_config::BACKENDS.into(),
+                }),
             };
             let mut v = out.map_err(jerr)?;
             v["calib_size"] = data.calib_shape[0].into();

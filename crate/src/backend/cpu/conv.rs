@@ -95,10 +95,13 @@ pub fn nchw_to_rows(n: usize, c: usize, hw: usize) -> Vec<Option<usize>> {
 /// `y = fma(x, alpha[ch], beta[ch])` with `ch = (i / inner) % c` (`nn::batchnorm::bn_eval_val`).
 pub fn channel_affine(x: &[f32], alpha: &[f32], beta: &[f32], inner: usize) -> Vec<f32> {
     let c = alpha.len();
-    x.iter().enumerate().map(|(i, &v)| {
-        let ch = (i / inner.max(1)) % c;
-        crate::nn::batchnorm::bn_eval_val(v, alpha[ch], beta[ch])
-    }).collect()
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let ch = (i / inner.max(1)) % c;
+            crate::nn::batchnorm::bn_eval_val(v, alpha[ch], beta[ch])
+        })
+        .collect()
 }
 
 /// `max(code, zero_point)`.
@@ -113,11 +116,14 @@ pub fn channel_lut(codes: &[u8], table: &[u8], c: usize, inner: usize) -> Vec<u8
 
 /// `(y, mask)` of every element of `x` (shape `shape`) under `q` (`quant::fake`), mask 1.0/0.0.
 pub fn fake_quantize(x: &[f32], shape: &[usize], q: &QParams, quant_min: i32, quant_max: i32) -> (Vec<f32>, Vec<f32>) {
-    x.iter().enumerate().map(|(i, &v)| {
-        let (scale, zp) = q.at(shape, i);
-        let (y, m) = fake::fake_quantize_val(v, scale, zp, quant_min, quant_max);
-        (y, if m { 1.0 } else { 0.0 })
-    }).unzip()
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let (scale, zp) = q.at(shape, i);
+            let (y, m) = fake::fake_quantize_val(v, scale, zp, quant_min, quant_max);
+            (y, if m { 1.0 } else { 0.0 })
+        })
+        .unzip()
 }
 
 /// `[min, max]` of `x`, `[0, 0]` when empty. A NaN anywhere makes both NaN, so the dynamic
@@ -136,7 +142,20 @@ pub fn min_max(x: &[f32]) -> Vec<f32> {
 /// the exact int32 `acc` of `quant::linear::accumulate`. Shapes: x (m, k) codes, w (n, k) codes
 /// → (m, n).
 #[allow(clippy::too_many_arguments)]
-pub fn quantized_linear_float(x: &[i32], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32], mult: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+pub fn quantized_linear_float(
+    x: &[i32],
+    w: &[i32],
+    m: usize,
+    k: usize,
+    n: usize,
+    x_zp: i32,
+    w_zps: &[i32],
+    mult: &[f32],
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
     let acc = crate::quant::linear::accumulate(x, w, m, k, n, x_zp, w_zps);
-    acc.iter().enumerate().map(|(o, &a)| crate::quant::dynamic::float_output(a, mult[o % n], bias.map_or(0.0, |b| b[o % n]))).collect()
+    acc.iter()
+        .enumerate()
+        .map(|(o, &a)| crate::quant::dynamic::float_output(a, mult[o % n], bias.map_or(0.0, |b| b[o % n])))
+        .collect()
 }

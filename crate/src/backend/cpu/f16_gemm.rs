@@ -143,7 +143,16 @@ mod avx512 {
     /// p ascending, then one f32 → f16 rounding per output; outputs past (m, n) are dropped.
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f,f16c")]
-    unsafe fn block(panel_a: &[f32], panel_b: &[f32], c: &mut [f16], i0: usize, j0: usize, k: usize, m: usize, n: usize) {
+    unsafe fn block(
+        panel_a: &[f32],
+        panel_b: &[f32],
+        c: &mut [f16],
+        i0: usize,
+        j0: usize,
+        k: usize,
+        m: usize,
+        n: usize,
+    ) {
         let mut acc = [[_mm512_setzero_ps(); 2]; MR];
         let (ap, bp) = (panel_a.as_ptr(), panel_b.as_ptr());
         for p in 0..k {
@@ -193,7 +202,9 @@ mod avx512 {
         let mut i = 0;
         while i + 16 <= src.len() {
             // SAFETY: i + 16 <= src.len(), and dst has room for src.len() values.
-            let h = _mm512_cvtps_ph::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_loadu_ps(src.as_ptr().add(i)));
+            let h = _mm512_cvtps_ph::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm512_loadu_ps(
+                src.as_ptr().add(i),
+            ));
             _mm256_storeu_si256(dst.add(i) as *mut __m256i, h);
             i += 16;
         }
@@ -232,7 +243,18 @@ mod tests {
         }
         // Every 65521st bit pattern (all exponents, signs, NaN payloads) plus the edges.
         let mut xs: Vec<u32> = (0..=u32::MAX / 65521).map(|i| i * 65521).collect();
-        xs.extend([0x477F_E000, 0x477F_EFFF, 0x477F_F000, 0x3300_0000, 0x3300_0001, 0x7F80_0001, 0xFF80_0000, 0x7FC0_0000, 0x8000_0000, 1]);
+        xs.extend([
+            0x477F_E000,
+            0x477F_EFFF,
+            0x477F_F000,
+            0x3300_0000,
+            0x3300_0001,
+            0x7F80_0001,
+            0xFF80_0000,
+            0x7FC0_0000,
+            0x8000_0000,
+            1,
+        ]);
         for chunk in xs.chunks(16) {
             let mut v = [0.0f32; 16];
             for (o, &x) in v.iter_mut().zip(chunk) {
@@ -254,7 +276,17 @@ mod tests {
         for &(m, k, n) in &[(1, 1, 1), (9, 3, 33), (17, 64, 70), (8, 300, 32), (20, 256, 100)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 // Values with mixed magnitudes, so partial sums round and some outputs overflow f16.
-                let mut gen = |len: usize| -> Vec<f16> { (0..len).map(|i| crate::cast::f32_to_f16(if i % 13 == 0 { rng.uniform(-3e4, 3e4) } else { rng.uniform(-2.0, 2.0) })).collect() };
+                let mut gen = |len: usize| -> Vec<f16> {
+                    (0..len)
+                        .map(|i| {
+                            crate::cast::f32_to_f16(if i % 13 == 0 {
+                                rng.uniform(-3e4, 3e4)
+                            } else {
+                                rng.uniform(-2.0, 2.0)
+                            })
+                        })
+                        .collect()
+                };
                 let (a, b) = (gen(m * k), gen(k * n));
                 let want = super::super::reference::matmul_f16(&a, &b, m, k, n, ta, tb);
                 let got = matmul_f16(&a, &b, m, k, n, ta, tb);

@@ -21,13 +21,16 @@ pub use conv::*;
 pub use reference::*;
 pub use train::*;
 
-use super::{bias_dims, check_cast, check_dequantize, check_qlinear, check_quantize, check_step, check_upload, cross_entropy_dims};
+use super::{
+    bias_dims, check_cast, check_dequantize, check_qlinear, check_quantize, check_step, check_upload,
+    cross_entropy_dims,
+};
 use super::{check_matmul_f16, check_scalar, expect_dtype, matmul_dims, matmul_t_dims, same_shape};
+use super::{Backend, DType, HasShape, HostData};
 use crate::amp::ScalerConfig;
 use crate::error::Error;
-use crate::nn::{AdamConfig, SgdConfig};
-use super::{Backend, DType, HasShape, HostData};
 use crate::error::Result;
+use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
 
 /// A dense, row-major tensor in host memory.
@@ -104,7 +107,11 @@ impl Backend for CpuBackend {
     type Tensor = CpuTensor;
 
     fn name(&self) -> &'static str {
-        if self.fast { "cpu-fast" } else { "cpu" }
+        if self.fast {
+            "cpu-fast"
+        } else {
+            "cpu"
+        }
     }
 
     fn upload_data(&self, data: HostData, shape: &[usize]) -> Result<CpuTensor> {
@@ -229,7 +236,12 @@ impl Backend for CpuBackend {
 
     fn channel_affine(&self, x: &CpuTensor, alpha: &CpuTensor, beta: &CpuTensor) -> Result<CpuTensor> {
         let (_, inner) = super::conv::check_channel_affine(x, alpha, beta)?;
-        let y = channel_affine(x.f32s("channel_affine")?, alpha.f32s("channel_affine")?, beta.f32s("channel_affine")?, inner);
+        let y = channel_affine(
+            x.f32s("channel_affine")?,
+            alpha.f32s("channel_affine")?,
+            beta.f32s("channel_affine")?,
+            inner,
+        );
         Ok(tensor(&x.shape, HostData::F32(y)))
     }
 
@@ -245,7 +257,13 @@ impl Backend for CpuBackend {
         Ok(tensor(&codes.shape, HostData::U8(channel_lut(v, t, c, inner))))
     }
 
-    fn fake_quantize(&self, x: &CpuTensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(CpuTensor, CpuTensor)> {
+    fn fake_quantize(
+        &self,
+        x: &CpuTensor,
+        q: &QParams,
+        quant_min: i32,
+        quant_max: i32,
+    ) -> Result<(CpuTensor, CpuTensor)> {
         super::conv::check_fake_quantize(x, q, quant_min, quant_max)?;
         let (y, m) = fake_quantize(x.f32s("fake_quantize")?, &x.shape, q, quant_min, quant_max);
         Ok((tensor(&x.shape, HostData::F32(y)), tensor(&x.shape, HostData::F32(m))))
@@ -256,7 +274,14 @@ impl Backend for CpuBackend {
         Ok(tensor(&[2], HostData::F32(min_max(x.f32s("min_max")?))))
     }
 
-    fn quantized_linear_float(&self, x: &CpuTensor, w: &CpuTensor, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<CpuTensor> {
+    fn quantized_linear_float(
+        &self,
+        x: &CpuTensor,
+        w: &CpuTensor,
+        x_q: &QParams,
+        w_q: &QParams,
+        bias: Option<&[f32]>,
+    ) -> Result<CpuTensor> {
         let ((m, k, n), mult, zps) = super::conv::check_qlinear_float(x, w, x_q, w_q, bias)?;
         let QParams::PerTensor { zero_point, .. } = x_q else { unreachable!("checked per tensor") };
         let y = quantized_linear_float(&codes_of(&x.data), &codes_of(&w.data), m, k, n, *zero_point, &zps, &mult, bias);
@@ -285,7 +310,10 @@ impl Backend for CpuBackend {
 
     fn sum_rows(&self, x: &CpuTensor) -> Result<CpuTensor> {
         let &[rows, n] = x.shape.as_slice() else {
-            return Err(Error::Shape { op: "sum_rows", detail: format!("x must be (rows, n), got {}", crate::error::fmt_shape(&x.shape)) });
+            return Err(Error::Shape {
+                op: "sum_rows",
+                detail: format!("x must be (rows, n), got {}", crate::error::fmt_shape(&x.shape)),
+            });
         };
         Ok(tensor(&[n], HostData::F32(sum_rows(x.f32s("sum_rows")?, rows, n))))
     }
@@ -294,14 +322,26 @@ impl Backend for CpuBackend {
         let (b, c) = cross_entropy_dims(logits, labels)?;
         let HostData::I32(l) = &labels.data else { unreachable!("dtype checked") };
         if let Some(bad) = l.iter().find(|&&t| t < 0 || t as usize >= c) {
-            return Err(Error::InvalidArgument { name: "label", value: bad.to_string(), valid: format!("0..{c} (the number of classes)") });
+            return Err(Error::InvalidArgument {
+                name: "label",
+                value: bad.to_string(),
+                valid: format!("0..{c} (the number of classes)"),
+            });
         }
         let (losses, d) = cross_entropy(logits.f32s("cross_entropy")?, l, b, c);
         let mean = if b == 0 { f32::NAN } else { sum(&losses) / b as f32 };
         Ok((tensor(&[1], HostData::F32(vec![mean])), tensor(&logits.shape, HostData::F32(d))))
     }
 
-    fn sgd_step(&self, p: &mut CpuTensor, grad: &CpuTensor, buf: &mut CpuTensor, cfg: &SgdConfig, first: bool, skip_if: Option<&CpuTensor>) -> Result<()> {
+    fn sgd_step(
+        &self,
+        p: &mut CpuTensor,
+        grad: &CpuTensor,
+        buf: &mut CpuTensor,
+        cfg: &SgdConfig,
+        first: bool,
+        skip_if: Option<&CpuTensor>,
+    ) -> Result<()> {
         check_step("sgd_step", p, &[grad, &*buf])?;
         cfg.validate()?;
         if skip(skip_if, "sgd_step")? {
@@ -311,11 +351,24 @@ impl Backend for CpuBackend {
         Ok(())
     }
 
-    fn adam_step(&self, p: &mut CpuTensor, grad: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, cfg: &AdamConfig, step: u32, skip_if: Option<&CpuTensor>) -> Result<()> {
+    fn adam_step(
+        &self,
+        p: &mut CpuTensor,
+        grad: &CpuTensor,
+        m: &mut CpuTensor,
+        v: &mut CpuTensor,
+        cfg: &AdamConfig,
+        step: u32,
+        skip_if: Option<&CpuTensor>,
+    ) -> Result<()> {
         check_step("adam_step", p, &[grad, &*m, &*v])?;
         cfg.validate()?;
         if step == 0 {
-            return Err(Error::InvalidArgument { name: "step", value: "0".into(), valid: ">= 1 (Adam counts steps from 1)".into() });
+            return Err(Error::InvalidArgument {
+                name: "step",
+                value: "0".into(),
+                valid: ">= 1 (Adam counts steps from 1)".into(),
+            });
         }
         if skip(skip_if, "adam_step")? {
             return Ok(());
@@ -324,19 +377,34 @@ impl Backend for CpuBackend {
         Ok(())
     }
 
-    fn adam_step_counted(&self, p: &mut CpuTensor, grad: &CpuTensor, m: &mut CpuTensor, v: &mut CpuTensor, cfg: &AdamConfig, table: &CpuTensor, count: &CpuTensor, skip_if: Option<&CpuTensor>) -> Result<()> {
+    fn adam_step_counted(
+        &self,
+        p: &mut CpuTensor,
+        grad: &CpuTensor,
+        m: &mut CpuTensor,
+        v: &mut CpuTensor,
+        cfg: &AdamConfig,
+        table: &CpuTensor,
+        count: &CpuTensor,
+        skip_if: Option<&CpuTensor>,
+    ) -> Result<()> {
         check_step("adam_step", p, &[grad, &*m, &*v])?;
         check_scalar("adam_step", "count", count, DType::F32)?;
         cfg.validate()?;
         let t = count.f32s("adam_step")?[0] as usize;
         let table = table.f32s("adam_step")?;
         if 2 * t + 1 >= table.len() {
-            return Err(Error::InvalidArgument { name: "count", value: t.to_string(), valid: format!("< {} (the table's steps)", table.len() / 2) });
+            return Err(Error::InvalidArgument {
+                name: "count",
+                value: t.to_string(),
+                valid: format!("< {} (the table's steps)", table.len() / 2),
+            });
         }
         if skip(skip_if, "adam_step")? {
             return Ok(());
         }
-        let s = crate::nn::optim::AdamScalars { neg_step_size: table[2 * t], bc2_sqrt: table[2 * t + 1], ..cfg.scalars(1) };
+        let s =
+            crate::nn::optim::AdamScalars { neg_step_size: table[2 * t], bc2_sqrt: table[2 * t + 1], ..cfg.scalars(1) };
         adam_step_with(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, &s);
         Ok(())
     }
@@ -344,11 +412,17 @@ impl Backend for CpuBackend {
     fn matmul_f16(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
         let (m, k, n) = check_matmul_f16(a, b, ta, tb)?;
         let (HostData::F16(av), HostData::F16(bv)) = (&a.data, &b.data) else { unreachable!("dtype checked") };
-        let c = if self.fast { f16_gemm::matmul_f16(av, bv, m, k, n, ta, tb) } else { matmul_f16(av, bv, m, k, n, ta, tb) };
+        let c =
+            if self.fast { f16_gemm::matmul_f16(av, bv, m, k, n, ta, tb) } else { matmul_f16(av, bv, m, k, n, ta, tb) };
         Ok(tensor(&[m, n], HostData::F16(c)))
     }
 
-    fn amp_unscale(&self, grads: &mut [&mut CpuTensor], inv_scale: &CpuTensor, found_inf: &mut CpuTensor) -> Result<()> {
+    fn amp_unscale(
+        &self,
+        grads: &mut [&mut CpuTensor],
+        inv_scale: &CpuTensor,
+        found_inf: &mut CpuTensor,
+    ) -> Result<()> {
         check_scalar("amp_unscale", "inv_scale", inv_scale, DType::F32)?;
         check_scalar("amp_unscale", "found_inf", found_inf, DType::F32)?;
         for g in grads.iter() {
@@ -370,13 +444,24 @@ impl Backend for CpuBackend {
         Ok(tensor(&[1], HostData::F32(vec![amp_inv_scale(scale.f32s("amp_inv_scale")?[0])])))
     }
 
-    fn amp_update_scale(&self, scale: &mut CpuTensor, growth_tracker: &mut CpuTensor, found_inf: &CpuTensor, cfg: &ScalerConfig) -> Result<()> {
+    fn amp_update_scale(
+        &self,
+        scale: &mut CpuTensor,
+        growth_tracker: &mut CpuTensor,
+        found_inf: &CpuTensor,
+        cfg: &ScalerConfig,
+    ) -> Result<()> {
         check_scalar("amp_update_scale", "scale", scale, DType::F32)?;
         check_scalar("amp_update_scale", "growth_tracker", growth_tracker, DType::I32)?;
         check_scalar("amp_update_scale", "found_inf", found_inf, DType::F32)?;
         cfg.validate()?;
         let HostData::I32(t) = &mut growth_tracker.data else { unreachable!("dtype checked") };
-        let (s, nt) = amp_update_scale(scale.f32s("amp_update_scale")?[0], t[0], found_inf.f32s("amp_update_scale")?[0] != 0.0, cfg);
+        let (s, nt) = amp_update_scale(
+            scale.f32s("amp_update_scale")?[0],
+            t[0],
+            found_inf.f32s("amp_update_scale")?[0] != 0.0,
+            cfg,
+        );
         t[0] = nt;
         scale.f32s_mut()[0] = s;
         Ok(())

@@ -53,7 +53,15 @@ pub fn f32_to_f16(x: &[f32]) -> Vec<half::f16> {
 /// `op(A) · op(B)` on f16 operands with f32 accumulation (p ascending) and the result rounded
 /// to f16, as autocast's f16 matmul; shapes as [`super::matmul_t`]. Products of two f16 values
 /// are exact in f32, so only the order of the additions matters.
-pub fn matmul_f16(a: &[half::f16], b: &[half::f16], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<half::f16> {
+pub fn matmul_f16(
+    a: &[half::f16],
+    b: &[half::f16],
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: bool,
+    tb: bool,
+) -> Vec<half::f16> {
     let (a32, b32) = (f16_to_f32(a), f16_to_f32(b));
     super::matmul_t(&a32, &b32, m, k, n, ta, tb).into_iter().map(crate::cast::f32_to_f16).collect()
 }

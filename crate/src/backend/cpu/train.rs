@@ -88,7 +88,14 @@ pub fn adam_step(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: &Ada
 }
 
 /// [`adam_update`] over slices with given scalars (the device-counted step's table entries).
-pub fn adam_step_with(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: &AdamConfig, s: &crate::nn::optim::AdamScalars) {
+pub fn adam_step_with(
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    c: &AdamConfig,
+    s: &crate::nn::optim::AdamScalars,
+) {
     with_fma(|| {
         for i in 0..p.len() {
             (p[i], m[i], v[i]) = adam_update(p[i], g[i], m[i], v[i], c, s);

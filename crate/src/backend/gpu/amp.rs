@@ -8,13 +8,23 @@ use crate::amp::ScalerConfig;
 use crate::backend::{check_matmul_f16, check_scalar, expect_dtype, DType, HasShape};
 use crate::error::{Error, Result};
 
-pub(super) fn matmul_f16(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: F16Path) -> Result<GpuTensor> {
+pub(super) fn matmul_f16(
+    g: &GpuBackend,
+    a: &GpuTensor,
+    b: &GpuTensor,
+    ta: bool,
+    tb: bool,
+    path: F16Path,
+) -> Result<GpuTensor> {
     let (m, k, n) = check_matmul_f16(a, b, ta, tb)?;
     let kernel = match path {
         F16Path::Packed => Kernel::MatmulF16,
         F16Path::Native if g.info.shader_f16 => Kernel::MatmulF16Native,
         F16Path::Native => {
-            return Err(Error::Unsupported { op: "matmul_f16", detail: "the native path needs the WebGPU feature shader-f16, which this device lacks".into() })
+            return Err(Error::Unsupported {
+                op: "matmul_f16",
+                detail: "the native path needs the WebGPU feature shader-f16, which this device lacks".into(),
+            })
         }
     };
     let out = g.output(&[m, n], DType::F16)?;
@@ -26,7 +36,12 @@ pub(super) fn matmul_f16(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool,
     Ok(out)
 }
 
-pub(super) fn unscale(g: &GpuBackend, grads: &mut [&mut GpuTensor], inv_scale: &GpuTensor, found_inf: &mut GpuTensor) -> Result<()> {
+pub(super) fn unscale(
+    g: &GpuBackend,
+    grads: &mut [&mut GpuTensor],
+    inv_scale: &GpuTensor,
+    found_inf: &mut GpuTensor,
+) -> Result<()> {
     check_scalar("amp_unscale", "inv_scale", inv_scale, DType::F32)?;
     check_scalar("amp_unscale", "found_inf", found_inf, DType::F32)?;
     for t in grads.iter() {
@@ -34,7 +49,12 @@ pub(super) fn unscale(g: &GpuBackend, grads: &mut [&mut GpuTensor], inv_scale: &
     }
     for t in grads.iter() {
         let len = t.numel();
-        g.dispatch(Kernel::AmpUnscale, &[u32_dim("len", len)?, 0, 0, 0], &[&t.buffer, &inv_scale.buffer, &found_inf.buffer], g.grid(len));
+        g.dispatch(
+            Kernel::AmpUnscale,
+            &[u32_dim("len", len)?, 0, 0, 0],
+            &[&t.buffer, &inv_scale.buffer, &found_inf.buffer],
+            g.grid(len),
+        );
     }
     Ok(())
 }
@@ -45,7 +65,13 @@ fn split(x: f64) -> (f32, f32) {
     (hi, (x - hi as f64) as f32)
 }
 
-pub(super) fn update_scale(g: &GpuBackend, scale: &GpuTensor, tracker: &GpuTensor, found_inf: &GpuTensor, c: &ScalerConfig) -> Result<()> {
+pub(super) fn update_scale(
+    g: &GpuBackend,
+    scale: &GpuTensor,
+    tracker: &GpuTensor,
+    found_inf: &GpuTensor,
+    c: &ScalerConfig,
+) -> Result<()> {
     check_scalar("amp_update_scale", "scale", scale, DType::F32)?;
     check_scalar("amp_update_scale", "growth_tracker", tracker, DType::I32)?;
     check_scalar("amp_update_scale", "found_inf", found_inf, DType::F32)?;

@@ -122,7 +122,12 @@ async fn describe(instance: &wgpu::Instance, adapter: &wgpu::Adapter, device: &w
         architecture: String::new(),
         backend: a.backend.to_str().to_string(),
         device_type: format!("{:?}", a.device_type),
-        driver: [a.driver.as_str(), a.driver_info.as_str()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" "),
+        driver: [a.driver.as_str(), a.driver_info.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
         is_fallback: a.device_type == wgpu::DeviceType::Cpu,
         shader_f16: device.features().contains(wgpu::Features::SHADER_F16),
         packed_int8_dot: packed,
@@ -133,7 +138,11 @@ async fn describe(instance: &wgpu::Instance, adapter: &wgpu::Adapter, device: &w
     #[cfg(target_arch = "wasm32")]
     if let Some(web) = super::web_adapter::adapter_info().await {
         if info.name.is_empty() {
-            info.name = if web.description.is_empty() { format!("{} {}", web.vendor, web.architecture) } else { web.description };
+            info.name = if web.description.is_empty() {
+                format!("{} {}", web.vendor, web.architecture)
+            } else {
+                web.description
+            };
         }
         info.vendor = web.vendor;
         info.architecture = web.architecture;

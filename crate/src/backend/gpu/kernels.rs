@@ -28,17 +28,40 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "bias_add.wgsl", source: include_str!("bias_add.wgsl") },
     ShaderFile { file: "relu.wgsl", source: include_str!("relu.wgsl") },
     ShaderFile { file: "elementwise.wgsl", source: include_str!("elementwise.wgsl") },
-    ShaderFile { file: "cast_f16.wgsl", source: concat!(include_str!("cast_f16.wgsl"), include_str!("lib_f16_bits.wgsl")) },
+    ShaderFile {
+        file: "cast_f16.wgsl",
+        source: concat!(include_str!("cast_f16.wgsl"), include_str!("lib_f16_bits.wgsl")),
+    },
     ShaderFile { file: "quantize.wgsl", source: include_str!("quantize.wgsl") },
     ShaderFile { file: "dequantize.wgsl", source: include_str!("dequantize.wgsl") },
-    ShaderFile { file: "qlinear.wgsl", source: concat!(include_str!("qlinear.wgsl"), include_str!("lib_i32_to_f32.wgsl"), include_str!("lib_requant.wgsl")) },
-    ShaderFile { file: "qlinear_dot4.wgsl", source: concat!(include_str!("qlinear_dot4.wgsl"), include_str!("lib_i32_to_f32.wgsl"), include_str!("lib_requant.wgsl")) },
+    ShaderFile {
+        file: "qlinear.wgsl",
+        source: concat!(
+            include_str!("qlinear.wgsl"),
+            include_str!("lib_i32_to_f32.wgsl"),
+            include_str!("lib_requant.wgsl")
+        ),
+    },
+    ShaderFile {
+        file: "qlinear_dot4.wgsl",
+        source: concat!(
+            include_str!("qlinear_dot4.wgsl"),
+            include_str!("lib_i32_to_f32.wgsl"),
+            include_str!("lib_requant.wgsl")
+        ),
+    },
     ShaderFile { file: "reduce.wgsl", source: include_str!("reduce.wgsl") },
     ShaderFile { file: "cross_entropy.wgsl", source: include_str!("cross_entropy.wgsl") },
     ShaderFile { file: "sgd.wgsl", source: include_str!("sgd.wgsl") },
     ShaderFile { file: "adam.wgsl", source: include_str!("adam.wgsl") },
-    ShaderFile { file: "matmul_f16.wgsl", source: concat!(include_str!("matmul_f16.wgsl"), include_str!("lib_f16_bits.wgsl")) },
-    ShaderFile { file: "matmul_f16_native.wgsl", source: concat!(include_str!("matmul_f16_native.wgsl"), include_str!("lib_f16_bits.wgsl")) },
+    ShaderFile {
+        file: "matmul_f16.wgsl",
+        source: concat!(include_str!("matmul_f16.wgsl"), include_str!("lib_f16_bits.wgsl")),
+    },
+    ShaderFile {
+        file: "matmul_f16_native.wgsl",
+        source: concat!(include_str!("matmul_f16_native.wgsl"), include_str!("lib_f16_bits.wgsl")),
+    },
     ShaderFile { file: "amp_unscale.wgsl", source: include_str!("amp_unscale.wgsl") },
     ShaderFile { file: "amp_update_scale.wgsl", source: include_str!("amp_update_scale.wgsl") },
     ShaderFile { file: "amp_inv_scale.wgsl", source: include_str!("amp_inv_scale.wgsl") },
@@ -50,7 +73,10 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "qrelu.wgsl", source: include_str!("qrelu.wgsl") },
     ShaderFile { file: "fake_quant.wgsl", source: include_str!("fake_quant.wgsl") },
     ShaderFile { file: "min_max.wgsl", source: include_str!("min_max.wgsl") },
-    ShaderFile { file: "qlinear_float.wgsl", source: concat!(include_str!("qlinear_float.wgsl"), include_str!("lib_i32_to_f32.wgsl")) },
+    ShaderFile {
+        file: "qlinear_float.wgsl",
+        source: concat!(include_str!("qlinear_float.wgsl"), include_str!("lib_i32_to_f32.wgsl")),
+    },
     ShaderFile { file: "channel_lut.wgsl", source: include_str!("channel_lut.wgsl") },
 ];
 
@@ -259,7 +285,9 @@ mod tests {
 
     #[test]
     fn grid_1d_covers_every_element_without_exceeding_the_limit() {
-        for &(len, max) in &[(0usize, 65535u32), (1, 65535), (256, 65535), (257, 65535), (1000, 3), (70_000 * 256, 65535)] {
+        for &(len, max) in
+            &[(0usize, 65535u32), (1, 65535), (256, 65535), (257, 65535), (1000, 3), (70_000 * 256, 65535)]
+        {
             let [x, y, z] = grid_1d(len, max);
             assert!(x <= max && y <= max && z == 1, "{len}: {x} {y}");
             let covered = x as usize * y as usize * 256;

@@ -8,19 +8,19 @@
 mod amp;
 mod conv;
 mod init;
-mod paths;
 pub mod kernels;
+mod paths;
 mod train;
 mod typed;
 #[cfg(target_arch = "wasm32")]
 mod web_adapter;
 
 use super::{bias_dims, check_upload, expect_dtype, same_shape, Backend, DType, HasShape, HostData};
-use crate::error::{Error, Result};
 use crate::amp::ScalerConfig;
+use crate::error::{Error, Result};
+use crate::info::GpuInfo;
 use crate::nn::{AdamConfig, SgdConfig};
 use crate::quant::{QLinearSpec, QParams};
-use crate::info::GpuInfo;
 use kernels::{grid_1d, Kernel};
 pub use paths::{F16Path, Int8Path, MatmulPath};
 use std::sync::{Arc, Mutex};
@@ -152,7 +152,8 @@ impl GpuBackend {
         });
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+            let mut pass =
+                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
             pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
@@ -236,9 +237,7 @@ impl Backend for GpuBackend {
         // Native backends need a poll to make progress; on the web the browser drives it and
         // poll is a no-op, so the await below is what waits.
         #[cfg(not(target_arch = "wasm32"))]
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("poll failed: {e}")))?;
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("poll failed: {e}")))?;
         let mapped = rx.await.map_err(|_| Error::Gpu("readback was cancelled (device lost?)".into()))?;
         mapped.map_err(|e| Error::Gpu(format!("mapping the readback buffer failed: {e}")))?;
         let out = {
@@ -317,7 +316,13 @@ impl Backend for GpuBackend {
         conv::quantized_channel_lut(self, codes, table)
     }
 
-    fn fake_quantize(&self, x: &GpuTensor, q: &QParams, quant_min: i32, quant_max: i32) -> Result<(GpuTensor, GpuTensor)> {
+    fn fake_quantize(
+        &self,
+        x: &GpuTensor,
+        q: &QParams,
+        quant_min: i32,
+        quant_max: i32,
+    ) -> Result<(GpuTensor, GpuTensor)> {
         conv::fake_quantize(self, x, q, quant_min, quant_max)
     }
 
@@ -325,7 +330,14 @@ impl Backend for GpuBackend {
         conv::min_max(self, x)
     }
 
-    fn quantized_linear_float(&self, x: &GpuTensor, w: &GpuTensor, x_q: &QParams, w_q: &QParams, bias: Option<&[f32]>) -> Result<GpuTensor> {
+    fn quantized_linear_float(
+        &self,
+        x: &GpuTensor,
+        w: &GpuTensor,
+        x_q: &QParams,
+        w_q: &QParams,
+        bias: Option<&[f32]>,
+    ) -> Result<GpuTensor> {
         conv::quantized_linear_float(self, x, w, x_q, w_q, bias)
     }
 
@@ -353,16 +365,43 @@ impl Backend for GpuBackend {
         train::cross_entropy(self, logits, labels)
     }
 
-    fn sgd_step(&self, p: &mut GpuTensor, grad: &GpuTensor, buf: &mut GpuTensor, cfg: &SgdConfig, first: bool, skip_if: Option<&GpuTensor>) -> Result<()> {
+    fn sgd_step(
+        &self,
+        p: &mut GpuTensor,
+        grad: &GpuTensor,
+        buf: &mut GpuTensor,
+        cfg: &SgdConfig,
+        first: bool,
+        skip_if: Option<&GpuTensor>,
+    ) -> Result<()> {
         train::sgd_step(self, p, grad, buf, cfg, first, skip_if)
     }
 
-    fn adam_step(&self, p: &mut GpuTensor, grad: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, cfg: &AdamConfig, step: u32, skip_if: Option<&GpuTensor>) -> Result<()> {
+    fn adam_step(
+        &self,
+        p: &mut GpuTensor,
+        grad: &GpuTensor,
+        m: &mut GpuTensor,
+        v: &mut GpuTensor,
+        cfg: &AdamConfig,
+        step: u32,
+        skip_if: Option<&GpuTensor>,
+    ) -> Result<()> {
         train::adam_step(self, p, grad, m, v, cfg, step, skip_if)
     }
 
     /// Uses `enable f16` where the device has shader-f16, else f16 packed in u32.
-    fn adam_step_counted(&self, p: &mut GpuTensor, grad: &GpuTensor, m: &mut GpuTensor, v: &mut GpuTensor, cfg: &AdamConfig, table: &GpuTensor, count: &GpuTensor, skip_if: Option<&GpuTensor>) -> Result<()> {
+    fn adam_step_counted(
+        &self,
+        p: &mut GpuTensor,
+        grad: &GpuTensor,
+        m: &mut GpuTensor,
+        v: &mut GpuTensor,
+        cfg: &AdamConfig,
+        table: &GpuTensor,
+        count: &GpuTensor,
+        skip_if: Option<&GpuTensor>,
+    ) -> Result<()> {
         train::adam_step_counted(self, p, grad, m, v, cfg, table, count, skip_if)
     }
 
@@ -371,11 +410,22 @@ impl Backend for GpuBackend {
         amp::matmul_f16(self, a, b, ta, tb, path)
     }
 
-    fn amp_unscale(&self, grads: &mut [&mut GpuTensor], inv_scale: &GpuTensor, found_inf: &mut GpuTensor) -> Result<()> {
+    fn amp_unscale(
+        &self,
+        grads: &mut [&mut GpuTensor],
+        inv_scale: &GpuTensor,
+        found_inf: &mut GpuTensor,
+    ) -> Result<()> {
         amp::unscale(self, grads, inv_scale, found_inf)
     }
 
-    fn amp_update_scale(&self, scale: &mut GpuTensor, growth_tracker: &mut GpuTensor, found_inf: &GpuTensor, cfg: &ScalerConfig) -> Result<()> {
+    fn amp_update_scale(
+        &self,
+        scale: &mut GpuTensor,
+        growth_tracker: &mut GpuTensor,
+        found_inf: &GpuTensor,
+        cfg: &ScalerConfig,
+    ) -> Result<()> {
         amp::update_scale(self, scale, growth_tracker, found_inf, cfg)
     }
 
@@ -385,7 +435,11 @@ impl Backend for GpuBackend {
 
     /// Uses `dot4I8Packed` when the adapter has it and k % 4 == 0, else the byte-wise kernel.
     fn quantized_linear(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec) -> Result<GpuTensor> {
-        let path = if self.info.packed_int8_dot && x.shape.get(1).is_some_and(|k| k % 4 == 0) { Int8Path::Dot4 } else { Int8Path::Bytes };
+        let path = if self.info.packed_int8_dot && x.shape.get(1).is_some_and(|k| k % 4 == 0) {
+            Int8Path::Dot4
+        } else {
+            Int8Path::Bytes
+        };
         typed::quantized_linear(self, x, w, spec, path)
     }
 }

@@ -46,17 +46,37 @@ pub enum Int8Path {
 
 impl GpuBackend {
     /// [`Backend::quantized_linear`] on a chosen kernel, so tests can check both paths agree.
-    pub fn quantized_linear_with(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec, path: Int8Path) -> Result<GpuTensor> {
+    pub fn quantized_linear_with(
+        &self,
+        x: &GpuTensor,
+        w: &GpuTensor,
+        spec: &QLinearSpec,
+        path: Int8Path,
+    ) -> Result<GpuTensor> {
         typed::quantized_linear(self, x, w, spec, path)
     }
 
     /// [`Backend::matmul_t`] on a chosen kernel, so tests and benchmarks can compare them.
-    pub fn matmul_t_with(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: MatmulPath) -> Result<GpuTensor> {
+    pub fn matmul_t_with(
+        &self,
+        a: &GpuTensor,
+        b: &GpuTensor,
+        ta: bool,
+        tb: bool,
+        path: MatmulPath,
+    ) -> Result<GpuTensor> {
         train::matmul_t(self, a, b, ta, tb, path)
     }
 
     /// [`Backend::matmul_f16`] on a chosen kernel, so tests can check both paths agree.
-    pub fn matmul_f16_with(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: F16Path) -> Result<GpuTensor> {
+    pub fn matmul_f16_with(
+        &self,
+        a: &GpuTensor,
+        b: &GpuTensor,
+        ta: bool,
+        tb: bool,
+        path: F16Path,
+    ) -> Result<GpuTensor> {
         amp::matmul_f16(self, a, b, ta, tb, path)
     }
 }

@@ -4,11 +4,20 @@
 
 use super::kernels::{grid_matmul, Kernel, MATMUL_TILE, MATMUL_TILED_TILE};
 use super::{u32_dim, GpuBackend, GpuTensor, MatmulPath};
-use crate::backend::{check_scalar, check_step, cross_entropy_dims, expect_dtype, matmul_t_dims, same_shape, DType, HasShape};
+use crate::backend::{
+    check_scalar, check_step, cross_entropy_dims, expect_dtype, matmul_t_dims, same_shape, DType, HasShape,
+};
 use crate::error::{fmt_shape, Error, Result};
 use crate::nn::{AdamConfig, SgdConfig};
 
-pub(super) fn matmul_t(g: &GpuBackend, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool, path: MatmulPath) -> Result<GpuTensor> {
+pub(super) fn matmul_t(
+    g: &GpuBackend,
+    a: &GpuTensor,
+    b: &GpuTensor,
+    ta: bool,
+    tb: bool,
+    path: MatmulPath,
+) -> Result<GpuTensor> {
     let (m, k, n) = matmul_t_dims(&a.shape, &b.shape, ta, tb)?;
     expect_dtype("matmul", a, DType::F32)?;
     expect_dtype("matmul", b, DType::F32)?;
@@ -48,10 +57,18 @@ pub(super) fn sum(g: &GpuBackend, x: &GpuTensor) -> Result<GpuTensor> {
 pub(super) fn sum_rows(g: &GpuBackend, x: &GpuTensor) -> Result<GpuTensor> {
     expect_dtype("sum_rows", x, DType::F32)?;
     let &[rows, n] = x.shape.as_slice() else {
-        return Err(Error::Shape { op: "sum_rows", detail: format!("x must be (rows, n), got {}", fmt_shape(&x.shape)) });
+        return Err(Error::Shape {
+            op: "sum_rows",
+            detail: format!("x must be (rows, n), got {}", fmt_shape(&x.shape)),
+        });
     };
     let out = g.output(&[n], DType::F32)?;
-    g.dispatch(Kernel::SumRows, &[u32_dim("rows", rows)?, u32_dim("n", n)?, 0, 0], &[&x.buffer, &out.buffer], g.grid(n));
+    g.dispatch(
+        Kernel::SumRows,
+        &[u32_dim("rows", rows)?, u32_dim("n", n)?, 0, 0],
+        &[&x.buffer, &out.buffer],
+        g.grid(n),
+    );
     Ok(out)
 }
 
@@ -75,25 +92,58 @@ fn skip_flag(g: &GpuBackend, op: &'static str, skip_if: Option<&GpuTensor>) -> R
     }
 }
 
-pub(super) fn sgd_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, buf: &GpuTensor, c: &SgdConfig, first: bool, skip_if: Option<&GpuTensor>) -> Result<()> {
+pub(super) fn sgd_step(
+    g: &GpuBackend,
+    p: &GpuTensor,
+    grad: &GpuTensor,
+    buf: &GpuTensor,
+    c: &SgdConfig,
+    first: bool,
+    skip_if: Option<&GpuTensor>,
+) -> Result<()> {
     check_step("sgd_step", p, &[grad, buf])?;
     c.validate()?;
     let zero = skip_flag(g, "sgd_step", skip_if)?;
     let flag = skip_if.map(|t| &t.buffer).or(zero.as_ref()).expect("one of the two");
-    let flags = first as u32 | (c.nesterov as u32) << 1 | ((c.momentum != 0.0) as u32) << 2 | ((c.weight_decay != 0.0) as u32) << 3;
+    let flags = first as u32
+        | (c.nesterov as u32) << 1
+        | ((c.momentum != 0.0) as u32) << 2
+        | ((c.weight_decay != 0.0) as u32) << 3;
     let s = c.scalars();
     let f = |x: f32| x.to_bits();
-    let params = [u32_dim("len", p.numel())?, flags, f(s.neg_lr), f(s.momentum), f(s.one_minus_dampening), f(s.weight_decay), 0, 0];
+    let params = [
+        u32_dim("len", p.numel())?,
+        flags,
+        f(s.neg_lr),
+        f(s.momentum),
+        f(s.one_minus_dampening),
+        f(s.weight_decay),
+        0,
+        0,
+    ];
     g.dispatch(Kernel::SgdStep, &params, &[&p.buffer, &grad.buffer, &buf.buffer, flag], g.grid(p.numel()));
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn adam_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor, c: &AdamConfig, step: u32, skip_if: Option<&GpuTensor>) -> Result<()> {
+pub(super) fn adam_step(
+    g: &GpuBackend,
+    p: &GpuTensor,
+    grad: &GpuTensor,
+    m: &GpuTensor,
+    v: &GpuTensor,
+    c: &AdamConfig,
+    step: u32,
+    skip_if: Option<&GpuTensor>,
+) -> Result<()> {
     check_step("adam_step", p, &[grad, m, v])?;
     c.validate()?;
     if step == 0 {
-        return Err(Error::InvalidArgument { name: "step", value: "0".into(), valid: ">= 1 (Adam counts steps from 1)".into() });
+        return Err(Error::InvalidArgument {
+            name: "step",
+            value: "0".into(),
+            valid: ">= 1 (Adam counts steps from 1)".into(),
+        });
     }
     let zero = skip_flag(g, "adam_step", skip_if)?;
     let flag = skip_if.map(|t| &t.buffer).or(zero.as_ref()).expect("one of the two");
@@ -118,7 +168,17 @@ pub(super) fn adam_step(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &Gpu
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn adam_step_counted(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor, m: &GpuTensor, v: &GpuTensor, c: &AdamConfig, table: &GpuTensor, count: &GpuTensor, skip_if: Option<&GpuTensor>) -> Result<()> {
+pub(super) fn adam_step_counted(
+    g: &GpuBackend,
+    p: &GpuTensor,
+    grad: &GpuTensor,
+    m: &GpuTensor,
+    v: &GpuTensor,
+    c: &AdamConfig,
+    table: &GpuTensor,
+    count: &GpuTensor,
+    skip_if: Option<&GpuTensor>,
+) -> Result<()> {
     check_step("adam_step", p, &[grad, m, v])?;
     check_scalar("adam_step", "count", count, DType::F32)?;
     expect_dtype("adam_step", table, DType::F32)?;
@@ -127,7 +187,25 @@ pub(super) fn adam_step_counted(g: &GpuBackend, p: &GpuTensor, grad: &GpuTensor,
     let flag = skip_if.map(|t| &t.buffer).or(zero.as_ref()).expect("one of the two");
     let s = c.scalars(1);
     let f = |x: f32| x.to_bits();
-    let params = [u32_dim("len", p.numel())?, (c.weight_decay != 0.0) as u32, f(s.one_minus_beta1), f(s.beta2), f(s.one_minus_beta2), f(s.eps), f(s.weight_decay), 0, 0, 0, 0, 0];
-    g.dispatch(Kernel::AdamStepCounted, &params, &[&p.buffer, &grad.buffer, &m.buffer, &v.buffer, flag, &table.buffer, &count.buffer], g.grid(p.numel()));
+    let params = [
+        u32_dim("len", p.numel())?,
+        (c.weight_decay != 0.0) as u32,
+        f(s.one_minus_beta1),
+        f(s.beta2),
+        f(s.one_minus_beta2),
+        f(s.eps),
+        f(s.weight_decay),
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    g.dispatch(
+        Kernel::AdamStepCounted,
+        &params,
+        &[&p.buffer, &grad.buffer, &m.buffer, &v.buffer, flag, &table.buffer, &count.buffer],
+        g.grid(p.numel()),
+    );
     Ok(())
 }

@@ -23,7 +23,10 @@ pub(super) fn cast(g: &GpuBackend, x: &GpuTensor, to: DType) -> Result<GpuTensor
         (DType::F32, DType::F16) => Kernel::F32ToF16,
         (DType::F16, DType::F32) => Kernel::F16ToF32,
         (from, to) => {
-            return Err(Error::Unsupported { op: "cast", detail: format!("{from} → {to} runs on the CPU backend only; WebGPU casts float32 ↔ float16") })
+            return Err(Error::Unsupported {
+                op: "cast",
+                detail: format!("{from} → {to} runs on the CPU backend only; WebGPU casts float32 ↔ float16"),
+            })
         }
     };
     let out = g.output(&x.shape, to)?;
@@ -37,9 +40,12 @@ fn layout(shape: &[usize], q: &QParams) -> Result<([u32; 8], Vec<f32>, Vec<i32>)
     let len = shape.iter().product::<usize>();
     let (scales, zps, inner, channels) = match q {
         QParams::PerTensor { scale, zero_point, .. } => (vec![*scale], vec![*zero_point], len.max(1), 1),
-        QParams::PerChannel { scales, zero_points, axis, .. } => {
-            (scales.clone(), zero_points.clone(), shape[axis + 1..].iter().product::<usize>().max(1), shape[*axis].max(1))
-        }
+        QParams::PerChannel { scales, zero_points, axis, .. } => (
+            scales.clone(),
+            zero_points.clone(),
+            shape[axis + 1..].iter().product::<usize>().max(1),
+            shape[*axis].max(1),
+        ),
     };
     let dtype = q.dtype();
     let params = [
@@ -74,26 +80,45 @@ pub(super) fn dequantize(g: &GpuBackend, codes: &GpuTensor, q: &QParams) -> Resu
     let zps: Vec<u32> = zps.iter().map(|&z| z as u32).collect();
     let (s_buf, z_buf) = (g.small_buffer(&scales), g.small_buffer(&zps));
     let out = g.output(&codes.shape, DType::F32)?;
-    g.dispatch(Kernel::Dequantize, &params, &[&codes.buffer, &s_buf, &z_buf, &out.buffer], g.grid(codes.numel().div_ceil(4)));
+    g.dispatch(
+        Kernel::Dequantize,
+        &params,
+        &[&codes.buffer, &s_buf, &z_buf, &out.buffer],
+        g.grid(codes.numel().div_ceil(4)),
+    );
     Ok(out)
 }
 
-pub(super) fn quantized_linear(g: &GpuBackend, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec, path: Int8Path) -> Result<GpuTensor> {
+pub(super) fn quantized_linear(
+    g: &GpuBackend,
+    x: &GpuTensor,
+    w: &GpuTensor,
+    spec: &QLinearSpec,
+    path: Int8Path,
+) -> Result<GpuTensor> {
     let (m, k, n) = check_qlinear(x, w, spec)?;
     let kernel = match path {
         Int8Path::Bytes => Kernel::QLinear,
         Int8Path::Dot4 if !g.info.packed_int8_dot => {
-            return Err(Error::Unsupported { op: "quantized_linear", detail: "the dot4 path needs the WGSL feature packed_4x8_integer_dot_product, which this adapter lacks".into() })
+            return Err(Error::Unsupported {
+                op: "quantized_linear",
+                detail: "the dot4 path needs the WGSL feature packed_4x8_integer_dot_product, which this adapter lacks"
+                    .into(),
+            })
         }
         Int8Path::Dot4 if k % 4 != 0 => {
-            return Err(Error::Unsupported { op: "quantized_linear", detail: format!("the dot4 path needs in_features % 4 == 0, got {k}") })
+            return Err(Error::Unsupported {
+                op: "quantized_linear",
+                detail: format!("the dot4 path needs in_features % 4 == 0, got {k}"),
+            })
         }
         Int8Path::Dot4 => Kernel::QLinearDot4,
     };
     let r = spec.requant(n);
     let words = |v: &[f32]| -> Vec<u32> { v.iter().map(|x| x.to_bits()).collect() };
     let zps: Vec<u32> = r.w_zero_points.iter().map(|&z| z as u32).collect();
-    let (z_buf, b_buf, m_buf) = (g.small_buffer(&zps), g.small_buffer(&words(&r.bias_scaled)), g.small_buffer(&words(&r.multiplier)));
+    let (z_buf, b_buf, m_buf) =
+        (g.small_buffer(&zps), g.small_buffer(&words(&r.bias_scaled)), g.small_buffer(&words(&r.multiplier)));
     let out = g.output(&[m, n], DType::U8)?;
     let params = [
         u32_dim("m", m)?,

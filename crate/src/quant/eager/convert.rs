@@ -52,7 +52,11 @@ impl Mapping {
         for (f, q) in pairs {
             let (f, q) = (f.as_ref(), q.as_ref());
             if !DEFAULT_STATIC_MAPPING.iter().any(|(a, b)| *a == f && *b == q) {
-                return Err(Error::InvalidArgument { name: "mapping entry", value: format!("{f} → {q}"), valid: valid() });
+                return Err(Error::InvalidArgument {
+                    name: "mapping entry",
+                    value: format!("{f} → {q}"),
+                    valid: valid(),
+                });
             }
             entries.insert(f.to_string(), q.to_string());
         }
@@ -81,23 +85,33 @@ pub struct Converted {
 /// libm call (the same exactly rounded result).
 pub fn quantize_weight(w: &[f32], q: &QParams) -> Vec<i8> {
     crate::backend::cpu::fast::with_avx2(|| match q {
-        QParams::PerTensor { scale, zero_point, .. } => w.iter().map(|&v| quantize_val(v, *scale, *zero_point, QuantDType::QInt8) as i8).collect(),
+        QParams::PerTensor { scale, zero_point, .. } => {
+            w.iter().map(|&v| quantize_val(v, *scale, *zero_point, QuantDType::QInt8) as i8).collect()
+        }
         QParams::PerChannel { scales, zero_points, .. } => {
             let per = w.len() / scales.len().max(1);
-            w.iter().enumerate().map(|(i, &v)| quantize_val(v, scales[i / per], zero_points[i / per], QuantDType::QInt8) as i8).collect()
+            w.iter()
+                .enumerate()
+                .map(|(i, &v)| quantize_val(v, scales[i / per], zero_points[i / per], QuantDType::QInt8) as i8)
+                .collect()
         }
     })
 }
 
 fn act_qparams(p: &Prepared, path: &str, warnings: &mut Vec<String>) -> Result<(f32, i32)> {
-    let obs = p.observers.get(path).ok_or_else(|| Error::Model { path: path.into(), detail: "has a qconfig but no activation observer; was the model prepared?".into() })?;
+    let obs = p.observers.get(path).ok_or_else(|| Error::Model {
+        path: path.into(),
+        detail: "has a qconfig but no activation observer; was the model prepared?".into(),
+    })?;
     let calc = obs.calculate_qparams().map_err(|e| Error::Model { path: path.into(), detail: e.to_string() })?;
     if let Some(w) = calc.warning {
         warnings.push(format!("{path}: {}: {}", w.observer, w.message));
     }
     match calc.qparams {
         QParams::PerTensor { scale, zero_point, .. } => Ok((scale, zero_point)),
-        QParams::PerChannel { .. } => Err(Error::Model { path: path.into(), detail: "activation observers must be per tensor".into() }),
+        QParams::PerChannel { .. } => {
+            Err(Error::Model { path: path.into(), detail: "activation observers must be per tensor".into() })
+        }
     }
 }
 
@@ -105,8 +119,14 @@ fn weight_qparams(p: &Prepared, path: &str, w: &[f32], shape: &[usize]) -> Resul
     let q = &p.qconfigs[path];
     let mut obs = q.weight.build().map_err(|e| Error::Model { path: path.into(), detail: e.to_string() })?;
     obs.forward(w, shape).map_err(|e| Error::Model { path: path.into(), detail: format!("weight: {e}") })?;
-    let wq = obs.calculate_qparams().map_err(|e| Error::Model { path: path.into(), detail: format!("weight: {e}") })?.qparams;
-    if !matches!(&wq, QParams::PerTensor { dtype: QuantDType::QInt8, .. } | QParams::PerChannel { dtype: QuantDType::QInt8, .. }) {
+    let wq = obs
+        .calculate_qparams()
+        .map_err(|e| Error::Model { path: path.into(), detail: format!("weight: {e}") })?
+        .qparams;
+    if !matches!(
+        &wq,
+        QParams::PerTensor { dtype: QuantDType::QInt8, .. } | QParams::PerChannel { dtype: QuantDType::QInt8, .. }
+    ) {
         return Err(Error::Model { path: path.into(), detail: "Weight observer must have dtype torch.qint8".into() });
     }
     Ok(wq)

@@ -26,7 +26,11 @@ pub const DYNAMIC_TYPES: &str = "Linear, LinearReLU";
 /// torch types (`["Linear"]` is torch's default). A module whose own qconfig is None stays float.
 pub fn quantize_dynamic(model: &Model, qconfig: &QConfig, types: &[&str]) -> Result<(Model, Vec<String>)> {
     if let Some(t) = types.iter().find(|t| !["Linear", "LinearReLU"].contains(t)) {
-        return Err(Error::InvalidArgument { name: "quantize_dynamic type", value: t.to_string(), valid: DYNAMIC_TYPES.into() });
+        return Err(Error::InvalidArgument {
+            name: "quantize_dynamic type",
+            value: t.to_string(),
+            valid: DYNAMIC_TYPES.into(),
+        });
     }
     let mut out = model.clone();
     let mut swapped = Vec::new();

@@ -91,10 +91,22 @@ pub fn activation_histograms(p: &Prepared, x: &[f32], shape: &[usize]) -> Result
         let (Some(obs), Some(v)) = (p.observers.get(&path), outs.get(&path)) else { continue };
         let Some((scale, zero_point)) = per_tensor(&obs.calculate_qparams()?.qparams) else { continue };
         let (quant_min, quant_max) = obs.quant().map_or((0, 255), |q| (q.quant_min, q.quant_max));
-        let (clip_lo, clip_hi) = (dequantize_val(quant_min, scale, zero_point), dequantize_val(quant_max, scale, zero_point));
+        let (clip_lo, clip_hi) =
+            (dequantize_val(quant_min, scale, zero_point), dequantize_val(quant_max, scale, zero_point));
         let lo = v.iter().copied().fold(clip_lo, f32::min);
         let hi = v.iter().copied().fold(clip_hi, f32::max);
-        rows.push(ActivationHistogram { name: path, lo, hi, counts: histogram(v, lo, hi), scale, zero_point, quant_min, quant_max, clip_lo, clip_hi });
+        rows.push(ActivationHistogram {
+            name: path,
+            lo,
+            hi,
+            counts: histogram(v, lo, hi),
+            scale,
+            zero_point,
+            quant_min,
+            quant_max,
+            clip_lo,
+            clip_hi,
+        });
     }
     Ok(rows)
 }
@@ -102,18 +114,30 @@ pub fn activation_histograms(p: &Prepared, x: &[f32], shape: &[usize]) -> Result
 /// Calibrates a fresh observer of each kind (the qconfig's activation observer with its class
 /// replaced, as the CLI's `--observer` does) on the same float outputs, batch by batch, and
 /// reports what each would choose for every observed activation.
-pub fn observer_comparison(p: &Prepared, qconfig: &QConfig, x: &[f32], shape: &[usize], batch: usize) -> Result<Vec<ObserverRow>> {
+pub fn observer_comparison(
+    p: &Prepared,
+    qconfig: &QConfig,
+    x: &[f32],
+    shape: &[usize],
+    batch: usize,
+) -> Result<Vec<ObserverRow>> {
     let n = *shape.first().unwrap_or(&0);
     if n == 0 {
-        return Err(Error::Model { path: String::new(), detail: "empty calibration set; the comparison needs at least one sample".into() });
+        return Err(Error::Model {
+            path: String::new(),
+            detail: "empty calibration set; the comparison needs at least one sample".into(),
+        });
     }
     let per = x.len() / n;
-    let batches: Vec<_> = (0..n).step_by(batch.max(1)).map(|s| {
-        let e = (s + batch.max(1)).min(n);
-        let mut sh = shape.to_vec();
-        sh[0] = e - s;
-        float_outputs(&p.model, &x[s * per..e * per], &sh).map(|o| o.0)
-    }).collect::<Result<_>>()?;
+    let batches: Vec<_> = (0..n)
+        .step_by(batch.max(1))
+        .map(|s| {
+            let e = (s + batch.max(1)).min(n);
+            let mut sh = shape.to_vec();
+            sh[0] = e - s;
+            float_outputs(&p.model, &x[s * per..e * per], &sh).map(|o| o.0)
+        })
+        .collect::<Result<_>>()?;
     let (all, _) = float_outputs(&p.model, x, shape)?;
     let mut rows = Vec::new();
     for (path, m) in p.model.leaves() {
@@ -133,10 +157,13 @@ pub fn observer_comparison(p: &Prepared, qconfig: &QConfig, x: &[f32], shape: &[
             let (qmin, qmax) = obs.quant().map_or((0, 255), |q| (q.quant_min, q.quant_max));
             let v = &all[&path];
             let q = QParams::PerTensor { scale, zero_point, dtype: obs.dtype() };
-            let fq: Vec<f32> = v.iter().map(|&x| {
-                let c = quantize_val(x, scale, zero_point, obs.dtype()).clamp(qmin, qmax);
-                dequantize_val(c, scale, zero_point)
-            }).collect();
+            let fq: Vec<f32> = v
+                .iter()
+                .map(|&x| {
+                    let c = quantize_val(x, scale, zero_point, obs.dtype()).clamp(qmin, qmax);
+                    dequantize_val(c, scale, zero_point)
+                })
+                .collect();
             rows.push(ObserverRow {
                 name: path.clone(),
                 observer: kind.into(),

@@ -35,7 +35,15 @@ pub struct PtqOptions {
 
 impl Default for PtqOptions {
     fn default() -> Self {
-        PtqOptions { qconfig: None, observer: None, per_tensor: false, reduce_range: None, fuse: true, calib_batch: 32, dump: false }
+        PtqOptions {
+            qconfig: None,
+            observer: None,
+            per_tensor: false,
+            reduce_range: None,
+            fuse: true,
+            calib_batch: 32,
+            dump: false,
+        }
     }
 }
 
@@ -52,19 +60,42 @@ pub struct PtqRun {
 /// Runs PTQ on a copy of `model` (it is left untouched) and reports; the quantized model runs on
 /// `b` for the report. `calib`/`eval` are `(values, shape)` with the batch first; `labels` are
 /// class indices for `eval`.
-pub async fn run<B: Backend>(b: &B, model: &Model, calib: (&[f32], &[usize]), eval: Option<(&[f32], &[usize])>, labels: Option<&[i32]>, opt: &PtqOptions) -> Result<PtqRun> {
+pub async fn run<B: Backend>(
+    b: &B,
+    model: &Model,
+    calib: (&[f32], &[usize]),
+    eval: Option<(&[f32], &[usize])>,
+    labels: Option<&[i32]>,
+    opt: &PtqOptions,
+) -> Result<PtqRun> {
     let mut m = if opt.fuse { fuse_modules(model, &model.fuse)? } else { model.clone() };
     match (&opt.qconfig, &m.root.qconfig) {
         (Some(name), _) => m.root.qconfig = QConfigAttr::Named(name.clone()),
         (None, QConfigAttr::Inherit) => m.root.qconfig = QConfigAttr::Named("x86".into()),
         (None, _) => {}
     }
-    let dict = QConfigDict { observer: opt.observer.clone(), per_tensor_weights: opt.per_tensor, reduce_range: opt.reduce_range, ..Default::default() };
+    let dict = QConfigDict {
+        observer: opt.observer.clone(),
+        per_tensor_weights: opt.per_tensor,
+        reduce_range: opt.reduce_range,
+        ..Default::default()
+    };
     let mut prepared = prepare(&m, &dict)?;
     prepared.calibrate(calib.0, calib.1, opt.calib_batch)?;
     let converted = convert(&prepared, &Mapping::default())?;
     let eval = eval.unwrap_or(calib);
-    let report = build(b, &prepared, &converted.model, converted.float_modules.clone(), converted.warnings.clone(), calib, eval, labels, opt.dump).await?;
+    let report = build(
+        b,
+        &prepared,
+        &converted.model,
+        converted.float_modules.clone(),
+        converted.warnings.clone(),
+        calib,
+        eval,
+        labels,
+        opt.dump,
+    )
+    .await?;
     Ok(PtqRun { prepared, converted, report })
 }
 
@@ -73,18 +104,55 @@ pub async fn run<B: Backend>(b: &B, model: &Model, calib: (&[f32], &[usize]), ev
 /// naming them and the valid values.
 pub fn options_from_json(text: &str) -> Result<PtqOptions> {
     use crate::error::Error;
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::InvalidArgument { name: "options", value: text.into(), valid: format!("a JSON object ({e})") })?;
-    let obj = v.as_object().ok_or_else(|| Error::InvalidArgument { name: "options", value: text.into(), valid: "a JSON object".into() })?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::InvalidArgument {
+        name: "options",
+        value: text.into(),
+        valid: format!("a JSON object ({e})"),
+    })?;
+    let obj = v.as_object().ok_or_else(|| Error::InvalidArgument {
+        name: "options",
+        value: text.into(),
+        valid: "a JSON object".into(),
+    })?;
     let mut o = PtqOptions::default();
     for (k, val) in obj {
-        let bad = |valid: &str| Error::InvalidArgument { name: "PTQ option", value: format!("{k} = {val}"), valid: valid.into() };
+        let bad = |valid: &str| Error::InvalidArgument {
+            name: "PTQ option",
+            value: format!("{k} = {val}"),
+            valid: valid.into(),
+        };
         match k.as_str() {
-            "qconfig" => o.qconfig = Some(val.as_str().ok_or_else(|| bad("qconfig: \"default\", \"x86\", \"fbgemm\", \"qnnpack\", \"onednn\""))?.to_string()),
-            "observer" => o.observer = if val.is_null() { None } else { Some(val.as_str().ok_or_else(|| bad("observer: null, \"minmax\", \"moving_average\", \"histogram\""))?.to_string()) },
+            "qconfig" => {
+                o.qconfig = Some(
+                    val.as_str()
+                        .ok_or_else(|| bad("qconfig: \"default\", \"x86\", \"fbgemm\", \"qnnpack\", \"onednn\""))?
+                        .to_string(),
+                )
+            }
+            "observer" => {
+                o.observer = if val.is_null() {
+                    None
+                } else {
+                    Some(
+                        val.as_str()
+                            .ok_or_else(|| bad("observer: null, \"minmax\", \"moving_average\", \"histogram\""))?
+                            .to_string(),
+                    )
+                }
+            }
             "per_tensor" => o.per_tensor = val.as_bool().ok_or_else(|| bad("per_tensor: true or false"))?,
-            "reduce_range" => o.reduce_range = if val.is_null() { None } else { Some(val.as_bool().ok_or_else(|| bad("reduce_range: null, true or false"))?) },
+            "reduce_range" => {
+                o.reduce_range = if val.is_null() {
+                    None
+                } else {
+                    Some(val.as_bool().ok_or_else(|| bad("reduce_range: null, true or false"))?)
+                }
+            }
             "fuse" => o.fuse = val.as_bool().ok_or_else(|| bad("fuse: true or false"))?,
-            "calib_batch" => o.calib_batch = val.as_u64().filter(|&n| n >= 1).ok_or_else(|| bad("calib_batch: an integer >= 1"))? as usize,
+            "calib_batch" => {
+                o.calib_batch =
+                    val.as_u64().filter(|&n| n >= 1).ok_or_else(|| bad("calib_batch: an integer >= 1"))? as usize
+            }
             _ => return Err(bad("fields qconfig, observer, per_tensor, reduce_range, fuse, calib_batch")),
         }
     }
@@ -94,7 +162,14 @@ pub fn options_from_json(text: &str) -> Result<PtqOptions> {
 /// One PTQ run for the playground: the report, each activation's histogram with its grid and
 /// clip range, and the observer comparison, as one JSON object
 /// `{"report", "activations", "observers"}`.
-pub async fn run_for_page<B: Backend>(b: &B, model: &Model, calib: (&[f32], &[usize]), eval: (&[f32], &[usize]), labels: &[i32], opt: &PtqOptions) -> Result<serde_json::Value> {
+pub async fn run_for_page<B: Backend>(
+    b: &B,
+    model: &Model,
+    calib: (&[f32], &[usize]),
+    eval: (&[f32], &[usize]),
+    labels: &[i32],
+    opt: &PtqOptions,
+) -> Result<serde_json::Value> {
     let r = run(b, model, calib, Some(eval), Some(labels), opt).await?;
     let activations = super::inspect::activation_histograms(&r.prepared, calib.0, calib.1)?;
     let qname = opt.qconfig.clone().unwrap_or_else(|| "x86".into());

@@ -80,7 +80,13 @@ fn resolve(name: &Option<String>, path: &str, dict: &QConfigDict) -> Result<Opti
     Ok(Some(q))
 }
 
-fn propagate(m: &Module, path: &str, parent: Option<&QConfig>, dict: &QConfigDict, out: &mut BTreeMap<String, QConfig>) -> Result<()> {
+fn propagate(
+    m: &Module,
+    path: &str,
+    parent: Option<&QConfig>,
+    dict: &QConfigDict,
+    out: &mut BTreeMap<String, QConfig>,
+) -> Result<()> {
     let mut q = match dict.by_type.get(m.kind.type_name()) {
         Some(n) => resolve(n, path, dict)?,
         None => parent.cloned(),
@@ -119,7 +125,10 @@ pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
     let mut observers = BTreeMap::new();
     for (path, m) in model.leaves() {
         if let (true, Some(q)) = (observed_type(&m.kind), qconfigs.get(&path)) {
-            observers.insert(path.clone(), q.activation.build().map_err(|e| Error::Model { path: path.clone(), detail: e.to_string() })?);
+            observers.insert(
+                path.clone(),
+                q.activation.build().map_err(|e| Error::Model { path: path.clone(), detail: e.to_string() })?,
+            );
         }
     }
     Ok(Prepared { model, qconfigs, observers, warnings, batches_observed: 0 })
@@ -134,7 +143,11 @@ fn float_linear(m: &Module, x: &[f32], shape: &[usize]) -> Option<(Vec<f32>, [us
     use crate::backend::cpu::fast;
     let (Kind::Linear(l) | Kind::LinearReLU(l)) = &m.kind else { return None };
     let (inf, outf) = (l.in_features, l.out_features);
-    let fits = shape.len() == 2 && shape[1] == inf && x.len() == shape[0] * inf && l.weight.len() == inf * outf && l.bias.as_ref().is_none_or(|bv| bv.len() == outf);
+    let fits = shape.len() == 2
+        && shape[1] == inf
+        && x.len() == shape[0] * inf
+        && l.weight.len() == inf * outf
+        && l.bias.as_ref().is_none_or(|bv| bv.len() == outf);
     if !fits {
         return None;
     }
@@ -158,7 +171,12 @@ fn float_linear(m: &Module, x: &[f32], shape: &[usize]) -> Option<(Vec<f32>, [us
 }
 
 /// [`run_leaf`] on the CPU fast path, with Linear leaves through [`float_linear`].
-fn calibration_leaf(b: &CpuBackend, path: &str, m: &Module, act: Act<crate::backend::cpu::CpuTensor>) -> Result<Act<crate::backend::cpu::CpuTensor>> {
+fn calibration_leaf(
+    b: &CpuBackend,
+    path: &str,
+    m: &Module,
+    act: Act<crate::backend::cpu::CpuTensor>,
+) -> Result<Act<crate::backend::cpu::CpuTensor>> {
     if let Act::Float(t) = &act {
         if let HostData::F32(x) = t.data() {
             if let Some((y, s)) = float_linear(m, x, t.shape()) {
@@ -195,7 +213,11 @@ fn first_non_finite(v: &[f32]) -> Option<usize> {
         }
         return v.iter().position(|x| !x.is_finite());
     }
-    if all_finite(v) { None } else { v.iter().position(|x| !x.is_finite()) }
+    if all_finite(v) {
+        None
+    } else {
+        v.iter().position(|x| !x.is_finite())
+    }
 }
 
 impl Prepared {
@@ -206,11 +228,21 @@ impl Prepared {
     pub fn observe(&mut self, x: &[f32], shape: &[usize]) -> Result<()> {
         if let Some(want) = &self.model.input_shape {
             if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
-                return Err(Error::Model { path: String::new(), detail: format!("calibration batch has shape {}; the model takes (batch, {})", fmt_shape(shape), want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")) });
+                return Err(Error::Model {
+                    path: String::new(),
+                    detail: format!(
+                        "calibration batch has shape {}; the model takes (batch, {})",
+                        fmt_shape(shape),
+                        want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                    ),
+                });
             }
         }
         if let Some(i) = first_non_finite(x) {
-            return Err(Error::Model { path: String::new(), detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]) });
+            return Err(Error::Model {
+                path: String::new(),
+                detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
+            });
         }
         let b = CpuBackend::fast();
         let mut staged = self.observers.clone();
@@ -219,7 +251,13 @@ impl Prepared {
         let mut act: Option<Act<crate::backend::cpu::CpuTensor>> = None;
         for (path, m) in self.model.leaves() {
             act = match act {
-                None if matches!(m.kind, Kind::Identity | Kind::Dropout { .. } | Kind::QuantStub | Kind::DeQuantStub) => None,
+                None if matches!(
+                    m.kind,
+                    Kind::Identity | Kind::Dropout { .. } | Kind::QuantStub | Kind::DeQuantStub
+                ) =>
+                {
+                    None
+                }
                 None => Some(match float_linear(m, x, shape) {
                     Some((y, s)) => Act::Float(b.upload_data(HostData::F32(y), &s)?),
                     None => calibration_leaf(&b, &path, m, Act::Float(b.upload(x, shape)?))?,
@@ -235,7 +273,13 @@ impl Prepared {
                 Some(Act::Quant(..)) => None,
             };
             if let (Some(obs), Some((v, vshape))) = (staged.get_mut(&path), cur) {
-                let non_finite = |i: usize| Error::Model { path: path.clone(), detail: format!("output contains {} at index {i} during calibration; observers need finite values", v[i]) };
+                let non_finite = |i: usize| Error::Model {
+                    path: path.clone(),
+                    detail: format!(
+                        "output contains {} at index {i} during calibration; observers need finite values",
+                        v[i]
+                    ),
+                };
                 // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
                 // runs only when one fails (to name the element, as before); others scan first.
                 let self_checking = matches!(obs, Observer::MinMax(_));
@@ -251,7 +295,8 @@ impl Prepared {
                 // A plain MinMaxObserver is idempotent (min(min(m, lo), lo) = min(m, lo), ±0 ties
                 // included), so its second look is skipped: same min/max, one pass less.
                 let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
-                let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
+                let times =
+                    if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
                 for _ in 0..times {
                     if let Err(e) = obs.forward(v, vshape) {
                         return Err(match first_non_finite(v) {
@@ -271,7 +316,13 @@ impl Prepared {
     pub fn calibrate(&mut self, x: &[f32], shape: &[usize], batch: usize) -> Result<()> {
         let n = *shape.first().unwrap_or(&0);
         if n == 0 || x.is_empty() {
-            return Err(Error::Model { path: String::new(), detail: format!("empty calibration set (shape {}); calibration needs at least one sample", fmt_shape(shape)) });
+            return Err(Error::Model {
+                path: String::new(),
+                detail: format!(
+                    "empty calibration set (shape {}); calibration needs at least one sample",
+                    fmt_shape(shape)
+                ),
+            });
         }
         let per = x.len() / n;
         let batch = batch.max(1);

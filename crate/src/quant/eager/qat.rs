@@ -34,13 +34,25 @@ pub enum QatOp {
     DeQuantStub,
     Identity,
     ReLU,
-    Flatten { start_dim: i64, end_dim: i64 },
-    Dropout { p: f64 },
+    Flatten {
+        start_dim: i64,
+        end_dim: i64,
+    },
+    Dropout {
+        p: f64,
+    },
     /// `nnqat.Linear`, or `nniqat.LinearReLU` with `relu`.
-    Linear { l: Linear, relu: bool },
+    Linear {
+        l: Linear,
+        relu: bool,
+    },
     /// `nnqat.Conv2d` / `nniqat.ConvReLU2d` without `bn`; `nniqat.ConvBn2d` /
     /// `ConvBnReLU2d` with it.
-    Conv { c: Conv2d, bn: Option<BatchNorm>, relu: bool },
+    Conv {
+        c: Conv2d,
+        bn: Option<BatchNorm>,
+        relu: bool,
+    },
 }
 
 impl QatOp {
@@ -105,12 +117,33 @@ pub fn fuse_modules_qat(model: &Model, groups: &[Vec<String>]) -> Result<Vec<(St
             Kind::LinearReLU(l) => QatOp::Linear { l: l.clone(), relu: true },
             Kind::Conv2d(c) => QatOp::Conv { c: c.clone(), bn: None, relu: false },
             Kind::ConvReLU2d(c) => QatOp::Conv { c: c.clone(), bn: None, relu: true },
-            Kind::BatchNorm(b) => QatOp::Conv { c: Conv2d { in_channels: 0, out_channels: b.num_features, kernel_size: (0, 0), stride: (1, 1), padding: (0, 0), weight: vec![], bias: None }, bn: Some(b.clone()), relu: false },
-            k => return Err(qat_err(&path, format!("{} cannot be trained with QAT; start from a float model", k.type_name()))),
+            Kind::BatchNorm(b) => QatOp::Conv {
+                c: Conv2d {
+                    in_channels: 0,
+                    out_channels: b.num_features,
+                    kernel_size: (0, 0),
+                    stride: (1, 1),
+                    padding: (0, 0),
+                    weight: vec![],
+                    bias: None,
+                },
+                bn: Some(b.clone()),
+                relu: false,
+            },
+            k => {
+                return Err(qat_err(
+                    &path,
+                    format!("{} cannot be trained with QAT; start from a float model", k.type_name()),
+                ))
+            }
         };
         ops.push((path, op));
     }
-    let find = |ops: &[(String, QatOp)], p: &str| ops.iter().position(|(q, _)| q == p).ok_or_else(|| qat_err(p, "fuse_modules_qat: no leaf module at this path".into()));
+    let find = |ops: &[(String, QatOp)], p: &str| {
+        ops.iter()
+            .position(|(q, _)| q == p)
+            .ok_or_else(|| qat_err(p, "fuse_modules_qat: no leaf module at this path".into()))
+    };
     for g in groups {
         let idx: Vec<usize> = g.iter().map(|p| find(&ops, p)).collect::<Result<_>>()?;
         let kinds: Vec<&QatOp> = idx.iter().map(|&i| &ops[i].1).collect();
@@ -124,7 +157,13 @@ pub fn fuse_modules_qat(model: &Model, groups: &[Vec<String>]) -> Result<Vec<(St
         };
         if let QatOp::Conv { c, bn: Some(bn), .. } = &fused {
             if bn.num_features != c.out_channels {
-                return Err(qat_err(&g[0], format!("BatchNorm2d({}) does not match Conv2d's {} output channels", bn.num_features, c.out_channels)));
+                return Err(qat_err(
+                    &g[0],
+                    format!(
+                        "BatchNorm2d({}) does not match Conv2d's {} output channels",
+                        bn.num_features, c.out_channels
+                    ),
+                ));
             }
         }
         ops[idx[0]].1 = fused;
@@ -148,7 +187,10 @@ pub fn prepare_qat(base: &Model, ops: Vec<(String, QatOp)>, qconfig: &QConfig) -
         }
         let (weight_fq, act_fq) = match &op {
             QatOp::QuantStub => (None, Some(qconfig.activation.build_fake_quant().map_err(at)?)),
-            QatOp::Linear { .. } | QatOp::Conv { .. } => (Some(qconfig.weight.build_fake_quant().map_err(at)?), Some(qconfig.activation.build_fake_quant().map_err(at)?)),
+            QatOp::Linear { .. } | QatOp::Conv { .. } => (
+                Some(qconfig.weight.build_fake_quant().map_err(at)?),
+                Some(qconfig.activation.build_fake_quant().map_err(at)?),
+            ),
             _ => (None, None),
         };
         layers.push(QatLayer { path, op, weight_fq, act_fq });
@@ -158,7 +200,9 @@ pub fn prepare_qat(base: &Model, ops: Vec<(String, QatOp)>, qconfig: &QConfig) -
 
 /// Per-tensor `(scale, zero_point)` of an activation fake-quant's observer (`calculate_qparams`).
 fn act_qparams(path: &str, fq: &Option<FakeQuantize>) -> Result<(f32, i32)> {
-    let fq = fq.as_ref().ok_or_else(|| qat_err(path, "no activation fake-quant; was the model prepared with prepare_qat?".into()))?;
+    let fq = fq
+        .as_ref()
+        .ok_or_else(|| qat_err(path, "no activation fake-quant; was the model prepared with prepare_qat?".into()))?;
     match fq.calculate_qparams().map_err(|e| qat_err(path, e.to_string()))? {
         QParams::PerTensor { scale, zero_point, .. } => Ok((scale, zero_point)),
         QParams::PerChannel { .. } => Err(qat_err(path, "activation fake-quant must be per tensor".into())),
@@ -243,7 +287,16 @@ impl QatModel {
                 QatOp::Linear { l: lin, relu } => {
                     let (codes, wq) = weight_codes(p, &l.weight_fq, &lin.weight, &[lin.out_features, lin.in_features])?;
                     let (scale, zero_point) = act_qparams(p, &l.act_fq)?;
-                    Kind::QuantizedLinear(QuantizedLinear { in_features: lin.in_features, out_features: lin.out_features, weight_codes: codes, weight_qparams: wq, bias: lin.bias.clone(), scale, zero_point, relu: *relu })
+                    Kind::QuantizedLinear(QuantizedLinear {
+                        in_features: lin.in_features,
+                        out_features: lin.out_features,
+                        weight_codes: codes,
+                        weight_qparams: wq,
+                        bias: lin.bias.clone(),
+                        scale,
+                        zero_point,
+                        relu: *relu,
+                    })
                 }
                 QatOp::Conv { c, bn, relu } => {
                     let c = match bn {
@@ -253,8 +306,17 @@ impl QatModel {
                     let (codes, wq) = weight_codes(p, &l.weight_fq, &c.weight, &c.weight_shape())?;
                     let (scale, zero_point) = act_qparams(p, &l.act_fq)?;
                     Kind::QuantizedConv2d(QuantizedConv2d {
-                        in_channels: c.in_channels, out_channels: c.out_channels, kernel_size: c.kernel_size, stride: c.stride, padding: c.padding,
-                        weight_codes: codes, weight_qparams: wq, bias: c.bias.clone(), scale, zero_point, relu: *relu,
+                        in_channels: c.in_channels,
+                        out_channels: c.out_channels,
+                        kernel_size: c.kernel_size,
+                        stride: c.stride,
+                        padding: c.padding,
+                        weight_codes: codes,
+                        weight_qparams: wq,
+                        bias: c.bias.clone(),
+                        scale,
+                        zero_point,
+                        relu: *relu,
                     })
                 }
             };

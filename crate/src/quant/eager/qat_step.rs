@@ -18,7 +18,9 @@
 use super::qat::{QatModel, QatOp};
 use crate::backend::{Backend, Conv2dGeom, HasShape, HostData};
 use crate::error::{fmt_shape, Error, Result};
-use crate::model::train::{bn_train_backward, bn_train_forward, conv_backward, conv_forward, linear_backward, linear_forward, update_running};
+use crate::model::train::{
+    bn_train_backward, bn_train_forward, conv_backward, conv_forward, linear_backward, linear_forward, update_running,
+};
 use crate::nn::optim::{sgd_update, SgdConfig};
 use crate::quant::fake_quant::FakeQuantize;
 
@@ -26,8 +28,22 @@ enum Cache<T> {
     None,
     Relu(T),
     Flatten(Vec<usize>),
-    Linear { x: T, wq: T, wmask: T, act_mask: T, relu_out: Option<T> },
-    Conv { cols: T, geom: Conv2dGeom, wq: T, wmask: Vec<f32>, act_mask: T, relu_out: Option<T>, bn: Option<ConvBnCache> },
+    Linear {
+        x: T,
+        wq: T,
+        wmask: T,
+        act_mask: T,
+        relu_out: Option<T>,
+    },
+    Conv {
+        cols: T,
+        geom: Conv2dGeom,
+        wq: T,
+        wmask: Vec<f32>,
+        act_mask: T,
+        relu_out: Option<T>,
+        bn: Option<ConvBnCache>,
+    },
 }
 
 struct ConvBnCache {
@@ -49,7 +65,12 @@ async fn host<B: Backend>(b: &B, t: &B::Tensor) -> Result<Vec<f32>> {
 
 /// Observes `t` with `fq` and fake-quantizes it: `(y, mask)`; with fake quant disabled the
 /// tensor passes unchanged with mask 1.
-async fn fake_quant<B: Backend>(b: &B, path: &str, fq: &mut FakeQuantize, t: &B::Tensor) -> Result<(B::Tensor, B::Tensor)> {
+async fn fake_quant<B: Backend>(
+    b: &B,
+    path: &str,
+    fq: &mut FakeQuantize,
+    t: &B::Tensor,
+) -> Result<(B::Tensor, B::Tensor)> {
     let v = host(b, t).await?;
     let step = fq.forward(&v, t.shape()).map_err(|e| step_err(path, e.to_string()))?;
     match step.qparams {
@@ -69,9 +90,20 @@ impl QatModel {
     /// One training step on a batch x `(batch, …)` with int class labels `(batch,)`: forward,
     /// mean cross-entropy, backward, `torch.optim.SGD` (momentum 0 only). Returns the loss.
     /// Fake-quant modules observe and update their qparams during the forward, as torch's do.
-    pub async fn train_step<B: Backend>(&mut self, b: &B, x: &[f32], shape: &[usize], labels: &[i32], cfg: &SgdConfig) -> Result<f32> {
+    pub async fn train_step<B: Backend>(
+        &mut self,
+        b: &B,
+        x: &[f32],
+        shape: &[usize],
+        labels: &[i32],
+        cfg: &SgdConfig,
+    ) -> Result<f32> {
         if cfg.momentum != 0.0 || cfg.weight_decay != 0.0 {
-            return Err(Error::InvalidArgument { name: "SgdConfig", value: format!("momentum {} weight_decay {}", cfg.momentum, cfg.weight_decay), valid: "momentum 0 and weight_decay 0 for QAT training".into() });
+            return Err(Error::InvalidArgument {
+                name: "SgdConfig",
+                value: format!("momentum {} weight_decay {}", cfg.momentum, cfg.weight_decay),
+                valid: "momentum 0 and weight_decay 0 for QAT training".into(),
+            });
         }
         let mut act = b.upload(x, shape)?;
         let mut caches: Vec<Cache<B::Tensor>> = Vec::with_capacity(self.layers.len());
@@ -86,7 +118,12 @@ impl QatModel {
                 }
                 QatOp::DeQuantStub | QatOp::Identity => Cache::None,
                 QatOp::Dropout { p } if *p == 0.0 => Cache::None,
-                QatOp::Dropout { p } => return Err(step_err(&path, format!("Dropout(p={p}) in training draws torch's RNG masks; QAT here supports p = 0 only"))),
+                QatOp::Dropout { p } => {
+                    return Err(step_err(
+                        &path,
+                        format!("Dropout(p={p}) in training draws torch's RNG masks; QAT here supports p = 0 only"),
+                    ))
+                }
                 QatOp::ReLU => {
                     act = b.relu(&act)?;
                     Cache::Relu(b.reshape(&act, act.shape())?)
@@ -104,7 +141,10 @@ impl QatModel {
                 }
                 QatOp::Linear { l, relu } => {
                     if act.shape().len() != 2 || act.shape()[1] != l.in_features {
-                        return Err(step_err(&path, format!("Linear expects input (batch, {}), got {}", l.in_features, fmt_shape(act.shape()))));
+                        return Err(step_err(
+                            &path,
+                            format!("Linear expects input (batch, {}), got {}", l.in_features, fmt_shape(act.shape())),
+                        ));
                     }
                     let w = b.upload(&l.weight, &[l.out_features, l.in_features])?;
                     let (wq, wmask) = fake_quant(b, &path, layer.weight_fq.as_mut().expect("prepared"), &w).await?;
@@ -122,21 +162,46 @@ impl QatModel {
                 QatOp::Conv { c, bn, relu } => {
                     let s = act.shape().to_vec();
                     if s.len() != 4 || s[1] != c.in_channels {
-                        return Err(step_err(&path, format!("Conv2d expects input (n, {}, h, w), got {}", c.in_channels, fmt_shape(&s))));
+                        return Err(step_err(
+                            &path,
+                            format!("Conv2d expects input (n, {}, h, w), got {}", c.in_channels, fmt_shape(&s)),
+                        ));
                     }
-                    let geom = Conv2dGeom { n: s[0], c: s[1], h: s[2], w: s[3], kh: c.kernel_size.0, kw: c.kernel_size.1, stride: c.stride, padding: c.padding };
+                    let geom = Conv2dGeom {
+                        n: s[0],
+                        c: s[1],
+                        h: s[2],
+                        w: s[3],
+                        kh: c.kernel_size.0,
+                        kw: c.kernel_size.1,
+                        stride: c.stride,
+                        padding: c.padding,
+                    };
                     let (oh, ow) = geom.out_hw()?;
                     let (oc, per) = (c.out_channels, c.weight.len() / c.out_channels.max(1));
                     let (running_std, sf): (Vec<f32>, Vec<f32>) = match bn {
-                        Some(bn) => (0..oc).map(|k| {
-                            let rs = (bn.running_var[k] + bn.eps as f32).sqrt();
-                            (rs, bn.weight.as_ref().map_or(1.0, |g| g[k]) / rs)
-                        }).unzip(),
+                        Some(bn) => (0..oc)
+                            .map(|k| {
+                                let rs = (bn.running_var[k] + bn.eps as f32).sqrt();
+                                (rs, bn.weight.as_ref().map_or(1.0, |g| g[k]) / rs)
+                            })
+                            .unzip(),
                         None => (vec![1.0; oc], vec![1.0; oc]),
                     };
-                    let w_scaled: Vec<f32> = c.weight.iter().enumerate().map(|(i, &v)| if bn.is_some() { v * sf[i / per] } else { v }).collect();
+                    let w_scaled: Vec<f32> = c
+                        .weight
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| if bn.is_some() { v * sf[i / per] } else { v })
+                        .collect();
                     let w = b.upload(&w_scaled, &[oc, per])?;
-                    let (wq, wmask_t) = fake_quant(b, &path, layer.weight_fq.as_mut().expect("prepared"), &b.reshape(&w, &c.weight_shape())?).await?;
+                    let (wq, wmask_t) = fake_quant(
+                        b,
+                        &path,
+                        layer.weight_fq.as_mut().expect("prepared"),
+                        &b.reshape(&w, &c.weight_shape())?,
+                    )
+                    .await?;
                     let wq = b.reshape(&wq, &[oc, per])?;
                     let wmask = host(b, &wmask_t).await?;
                     let (conv, cols) = conv_forward(b, &act, &wq, &geom)?;
@@ -144,17 +209,34 @@ impl QatModel {
                     let (mut y, bn_cache) = match bn {
                         Some(bnp) => {
                             let conv_h = host(b, &conv).await?;
-                            let z: Vec<f32> = conv_h.iter().enumerate().map(|(i, &v)| {
-                                let k = (i / hw) % oc;
-                                v / sf[k] + c.bias.as_ref().map_or(0.0, |bb| bb[k])
-                            }).collect();
+                            let z: Vec<f32> = conv_h
+                                .iter()
+                                .enumerate()
+                                .map(|(i, &v)| {
+                                    let k = (i / hw) % oc;
+                                    v / sf[k] + c.bias.as_ref().map_or(0.0, |bb| bb[k])
+                                })
+                                .collect();
                             let gamma = bnp.weight.clone().unwrap_or(vec![1.0; oc]);
                             let beta = bnp.bias.clone().unwrap_or(vec![0.0; oc]);
                             let (y, cache, unbiased) = bn_train_forward(&z, geom.n, oc, hw, &gamma, &beta, bnp.eps);
-                            let layer_bn = match &mut layer.op { QatOp::Conv { bn: Some(b), .. } => b, _ => unreachable!() };
+                            let layer_bn = match &mut layer.op {
+                                QatOp::Conv { bn: Some(b), .. } => b,
+                                _ => unreachable!(),
+                            };
                             update_running(&mut layer_bn.running_mean, &cache.mean, layer_bn.momentum);
                             update_running(&mut layer_bn.running_var, &unbiased, layer_bn.momentum);
-                            (b.upload(&y, &[geom.n, oc, oh, ow])?, Some(ConvBnCache { conv: conv_h, sf, running_std, w_orig: c.weight.clone(), bn: cache, hw }))
+                            (
+                                b.upload(&y, &[geom.n, oc, oh, ow])?,
+                                Some(ConvBnCache {
+                                    conv: conv_h,
+                                    sf,
+                                    running_std,
+                                    w_orig: c.weight.clone(),
+                                    bn: cache,
+                                    hw,
+                                }),
+                            )
                         }
                         None => {
                             let y = match &c.bias {
@@ -228,7 +310,12 @@ impl QatModel {
                                 dconv[i] = d / bc.sf[k];
                                 dsf[k] -= d as f64 * bc.conv[i] as f64 / (bc.sf[k] as f64 * bc.sf[k] as f64);
                             }
-                            (b.upload(&dconv, g.shape())?, Some(dbias.iter().map(|&v| v as f32).collect::<Vec<_>>()), Some((dgamma, dbeta)), Some(dsf))
+                            (
+                                b.upload(&dconv, g.shape())?,
+                                Some(dbias.iter().map(|&v| v as f32).collect::<Vec<_>>()),
+                                Some((dgamma, dbeta)),
+                                Some(dsf),
+                            )
                         }
                         None => (b.reshape(&g, g.shape())?, None, None, None),
                     };
@@ -238,13 +325,19 @@ impl QatModel {
                     match (&bn, bnp.as_mut()) {
                         (Some(bc), Some(p)) => {
                             let mut dsf = dsf_div.expect("with bn");
-                            let dw: Vec<f32> = d_scaled.iter().enumerate().map(|(i, &d)| {
-                                let k = i / per;
-                                dsf[k] += d as f64 * bc.w_orig[i] as f64;
-                                d * bc.sf[k]
-                            }).collect();
+                            let dw: Vec<f32> = d_scaled
+                                .iter()
+                                .enumerate()
+                                .map(|(i, &d)| {
+                                    let k = i / per;
+                                    dsf[k] += d as f64 * bc.w_orig[i] as f64;
+                                    d * bc.sf[k]
+                                })
+                                .collect();
                             let (dgamma, dbeta) = bn_grads.expect("with bn");
-                            let dgamma: Vec<f32> = (0..oc).map(|k| (dgamma[k] as f64 + dsf[k] / bc.running_std[k] as f64) as f32).collect();
+                            let dgamma: Vec<f32> = (0..oc)
+                                .map(|k| (dgamma[k] as f64 + dsf[k] / bc.running_std[k] as f64) as f32)
+                                .collect();
                             sgd(&mut c.weight, &dw, cfg);
                             if let (Some(bias), Some(db)) = (&mut c.bias, &dbias) {
                                 sgd(bias, db, cfg);

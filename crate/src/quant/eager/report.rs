@@ -157,10 +157,14 @@ pub async fn quant_trace<B: Backend>(b: &B, model: &Model, x: &[f32], shape: &[u
         Act::Float(t) => b.read(t).await?,
         Act::Quant(t, q) => {
             output_codes = codes(b, t).await?;
-            output_codes.iter().enumerate().map(|(i, &c)| {
-                let (s, z) = q.at(t.shape(), i);
-                dequantize_val(c, s, z)
-            }).collect()
+            output_codes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    let (s, z) = q.at(t.shape(), i);
+                    dequantize_val(c, s, z)
+                })
+                .collect()
         }
     };
     Ok(QuantTrace { layers, output_codes, output })
@@ -204,8 +208,17 @@ fn weight_report(k: &Kind) -> Option<(&[i8], &QParams)> {
 /// Builds the report: `prepared` (the float model, for SQNR and clipping), `quantized`, the
 /// calibration data, the evaluation data (`calib` when absent) and optional labels.
 #[allow(clippy::too_many_arguments)]
-pub async fn build<B: Backend>(b: &B, prepared: &Prepared, quantized: &Model, float_modules: Vec<(String, String)>, warnings: Vec<String>,
-                               calib: (&[f32], &[usize]), eval: (&[f32], &[usize]), labels: Option<&[i32]>, dump: bool) -> Result<Report> {
+pub async fn build<B: Backend>(
+    b: &B,
+    prepared: &Prepared,
+    quantized: &Model,
+    float_modules: Vec<(String, String)>,
+    warnings: Vec<String>,
+    calib: (&[f32], &[usize]),
+    eval: (&[f32], &[usize]),
+    labels: Option<&[i32]>,
+    dump: bool,
+) -> Result<Report> {
     let (float_eval, float_last) = float_outputs(&prepared.model, eval.0, eval.1)?;
     let (float_calib, _) = float_outputs(&prepared.model, calib.0, calib.1)?;
     let trace = quant_trace(b, quantized, eval.0, eval.1).await?;
@@ -217,27 +230,57 @@ pub async fn build<B: Backend>(b: &B, prepared: &Prepared, quantized: &Model, fl
         }
         let Some((wc, wq)) = weight_report(&m.kind) else { continue };
         let Some((q_in, out_codes, q_out)) = trace.layers.get(&path) else { continue };
-        let (QParams::PerTensor { scale: in_s, zero_point: in_z, .. }, QParams::PerTensor { scale: out_s, zero_point: out_z, dtype }) = (q_in, q_out) else { continue };
+        let (
+            QParams::PerTensor { scale: in_s, zero_point: in_z, .. },
+            QParams::PerTensor { scale: out_s, zero_point: out_z, dtype },
+        ) = (q_in, q_out)
+        else {
+            continue;
+        };
         let deq: Vec<f32> = out_codes.iter().map(|&c| dequantize_val(c, *out_s, *out_z)).collect();
         let sqnr = float_eval.get(&path).map_or(f64::NAN, |f| sqnr_db(f, &deq));
         // Clipping happens at the dtype's range: a converted model stores quint8 codes 0..=255
         // even when the observer used reduce_range.
-        let clip = float_calib.get(&path).map_or(0.0, |f| 100.0 * clip_fraction(f, &[f.len()], q_out, dtype.qmin(), dtype.qmax()));
+        let clip = float_calib
+            .get(&path)
+            .map_or(0.0, |f| 100.0 * clip_fraction(f, &[f.len()], q_out, dtype.qmin(), dtype.qmax()));
         let mut hist = vec![0u32; 256];
         for &c in wc {
             hist[(c as i32 + 128) as usize] += 1;
         }
         let (scheme, axis, scales, zps) = match wq {
-            QParams::PerTensor { scale, zero_point, .. } => ("per_tensor_affine", None, vec![*scale], vec![*zero_point]),
-            QParams::PerChannel { scales, zero_points, axis, .. } => ("per_channel_affine", Some(*axis), scales.clone(), zero_points.clone()),
+            QParams::PerTensor { scale, zero_point, .. } => {
+                ("per_tensor_affine", None, vec![*scale], vec![*zero_point])
+            }
+            QParams::PerChannel { scales, zero_points, axis, .. } => {
+                ("per_channel_affine", Some(*axis), scales.clone(), zero_points.clone())
+            }
         };
         layers.push(LayerReport {
-            name: path.clone(), kind: m.kind.type_name().into(), input_scale: *in_s, input_zero_point: *in_z,
-            weight_qscheme: scheme.into(), weight_axis: axis, weight_scale: scales, weight_zero_point: zps, weight_histogram: hist,
-            output_scale: *out_s, output_zero_point: *out_z, sqnr_db: sqnr, clip_percent: clip,
+            name: path.clone(),
+            kind: m.kind.type_name().into(),
+            input_scale: *in_s,
+            input_zero_point: *in_z,
+            weight_qscheme: scheme.into(),
+            weight_axis: axis,
+            weight_scale: scales,
+            weight_zero_point: zps,
+            weight_histogram: hist,
+            output_scale: *out_s,
+            output_zero_point: *out_z,
+            sqnr_db: sqnr,
+            clip_percent: clip,
             weight_codes: dump.then(|| wc.to_vec()),
         });
     }
     let accuracy = labels.map(|y| accuracy(&float_last, &trace.output, y));
-    Ok(Report { input, layers, accuracy, float_modules, warnings, output_codes: dump.then(|| trace.output_codes.clone()), output: dump.then(|| trace.output.clone()) })
+    Ok(Report {
+        input,
+        layers,
+        accuracy,
+        float_modules,
+        warnings,
+        output_codes: dump.then(|| trace.output_codes.clone()),
+        output: dump.then(|| trace.output.clone()),
+    })
 }

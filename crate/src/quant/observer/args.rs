@@ -47,7 +47,12 @@ impl QScheme {
     }
     /// Parses torch's name (with or without the `torch.` prefix).
     pub fn parse(name: &str) -> Result<QScheme> {
-        let all = [QScheme::PerTensorAffine, QScheme::PerTensorSymmetric, QScheme::PerChannelAffine, QScheme::PerChannelSymmetric];
+        let all = [
+            QScheme::PerTensorAffine,
+            QScheme::PerTensorSymmetric,
+            QScheme::PerChannelAffine,
+            QScheme::PerChannelSymmetric,
+        ];
         let n = name.strip_prefix("torch.").unwrap_or(name);
         all.into_iter().find(|q| q.name() == n).ok_or_else(|| Error::InvalidArgument {
             name: "qscheme",
@@ -76,7 +81,14 @@ pub struct ObserverArgs {
 
 impl Default for ObserverArgs {
     fn default() -> Self {
-        ObserverArgs { dtype: QuantDType::QUInt8, qscheme: QScheme::PerTensorAffine, reduce_range: false, quant_min: None, quant_max: None, eps: F32_EPS }
+        ObserverArgs {
+            dtype: QuantDType::QUInt8,
+            qscheme: QScheme::PerTensorAffine,
+            reduce_range: false,
+            quant_min: None,
+            quant_max: None,
+            eps: F32_EPS,
+        }
     }
 }
 
@@ -109,7 +121,11 @@ impl UniformQuant {
         let (quant_min, quant_max) = match custom {
             Some((lo, hi)) => {
                 validate_qmin_qmax(lo, hi)?;
-                if args.reduce_range { (lo.div_euclid(2), hi.div_euclid(2)) } else { (lo, hi) }
+                if args.reduce_range {
+                    (lo.div_euclid(2), hi.div_euclid(2))
+                } else {
+                    (lo, hi)
+                }
             }
             None => match (args.dtype, args.reduce_range) {
                 (QuantDType::QInt8, false) => (-128, 127),
@@ -119,10 +135,18 @@ impl UniformQuant {
             },
         };
         if args.qscheme.is_symmetric() && args.reduce_range && args.dtype == QuantDType::QUInt8 {
-            return Err(Error::Unsupported { op: observer, detail: "cannot reduce range for symmetric quantization for quint8; use qint8 or reduce_range=false".into() });
+            return Err(Error::Unsupported {
+                op: observer,
+                detail: "cannot reduce range for symmetric quantization for quint8; use qint8 or reduce_range=false"
+                    .into(),
+            });
         }
         if !(args.eps.is_finite() && args.eps >= 0.0) {
-            return Err(Error::InvalidArgument { name: "eps", value: args.eps.to_string(), valid: "a finite value >= 0 (default 2^-23)".into() });
+            return Err(Error::InvalidArgument {
+                name: "eps",
+                value: args.eps.to_string(),
+                valid: "a finite value >= 0 (default 2^-23)".into(),
+            });
         }
         Ok(UniformQuant { args, quant_min, quant_max, has_customized_qrange: custom.is_some() })
     }
@@ -165,13 +189,25 @@ impl UniformQuant {
 pub fn validate_qmin_qmax(quant_min: i32, quant_max: i32) -> Result<()> {
     let value = format!("quant_min={quant_min}, quant_max={quant_max}");
     if !(quant_min <= 0 && 0 <= quant_max) {
-        return Err(Error::InvalidArgument { name: "quantization range", value, valid: "a user-specified range must include 0 (quant_min <= 0 <= quant_max)".into() });
+        return Err(Error::InvalidArgument {
+            name: "quantization range",
+            value,
+            valid: "a user-specified range must include 0 (quant_min <= 0 <= quant_max)".into(),
+        });
     }
     if quant_min >= quant_max {
-        return Err(Error::InvalidArgument { name: "quantization range", value, valid: "quant_min strictly less than quant_max".into() });
+        return Err(Error::InvalidArgument {
+            name: "quantization range",
+            value,
+            valid: "quant_min strictly less than quant_max".into(),
+        });
     }
     if (quant_max as i64 - quant_min as i64 + 1) > 256 {
-        return Err(Error::InvalidArgument { name: "quantization range", value, valid: "at most 256 values (the maximum 8-bit range)".into() });
+        return Err(Error::InvalidArgument {
+            name: "quantization range",
+            value,
+            valid: "at most 256 values (the maximum 8-bit range)".into(),
+        });
     }
     Ok(())
 }
@@ -200,7 +236,10 @@ pub struct Calculated {
 pub fn uncalibrated(observer: &'static str, dtype: QuantDType) -> Calculated {
     Calculated {
         qparams: QParams::PerTensor { scale: 1.0, zero_point: 0, dtype },
-        warning: Some(ObserverWarning { observer, message: "must run observer before calling calculate_qparams. Returning default values.".into() }),
+        warning: Some(ObserverWarning {
+            observer,
+            message: "must run observer before calling calculate_qparams. Returning default values.".into(),
+        }),
     }
 }
 
@@ -232,7 +271,10 @@ pub fn check_min_le_max(observer: &'static str, min_val: &[f32], max_val: &[f32]
 pub fn check_len(observer: &'static str, x: &[f32], shape: &[usize]) -> Result<()> {
     let n: usize = shape.iter().product();
     if n != x.len() {
-        return Err(Error::Shape { op: observer, detail: format!("data has {} values but shape {} needs {n}", x.len(), crate::error::fmt_shape(shape)) });
+        return Err(Error::Shape {
+            op: observer,
+            detail: format!("data has {} values but shape {} needs {n}", x.len(), crate::error::fmt_shape(shape)),
+        });
     }
     Ok(())
 }
@@ -248,10 +290,14 @@ pub fn clip_fraction(x: &[f32], shape: &[usize], qparams: &QParams, quant_min: i
     if x.is_empty() {
         return 0.0;
     }
-    let clipped = x.iter().enumerate().filter(|&(i, &v)| {
-        let (scale, zp) = qparams.at(shape, i);
-        let code = zp as f64 + (v * (1.0f32 / scale)).round_ties_even() as f64;
-        code < quant_min as f64 || code > quant_max as f64
-    }).count();
+    let clipped = x
+        .iter()
+        .enumerate()
+        .filter(|&(i, &v)| {
+            let (scale, zp) = qparams.at(shape, i);
+            let code = zp as f64 + (v * (1.0f32 / scale)).round_ties_even() as f64;
+            code < quant_min as f64 || code > quant_max as f64
+        })
+        .count();
     clipped as f64 / x.len() as f64
 }

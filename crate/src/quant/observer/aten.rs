@@ -42,7 +42,9 @@ pub fn linspace(start: f64, end: f64, steps: usize) -> Vec<f32> {
     }
     let step = (e - s) / (steps - 1) as f32;
     let half = steps / 2;
-    (0..steps).map(|i| if i < half { step.mul_add(i as f32, s) } else { (-step).mul_add((steps - i - 1) as f32, e) }).collect()
+    (0..steps)
+        .map(|i| if i < half { step.mul_add(i as f32, s) } else { (-step).mul_add((steps - i - 1) as f32, e) })
+        .collect()
 }
 
 /// `torch.histc(x, bins, min, max)` on CPU: NaN and values outside `[min, max]` are skipped,
@@ -77,10 +79,12 @@ pub fn histc(x: &[f32], bins: usize, min: f32, max: f32) -> Vec<f32> {
 /// `torch.cumsum` of f32 on CPU: a double accumulator, each prefix stored as f32.
 pub fn cumsum(x: &[f32]) -> Vec<f32> {
     let mut acc = 0.0f64;
-    x.iter().map(|&v| {
-        acc += v as f64;
-        acc as f32
-    }).collect()
+    x.iter()
+        .map(|&v| {
+            acc += v as f64;
+            acc as f32
+        })
+        .collect()
 }
 
 /// Lanes of the f32 vectors ATen's x86 sum kernel accumulates in: 8 (AVX2 width). Measured

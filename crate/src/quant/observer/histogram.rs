@@ -35,12 +35,26 @@ impl HistogramObserver {
     /// `HistogramObserver(bins, **args)`.
     pub fn new(bins: usize, args: ObserverArgs) -> Result<Self> {
         if args.qscheme.is_per_channel() {
-            return Err(Error::InvalidArgument { name: "qscheme", value: args.qscheme.name().into(), valid: "HistogramObserver's qscheme only supports per_tensor_symmetric and per_tensor_affine".into() });
+            return Err(Error::InvalidArgument {
+                name: "qscheme",
+                value: args.qscheme.name().into(),
+                valid: "HistogramObserver's qscheme only supports per_tensor_symmetric and per_tensor_affine".into(),
+            });
         }
         if bins == 0 {
-            return Err(Error::InvalidArgument { name: "bins", value: "0".into(), valid: "at least 1 (torch default 2048)".into() });
+            return Err(Error::InvalidArgument {
+                name: "bins",
+                value: "0".into(),
+                valid: "at least 1 (torch default 2048)".into(),
+            });
         }
-        Ok(HistogramObserver { quant: UniformQuant::new("HistogramObserver", args)?, bins, histogram: vec![0.0; bins], min: f32::INFINITY, max: f32::NEG_INFINITY })
+        Ok(HistogramObserver {
+            quant: UniformQuant::new("HistogramObserver", args)?,
+            bins,
+            histogram: vec![0.0; bins],
+            min: f32::INFINITY,
+            max: f32::NEG_INFINITY,
+        })
     }
 
     /// The range start, `None` before any data.
@@ -188,21 +202,23 @@ impl HistogramObserver {
         // The middle term's scalar: _get_norm(tensor(-dst/2), tensor(dst/2), density) before `density *`.
         let mid_norm = (dw_half * dw_half * dw_half - neg_half * neg_half * neg_half) / 3.0;
         let cube_neg_half = neg_half * neg_half * neg_half;
-        let norm: Vec<f32> = (0..bins).map(|i| {
-            let begin = (i as f32 - start as f32) * bw; // (src_bin - next_start_bin) is an int64 tensor
-            let src_end = begin + bw;
-            let dob = div_floor(begin, dw).clamp(0.0, top);
-            let dob_center = (dob + 0.5) * dw;
-            let doe = div_floor(src_end, dw).clamp(0.0, top);
-            let density = self.histogram[i] / bw;
-            let db = begin - dob_center;
-            let n1 = density * ((dw_half * dw_half * dw_half - db * db * db) / 3.0);
-            let n2 = (doe - dob - 1.0) * (density * mid_norm);
-            let doe_center = doe * dw + dw_half;
-            let de = src_end - doe_center;
-            let n3 = density * ((de * de * de - cube_neg_half) / 3.0);
-            ((0.0f32 + n1) + n2) + n3
-        }).collect();
+        let norm: Vec<f32> = (0..bins)
+            .map(|i| {
+                let begin = (i as f32 - start as f32) * bw; // (src_bin - next_start_bin) is an int64 tensor
+                let src_end = begin + bw;
+                let dob = div_floor(begin, dw).clamp(0.0, top);
+                let dob_center = (dob + 0.5) * dw;
+                let doe = div_floor(src_end, dw).clamp(0.0, top);
+                let density = self.histogram[i] / bw;
+                let db = begin - dob_center;
+                let n1 = density * ((dw_half * dw_half * dw_half - db * db * db) / 3.0);
+                let n2 = (doe - dob - 1.0) * (density * mid_norm);
+                let doe_center = doe * dw + dw_half;
+                let de = src_end - doe_center;
+                let n3 = density * ((de * de * de - cube_neg_half) / 3.0);
+                ((0.0f32 + n1) + n2) + n3
+            })
+            .collect();
         torch_sum(&norm) as f64
     }
 }
@@ -212,5 +228,3 @@ fn add_assign(a: &mut [f32], b: &[f32]) {
         *a += b;
     }
 }
-
-

@@ -37,19 +37,36 @@ impl MinMaxObserver {
 
     fn build(kind: &'static str, args: ObserverArgs, averaging_constant: Option<f32>) -> Result<Self> {
         if args.qscheme.is_per_channel() {
-            return Err(Error::InvalidArgument { name: "qscheme", value: args.qscheme.name().into(), valid: format!("{kind}'s qscheme only supports per_tensor_symmetric and per_tensor_affine") });
+            return Err(Error::InvalidArgument {
+                name: "qscheme",
+                value: args.qscheme.name().into(),
+                valid: format!("{kind}'s qscheme only supports per_tensor_symmetric and per_tensor_affine"),
+            });
         }
         if let Some(c) = averaging_constant {
             if !(c > 0.0 && c <= 1.0) {
-                return Err(Error::InvalidArgument { name: "averaging_constant", value: c.to_string(), valid: "0 < c <= 1".into() });
+                return Err(Error::InvalidArgument {
+                    name: "averaging_constant",
+                    value: c.to_string(),
+                    valid: "0 < c <= 1".into(),
+                });
             }
         }
-        Ok(MinMaxObserver { quant: UniformQuant::new(kind, args)?, averaging_constant, min: f32::INFINITY, max: f32::NEG_INFINITY })
+        Ok(MinMaxObserver {
+            quant: UniformQuant::new(kind, args)?,
+            averaging_constant,
+            min: f32::INFINITY,
+            max: f32::NEG_INFINITY,
+        })
     }
 
     /// torch's class name.
     pub fn kind(&self) -> &'static str {
-        if self.averaging_constant.is_some() { "MovingAverageMinMaxObserver" } else { "MinMaxObserver" }
+        if self.averaging_constant.is_some() {
+            "MovingAverageMinMaxObserver"
+        } else {
+            "MinMaxObserver"
+        }
     }
 
     /// Records a batch (any shape, flat). Empty batches are ignored; NaN/inf is an error.
@@ -97,7 +114,10 @@ pub(crate) fn per_tensor_qparams(kind: &'static str, quant: &UniformQuant, min: 
     }
     check_min_le_max(kind, &[min], &[max])?;
     let (s, z) = quant.qparams_of(&[min], &[max]);
-    Ok(Calculated { qparams: QParams::PerTensor { scale: s[0], zero_point: z[0], dtype: quant.args.dtype }, warning: None })
+    Ok(Calculated {
+        qparams: QParams::PerTensor { scale: s[0], zero_point: z[0], dtype: quant.args.dtype },
+        warning: None,
+    })
 }
 
 /// `torch.aminmax` of a non-empty slice, rejecting NaN/inf with [`check_finite`]'s error. One pass
@@ -150,13 +170,21 @@ fn aminmax_lanes(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
 /// The running minimum `a` updated with `b`: `b` when `b <= a` (the later of equal values).
 #[inline(always)]
 pub(crate) fn min_f32(a: f32, b: f32) -> f32 {
-    if b <= a { b } else { a }
+    if b <= a {
+        b
+    } else {
+        a
+    }
 }
 
 /// The running maximum `a` updated with `b`: `b` when `b >= a`.
 #[inline(always)]
 pub(crate) fn max_f32(a: f32, b: f32) -> f32 {
-    if b >= a { b } else { a }
+    if b >= a {
+        b
+    } else {
+        a
+    }
 }
 
 /// Running per-channel min/max along `ch_axis`, plain or moving-average.
@@ -188,19 +216,37 @@ impl PerChannelMinMaxObserver {
 
     fn build(kind: &'static str, ch_axis: usize, args: ObserverArgs, averaging_constant: Option<f32>) -> Result<Self> {
         if !args.qscheme.is_per_channel() {
-            return Err(Error::InvalidArgument { name: "qscheme", value: args.qscheme.name().into(), valid: format!("{kind}'s qscheme only supports per_channel_symmetric and per_channel_affine") });
+            return Err(Error::InvalidArgument {
+                name: "qscheme",
+                value: args.qscheme.name().into(),
+                valid: format!("{kind}'s qscheme only supports per_channel_symmetric and per_channel_affine"),
+            });
         }
         if let Some(c) = averaging_constant {
             if !(c > 0.0 && c <= 1.0) {
-                return Err(Error::InvalidArgument { name: "averaging_constant", value: c.to_string(), valid: "0 < c <= 1".into() });
+                return Err(Error::InvalidArgument {
+                    name: "averaging_constant",
+                    value: c.to_string(),
+                    valid: "0 < c <= 1".into(),
+                });
             }
         }
-        Ok(PerChannelMinMaxObserver { quant: UniformQuant::new(kind, args)?, ch_axis, averaging_constant, min_val: vec![], max_val: vec![] })
+        Ok(PerChannelMinMaxObserver {
+            quant: UniformQuant::new(kind, args)?,
+            ch_axis,
+            averaging_constant,
+            min_val: vec![],
+            max_val: vec![],
+        })
     }
 
     /// torch's class name.
     pub fn kind(&self) -> &'static str {
-        if self.averaging_constant.is_some() { "MovingAveragePerChannelMinMaxObserver" } else { "PerChannelMinMaxObserver" }
+        if self.averaging_constant.is_some() {
+            "MovingAveragePerChannelMinMaxObserver"
+        } else {
+            "PerChannelMinMaxObserver"
+        }
     }
 
     /// Records a batch `x` of `shape`: per channel along `ch_axis`, the min/max over all other
@@ -211,7 +257,10 @@ impl PerChannelMinMaxObserver {
         }
         let kind = self.kind();
         let Some(&channels) = shape.get(self.ch_axis) else {
-            return Err(Error::Shape { op: kind, detail: format!("ch_axis {} is outside shape {}", self.ch_axis, crate::error::fmt_shape(shape)) });
+            return Err(Error::Shape {
+                op: kind,
+                detail: format!("ch_axis {} is outside shape {}", self.ch_axis, crate::error::fmt_shape(shape)),
+            });
         };
         check_finite(kind, x)?;
         let mut lo = vec![f32::INFINITY; channels];
@@ -226,7 +275,14 @@ impl PerChannelMinMaxObserver {
             return Ok(());
         }
         if self.min_val.len() != channels {
-            return Err(Error::Shape { op: kind, detail: format!("batch has {channels} channels along axis {} but earlier batches had {}", self.ch_axis, self.min_val.len()) });
+            return Err(Error::Shape {
+                op: kind,
+                detail: format!(
+                    "batch has {channels} channels along axis {} but earlier batches had {}",
+                    self.ch_axis,
+                    self.min_val.len()
+                ),
+            });
         }
         for c in 0..channels {
             match self.averaging_constant {
@@ -251,11 +307,18 @@ impl PerChannelMinMaxObserver {
         }
         check_min_le_max(kind, &self.min_val, &self.max_val)?;
         let (scales, zero_points) = self.quant.qparams_of(&self.min_val, &self.max_val);
-        Ok(Calculated { qparams: QParams::PerChannel { scales, zero_points, axis: self.ch_axis, dtype: self.quant.args.dtype }, warning: None })
+        Ok(Calculated {
+            qparams: QParams::PerChannel { scales, zero_points, axis: self.ch_axis, dtype: self.quant.args.dtype },
+            warning: None,
+        })
     }
 }
 
 /// `torch.per_channel_symmetric` qint8 args, torch's `default_per_channel_weight_observer` options.
 pub fn per_channel_symmetric_qint8() -> ObserverArgs {
-    ObserverArgs { dtype: crate::quant::affine::QuantDType::QInt8, qscheme: QScheme::PerChannelSymmetric, ..ObserverArgs::default() }
+    ObserverArgs {
+        dtype: crate::quant::affine::QuantDType::QInt8,
+        qscheme: QScheme::PerChannelSymmetric,
+        ..ObserverArgs::default()
+    }
 }

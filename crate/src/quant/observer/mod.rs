@@ -124,4 +124,3 @@ pub struct PlaceholderObserver {
     /// Marks dynamic quantization.
     pub is_dynamic: bool,
 }
-

@@ -15,7 +15,14 @@ const MR: usize = 4; // x rows per block
 const NR: usize = 2; // w rows per block
 
 /// Zero-point-shifted, zero-padded i16 copy of `rows` × `k` codes; `zp(r)` is row r's zero point.
-fn pack<T: Copy + Into<i32>>(codes: &[T], rows: usize, k: usize, rows_padded: usize, kp: usize, zp: impl Fn(usize) -> i32) -> Vec<i16> {
+fn pack<T: Copy + Into<i32>>(
+    codes: &[T],
+    rows: usize,
+    k: usize,
+    rows_padded: usize,
+    kp: usize,
+    zp: impl Fn(usize) -> i32,
+) -> Vec<i16> {
     let mut out = vec![0i16; rows_padded * kp];
     for r in 0..rows {
         let z = zp(r);

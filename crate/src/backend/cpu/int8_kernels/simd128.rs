@@ -50,7 +50,8 @@ impl Packed {
                 block(&xs[i * pairs * 2..(i + MR) * pairs * 2], wb, pairs, &mut tile);
                 for r in 0..MR.min(m.saturating_sub(i)) {
                     let cols = NB.min(n - blk * NB);
-                    acc[(i + r) * n + blk * NB..(i + r) * n + blk * NB + cols].copy_from_slice(&tile[r * NB..r * NB + cols]);
+                    acc[(i + r) * n + blk * NB..(i + r) * n + blk * NB + cols]
+                        .copy_from_slice(&tile[r * NB..r * NB + cols]);
                 }
             }
         }

@@ -14,7 +14,9 @@ const MR: usize = 4; // x rows per block
 const NB: usize = LANES * NV;
 
 pub(super) fn available() -> bool {
-    std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") && std::is_x86_feature_detected!("avx512vnni")
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vnni")
 }
 
 /// w (n, k) as [column block][k group of 4][16·NV columns][4 bytes], zero-padded, with Σw
@@ -88,7 +90,8 @@ unsafe fn block(xb: &[u8], wb: &[i8], groups: usize, out: &mut [i32; MR * NB]) {
     let (xp, wp) = (xb.as_ptr(), wb.as_ptr());
     let row = groups * 4;
     for g in 0..groups {
-        let w: [__m512i; NV] = std::array::from_fn(|v| _mm512_loadu_si512(wp.add((g * NB + v * LANES) * 4) as *const __m512i));
+        let w: [__m512i; NV] =
+            std::array::from_fn(|v| _mm512_loadu_si512(wp.add((g * NB + v * LANES) * 4) as *const __m512i));
         for (r, a) in acc.iter_mut().enumerate() {
             let xv = _mm512_set1_epi32((xp.add(r * row + g * 4) as *const i32).read_unaligned());
             for v in 0..NV {
