@@ -57,8 +57,8 @@ async fn playground_matmul_on_cpu_resolves_and_webgpu_rejects_with_the_reason() 
 #[wasm_bindgen_test]
 fn seeded_random_matches_the_native_generator() {
     // Same seed, same stream on wasm32 as natively: SplitMix64 of seed 0's first draw.
-    assert_eq!(quantplay::rng::Rng::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
-    assert_eq!(Playground::random(4, 9, -1.0, 1.0), quantplay::rng::Rng::new(9).uniform_vec(4, -1.0, 1.0));
+    assert_eq!(quantplay::rules::rng::Rng::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
+    assert_eq!(Playground::random(4, 9, -1.0, 1.0), quantplay::rules::rng::Rng::new(9).uniform_vec(4, -1.0, 1.0));
 }
 
 #[wasm_bindgen_test]

@@ -17,9 +17,9 @@
 
 use crate::backend::cpu::fast;
 use crate::backend::cpu::int8_kernels::{accumulate_packed, PackedWeight};
-use crate::error::{Error, Result};
-use crate::quant::{linear, QLinearSpec, QParams, QuantDType};
-use crate::rng::Rng;
+use crate::rules::error::{Error, Result};
+use crate::rules::rng::Rng;
+use crate::rules::{qlinear as linear, QLinearSpec, QParams, QuantDType};
 
 /// The workload names [`Workload::new`] accepts.
 pub const KINDS: &[&str] = &[

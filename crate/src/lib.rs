@@ -15,18 +15,17 @@
 pub mod amp;
 pub mod backend;
 pub mod bench;
-pub mod cast;
 pub mod data;
-pub mod error;
+pub mod functional;
 pub mod info;
 pub mod model;
 pub mod nn;
 pub mod parity;
 pub mod quant;
-pub mod rng;
+pub mod rules;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
 pub use backend::{cpu::CpuBackend, gpu::GpuBackend, Backend, DType, HasShape, HostData};
-pub use error::{Error, Result};
+pub use rules::error::{Error, Result};

@@ -6,10 +6,10 @@
 //! must be `'static`: the state lives behind an `Rc` that each promise clones.
 
 use crate::backend::{cpu::CpuBackend, gpu::GpuBackend, Backend};
-use crate::error::Error;
 use crate::info::SystemInfo;
 use crate::parity::{compare, Tolerance, EXACT, F32_MATMUL};
-use crate::rng::Rng;
+use crate::rules::error::Error;
+use crate::rules::rng::Rng;
 use js_sys::{Float32Array, Promise};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;

@@ -6,13 +6,13 @@
 use quantplay::amp::ScalerConfig;
 use quantplay::backend::gpu::F16Path;
 use quantplay::nn::SgdConfig;
-use quantplay::rng::Rng;
+use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, DType, GpuBackend, HostData};
 
 const AMP: &str = include_str!("../fixtures/amp_kernels.json");
 
 fn f16s(v: &[f32]) -> HostData {
-    HostData::F16(v.iter().map(|&x| quantplay::cast::f32_to_f16(x)).collect())
+    HostData::F16(v.iter().map(|&x| quantplay::rules::cast::f32_to_f16(x)).collect())
 }
 
 fn f16_bits(d: HostData) -> Vec<u16> {

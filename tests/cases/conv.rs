@@ -5,12 +5,12 @@
 
 use super::assert_agrees;
 use quantplay::backend::Conv2dGeom;
-use quantplay::nn::batchnorm::bn_eval_alpha_beta;
+use quantplay::functional::qconv::quantized_conv2d;
+use quantplay::functional::quantized_linear_dynamic;
 use quantplay::parity::{EXACT, F32_CHANNEL_AFFINE, F32_DYNAMIC_LINEAR, F32_MATMUL};
-use quantplay::quant::dynamic::quantized_linear_dynamic;
-use quantplay::quant::qconv::quantized_conv2d;
 use quantplay::quant::{QLinearSpec, QParams, QuantDType};
-use quantplay::rng::Rng;
+use quantplay::rules::batchnorm::bn_eval_alpha_beta;
+use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, HasShape, HostData};
 use serde_json::Value;
 
@@ -201,7 +201,7 @@ pub async fn quantized_relu_raises_codes_below_the_zero_point_to_it<B: Backend>(
 }
 
 pub async fn channel_lut_maps_each_code_through_its_channels_table<B: Backend>(b: &B) {
-    let mut rng = quantplay::rng::Rng::new(77);
+    let mut rng = quantplay::rules::rng::Rng::new(77);
     // Ragged lengths (not a multiple of 4), 2-D and 4-D, one channel and many.
     for shape in [vec![2usize, 3, 5, 7], vec![3, 5], vec![1, 1, 3, 3], vec![2, 70, 1, 3]] {
         let (c, inner): (usize, usize) = (shape[1], shape[2..].iter().product());

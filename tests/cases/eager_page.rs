@@ -8,7 +8,7 @@ use quantplay::model::mlp_model;
 use quantplay::nn::mlp::{Mlp, Optimizer};
 use quantplay::nn::AdamConfig;
 use quantplay::quant::eager::pipeline::{options_from_json, run_for_page};
-use quantplay::rng::Rng;
+use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, HostData};
 
 /// Trains `sizes` on the CPU fast path with Adam, minibatches of 32, and returns the float MLP.

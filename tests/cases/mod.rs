@@ -32,7 +32,7 @@ pub use train::*;
 pub use typed::*;
 
 use quantplay::parity::{compare, Tolerance, EXACT, F32_MATMUL};
-use quantplay::rng::Rng;
+use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, Error};
 
 /// Calls `$wire!(case, case, …)` with every shared case, so each test target wires the same

@@ -409,7 +409,7 @@ pub async fn clip_fraction_counts_values_outside_the_code_range<B: Backend>(_b: 
     assert_eq!(clip_fraction(&[-1.0, 0.0, 5.0, 12.7, 13.0], &[5], &q, 0, 127), 0.4);
     // MinMax never clips its own calibration data (its max may sit above (qmax − zp)·scale by an
     // f32 rounding, but its code is qmax); the histogram's L2 search may trim thin tails, a little.
-    let mut rng = quantplay::rng::Rng::new(9);
+    let mut rng = quantplay::rules::rng::Rng::new(9);
     let x: Vec<f32> = (0..4000).map(|_| (0..4).map(|_| rng.uniform(-1.0, 1.0)).sum::<f32>()).collect();
     for kind in [ObserverKind::MinMaxObserver, ObserverKind::HistogramObserver] {
         let mut o = ObserverSpec::new(kind, ObserverArgs::default()).build().unwrap();

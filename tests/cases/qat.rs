@@ -8,11 +8,11 @@
 
 use super::eager::{bits, f, state, tensor};
 use quantplay::model::{spec, Kind, Model};
-use quantplay::nn::optim::SgdConfig;
 use quantplay::parity::{QAT_LOSS_RTOL, QAT_PARAM_ATOL, QAT_SCALE_RTOL};
 use quantplay::quant::eager::{fuse_modules_qat, prepare_qat, QatModel};
 use quantplay::quant::qconfig::get_default_qat_qconfig;
 use quantplay::quant::QParams;
+use quantplay::rules::optim::SgdConfig;
 use quantplay::{Backend, HostData};
 use serde_json::Value;
 

@@ -4,7 +4,7 @@
 
 use quantplay::backend::gpu::Int8Path;
 use quantplay::quant::{QLinearSpec, QParams, QuantDType};
-use quantplay::rng::Rng;
+use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, GpuBackend, HostData};
 
 const QLINEAR: &str = include_str!("../fixtures/qlinear.json");

@@ -4,7 +4,7 @@
 
 use quantplay::nn::{AdamConfig, SgdConfig};
 use quantplay::parity::{compare, f32_sum, Tolerance, EXACT, F32_MATMUL, F32_OPTIMIZER, F32_TRANSCENDENTAL};
-use quantplay::rng::Rng;
+use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, HostData};
 
 fn assert_agrees(what: &str, got: &[f32], want: &[f32], tol: Tolerance) {

@@ -3,7 +3,7 @@
 //! committed torch fixtures exactly, on every backend.
 
 use quantplay::quant::{QParams, QuantDType};
-use quantplay::rng::Rng;
+use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, DType, HostData};
 
 const CASTS: &str = include_str!("../fixtures/casts.json");

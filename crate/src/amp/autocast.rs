@@ -11,7 +11,7 @@
 //!   the widest floating input wins (f16 + f32 → f32).
 
 use crate::backend::DType;
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// An op the training stack runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -8,8 +8,8 @@
 //! Not in torch, both opt-in or informative: a `min_scale` floor, and a warning when the scale
 //! drops below 1.
 
-use super::scaler::{inv_scale, unscale_value, update_scale, ScalerConfig};
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
+use crate::rules::scaler::{inv_scale, unscale_value, update_scale, ScalerConfig};
 
 /// Where the current step is in the scale / unscale / step / update cycle (torch's OptState).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

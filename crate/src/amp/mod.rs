@@ -9,9 +9,8 @@
 pub mod autocast;
 pub mod grad_scaler;
 pub mod precision;
-pub mod scaler;
 pub mod schedule;
 
+pub use crate::rules::scaler::ScalerConfig;
 pub use grad_scaler::GradScaler;
 pub use precision::{effective_precision, parse_precision, Precision};
-pub use scaler::ScalerConfig;

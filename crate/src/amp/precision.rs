@@ -8,7 +8,7 @@
 //! [`effective_precision`] says what runs on a given backend and why, whenever that differs
 //! from the request or the numerics are emulated.
 
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// A training precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -4,8 +4,8 @@
 //! training loop would with `torch.amp.GradScaler`.
 
 use super::grad_scaler::GradScaler;
-use super::scaler::ScalerConfig;
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
+use crate::rules::scaler::ScalerConfig;
 
 /// What a step's gradients hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -12,8 +12,8 @@
 //! `conv_output_size` with dilation 1).
 
 use super::{checked_numel, expect_dtype, DType, HasShape};
-use crate::error::{fmt_shape, Error, Result};
-use crate::quant::QParams;
+use crate::rules::error::{fmt_shape, Error, Result};
+use crate::rules::QParams;
 
 /// Geometry of torch.nn.Conv2d over NCHW input, dilation 1, groups 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -282,11 +282,11 @@ pub fn check_qlinear_float(
     let bad = |name: &'static str, value: String, valid: &str| {
         Err(Error::InvalidArgument { name, value, valid: valid.into() })
     };
-    let QParams::PerTensor { scale: xs, dtype: crate::quant::QuantDType::QUInt8, .. } = x_q else {
+    let QParams::PerTensor { scale: xs, dtype: crate::rules::QuantDType::QUInt8, .. } = x_q else {
         return bad("activation qparams", format!("{x_q:?}"), "per-tensor quint8");
     };
     x_q.validate(x.shape())?;
-    if w_q.dtype() != crate::quant::QuantDType::QInt8 {
+    if w_q.dtype() != crate::rules::QuantDType::QInt8 {
         return bad("weight dtype", format!("{:?}", w_q.dtype()), "qint8");
     }
     if let QParams::PerChannel { axis, .. } = w_q {

@@ -9,18 +9,17 @@
 
 pub mod conv;
 pub mod cpu;
-mod dtype;
 pub mod gpu;
 mod shapes;
 
+pub use crate::rules::dtype::{DType, HostData};
 pub use conv::Conv2dGeom;
-pub use dtype::{DType, HostData};
 pub use shapes::*;
 
-use crate::amp::ScalerConfig;
-use crate::error::Result;
-use crate::nn::{AdamConfig, SgdConfig};
-use crate::quant::{QLinearSpec, QParams};
+use crate::rules::error::Result;
+use crate::rules::optim::{AdamConfig, SgdConfig};
+use crate::rules::scaler::ScalerConfig;
+use crate::rules::{QLinearSpec, QParams};
 use std::future::Future;
 
 /// Anything that has a shape: every backend's tensor type.
@@ -80,11 +79,11 @@ pub trait Backend {
     fn mul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Result<Self::Tensor>;
 
     /// Converts to `to` (`tensor.to(dtype)`): f32 → f16 / bf16 with torch's rounding
-    /// (`crate::cast`), f16 / bf16 → f32 exactly. See [`check_cast`] for the supported pairs.
+    /// (`crate::rules::cast`), f16 / bf16 → f32 exactly. See [`check_cast`] for the supported pairs.
     fn cast(&self, x: &Self::Tensor, to: DType) -> Result<Self::Tensor>;
 
     /// f32 → integer codes with torch's `quantize_per_tensor` / `quantize_per_channel`
-    /// arithmetic (`crate::quant::affine`); codes are `I8` for qint8 and `U8` for quint8.
+    /// arithmetic (`crate::rules::affine`); codes are `I8` for qint8 and `U8` for quint8.
     fn quantize(&self, x: &Self::Tensor, q: &QParams) -> Result<Self::Tensor>;
 
     /// Codes → f32, `(q - zero_point) * scale` (torch's `dequantize()`).
@@ -92,7 +91,7 @@ pub trait Backend {
 
     /// `torch.ops.quantized.linear(_relu)`: x uint8 codes (m, k), w int8 codes (n, k) →
     /// y uint8 codes (m, n), exact int32 accumulation and torch's requantization
-    /// (`crate::quant::linear`).
+    /// (`crate::rules::qlinear`).
     fn quantized_linear(&self, x: &Self::Tensor, w: &Self::Tensor, spec: &QLinearSpec) -> Result<Self::Tensor>;
 
     /// The same elements under a new shape (numel must match), any dtype; no copy.
@@ -116,7 +115,7 @@ pub trait Backend {
     fn nchw_to_rows(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
 
     /// `y = fma(x, alpha[c], beta[c])` for x `(n, c, rest…)` F32: eval-mode BatchNorm with
-    /// alpha/beta from `crate::nn::batchnorm::bn_eval_alpha_beta` (torch's CPU kernel fuses it).
+    /// alpha/beta from `crate::rules::batchnorm::bn_eval_alpha_beta` (torch's CPU kernel fuses it).
     fn channel_affine(&self, x: &Self::Tensor, alpha: &Self::Tensor, beta: &Self::Tensor) -> Result<Self::Tensor>;
 
     /// `max(code, zero_point)` on uint8 codes: `torch.relu` of a quint8 tensor (qparams kept).
@@ -124,13 +123,13 @@ pub trait Backend {
 
     /// Per-channel lookup on uint8 codes x `(n, c, rest…)`: `y = table[c][x]` with table U8
     /// `(c, 256)`, exact. `quantized::batch_norm2d`'s output code depends only on (channel,
-    /// input code), so `crate::quant::qbatchnorm::code_table` tabulates torch's arithmetic once.
+    /// input code), so `crate::rules::qbatchnorm::code_table` tabulates torch's arithmetic once.
     fn quantized_channel_lut(&self, codes: &Self::Tensor, table: &Self::Tensor) -> Result<Self::Tensor>;
 
     /// `torch.fake_quantize_per_{tensor,channel}_affine` (the `_cachemask` variants) on F32 x:
     /// returns `(y, mask)`, both F32, mask 1.0 where the unclamped code was inside
     /// `[quant_min, quant_max]` (the straight-through estimator's `grad · mask`). The rule is
-    /// `crate::quant::fake::fake_quantize_val`; the qparams' dtype is ignored.
+    /// `crate::rules::fake::fake_quantize_val`; the qparams' dtype is ignored.
     fn fake_quantize(
         &self,
         x: &Self::Tensor,
@@ -146,7 +145,7 @@ pub trait Backend {
     /// The dynamic quantized Linear's int8 GEMM with float output (fbgemm's
     /// `ReQuantizeForFloat`): x uint8 codes `(m, k)` under per-tensor quint8 `x_q`, w int8
     /// `(n, k)` under qint8 `w_q` (per tensor or per channel on axis 0) → F32 `(m, n)`,
-    /// `fma((float)acc, x_scale · w_scale[j], bias[j])` (`crate::quant::dynamic`).
+    /// `fma((float)acc, x_scale · w_scale[j], bias[j])` (`crate::rules::dynamic`).
     fn quantized_linear_float(
         &self,
         x: &Self::Tensor,
@@ -232,7 +231,7 @@ pub trait Backend {
     /// [`Backend::adam_step`] with the step counted on the device, so steps GradScaler skips
     /// are not counted (torch's Adam never sees them): `count` `(1,)` f32 holds the steps
     /// taken so far and `table` `(2·N,)` f32 holds, for step t + 1, `table[2t] = -lr / (1 −
-    /// β1^(t+1))` and `table[2t + 1] = √(1 − β2^(t+1))` ([`crate::nn::optim::adam_table`]).
+    /// β1^(t+1))` and `table[2t + 1] = √(1 − β2^(t+1))` ([`crate::rules::optim::adam_table`]).
     /// The caller advances `count` after all parameters of a step. `count` must be < N.
     #[allow(clippy::too_many_arguments)]
     fn adam_step_counted(

@@ -5,8 +5,8 @@
 //! Not here: the trait itself (`mod.rs`), kernels (`cpu/`, `gpu/`).
 
 use super::{DType, HasShape};
-use crate::error::{fmt_shape, Error, Result};
-use crate::quant::{QLinearSpec, QParams};
+use crate::rules::error::{fmt_shape, Error, Result};
+use crate::rules::{QLinearSpec, QParams};
 
 /// Validates a `(1,)` tensor of `dtype` used as a scalar on the device (scale, found_inf, ...).
 pub fn check_scalar(op: &'static str, name: &str, t: &impl HasShape, dtype: DType) -> Result<()> {

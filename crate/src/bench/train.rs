@@ -12,13 +12,13 @@
 //!
 //! Not here: the GEMM and PTQ workloads (`bench.rs`), timing (`bench/run.mjs`).
 
-use crate::amp::ScalerConfig;
 use crate::backend::{Backend, DType, HostData};
-use crate::error::Result;
 use crate::nn::amp_step::{AmpMode, DeviceScaler};
 use crate::nn::mlp::{Mlp, Optimizer};
 use crate::nn::SgdConfig;
-use crate::rng::Rng;
+use crate::rules::error::Result;
+use crate::rules::rng::Rng;
+use crate::rules::scaler::ScalerConfig;
 
 /// The benchmarked MLP's layer sizes.
 pub const SIZES: [usize; 4] = [784, 256, 256, 10];

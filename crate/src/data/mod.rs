@@ -1,12 +1,12 @@
 //! Datasets for the training loop and the playground, generated from a seed or read from the
 //! crate: TensorFlow Playground's four 2-D sets (`playground.rs`) and scikit-learn's 8×8 digits
-//! (`digits.rs`). Pure Rust; every random draw comes from `crate::rng::Rng`.
+//! (`digits.rs`). Pure Rust; every random draw comes from `crate::rules::rng::Rng`.
 
 pub mod digits;
 pub mod playground;
 
-use crate::error::{Error, Result};
-use crate::rng::Rng;
+use crate::rules::error::{Error, Result};
+use crate::rules::rng::Rng;
 
 /// A classification dataset: features `x` (n, d) row-major f32, labels `y` (n,) in `0..classes`.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 //! generator, so points differ from the playground's own Math.random stream.
 
 use super::Dataset;
-use crate::rng::Rng;
+use crate::rules::rng::Rng;
 use std::f64::consts::PI;
 
 fn uniform(rng: &mut Rng, a: f64, b: f64) -> f64 {

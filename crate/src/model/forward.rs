@@ -14,8 +14,8 @@
 
 use super::tree::{Kind, Model, Module};
 use crate::backend::{Backend, Conv2dGeom, HasShape, HostData};
-use crate::error::{fmt_shape, Error, Result};
-use crate::quant::{QLinearSpec, QParams, QuantDType};
+use crate::rules::error::{fmt_shape, Error, Result};
+use crate::rules::{QLinearSpec, QParams, QuantDType};
 
 /// An activation between modules: float, or quint8 codes with per-tensor qparams.
 #[derive(Debug)]
@@ -183,7 +183,7 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
                     format!("{} expects input {want}, got {}", k.type_name(), fmt_shape(t.shape())),
                 ));
             }
-            let (alpha, beta) = crate::nn::batchnorm::bn_eval_alpha_beta(
+            let (alpha, beta) = crate::rules::batchnorm::bn_eval_alpha_beta(
                 bn.weight.as_deref(),
                 bn.bias.as_deref(),
                 &bn.running_mean,
@@ -240,7 +240,7 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
                 ));
             }
             let (in_scale, in_zp) = per_tensor(&q);
-            let (alpha, beta) = crate::quant::qbatchnorm::fused_params(
+            let (alpha, beta) = crate::rules::qbatchnorm::fused_params(
                 bn.weight.as_deref(),
                 bn.bias.as_deref(),
                 &bn.running_mean,
@@ -249,7 +249,7 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
                 in_scale,
                 *scale,
             );
-            let table = crate::quant::qbatchnorm::code_table(&alpha, &beta, in_zp, *zero_point);
+            let table = crate::rules::qbatchnorm::code_table(&alpha, &beta, in_zp, *zero_point);
             let table = b.upload_data(HostData::U8(table), &[bn.num_features, 256])?;
             Act::Quant(b.quantized_channel_lut(&t, &table)?, out_q(*scale, *zero_point))
         }
@@ -266,15 +266,9 @@ pub async fn run_leaf_async<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B:
     let t = float_in(path, &m.kind, x)?;
     expect_rank(path, m.kind.type_name(), &t, 2, &format!("(batch, {})", dl.in_features))?;
     let w = b.upload_data(HostData::I8(dl.weight_codes.clone()), &[dl.out_features, dl.in_features])?;
-    let y = crate::quant::dynamic::quantized_linear_dynamic(
-        b,
-        &t,
-        &w,
-        &dl.weight_qparams,
-        dl.bias.as_deref(),
-        dl.reduce_range,
-    )
-    .await?;
+    let y =
+        crate::functional::quantized_linear_dynamic(b, &t, &w, &dl.weight_qparams, dl.bias.as_deref(), dl.reduce_range)
+            .await?;
     Ok(Act::Float(if dl.relu { b.relu(&y)? } else { y }))
 }
 

@@ -15,7 +15,7 @@
 //! Not here: QAT fusion (`fuse_modules_qat` keeps ConvBn2d for training; quantplay folds first).
 
 use super::tree::{BatchNorm, Conv2d, Kind, Model};
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// The groups quantplay fuses, as torch names the types.
 pub const FUSE_PATTERNS: &str = "(Linear, ReLU), (Conv2d, ReLU), (Conv2d, BatchNorm2d), (Conv2d, BatchNorm2d, ReLU)";
@@ -71,13 +71,15 @@ fn fuse_group(model: &mut Model, group: &[String]) -> Result<()> {
         [Kind::Conv2d(c), Kind::ReLU] => Kind::ConvReLU2d(c.clone()),
         [Kind::Conv2d(c), Kind::BatchNorm(b)] if b.dim == 2 => Kind::Conv2d(fold_conv_bn(c, b, head)?),
         [Kind::Conv2d(c), Kind::BatchNorm(b), Kind::ReLU] if b.dim == 2 => Kind::ConvReLU2d(fold_conv_bn(c, b, head)?),
-        _ => return Err(Error::Model {
-            path: head.clone(),
-            detail: format!(
+        _ => {
+            return Err(Error::Model {
+                path: head.clone(),
+                detail: format!(
                 "fuse_modules: did not find fuser method for: ({}) in group {group:?}; fusable groups: {FUSE_PATTERNS}",
                 names.join(", ")
             ),
-        }),
+            })
+        }
     };
     model.get_mut(head).expect("checked above").kind = fused;
     for p in &group[1..] {

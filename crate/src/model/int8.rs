@@ -12,8 +12,8 @@
 use super::state::{StateDict, Tensor};
 use super::tree::{BatchNorm, Conv2d, DynamicLinear, Kind, Linear, Model, Module, QuantizedConv2d, QuantizedLinear};
 use crate::backend::HostData;
-use crate::error::{Error, Result};
-use crate::quant::{QParams, QuantDType};
+use crate::rules::error::{Error, Result};
+use crate::rules::{QParams, QuantDType};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 

@@ -16,7 +16,7 @@ pub use spec::ModelSpec;
 pub use state::StateDict;
 pub use tree::{Kind, Model, Module};
 
-use crate::error::Result;
+use crate::rules::error::Result;
 
 /// Loads a model from its spec text and safetensors bytes (strict, as `load_state_dict`).
 pub fn load(spec_json: &str, safetensors: &[u8]) -> Result<Model> {

@@ -3,7 +3,7 @@
 //!
 //! Not here: weights (see `state.rs`), running a model (`forward.rs`).
 
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 use serde_json::{json, Map, Value};
 
 /// The format tag every spec carries.

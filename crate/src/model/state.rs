@@ -4,7 +4,7 @@
 //! Not here: what the keys mean (the module tree in `tree.rs` reads and writes them).
 
 use crate::backend::{DType, HostData};
-use crate::error::{fmt_shape, Error, Result};
+use crate::rules::error::{fmt_shape, Error, Result};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
 use std::collections::{BTreeMap, HashMap};
 

@@ -13,7 +13,7 @@
 //! Not here: fake-quant state (`quant::fake_quant`), the QAT module list (`quant::eager::qat`).
 
 use crate::backend::{Backend, Conv2dGeom};
-use crate::error::Result;
+use crate::rules::error::Result;
 
 /// `y = x · wᵀ + b`: x `(batch, in)`, w `(out, in)`, b `(out,)` → `(batch, out)`.
 pub fn linear_forward<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, bias: Option<&B::Tensor>) -> Result<B::Tensor> {

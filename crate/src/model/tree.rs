@@ -7,8 +7,8 @@
 
 use super::spec::{ModelSpec, ModuleKind, NodeSpec, QConfigAttr};
 use super::state::{StateDict, Tensor};
-use crate::error::{Error, Result};
-use crate::quant::QParams;
+use crate::rules::error::{Error, Result};
+use crate::rules::QParams;
 
 /// `nn.Linear`'s parameters: weight `(out_features, in_features)`, bias `(out_features,)`.
 #[derive(Debug, Clone, PartialEq)]

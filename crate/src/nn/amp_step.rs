@@ -17,9 +17,9 @@
 
 use super::mlp::{Mlp, Optimizer};
 use crate::amp::autocast::{Op, Trace};
-use crate::amp::ScalerConfig;
 use crate::backend::{Backend, DType, HasShape, HostData};
-use crate::error::Result;
+use crate::rules::error::Result;
+use crate::rules::scaler::ScalerConfig;
 
 /// GradScaler state on the backend: scale `(1,)` f32 and growth tracker `(1,)` int32.
 pub struct DeviceScaler<B: Backend> {
@@ -47,7 +47,7 @@ impl<B: Backend> DeviceScaler<B> {
 pub struct AdamCounter<B: Backend> {
     /// `(1,)` f32: Adam steps taken.
     pub count: B::Tensor,
-    /// `(2·n,)` f32: [`crate::nn::optim::adam_table`] for steps 1..=n.
+    /// `(2·n,)` f32: [`crate::rules::optim::adam_table`] for steps 1..=n.
     pub table: B::Tensor,
     /// Steps the table covers.
     pub n: usize,
@@ -212,7 +212,7 @@ impl<B: Backend> Mlp<B> {
                     None => b.upload(&[(self.step - 1) as f32], &[1])?,
                 };
                 self.adam_dev =
-                    Some(AdamCounter { count, table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?, n });
+                    Some(AdamCounter { count, table: b.upload(&crate::rules::optim::adam_table(c, n), &[2 * n])?, n });
             }
         }
         for l in 0..=last {

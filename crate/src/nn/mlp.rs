@@ -6,10 +6,10 @@
 //!
 //! Not here: the autocast (16-mixed, bf16-mixed, *-true) step, which is `amp_step.rs`; Conv2d.
 
-use super::optim::{AdamConfig, SgdConfig};
 use crate::backend::{Backend, HasShape};
-use crate::error::{Error, Result};
-use crate::rng::Rng;
+use crate::rules::error::{Error, Result};
+use crate::rules::optim::{AdamConfig, SgdConfig};
+use crate::rules::rng::Rng;
 
 /// The optimizer and its hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -159,7 +159,11 @@ impl<B: Backend> Mlp<B> {
         if x.shape().get(1) != Some(&self.sizes[0]) {
             return Err(Error::Shape {
                 op: "Mlp::train_step",
-                detail: format!("x must be (batch, {}), got {}", self.sizes[0], crate::error::fmt_shape(x.shape())),
+                detail: format!(
+                    "x must be (batch, {}), got {}",
+                    self.sizes[0],
+                    crate::rules::error::fmt_shape(x.shape())
+                ),
             });
         }
         let (zs, hs) = self.forward_all(b, x)?;

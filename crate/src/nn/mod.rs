@@ -5,14 +5,12 @@
 //! interactive session (`session`), the CLI loop (`trainer`) and the metrics log.
 
 pub mod amp_step;
-pub mod batchnorm;
 pub mod metrics;
 pub mod mlp;
-pub mod optim;
 pub mod session;
 pub mod session_config;
 pub mod session_io;
 pub mod session_quant;
 pub mod trainer;
 
-pub use optim::{AdamConfig, SgdConfig};
+pub use crate::rules::optim::{AdamConfig, SgdConfig};

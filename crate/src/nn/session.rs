@@ -14,8 +14,8 @@ use crate::amp::autocast::Trace;
 use crate::amp::precision::{effective_precision, Capabilities, EffectivePrecision, Precision};
 use crate::backend::{Backend, DType, HostData};
 use crate::data::Dataset;
-use crate::error::Result;
-use crate::rng::Rng;
+use crate::rules::error::Result;
+use crate::rules::rng::Rng;
 
 /// Steps whose metrics may wait on the device before a batch read.
 pub const FLUSH_EVERY: usize = 64;

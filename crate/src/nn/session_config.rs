@@ -4,10 +4,10 @@
 //! Not here: running the session (`session.rs`).
 
 use super::mlp::Optimizer;
-use super::optim::{AdamConfig, SgdConfig};
 use crate::amp::precision::{parse_precision, parse_precision_number, Precision};
-use crate::amp::ScalerConfig;
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
+use crate::rules::optim::{AdamConfig, SgdConfig};
+use crate::rules::scaler::ScalerConfig;
 use serde_json::Value;
 
 /// The training loss.

@@ -10,7 +10,7 @@ use super::session::Session;
 use super::session_config::SessionConfig;
 use crate::amp::precision::{Capabilities, Precision};
 use crate::backend::{Backend, HasShape, HostData};
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 use serde_json::{json, Value};
 
 /// `log2|g|` bins of the gradient histogram: `[LOG2_MIN, LOG2_MAX]`, clamped.
@@ -180,7 +180,7 @@ impl<B: Backend> Session<B> {
             let n = (sess.mlp.step as usize * 2).max(256);
             sess.mlp.adam_dev = Some(AdamCounter {
                 count: b.upload(&[count as f32], &[1])?,
-                table: b.upload(&crate::nn::optim::adam_table(c, n), &[2 * n])?,
+                table: b.upload(&crate::rules::optim::adam_table(c, n), &[2 * n])?,
                 n,
             });
         }

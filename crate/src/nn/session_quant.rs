@@ -6,8 +6,8 @@
 
 use super::session::Session;
 use crate::backend::Backend;
-use crate::error::{Error, Result};
 use crate::model::{mlp_model, Model};
+use crate::rules::error::{Error, Result};
 
 /// Calibration samples `(n, in)` and evaluation samples `(m, in)` with labels.
 pub struct QuantData {

@@ -9,7 +9,7 @@ use super::session::Session;
 use super::session_config::{self, SessionConfig};
 use crate::amp::precision::{BackendKind, Capabilities};
 use crate::backend::Backend;
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// A parsed run: the session config and the step count.
 #[derive(Debug, Clone, PartialEq)]

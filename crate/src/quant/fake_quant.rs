@@ -13,10 +13,10 @@
 //! rounded to float), which differs from the observer's f32 `_calculate_qparams` by an ulp at
 //! times; and it refreshes scale/zero_point only while fake quant is on.
 
-use crate::error::{Error, Result};
-use crate::quant::affine::{QParams, QuantDType};
 use crate::quant::observer::{Observer, ObserverWarning, QScheme};
 use crate::quant::qconfig::{FakeQuantKind, ObserverSpec};
+use crate::rules::affine::{QParams, QuantDType};
+use crate::rules::error::{Error, Result};
 
 /// One fake-quant module: observer + flags + current qparams.
 #[derive(Debug, Clone, PartialEq)]

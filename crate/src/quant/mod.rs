@@ -5,16 +5,9 @@
 //! Also: observers and qconfigs (`observer`, `qconfig`, `fake_quant`) and the eager-mode flow
 //! (`eager`: prepare / calibrate / convert / quantize / quantize_dynamic and the report).
 
-pub mod affine;
-pub mod dynamic;
 pub mod eager;
-pub mod fake;
 pub mod fake_quant;
-pub mod linear;
 pub mod observer;
-pub mod qbatchnorm;
 pub mod qconfig;
-pub mod qconv;
 
-pub use affine::{QParams, QuantDType};
-pub use linear::QLinearSpec;
+pub use crate::rules::{QLinearSpec, QParams, QuantDType};

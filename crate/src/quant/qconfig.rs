@@ -12,12 +12,12 @@
 //! | `onednn` | Histogram reduce_range=False | PerChannelMinMax qint8 per_channel_symmetric |
 //! Not here: propagation over a module tree (prepare), the fake-quant state (`fake_quant.rs`).
 
-use crate::error::{Error, Result};
-use crate::quant::affine::QuantDType;
 use crate::quant::fake_quant::FakeQuantize;
 use crate::quant::observer::{
     HistogramObserver, MinMaxObserver, Observer, ObserverArgs, PerChannelMinMaxObserver, PlaceholderObserver, QScheme,
 };
+use crate::rules::affine::QuantDType;
+use crate::rules::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// An observer class, by torch's name.

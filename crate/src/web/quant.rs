@@ -2,9 +2,9 @@
 //! and JSON, delegate to `quant::eager::pipeline`, return JSON or reject with the error message.
 
 use super::{js_err, Playground};
-use crate::error::Error;
 use crate::model::mlp_model;
 use crate::quant::eager::pipeline::{options_from_json, run_for_page};
+use crate::rules::error::Error;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;

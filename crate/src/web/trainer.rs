@@ -8,10 +8,10 @@
 use super::{Inner, Playground};
 use crate::amp::precision::{BackendKind, Capabilities};
 use crate::backend::{cpu::CpuBackend, gpu::GpuBackend};
-use crate::error::Error;
 use crate::nn::session::Session;
 use crate::nn::session_config::{self, SessionConfig};
 use crate::nn::session_io::memory_by_precision;
+use crate::rules::error::Error;
 use js_sys::{Float32Array, Promise};
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -3,8 +3,8 @@
 //! PTQ flow ([`crate::quant::eager::pipeline::run_for_page`]) on the CPU or WebGPU. Glue only.
 
 use super::{jerr, promise, Run, Trainer};
-use crate::error::Error;
 use crate::quant::eager::pipeline::{options_from_json, run_for_page};
+use crate::rules::error::Error;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 

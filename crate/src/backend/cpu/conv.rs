@@ -5,7 +5,7 @@
 //! names in its header.
 
 use crate::backend::Conv2dGeom;
-use crate::quant::{fake, QParams};
+use crate::rules::{fake, QParams};
 
 /// Where each element of the im2col matrix comes from: x `(n, c, h, w)` → `(n·oh·ow, c·kh·kw)`,
 /// rows `(n, oy, ox)`, columns `(c, ky, kx)`; input pixel `(oy·sh − ph + ky, ox·sw − pw + kx)`,
@@ -99,7 +99,7 @@ pub fn channel_affine(x: &[f32], alpha: &[f32], beta: &[f32], inner: usize) -> V
         .enumerate()
         .map(|(i, &v)| {
             let ch = (i / inner.max(1)) % c;
-            crate::nn::batchnorm::bn_eval_val(v, alpha[ch], beta[ch])
+            crate::rules::batchnorm::bn_eval_val(v, alpha[ch], beta[ch])
         })
         .collect()
 }
@@ -153,9 +153,9 @@ pub fn quantized_linear_float(
     mult: &[f32],
     bias: Option<&[f32]>,
 ) -> Vec<f32> {
-    let acc = crate::quant::linear::accumulate(x, w, m, k, n, x_zp, w_zps);
+    let acc = crate::rules::qlinear::accumulate(x, w, m, k, n, x_zp, w_zps);
     acc.iter()
         .enumerate()
-        .map(|(o, &a)| crate::quant::dynamic::float_output(a, mult[o % n], bias.map_or(0.0, |b| b[o % n])))
+        .map(|(o, &a)| crate::rules::dynamic::float_output(a, mult[o % n], bias.map_or(0.0, |b| b[o % n])))
         .collect()
 }

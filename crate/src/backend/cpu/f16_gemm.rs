@@ -1,6 +1,6 @@
 //! The f16 GEMM of autocast's backward (`Backend::matmul_f16`) and the f32 ↔ f16 casts for the
 //! CPU fast path, bit for bit equal to `reference::matmul_f16` (f32 accumulation with p
-//! ascending from 0, then one rounding to f16) and to `crate::cast::f32_to_f16`.
+//! ascending from 0, then one rounding to f16) and to `crate::rules::cast::f32_to_f16`.
 //!
 //! Why a fused multiply-add gives the reference's bits: a product of two f16 values is exact in
 //! f32 (11-bit significands make a ≤ 22-bit product, and 2⁻²⁴·2⁻²⁴ = 2⁻⁴⁸ and 65504² both lie
@@ -13,7 +13,7 @@
 //! each p, MR values), op(B) into panels of [`NR`] columns (k rows of NR values), zero-padded. With AVX-512F (run-time
 //! detected) an [`MR`]×[`NR`] block of outputs lives in 16 zmm accumulators while p streams;
 //! the f16 conversions use F16C's `vcvtph2ps` / `vcvtps2ph` (round to nearest even, the same
-//! bits as `crate::cast::f32_to_f16`, checked in the tests below over a spread of bit patterns).
+//! bits as `crate::rules::cast::f32_to_f16`, checked in the tests below over a spread of bit patterns).
 //! Elsewhere (no AVX-512, wasm) it is the reference.
 
 use half::f16;
@@ -85,7 +85,7 @@ fn panels_b(b: &[f32], k: usize, n: usize, tb: bool) -> Vec<f32> {
     out
 }
 
-/// f32 → f16 with `crate::cast::f32_to_f16`'s bits (torch's `.half()`), 16 at a time with
+/// f32 → f16 with `crate::rules::cast::f32_to_f16`'s bits (torch's `.half()`), 16 at a time with
 /// `vcvtps2ph` where the CPU has AVX-512F and F16C: the fast path's `cast`.
 pub fn f32_to_f16(x: &[f32]) -> Vec<f16> {
     #[cfg(target_arch = "x86_64")]
@@ -101,7 +101,7 @@ pub fn f32_to_f16(x: &[f32]) -> Vec<f16> {
         }
         return out;
     }
-    x.iter().map(|&v| crate::cast::f32_to_f16(v)).collect()
+    x.iter().map(|&v| crate::rules::cast::f32_to_f16(v)).collect()
 }
 
 /// f16 → f32 (exact): the fast path's `cast`.
@@ -209,7 +209,7 @@ mod avx512 {
             i += 16;
         }
         for (j, &v) in src.iter().enumerate().skip(i) {
-            dst.add(j).write(crate::cast::f32_to_f16(v));
+            dst.add(j).write(crate::rules::cast::f32_to_f16(v));
         }
     }
 
@@ -227,7 +227,7 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use crate::rules::rng::Rng;
 
     fn has_avx512() -> bool {
         #[cfg(target_arch = "x86_64")]
@@ -265,7 +265,7 @@ mod tests {
             #[cfg(not(target_arch = "x86_64"))]
             let got = [0u16; 16];
             for (l, &x) in chunk.iter().enumerate() {
-                assert_eq!(got[l], crate::cast::f32_to_f16_bits(x), "f32 bits {x:#010x}");
+                assert_eq!(got[l], crate::rules::cast::f32_to_f16_bits(x), "f32 bits {x:#010x}");
             }
         }
     }
@@ -279,7 +279,7 @@ mod tests {
                 let mut gen = |len: usize| -> Vec<f16> {
                     (0..len)
                         .map(|i| {
-                            crate::cast::f32_to_f16(if i % 13 == 0 {
+                            crate::rules::cast::f32_to_f16(if i % 13 == 0 {
                                 rng.uniform(-3e4, 3e4)
                             } else {
                                 rng.uniform(-2.0, 2.0)

@@ -2,7 +2,7 @@
 //! GPU backend (and, later, the SIMD fast paths) are tested against, so it favours clarity over
 //! speed and fixes the summation order (`p = 0..k`, left to right, no FMA contraction: Rust never
 //! fuses `a * b + c` on its own). Casts and quantization call the pure numerics in
-//! `crate::cast` and `crate::quant::affine`.
+//! `crate::rules::cast` and `crate::rules::affine`.
 //!
 //! This file holds the tensor type and the [`Backend`] impl, which validates and delegates; the
 //! arithmetic is in `reference.rs` (inference ops) and `train.rs` (training ops), where each
@@ -27,11 +27,11 @@ use super::{
 };
 use super::{check_matmul_f16, check_scalar, expect_dtype, matmul_dims, matmul_t_dims, same_shape};
 use super::{Backend, DType, HasShape, HostData};
-use crate::amp::ScalerConfig;
-use crate::error::Error;
-use crate::error::Result;
-use crate::nn::{AdamConfig, SgdConfig};
-use crate::quant::{QLinearSpec, QParams};
+use crate::rules::error::Error;
+use crate::rules::error::Result;
+use crate::rules::optim::{AdamConfig, SgdConfig};
+use crate::rules::scaler::ScalerConfig;
+use crate::rules::{QLinearSpec, QParams};
 
 /// A dense, row-major tensor in host memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +156,9 @@ impl Backend for CpuBackend {
             (HostData::F32(v), DType::F16) if self.fast => HostData::F16(f16_gemm::f32_to_f16(v)),
             (HostData::F16(v), DType::F32) if self.fast => HostData::F32(f16_gemm::f16_to_f32(v)),
             (HostData::F32(v), DType::F16) => HostData::F16(f32_to_f16(v)),
-            (HostData::F32(v), DType::BF16) => HostData::BF16(v.iter().map(|&x| crate::cast::f32_to_bf16(x)).collect()),
+            (HostData::F32(v), DType::BF16) => {
+                HostData::BF16(v.iter().map(|&x| crate::rules::cast::f32_to_bf16(x)).collect())
+            }
             (HostData::F16(v), DType::F32) => HostData::F32(f16_to_f32(v)),
             (HostData::BF16(v), DType::F32) => HostData::F32(v.iter().map(|x| x.to_f32()).collect()),
             _ => unreachable!("check_cast lists the supported pairs"),
@@ -185,7 +187,7 @@ impl Backend for CpuBackend {
             let r = spec.requant(n);
             let HostData::U8(xu) = &x.data else { unreachable!("dtype checked by check_qlinear") };
             let acc = fast::qlinear_accumulate(xu, &codes_of(&w.data), m, k, n, spec.x_zero_point, &r.w_zero_points);
-            crate::quant::linear::requantize_all(&acc, n, &r)
+            crate::rules::qlinear::requantize_all(&acc, n, &r)
         } else {
             quantized_linear(&codes_of(&x.data), &codes_of(&w.data), m, k, n, spec)
         };
@@ -312,7 +314,7 @@ impl Backend for CpuBackend {
         let &[rows, n] = x.shape.as_slice() else {
             return Err(Error::Shape {
                 op: "sum_rows",
-                detail: format!("x must be (rows, n), got {}", crate::error::fmt_shape(&x.shape)),
+                detail: format!("x must be (rows, n), got {}", crate::rules::error::fmt_shape(&x.shape)),
             });
         };
         Ok(tensor(&[n], HostData::F32(sum_rows(x.f32s("sum_rows")?, rows, n))))
@@ -403,8 +405,11 @@ impl Backend for CpuBackend {
         if skip(skip_if, "adam_step")? {
             return Ok(());
         }
-        let s =
-            crate::nn::optim::AdamScalars { neg_step_size: table[2 * t], bc2_sqrt: table[2 * t + 1], ..cfg.scalars(1) };
+        let s = crate::rules::optim::AdamScalars {
+            neg_step_size: table[2 * t],
+            bc2_sqrt: table[2 * t + 1],
+            ..cfg.scalars(1)
+        };
         adam_step_with(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, &s);
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! quantize / dequantize and the quantized Linear. Plain loops over slices; each function is the
 //! CPU twin a WGSL kernel names in its header.
 
-use crate::quant::{affine, linear, QLinearSpec, QParams};
+use crate::rules::{affine, qlinear as linear, QLinearSpec, QParams};
 
 /// `c[i][j] = Σ_p a[i][p] · b[p][j]`, p ascending. Shapes: a (m, k), b (k, n) → (m, n).
 /// Source: the definition of `torch.mm`; with k = 0 the result is all zeros, as in torch.
@@ -45,9 +45,9 @@ pub fn mul(a: &[f32], b: &[f32]) -> Vec<f32> {
     a.iter().zip(b).map(|(x, y)| x * y).collect()
 }
 
-/// f32 → f16 with torch's rounding (`crate::cast::f32_to_f16_bits`).
+/// f32 → f16 with torch's rounding (`crate::rules::cast::f32_to_f16_bits`).
 pub fn f32_to_f16(x: &[f32]) -> Vec<half::f16> {
-    x.iter().map(|&v| crate::cast::f32_to_f16(v)).collect()
+    x.iter().map(|&v| crate::rules::cast::f32_to_f16(v)).collect()
 }
 
 /// `op(A) · op(B)` on f16 operands with f32 accumulation (p ascending) and the result rounded
@@ -63,7 +63,7 @@ pub fn matmul_f16(
     tb: bool,
 ) -> Vec<half::f16> {
     let (a32, b32) = (f16_to_f32(a), f16_to_f32(b));
-    super::matmul_t(&a32, &b32, m, k, n, ta, tb).into_iter().map(crate::cast::f32_to_f16).collect()
+    super::matmul_t(&a32, &b32, m, k, n, ta, tb).into_iter().map(crate::rules::cast::f32_to_f16).collect()
 }
 
 /// f16 → f32, exact.

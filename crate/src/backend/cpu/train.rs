@@ -2,8 +2,8 @@
 //! backward, scaling, reductions, softmax cross-entropy and the optimizer updates. Plain loops;
 //! each function is the CPU twin a WGSL kernel names in its header.
 
-use crate::amp::scaler::{self, ScalerConfig};
-use crate::nn::optim::{adam_update, sgd_update, AdamConfig, SgdConfig};
+use crate::rules::optim::{adam_update, sgd_update, AdamConfig, SgdConfig};
+use crate::rules::scaler::{self, ScalerConfig};
 
 /// `op(A) · op(B)`, p ascending. a is (m, k) row-major, or (k, m) when `ta`; b is (k, n), or
 /// (n, k) when `tb`; the result is (m, n). Backward of `y = x·Wᵀ` uses `dx = dy·W` and
@@ -94,7 +94,7 @@ pub fn adam_step_with(
     m: &mut [f32],
     v: &mut [f32],
     c: &AdamConfig,
-    s: &crate::nn::optim::AdamScalars,
+    s: &crate::rules::optim::AdamScalars,
 ) {
     with_fma(|| {
         for i in 0..p.len() {

@@ -4,9 +4,9 @@
 
 use super::kernels::Kernel;
 use super::{u32_dim, F16Path, GpuBackend, GpuTensor};
-use crate::amp::ScalerConfig;
 use crate::backend::{check_matmul_f16, check_scalar, expect_dtype, DType, HasShape};
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
+use crate::rules::scaler::ScalerConfig;
 
 pub(super) fn matmul_f16(
     g: &GpuBackend,

@@ -11,8 +11,8 @@ use crate::backend::conv::{
     check_nchw_to_rows, check_qlinear_float, check_quantized_relu, check_reshape, check_rows_to_nchw,
 };
 use crate::backend::{Conv2dGeom, DType, HasShape};
-use crate::error::Result;
-use crate::quant::QParams;
+use crate::rules::error::Result;
+use crate::rules::QParams;
 
 pub(super) fn reshape(x: &GpuTensor, shape: &[usize]) -> Result<GpuTensor> {
     check_reshape(x, shape)?;

@@ -7,8 +7,8 @@
 
 use super::kernels::{Kernel, Needs};
 use super::GpuBackend;
-use crate::error::{Error, Result};
 use crate::info::GpuInfo;
+use crate::rules::error::{Error, Result};
 use std::sync::{Arc, Mutex};
 
 fn unavailable(reason: impl Into<String>) -> Error {

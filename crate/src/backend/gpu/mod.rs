@@ -16,11 +16,11 @@ mod typed;
 mod web_adapter;
 
 use super::{bias_dims, check_upload, expect_dtype, same_shape, Backend, DType, HasShape, HostData};
-use crate::amp::ScalerConfig;
-use crate::error::{Error, Result};
 use crate::info::GpuInfo;
-use crate::nn::{AdamConfig, SgdConfig};
-use crate::quant::{QLinearSpec, QParams};
+use crate::rules::error::{Error, Result};
+use crate::rules::optim::{AdamConfig, SgdConfig};
+use crate::rules::scaler::ScalerConfig;
+use crate::rules::{QLinearSpec, QParams};
 use kernels::{grid_1d, Kernel};
 pub use paths::{F16Path, Int8Path, MatmulPath};
 use std::sync::{Arc, Mutex};

@@ -4,8 +4,8 @@
 //! and benchmarks compare them. The trait methods in `mod.rs` pick the default path.
 
 use super::{amp, train, typed, GpuBackend, GpuTensor};
-use crate::error::Result;
-use crate::quant::QLinearSpec;
+use crate::rules::error::Result;
+use crate::rules::QLinearSpec;
 
 /// Which f32 matmul kernel [`GpuBackend::matmul_t_with`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use super::{u32_dim, GpuBackend, GpuTensor, MatmulPath};
 use crate::backend::{
     check_scalar, check_step, cross_entropy_dims, expect_dtype, matmul_t_dims, same_shape, DType, HasShape,
 };
-use crate::error::{fmt_shape, Error, Result};
-use crate::nn::{AdamConfig, SgdConfig};
+use crate::rules::error::{fmt_shape, Error, Result};
+use crate::rules::optim::{AdamConfig, SgdConfig};
 
 pub(super) fn matmul_t(
     g: &GpuBackend,

@@ -6,8 +6,8 @@
 use super::kernels::Kernel;
 use super::{u32_dim, GpuBackend, GpuTensor, Int8Path};
 use crate::backend::{check_cast, check_dequantize, check_qlinear, check_quantize, DType, HasShape};
-use crate::error::{Error, Result};
-use crate::quant::{QLinearSpec, QParams};
+use crate::rules::error::{Error, Result};
+use crate::rules::{QLinearSpec, QParams};
 
 pub(super) fn cast(g: &GpuBackend, x: &GpuTensor, to: DType) -> Result<GpuTensor> {
     check_cast(x.dtype, to)?;

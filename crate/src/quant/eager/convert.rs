@@ -13,10 +13,10 @@
 //! Not here: dynamic quantization (`dynamic.rs`), the report (`report.rs`).
 
 use super::prepare::Prepared;
-use crate::error::{Error, Result};
 use crate::model::tree::{Kind, Model, QuantizedConv2d, QuantizedLinear};
-use crate::quant::affine::quantize_val;
-use crate::quant::{QParams, QuantDType};
+use crate::rules::affine::quantize_val;
+use crate::rules::error::{Error, Result};
+use crate::rules::{QParams, QuantDType};
 use std::collections::BTreeMap;
 
 /// Float type → quantized implementation, as `get_default_static_quant_module_mappings()`.

@@ -12,10 +12,10 @@
 //! Not here: static quantization (`convert.rs`).
 
 use super::convert::quantize_weight;
-use crate::error::{Error, Result};
 use crate::model::spec::QConfigAttr;
 use crate::model::tree::{DynamicLinear, Kind, Model};
 use crate::quant::qconfig::QConfig;
+use crate::rules::error::{Error, Result};
 
 /// The module types `quantize_dynamic` can swap.
 pub const DYNAMIC_TYPES: &str = "Linear, LinearReLU";

@@ -10,12 +10,12 @@
 
 use super::prepare::Prepared;
 use super::report::{float_outputs, sqnr_db};
-use crate::error::{Error, Result};
 use crate::model::tree::Kind;
-use crate::quant::affine::{dequantize_val, quantize_val};
 use crate::quant::observer::clip_fraction;
 use crate::quant::qconfig::QConfig;
-use crate::quant::QParams;
+use crate::rules::affine::{dequantize_val, quantize_val};
+use crate::rules::error::{Error, Result};
+use crate::rules::QParams;
 use serde::Serialize;
 
 /// Bins of an activation histogram.

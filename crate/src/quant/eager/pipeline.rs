@@ -8,10 +8,10 @@ use super::convert::{convert, Converted, Mapping};
 use super::prepare::{prepare, Prepared, QConfigDict};
 use super::report::{build, Report};
 use crate::backend::Backend;
-use crate::error::Result;
 use crate::model::fuse::fuse_modules;
 use crate::model::spec::QConfigAttr;
 use crate::model::Model;
+use crate::rules::error::Result;
 
 /// Options of one run (the CLI's flags).
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +103,7 @@ pub async fn run<B: Backend>(
 /// "fuse", "calib_batch"}`, every field optional; unknown fields and bad values are errors
 /// naming them and the valid values.
 pub fn options_from_json(text: &str) -> Result<PtqOptions> {
-    use crate::error::Error;
+    use crate::rules::error::Error;
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::InvalidArgument {
         name: "options",
         value: text.into(),

@@ -16,12 +16,12 @@
 //! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
 
 use crate::backend::{cpu::CpuBackend, Backend, HasShape, HostData};
-use crate::error::{fmt_shape, Error, Result};
 use crate::model::forward::{run_leaf, Act};
 use crate::model::spec::QConfigAttr;
 use crate::model::tree::{Kind, Model, Module};
 use crate::quant::observer::Observer;
 use crate::quant::qconfig::{qconfig_by_name, QConfig};
+use crate::rules::error::{fmt_shape, Error, Result};
 use std::collections::BTreeMap;
 
 /// The `qconfig_dict` argument of `propagate_qconfig_`: qconfigs by module path and by type name

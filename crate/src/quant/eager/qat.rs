@@ -19,13 +19,13 @@
 //! Unsupported: per-module qconfig overrides, unfused BatchNorm, Dropout with p > 0 in training.
 
 use super::convert::quantize_weight;
-use crate::error::{Error, Result};
 use crate::model::fuse::fold_conv_bn;
 use crate::model::state::{StateDict, Tensor};
 use crate::model::tree::{BatchNorm, Conv2d, Kind, Linear, Model, QuantizedConv2d, QuantizedLinear};
 use crate::quant::fake_quant::FakeQuantize;
 use crate::quant::qconfig::QConfig;
-use crate::quant::{QParams, QuantDType};
+use crate::rules::error::{Error, Result};
+use crate::rules::{QParams, QuantDType};
 
 /// A module of the QAT model (torch's `nnqat` / `nniqat` classes and the pass-through ones).
 #[derive(Debug, Clone, PartialEq)]

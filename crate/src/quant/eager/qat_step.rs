@@ -17,12 +17,12 @@
 
 use super::qat::{QatModel, QatOp};
 use crate::backend::{Backend, Conv2dGeom, HasShape, HostData};
-use crate::error::{fmt_shape, Error, Result};
 use crate::model::train::{
     bn_train_backward, bn_train_forward, conv_backward, conv_forward, linear_backward, linear_forward, update_running,
 };
-use crate::nn::optim::{sgd_update, SgdConfig};
 use crate::quant::fake_quant::FakeQuantize;
+use crate::rules::error::{fmt_shape, Error, Result};
+use crate::rules::optim::{sgd_update, SgdConfig};
 
 enum Cache<T> {
     None,

@@ -9,12 +9,12 @@
 
 use super::prepare::Prepared;
 use crate::backend::{cpu::CpuBackend, Backend, HasShape, HostData};
-use crate::error::Result;
 use crate::model::forward::{run_leaf, Act};
 use crate::model::tree::{Kind, Model};
-use crate::quant::affine::dequantize_val;
 use crate::quant::observer::clip_fraction;
-use crate::quant::QParams;
+use crate::rules::affine::dequantize_val;
+use crate::rules::error::Result;
+use crate::rules::QParams;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

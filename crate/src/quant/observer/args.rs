@@ -6,8 +6,8 @@
 //!
 //! Not here: the observers' running state (`minmax.rs`, `histogram.rs`), the `Observer` enum (`mod.rs`).
 
-use crate::error::{Error, Result};
-use crate::quant::affine::{QParams, QuantDType};
+use crate::rules::affine::{QParams, QuantDType};
+use crate::rules::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// `torch.finfo(torch.float32).eps`, the default scale floor: 2⁻²³.
@@ -273,7 +273,11 @@ pub fn check_len(observer: &'static str, x: &[f32], shape: &[usize]) -> Result<(
     if n != x.len() {
         return Err(Error::Shape {
             op: observer,
-            detail: format!("data has {} values but shape {} needs {n}", x.len(), crate::error::fmt_shape(shape)),
+            detail: format!(
+                "data has {} values but shape {} needs {n}",
+                x.len(),
+                crate::rules::error::fmt_shape(shape)
+            ),
         });
     }
     Ok(())

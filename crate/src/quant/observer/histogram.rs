@@ -11,7 +11,7 @@
 use super::aten::{cumsum, div_floor, histc, linspace, torch_sum};
 use super::minmax::{finite_aminmax, max_f32, min_f32, per_tensor_qparams};
 use super::{uncalibrated, Calculated, ObserverArgs, UniformQuant};
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// torch 2.15's `HistogramObserver.upsample_rate` (older releases used 128).
 pub const UPSAMPLE_RATE: usize = 16;

@@ -8,8 +8,8 @@
 //! observer (`histogram.rs`).
 
 use super::{check_finite, check_min_le_max, uncalibrated, Calculated, ObserverArgs, QScheme, UniformQuant};
-use crate::error::{Error, Result};
-use crate::quant::affine::{channel_of, QParams};
+use crate::rules::affine::{channel_of, QParams};
+use crate::rules::error::{Error, Result};
 
 /// Running per-tensor min/max, plain or moving-average.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,7 +259,7 @@ impl PerChannelMinMaxObserver {
         let Some(&channels) = shape.get(self.ch_axis) else {
             return Err(Error::Shape {
                 op: kind,
-                detail: format!("ch_axis {} is outside shape {}", self.ch_axis, crate::error::fmt_shape(shape)),
+                detail: format!("ch_axis {} is outside shape {}", self.ch_axis, crate::rules::error::fmt_shape(shape)),
             });
         };
         check_finite(kind, x)?;
@@ -317,7 +317,7 @@ impl PerChannelMinMaxObserver {
 /// `torch.per_channel_symmetric` qint8 args, torch's `default_per_channel_weight_observer` options.
 pub fn per_channel_symmetric_qint8() -> ObserverArgs {
     ObserverArgs {
-        dtype: crate::quant::affine::QuantDType::QInt8,
+        dtype: crate::rules::affine::QuantDType::QInt8,
         qscheme: QScheme::PerChannelSymmetric,
         ..ObserverArgs::default()
     }

@@ -21,8 +21,8 @@ pub use args::*;
 pub use histogram::HistogramObserver;
 pub use minmax::{MinMaxObserver, PerChannelMinMaxObserver};
 
-use crate::error::{Error, Result};
-use crate::quant::affine::QuantDType;
+use crate::rules::affine::QuantDType;
+use crate::rules::error::{Error, Result};
 use serde::Serialize;
 
 /// Any observer prepare/convert can hold.

@@ -210,13 +210,13 @@ mod tests {
 
     #[test]
     fn blocked_sums_equal_plain_sums_on_ragged_shapes() {
-        let mut rng = crate::rng::Rng::new(3);
+        let mut rng = crate::rules::rng::Rng::new(3);
         for &(m, k, n) in &[(1, 1, 1), (5, 17, 3), (4, 16, 2), (9, 100, 7)] {
             let x: Vec<u8> = (0..m * k).map(|_| (rng.next_u64() % 256) as u8).collect();
             let w: Vec<i32> = (0..n * k).map(|_| (rng.next_u64() % 256) as i32 - 128).collect();
             let zps: Vec<i32> = (0..n).map(|j| j as i32 - 2).collect();
             let xi: Vec<i32> = x.iter().map(|&v| v as i32).collect();
-            let want = crate::quant::linear::accumulate(&xi, &w, m, k, n, 77, &zps);
+            let want = crate::rules::qlinear::accumulate(&xi, &w, m, k, n, 77, &zps);
             let packed = PackedWeight::new(&w, n, k, &zps);
             assert_eq!(accumulate_packed(&x, m, 77, &packed), want, "best kernel ({m}, {k}, {n})");
             assert_eq!(accumulate_i16(&x, m, 77, &packed), want, "i16 kernel ({m}, {k}, {n})");

@@ -11,8 +11,8 @@
 //! Dequantize: `x = (q - zero_point) * scale` in f32. `q - zero_point` is an exact integer and the
 //! product is rounded once.
 
-use crate::backend::DType;
-use crate::error::{Error, Result};
+use super::dtype::DType;
+use crate::rules::error::{Error, Result};
 
 /// A quantized dtype: `torch.qint8` (codes `int8`, range [-128, 127]) or `torch.quint8` (codes
 /// `uint8`, range [0, 255]).
@@ -107,7 +107,7 @@ impl QParams {
                     return bad(
                         "axis",
                         axis.to_string(),
-                        format!("0..{} for shape {}", shape.len(), crate::error::fmt_shape(shape)),
+                        format!("0..{} for shape {}", shape.len(), crate::rules::error::fmt_shape(shape)),
                     );
                 };
                 if scales.len() != c || zero_points.len() != c {

@@ -45,7 +45,7 @@ pub enum Error {
         /// What the op accepts, e.g. `"float32"`.
         expected: String,
         /// What it got.
-        got: crate::backend::DType,
+        got: super::dtype::DType,
     },
     /// The op exists, but not for this backend or dtype combination.
     Unsupported {

@@ -11,7 +11,7 @@
 //! Adam agrees within `parity::F32_OPTIMIZER`. WGSL's `fma` may or may not fuse, so the GPU
 //! agrees within `parity::F32_OPTIMIZER` too.
 
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 fn bad(name: &'static str, v: f64, valid: &str) -> Result<()> {
     Err(Error::InvalidArgument { name, value: v.to_string(), valid: valid.into() })
@@ -192,7 +192,7 @@ pub fn adam_update(p: f32, g: f32, m: f32, v: f32, c: &AdamConfig, s: &AdamScala
     (p + s.neg_step_size * m / denom, m, v)
 }
 
-/// The per-step scalars of [`Backend::adam_step_counted`](crate::backend::Backend::adam_step_counted)
+/// The per-step scalars of the backend's `adam_step_counted` op
 /// for steps 1..=n: `[-step_size₁, √bc2₁, -step_size₂, √bc2₂, …]`, each as [`AdamConfig::scalars`].
 pub fn adam_table(c: &AdamConfig, n: usize) -> Vec<f32> {
     (1..=n as u32)

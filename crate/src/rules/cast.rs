@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn f16_matches_the_half_crate_on_every_non_nan_input_we_try() {
-        let mut rng = crate::rng::Rng::new(5);
+        let mut rng = crate::rules::rng::Rng::new(5);
         for _ in 0..200_000 {
             let bits = rng.next_u64() as u32;
             let x = f32::from_bits(bits);

@@ -20,8 +20,8 @@
 //! quantplay always accumulates exactly, as torch does on VNNI CPUs and with `reduce_range`.
 //! The int32 accumulator wraps, as torch's does, once k·255·255 exceeds 2³¹ (k > 33025).
 
-use super::{QParams, QuantDType};
-use crate::error::{Error, Result};
+use super::affine::{QParams, QuantDType};
+use super::error::{Error, Result};
 
 /// What `torch.ops.quantized.linear(_relu)` needs besides the codes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn fast_rounding_equals_round_ties_even() {
-        let mut rng = crate::rng::Rng::new(11);
+        let mut rng = crate::rules::rng::Rng::new(11);
         let specials = [0.5f32, 1.5, 2.5, -0.5, -2.5, 8_388_607.5, 8_388_608.0, 1e30, -1e30, 0.0, -0.0, 4_194_303.5];
         for v in specials.into_iter().chain((0..100_000).map(|_| f32::from_bits(rng.next_u64() as u32))) {
             let (got, want) = (round_ties_even(v), v.round_ties_even());

@@ -10,14 +10,14 @@
 //! fbgemm pads a quantized conv's input with the activation zero point (its im2col fills with
 //! `A_zero_point`; aten/src/ATen/native/quantized/cpu/qconv.cpp passes it as
 //! `conv_p`'s input zero point), so padded taps contribute `(zp − zp)·w = 0`, and requantizes
-//! with the same `ReQuantizeOutput` as the quantized Linear (`quant::linear`). Bit-exact with
+//! with the same `ReQuantizeOutput` as the quantized Linear (`rules::qlinear`). Bit-exact with
 //! torch's 'fbgemm' engine (tests/fixtures/qconv.json); see the README for the 'x86' engine.
 //!
 //! Not here: dilation and groups (torch's defaults 1 only), the float conv.
 
-use super::QLinearSpec;
 use crate::backend::{Backend, Conv2dGeom, HasShape};
-use crate::error::{fmt_shape, Error, Result};
+use crate::rules::error::{fmt_shape, Error, Result};
+use crate::rules::QLinearSpec;
 
 /// `quantized::conv2d(_relu)`: x uint8 codes `(n, c, h, w)` with `spec.x_*` qparams, w int8
 /// codes `(out, c, kh, kw)` with `spec.w` (per tensor, or per channel on axis 0) → uint8 codes

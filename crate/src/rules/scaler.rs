@@ -11,7 +11,7 @@
 //!   `growth_interval`, `scale = (float)(scale * growth_factor)` unless that is not finite, and
 //!   the tracker resets. The factors are doubles, so the product is formed in f64 and rounded.
 
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// `torch.amp.GradScaler` settings, with torch's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -210,7 +210,7 @@ mod tests {
         ] {
             check(bits);
         }
-        let mut rng = crate::rng::Rng::new(9);
+        let mut rng = crate::rules::rng::Rng::new(9);
         for _ in 0..300_000 {
             check(rng.next_u64() as u32);
         }

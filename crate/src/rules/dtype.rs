@@ -5,7 +5,7 @@
 //! Names follow PyTorch (`torch.float16`, `torch.int8`, ...). Quantized tensors are integer codes
 //! plus qparams (see `quantize.rs`); the codes themselves are plain `I8`/`U8` here.
 
-use crate::error::{Error, Result};
+use crate::rules::error::{Error, Result};
 use half::{bf16, f16};
 
 /// An element type.

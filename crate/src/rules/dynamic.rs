@@ -14,11 +14,11 @@
 //! (multiply, round, then add the zero point, not one fused multiply-add) and the fused output
 //! were pinned with torch fixtures built to tell the candidates apart
 //! (tests/fixtures/dynamic_linear.json). Not here: the backend ops (`Backend::min_max`,
-//! `Backend::quantized_linear_float`) and weight observers.
+//! `Backend::quantized_linear_float`), the composite over them (`functional::dynamic`) and
+//! weight observers.
 
-use super::{QParams, QuantDType};
-use crate::backend::{Backend, HasShape, HostData};
-use crate::error::{Error, Result};
+use super::affine::{QParams, QuantDType};
+use super::error::{Error, Result};
 
 /// Smallest scale `ChooseQuantizationParams` returns (fp16's smallest normal, QuantUtils.h).
 pub const SMALL_SCALE_THRESHOLD: f32 = 6.1e-5;
@@ -78,31 +78,6 @@ pub fn activation_qparams(min: f32, max: f32, reduce_range: bool) -> Result<QPar
 /// One float output: `fma((float)acc, x_scale · w_scale, bias)` (bias 0 without one).
 pub fn float_output(acc: i32, multiplier: f32, bias: f32) -> f32 {
     (acc as f32).mul_add(multiplier, bias)
-}
-
-/// `torch.ops.quantized.linear_dynamic` on any backend: x F32 `(m, k)`, w I8 `(n, k)` with
-/// qparams `w_q` (qint8, per tensor or per channel on axis 0) → F32 `(m, n)`. The activation
-/// min/max is computed on the backend and two floats are read back (the op's only wait), the
-/// qparams are chosen on the host with torch's f64 arithmetic, then quantize and the int8 GEMM
-/// run on the backend.
-pub async fn quantized_linear_dynamic<B: Backend>(
-    b: &B,
-    x: &B::Tensor,
-    w: &B::Tensor,
-    w_q: &QParams,
-    bias: Option<&[f32]>,
-    reduce_range: bool,
-) -> Result<B::Tensor> {
-    if x.numel() == 0 {
-        // fbgemm's FindMinMax of nothing leaves (0, 0): scale 0.1, zero point 0.
-        let xq = activation_qparams(0.0, 0.0, reduce_range)?;
-        let codes = b.upload_data(HostData::U8(vec![]), x.shape())?;
-        return b.quantized_linear_float(&codes, w, &xq, w_q, bias);
-    }
-    let mm = b.read(&b.min_max(x)?).await?;
-    let xq = activation_qparams(mm[0], mm[1], reduce_range)?;
-    let codes = b.quantize(x, &xq)?;
-    b.quantized_linear_float(&codes, w, &xq, w_q, bias)
 }
 
 #[cfg(test)]
