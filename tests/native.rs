@@ -198,7 +198,7 @@ fn train_command_prints_a_record_per_step_and_the_loss_falls() {
             .output()
             .unwrap();
         let lines: Vec<String> = String::from_utf8_lossy(&csv.stdout).lines().map(str::to_string).collect();
-        assert_eq!(lines[0], quantplay::nn::metrics::CSV_HEADER);
+        assert_eq!(lines[0], quantplay::app::metrics::CSV_HEADER);
         // 1e30 overflows f16 at once: the first steps are skipped and the scale halves each time.
         let first: Vec<&str> = lines[1].split(',').collect();
         assert_eq!(
@@ -285,14 +285,14 @@ fn a_16_mixed_gpu_step_reads_nothing_back() {
         return;
     }
     use quantplay::amp::precision::{BackendKind, Capabilities};
-    use quantplay::nn::session::Session;
+    use quantplay::app::session::Session;
     let g = pollster::block_on(GpuBackend::new()).unwrap();
     let caps = Capabilities { backend: BackendKind::WebGpu, shader_f16: g.info().shader_f16 };
     for opt in ["sgd", "adam"] {
         let json = format!(
             r#"{{"dataset":"digits","samples":200,"precision":"16-mixed","hidden":[32,32],"optimizer":"{opt}","batch":64}}"#
         );
-        let mut s = Session::new(&g, quantplay::nn::session_config::parse(&json).unwrap().0, caps).unwrap();
+        let mut s = Session::new(&g, quantplay::app::session_config::parse(&json).unwrap().0, caps).unwrap();
         let before = g.readback_count();
         for _ in 0..6 {
             s.step(&g).unwrap();

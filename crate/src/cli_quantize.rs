@@ -4,9 +4,9 @@
 //! A thin shell over the library: file I/O and printing only.
 
 use clap::Args;
+use quantplay::app::ptq::{self, PtqOptions};
 use quantplay::backend::HostData;
 use quantplay::model::{int8, StateDict};
-use quantplay::quant::eager::pipeline::{self, PtqOptions};
 use quantplay::{Error, GpuBackend, Result};
 
 /// Post-training static quantization with torch.ao.quantization's eager-mode semantics.
@@ -104,20 +104,13 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     let labels = eval.as_ref().and_then(|(_, _, y)| y.as_deref());
     let result = match a.backend.as_str() {
         "cpu" => {
-            pollster::block_on(pipeline::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?
+            pollster::block_on(ptq::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?
         }
         "gpu" => match pollster::block_on(GpuBackend::new()) {
-            Ok(g) => pollster::block_on(pipeline::run(&g, &model, (&cx, &cshape), ev, labels, &opt))?,
+            Ok(g) => pollster::block_on(ptq::run(&g, &model, (&cx, &cshape), ev, labels, &opt))?,
             Err(e) => {
                 eprintln!("note: {e}; running on the CPU instead");
-                pollster::block_on(pipeline::run(
-                    &quantplay::CpuBackend::fast(),
-                    &model,
-                    (&cx, &cshape),
-                    ev,
-                    labels,
-                    &opt,
-                ))?
+                pollster::block_on(ptq::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?
             }
         },
         other => return Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),

@@ -13,7 +13,9 @@
 //! Numeric code (later `quant/`, `amp/`, `nn/`) stays pure Rust and never names wgpu or web APIs.
 
 pub mod amp;
+pub mod app;
 pub mod backend;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod data;
 pub mod functional;

@@ -4,6 +4,8 @@
 //! `bench-worker` serves benchmark workloads to `scripts/bench`. Later issues add subcommands here;
 //! each stays a thin call into the library.
 
+#[cfg(all(not(target_arch = "wasm32"), feature = "bench"))]
+mod cli_bench;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_quantize;
 
@@ -117,6 +119,7 @@ mod cli {
         },
         /// Post-training static quantization of a model (JSON spec + safetensors), with a report.
         Quantize(crate::cli_quantize::QuantizeArgs),
+        #[cfg(feature = "bench")]
         /// Serve benchmark workloads over stdin/stdout for `scripts/bench` (one thread).
         /// Lines in: `setup NAME KIND M K N`, `run NAME`, `quit`. Lines out: `ready NAME`,
         /// `ran NAME MS CHECKSUM`, or `error MESSAGE`.
@@ -135,7 +138,8 @@ mod cli {
                     print!("{}", info.to_text());
                 }
             }
-            Command::BenchWorker => bench_worker(),
+            #[cfg(feature = "bench")]
+            Command::BenchWorker => crate::cli_bench::main(),
             Command::Quantize(args) => return crate::cli_quantize::main(&args),
             Command::Train {
                 dataset,
@@ -161,7 +165,7 @@ mod cli {
                 csv,
             } => {
                 let run = || -> quantplay::Result<()> {
-                    use quantplay::nn::{metrics, trainer};
+                    use quantplay::app::{metrics, trainer};
                     let hidden = hidden
                         .split(',')
                         .filter(|h| !h.is_empty())
@@ -284,43 +288,6 @@ mod cli {
             }
         }
         std::process::ExitCode::SUCCESS
-    }
-
-    fn bench_worker() {
-        use std::io::{BufRead, Write};
-        let mut loads = std::collections::HashMap::new();
-        let stdout = std::io::stdout();
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let reply = match words.as_slice() {
-                ["setup", name, kind, m, k, n] => {
-                    let dims: Result<Vec<usize>, _> = [m, k, n].iter().map(|d| d.parse::<usize>()).collect();
-                    match dims.map_err(|e| e.to_string()).and_then(|d| {
-                        quantplay::bench::Workload::new(kind, d[0], d[1], d[2], 42).map_err(|e| e.to_string())
-                    }) {
-                        Ok(w) => {
-                            loads.insert(name.to_string(), w);
-                            format!("ready {name}")
-                        }
-                        Err(e) => format!("error {e}"),
-                    }
-                }
-                ["run", name] => match loads.get(*name) {
-                    Some(w) => {
-                        let t = std::time::Instant::now();
-                        let sum = w.run();
-                        format!("ran {name} {} {sum}", t.elapsed().as_secs_f64() * 1e3)
-                    }
-                    None => format!("error no workload {name}"),
-                },
-                ["quit"] => break,
-                _ => format!("error bad command {line:?}"),
-            };
-            let mut out = stdout.lock();
-            let _ = writeln!(out, "{reply}");
-            let _ = out.flush();
-        }
     }
 }
 

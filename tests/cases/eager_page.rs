@@ -3,11 +3,11 @@
 //! int8 model stays within 2 accuracy points of float, with the report, histograms and observer
 //! comparison filled in.
 
+use quantplay::app::ptq::{options_from_json, run_for_page};
 use quantplay::data;
 use quantplay::model::mlp_model;
 use quantplay::nn::mlp::{Mlp, Optimizer};
 use quantplay::nn::AdamConfig;
-use quantplay::quant::eager::pipeline::{options_from_json, run_for_page};
 use quantplay::rules::rng::Rng;
 use quantplay::{Backend, CpuBackend, HostData};
 

@@ -3,9 +3,9 @@
 //! overflow, the loss falling in 16-mixed on every dataset, CPU/GPU agreement, snapshots.
 
 use quantplay::amp::precision::{BackendKind, Capabilities, Precision};
-use quantplay::nn::metrics::StepRecord;
-use quantplay::nn::session::Session;
-use quantplay::nn::session_config::{parse, SessionConfig};
+use quantplay::app::metrics::StepRecord;
+use quantplay::app::session::Session;
+use quantplay::app::session_config::{parse, SessionConfig};
 use quantplay::{Backend, CpuBackend};
 
 fn caps<B: Backend>(b: &B) -> Capabilities {
@@ -243,7 +243,7 @@ fn bits_to_f32(v: &serde_json::Value) -> Vec<f32> {
 /// the device, scores what the session scores; its PTQ keeps int8 within 2 points of float; bad
 /// calibration sizes are named errors.
 pub async fn a_trained_sessions_float_model_quantizes_within_two_points<B: Backend>(b: &B) {
-    use quantplay::quant::eager::pipeline::{options_from_json, run_for_page};
+    use quantplay::app::ptq::{options_from_json, run_for_page};
     let json = r#"{"dataset":"circle","samples":300,"precision":"16-mixed","hidden":[16,16],"seed":4}"#;
     let mut s = Session::new(b, config(json), caps(b)).unwrap();
     s.run(b, 150).await.unwrap();

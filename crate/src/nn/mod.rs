@@ -1,16 +1,10 @@
-//! Training numerics, pure Rust (no wgpu, no web APIs): optimizer update rules as PyTorch
-//! writes them. Backends call these per element (CPU) or mirror them in WGSL (GPU).
+//! Training numerics over any backend: the MLP (`mlp`: parameters, optimizer state, the fp32
+//! step) and the autocast step with the device-side GradScaler (`amp_step`). The optimizer and
+//! scaler rules they apply are in `rules`.
 //!
-//! Modules: the MLP (`mlp`, fp32 step; `amp_step`, autocast step), the optimizers, the
-//! interactive session (`session`), the CLI loop (`trainer`) and the metrics log.
+//! Not here: the interactive session, the CLI loop and the metrics log (`app`).
 
 pub mod amp_step;
-pub mod metrics;
 pub mod mlp;
-pub mod session;
-pub mod session_config;
-pub mod session_io;
-pub mod session_quant;
-pub mod trainer;
 
 pub use crate::rules::optim::{AdamConfig, SgdConfig};

@@ -1,9 +1,9 @@
 //! The page's quantization calls (part of the one wasm surface, `web.rs`): convert typed arrays
-//! and JSON, delegate to `quant::eager::pipeline`, return JSON or reject with the error message.
+//! and JSON, delegate to `app::ptq`, return JSON or reject with the error message.
 
 use super::{js_err, Playground};
+use crate::app::ptq::{options_from_json, run_for_page};
 use crate::model::mlp_model;
-use crate::quant::eager::pipeline::{options_from_json, run_for_page};
 use crate::rules::error::Error;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;

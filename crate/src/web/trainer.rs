@@ -1,4 +1,4 @@
-//! The page's `Trainer`: thin `#[wasm_bindgen]` glue over [`crate::nn::session::Session`] on
+//! The page's `Trainer`: thin `#[wasm_bindgen]` glue over [`crate::app::session::Session`] on
 //! the CPU or WebGPU backend of a [`Playground`]. All logic lives in `nn/`; this file converts
 //! arguments, picks the backend and turns results into JSON strings or typed arrays.
 //!
@@ -7,10 +7,10 @@
 
 use super::{Inner, Playground};
 use crate::amp::precision::{BackendKind, Capabilities};
+use crate::app::session::Session;
+use crate::app::session_config::{self, SessionConfig};
+use crate::app::session_io::memory_by_precision;
 use crate::backend::{cpu::CpuBackend, gpu::GpuBackend};
-use crate::nn::session::Session;
-use crate::nn::session_config::{self, SessionConfig};
-use crate::nn::session_io::memory_by_precision;
 use crate::rules::error::Error;
 use js_sys::{Float32Array, Promise};
 use std::cell::RefCell;

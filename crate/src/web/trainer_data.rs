@@ -1,6 +1,6 @@
 //! `Trainer.data_json`: the run's train/test split for the Data panel's scatter plot (part of the
 //! wasm surface). Glue only: the points come from the session's own split, the extent from
-//! [`crate::nn::session::Session::extent`] (the same one `predict_grid` covers).
+//! [`crate::app::session::Session::extent`] (the same one `predict_grid` covers).
 //!
 //! Not here: generating the data (`crate::data`) or drawing it (www/scatter.js).
 

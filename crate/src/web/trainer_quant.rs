@@ -1,9 +1,9 @@
 //! `Trainer.quantize`: the Quantize panel's one call (part of the wasm surface). Reads the
-//! trainer's current float MLP and data split ([`crate::nn::session_quant`]), then runs the eager
-//! PTQ flow ([`crate::quant::eager::pipeline::run_for_page`]) on the CPU or WebGPU. Glue only.
+//! trainer's current float MLP and data split ([`crate::app::session_quant`]), then runs the eager
+//! PTQ flow ([`crate::app::ptq::run_for_page`]) on the CPU or WebGPU. Glue only.
 
 use super::{jerr, promise, Run, Trainer};
-use crate::quant::eager::pipeline::{options_from_json, run_for_page};
+use crate::app::ptq::{options_from_json, run_for_page};
 use crate::rules::error::Error;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -72,7 +72,7 @@ impl Trainer {
                 other => Err(Error::InvalidArgument {
                     name: "backend",
                     value: other.into(),
-                    valid: crate::nn::session_config::BACKENDS.into(),
+                    valid: crate::app::session_config::BACKENDS.into(),
                 }),
             };
             let mut v = out.map_err(jerr)?;

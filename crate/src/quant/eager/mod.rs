@@ -7,7 +7,6 @@
 pub mod convert;
 pub mod dynamic;
 pub mod inspect;
-pub mod pipeline;
 pub mod prepare;
 pub mod qat;
 pub mod qat_step;

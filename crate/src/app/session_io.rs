@@ -4,12 +4,12 @@
 //!
 //! Not here: the steps and metrics (`session.rs`).
 
-use super::amp_step::{AdamCounter, DeviceScaler};
-use super::mlp::Param;
 use super::session::Session;
 use super::session_config::SessionConfig;
 use crate::amp::precision::{Capabilities, Precision};
 use crate::backend::{Backend, HasShape, HostData};
+use crate::nn::amp_step::{AdamCounter, DeviceScaler};
+use crate::nn::mlp::Param;
 use crate::rules::error::{Error, Result};
 use serde_json::{json, Value};
 

@@ -6,14 +6,14 @@
 //! Not here: config parsing (`session_config.rs`), the step itself (`amp_step.rs`), JS glue
 //! (`web.rs`), snapshots and reports (`session_io.rs`).
 
-use super::amp_step::{AmpMode, DeviceScaler};
 use super::metrics::StepRecord;
-use super::mlp::Mlp;
 use super::session_config::{LossKind, SessionConfig};
 use crate::amp::autocast::Trace;
 use crate::amp::precision::{effective_precision, Capabilities, EffectivePrecision, Precision};
 use crate::backend::{Backend, DType, HostData};
 use crate::data::Dataset;
+use crate::nn::amp_step::{AmpMode, DeviceScaler};
+use crate::nn::mlp::Mlp;
 use crate::rules::error::Result;
 use crate::rules::rng::Rng;
 

@@ -3,8 +3,8 @@
 //!
 //! Not here: running the session (`session.rs`).
 
-use super::mlp::Optimizer;
 use crate::amp::precision::{parse_precision, parse_precision_number, Precision};
+use crate::nn::mlp::Optimizer;
 use crate::rules::error::{Error, Result};
 use crate::rules::optim::{AdamConfig, SgdConfig};
 use crate::rules::scaler::ScalerConfig;

@@ -4,13 +4,13 @@
 //!
 //! Not here: file I/O (the CLI reads and writes files; the page passes typed arrays).
 
-use super::convert::{convert, Converted, Mapping};
-use super::prepare::{prepare, Prepared, QConfigDict};
-use super::report::{build, Report};
 use crate::backend::Backend;
 use crate::model::fuse::fuse_modules;
 use crate::model::spec::QConfigAttr;
 use crate::model::Model;
+use crate::quant::eager::convert::{convert, Converted, Mapping};
+use crate::quant::eager::prepare::{prepare, Prepared, QConfigDict};
+use crate::quant::eager::report::{build, Report};
 use crate::rules::error::Result;
 
 /// Options of one run (the CLI's flags).
@@ -171,12 +171,13 @@ pub async fn run_for_page<B: Backend>(
     opt: &PtqOptions,
 ) -> Result<serde_json::Value> {
     let r = run(b, model, calib, Some(eval), Some(labels), opt).await?;
-    let activations = super::inspect::activation_histograms(&r.prepared, calib.0, calib.1)?;
+    let activations = crate::quant::eager::inspect::activation_histograms(&r.prepared, calib.0, calib.1)?;
     let qname = opt.qconfig.clone().unwrap_or_else(|| "x86".into());
     let mut qc = crate::quant::qconfig::qconfig_by_name(&qname)?;
     if let Some(rr) = opt.reduce_range {
         qc.activation.args.reduce_range = rr;
     }
-    let observers = super::inspect::observer_comparison(&r.prepared, &qc, calib.0, calib.1, opt.calib_batch)?;
+    let observers =
+        crate::quant::eager::inspect::observer_comparison(&r.prepared, &qc, calib.0, calib.1, opt.calib_batch)?;
     Ok(serde_json::json!({ "report": r.report, "activations": activations, "observers": observers }))
 }

@@ -2,7 +2,7 @@
 //! current parameters read back as a [`Model`] (`quant → fc1 → relu1 → … → fcN → dequant`, the
 //! layout of [`crate::model::mlp_spec`]), and the calibration / evaluation data taken from the
 //! session's own split. This is glue only: the quantization itself is
-//! [`crate::quant::eager::pipeline`]; nothing here changes the run.
+//! [`crate::app::ptq`]; nothing here changes the run.
 
 use super::session::Session;
 use crate::backend::Backend;

@@ -1,0 +1,15 @@
+//! The application layer: what the page, the CLI and the wasm surface drive. The interactive
+//! training session (`session`, its config, snapshots and data split: `session_config`,
+//! `session_io`, `session_quant`), the CLI's training loop (`trainer`), the metrics log
+//! (`metrics`) and the whole PTQ run with its option parsing (`ptq`).
+//!
+//! Everything below (numerics, backends, model, quantization flow, training steps) is reached
+//! through public APIs; nothing below imports this layer.
+
+pub mod metrics;
+pub mod ptq;
+pub mod session;
+pub mod session_config;
+pub mod session_io;
+pub mod session_quant;
+pub mod trainer;
