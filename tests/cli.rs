@@ -101,7 +101,7 @@ fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
     assert_eq!(r["accuracy"]["int8"].as_f64().unwrap(), exp["accuracy"]["int8"].as_f64().unwrap());
     // The int8 file loads back and gives the same output codes.
     let back = int8::load(&std::fs::read(&out_path).unwrap()).unwrap();
-    let cpu = quantplay::CpuBackend::new();
+    let cpu = quantplay::CpuReference;
     let x = tensor(&file["eval"]);
     let HostData::F32(xv) = &x.data else { unreachable!() };
     let t = pollster::block_on(quantplay::quant::eager::report::quant_trace(&cpu, &back, xv, &x.shape)).unwrap();

@@ -35,13 +35,13 @@ macro_rules! on_every_backend {
         mod cpu { $(
             #[test]
             fn $case() {
-                pollster::block_on(crate::cases::$case(&quantplay::CpuBackend::new()));
+                pollster::block_on(crate::cases::$case(&quantplay::CpuReference));
             }
         )* }
         mod cpu_fast { $(
             #[test]
             fn $case() {
-                pollster::block_on(crate::cases::$case(&quantplay::CpuBackend::fast()));
+                pollster::block_on(crate::cases::$case(&quantplay::CpuFast));
             }
         )* }
         mod webgpu { $(

@@ -15,13 +15,13 @@ macro_rules! on_cpu {
         mod reference { $(
             #[wasm_bindgen_test::wasm_bindgen_test]
             async fn $case() {
-                crate::cases::$case(&quantplay::CpuBackend::new()).await;
+                crate::cases::$case(&quantplay::CpuReference).await;
             }
         )* }
         mod fast { $(
             #[wasm_bindgen_test::wasm_bindgen_test]
             async fn $case() {
-                crate::cases::$case(&quantplay::CpuBackend::fast()).await;
+                crate::cases::$case(&quantplay::CpuFast).await;
             }
         )* }
     };

@@ -16,7 +16,7 @@
 //!   backend; `run` returns GPU → CPU reads per step, a count, not a time.
 
 use crate::backend::cpu::fast;
-use crate::backend::cpu::int8_kernels::{accumulate_packed, PackedWeight};
+use crate::backend::cpu::fast::int8_kernels::{accumulate_packed, PackedWeight};
 use crate::rules::error::{Error, Result};
 use crate::rules::rng::Rng;
 use crate::rules::{qlinear as linear, QLinearSpec, QParams, QuantDType};
@@ -57,7 +57,7 @@ enum Data {
         calib: Vec<f32>,
     },
     /// One training step on the CPU fast path (`Workload::run` takes `&self`, the step mutates).
-    Train(std::cell::RefCell<train::TrainBench<crate::backend::cpu::CpuBackend>>),
+    Train(std::cell::RefCell<train::TrainBench<crate::backend::cpu::CpuFast>>),
     /// 16-mixed steps on the WebGPU backend, counting readbacks.
     #[cfg(not(target_arch = "wasm32"))]
     GpuReadbacks(Box<std::cell::RefCell<train::GpuReadbacks>>),
@@ -129,7 +129,7 @@ impl Workload {
                 Data::Ptq { model, calib: r.uniform_vec(m * k * 784, 0.0, 1.0) }
             }
             "train_fp32" | "train_16mixed" => {
-                let b = crate::backend::cpu::CpuBackend::fast();
+                let b = crate::backend::cpu::CpuFast;
                 Data::Train(std::cell::RefCell::new(train::TrainBench::new(&b, m, kind == "train_16mixed", seed)?))
             }
             #[cfg(not(target_arch = "wasm32"))]
@@ -176,7 +176,7 @@ impl Workload {
     pub fn run(&self) -> f64 {
         let (m, k, n) = (self.m, self.k, self.n);
         match &self.data {
-            Data::F32 { a, b } => fast::matmul_t(a, b, m, k, n, false, false).iter().map(|&v| v as f64).sum(),
+            Data::F32 { a, b } => fast::gemm::matmul_t(a, b, m, k, n, false, false).iter().map(|&v| v as f64).sum(),
             Data::Int8 { x, w, x_zp } => accumulate_packed(x, m, *x_zp, w).iter().map(|&v| v as f64).sum(),
             Data::Ptq { model, calib } => {
                 use crate::quant::eager::{quantize, Mapping, Prepared, QConfigDict};
@@ -194,7 +194,7 @@ impl Workload {
                     .sum()
             }
             Data::Train(t) => {
-                let b = crate::backend::cpu::CpuBackend::fast();
+                let b = crate::backend::cpu::CpuFast;
                 let loss = t.borrow_mut().step(&b).expect("training workload");
                 match loss.data() {
                     crate::backend::HostData::F32(v) => v[0] as f64,

@@ -103,14 +103,12 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     let ev = eval.as_ref().map(|(x, s, _)| (x.as_slice(), s.as_slice()));
     let labels = eval.as_ref().and_then(|(_, _, y)| y.as_deref());
     let result = match a.backend.as_str() {
-        "cpu" => {
-            pollster::block_on(ptq::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?
-        }
+        "cpu" => pollster::block_on(ptq::run(&quantplay::CpuFast, &model, (&cx, &cshape), ev, labels, &opt))?,
         "gpu" => match pollster::block_on(GpuBackend::new()) {
             Ok(g) => pollster::block_on(ptq::run(&g, &model, (&cx, &cshape), ev, labels, &opt))?,
             Err(e) => {
                 eprintln!("note: {e}; running on the CPU instead");
-                pollster::block_on(ptq::run(&quantplay::CpuBackend::fast(), &model, (&cx, &cshape), ev, labels, &opt))?
+                pollster::block_on(ptq::run(&quantplay::CpuFast, &model, (&cx, &cshape), ev, labels, &opt))?
             }
         },
         other => return Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),

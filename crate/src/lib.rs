@@ -29,5 +29,8 @@ pub mod rules;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use backend::{cpu::CpuBackend, gpu::GpuBackend, Backend, DType, HasShape, HostData};
+pub use backend::cpu::{CpuFast, CpuReference};
+pub use backend::gpu::GpuBackend;
+pub use backend::{prelude, Backend, BackendKind, Capabilities, DType, HasShape, HostData};
+pub use backend::{AmpOps, DTypeOps, FloatOps, LayoutOps, OptimOps, QuantOps, TensorOps};
 pub use rules::error::{Error, Result};

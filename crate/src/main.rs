@@ -202,10 +202,10 @@ mod cli {
                             Ok(g) => pollster::block_on(trainer::train(&g, &cfg, g.info().shader_f16))?,
                             Err(e) => {
                                 eprintln!("note: {e}; training on the CPU instead");
-                                pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, false))?
+                                pollster::block_on(trainer::train(&quantplay::CpuFast, &cfg, false))?
                             }
                         },
-                        _ => pollster::block_on(trainer::train(&quantplay::CpuBackend::fast(), &cfg, false))?,
+                        _ => pollster::block_on(trainer::train(&quantplay::CpuFast, &cfg, false))?,
                     };
                     if let Some(note) = note {
                         eprintln!("note: {note}");

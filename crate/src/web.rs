@@ -5,7 +5,7 @@
 //! Async methods return a `Promise` built with `future_to_promise`, because wasm-bindgen futures
 //! must be `'static`: the state lives behind an `Rc` that each promise clones.
 
-use crate::backend::{cpu::CpuBackend, gpu::GpuBackend, Backend};
+use crate::backend::{cpu::CpuReference, gpu::GpuBackend, Backend};
 use crate::info::SystemInfo;
 use crate::parity::{compare, Tolerance, EXACT, F32_MATMUL};
 use crate::rules::error::Error;
@@ -22,7 +22,7 @@ mod trainer;
 pub use trainer::Trainer;
 
 struct Inner {
-    cpu: CpuBackend,
+    cpu: CpuReference,
     gpu: Option<GpuBackend>,
     info: SystemInfo,
 }
@@ -63,7 +63,7 @@ impl Playground {
             Err(Error::GpuUnavailable("WebGPU turned off by the user".into()))
         };
         let info = SystemInfo::new(gpu.as_ref().map(|g| g.info()));
-        Ok(Playground { inner: Rc::new(Inner { cpu: CpuBackend::new(), gpu: gpu.ok(), info }) })
+        Ok(Playground { inner: Rc::new(Inner { cpu: CpuReference, gpu: gpu.ok(), info }) })
     }
 
     /// [`SystemInfo`] as JSON: CPU SIMD features, the adapter, or the reason there is none.

@@ -6,8 +6,9 @@
 use quantplay::amp::ScalerConfig;
 use quantplay::backend::gpu::F16Path;
 use quantplay::nn::SgdConfig;
+use quantplay::prelude::*;
 use quantplay::rules::rng::Rng;
-use quantplay::{Backend, CpuBackend, DType, GpuBackend, HostData};
+use quantplay::{CpuReference, DType, GpuBackend, HostData};
 
 const AMP: &str = include_str!("../fixtures/amp_kernels.json");
 
@@ -35,7 +36,7 @@ fn operands(len: usize, seed: u64) -> Vec<f32> {
 }
 
 pub async fn f16_matmul_agrees_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     for (i, &(m, k, n)) in [(1, 1, 1), (3, 5, 7), (17, 33, 9), (64, 128, 10)].iter().enumerate() {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let (a, w) = (operands(m * k, 1300 + i as u64), operands(k * n, 1400 + i as u64));

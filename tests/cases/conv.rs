@@ -8,10 +8,11 @@ use quantplay::backend::Conv2dGeom;
 use quantplay::functional::qconv::quantized_conv2d;
 use quantplay::functional::quantized_linear_dynamic;
 use quantplay::parity::{EXACT, F32_CHANNEL_AFFINE, F32_DYNAMIC_LINEAR, F32_MATMUL};
+use quantplay::prelude::*;
 use quantplay::quant::{QLinearSpec, QParams, QuantDType};
 use quantplay::rules::batchnorm::bn_eval_alpha_beta;
 use quantplay::rules::rng::Rng;
-use quantplay::{Backend, CpuBackend, HasShape, HostData};
+use quantplay::{CpuReference, HasShape, HostData};
 use serde_json::Value;
 
 const BATCHNORM: &str = include_str!("../fixtures/batchnorm.json");
@@ -71,7 +72,7 @@ pub async fn reshape_keeps_the_elements_and_rejects_another_count<B: Backend>(b:
 }
 
 pub async fn im2col_and_layout_gathers_agree_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     // Hand case: (1, 1, 2, 2) image [[1, 2], [3, 4]], 2×2 kernel, padding 1, stride 1 → 3×3
     // outputs; the top-left patch is [pad, pad, pad, 1].
     let g = geom(1, 1, 2, 2, 2, 1, 1);
@@ -139,7 +140,7 @@ pub async fn im2col_times_the_weight_is_the_convolution<B: Backend>(b: &B) {
 }
 
 pub async fn col2im_is_the_adjoint_of_im2col_and_agrees_bit_for_bit<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     for (i, g) in geometries().into_iter().enumerate() {
         let mut rng = Rng::new(970 + i as u64);
         let [rows, k] = g.cols_shape().unwrap();

@@ -8,8 +8,9 @@ use quantplay::data;
 use quantplay::model::mlp_model;
 use quantplay::nn::mlp::{Mlp, Optimizer};
 use quantplay::nn::AdamConfig;
+use quantplay::prelude::*;
 use quantplay::rules::rng::Rng;
-use quantplay::{Backend, CpuBackend, HostData};
+use quantplay::{CpuFast, HostData};
 
 /// Trains `sizes` on the CPU fast path with Adam, minibatches of 32, and returns the float MLP.
 async fn trained(
@@ -17,7 +18,7 @@ async fn trained(
     hidden: &[usize],
     steps: usize,
 ) -> (Vec<usize>, Vec<Vec<f32>>, Vec<Vec<f32>>, data::Dataset, data::Dataset) {
-    let cpu = CpuBackend::fast();
+    let cpu = CpuFast;
     let all = data::load(name, 600, 0.1, 3).unwrap();
     let (train, test) = all.split(0.8, 3).unwrap();
     let sizes: Vec<usize> =

@@ -32,8 +32,9 @@ pub use train::*;
 pub use typed::*;
 
 use quantplay::parity::{compare, Tolerance, EXACT, F32_MATMUL};
+use quantplay::prelude::*;
 use quantplay::rules::rng::Rng;
-use quantplay::{Backend, CpuBackend, Error};
+use quantplay::{CpuReference, Error};
 
 /// Calls `$wire!(case, case, …)` with every shared case, so each test target wires the same
 /// list and none can miss one.
@@ -157,7 +158,7 @@ pub async fn matmul_gives_textbook_answers<B: Backend>(b: &B) {
 }
 
 pub async fn matmul_agrees_with_the_cpu_reference_on_ragged_shapes<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     // Shapes straddle the 8×8 workgroup: 1, primes, exact multiples, one past a multiple.
     for (i, &(m, k, n)) in
         [(1, 1, 1), (3, 5, 7), (8, 8, 8), (17, 33, 9), (65, 129, 31), (128, 256, 96), (4, 1024, 4)].iter().enumerate()
@@ -177,7 +178,7 @@ pub async fn matmul_agrees_with_the_cpu_reference_on_ragged_shapes<B: Backend>(b
 }
 
 pub async fn elementwise_ops_agree_bit_for_bit<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     // 1, one workgroup, one past it, and a ragged multi-group length.
     for (i, &(rows, n)) in [(1, 1), (1, 256), (1, 257), (37, 29)].iter().enumerate() {
         let mut rng = Rng::new(200 + i as u64);
@@ -210,7 +211,7 @@ pub async fn relu_zeroes_negatives_and_keeps_positives<B: Backend>(b: &B) {
 pub async fn linear_relu_chain_agrees_with_one_read_at_the_end<B: Backend>(b: &B) {
     // relu(x · W + bias), x (32, 64), W (64, 16), bias (16,): a Linear + ReLU layer, with every
     // intermediate left on the device; only the final read waits.
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     let mut rng = Rng::new(300);
     let (x, w, bias) =
         (rng.uniform_vec(32 * 64, -1.0, 1.0), rng.uniform_vec(64 * 16, -0.2, 0.2), rng.uniform_vec(16, -0.1, 0.1));

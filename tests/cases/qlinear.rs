@@ -3,9 +3,10 @@
 //! GPU int8 paths.
 
 use quantplay::backend::gpu::Int8Path;
+use quantplay::prelude::*;
 use quantplay::quant::{QLinearSpec, QParams, QuantDType};
 use quantplay::rules::rng::Rng;
-use quantplay::{Backend, CpuBackend, GpuBackend, HostData};
+use quantplay::{CpuReference, GpuBackend, HostData};
 
 const QLINEAR: &str = include_str!("../fixtures/qlinear.json");
 
@@ -54,7 +55,7 @@ async fn run<B: Backend>(b: &B, x: &[u8], w: &[i8], m: usize, k: usize, n: usize
 const SHAPES: [(usize, usize, usize); 6] = [(1, 1, 1), (3, 5, 7), (4, 8, 4), (17, 33, 9), (32, 784, 10), (9, 64, 130)];
 
 pub async fn quantized_linear_agrees_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     for (i, &(m, k, n)) in SHAPES.iter().enumerate() {
         for variant in 0..4 {
             let (x, w, spec) = random_case(m, k, n, variant, 600 + 10 * i as u64 + variant as u64);

@@ -6,7 +6,8 @@ use quantplay::amp::precision::{BackendKind, Capabilities, Precision};
 use quantplay::app::metrics::StepRecord;
 use quantplay::app::session::Session;
 use quantplay::app::session_config::{parse, SessionConfig};
-use quantplay::{Backend, CpuBackend};
+use quantplay::prelude::*;
+use quantplay::CpuReference;
 
 fn caps<B: Backend>(b: &B) -> Capabilities {
     // The packed-u32 f16 path runs on every adapter, so claim no shader-f16 on WebGPU.
@@ -101,7 +102,7 @@ pub async fn loss_falls_in_16_mixed_on_every_dataset<B: Backend>(b: &B) {
 }
 
 pub async fn mixed_loss_trajectory_agrees_with_the_cpu_reference<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     for opt in ["sgd", "adam"] {
         let json = format!(
             r#"{{"dataset":"spiral","samples":150,"precision":"16-mixed","hidden":[16,16],"optimizer":"{opt}","lr":0.02,"batch":40}}"#
@@ -126,7 +127,7 @@ pub async fn a_snapshot_continues_the_run_on_the_cpu<B: Backend>(b: &B) {
     assert!(first.remove(0).skipped);
     let snap = s.snapshot(b, json).await.unwrap();
     let cont = s.run(b, 3).await.unwrap();
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     let mut moved = Session::restore(&cpu, &snap, config(json), caps(&cpu)).unwrap();
     let resumed = moved.run(&cpu, 3).await.unwrap();
     assert_eq!(first.len(), 2);

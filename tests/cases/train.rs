@@ -4,8 +4,9 @@
 
 use quantplay::nn::{AdamConfig, SgdConfig};
 use quantplay::parity::{compare, f32_sum, Tolerance, EXACT, F32_MATMUL, F32_OPTIMIZER, F32_TRANSCENDENTAL};
+use quantplay::prelude::*;
 use quantplay::rules::rng::Rng;
-use quantplay::{Backend, CpuBackend, HostData};
+use quantplay::{CpuReference, HostData};
 
 fn assert_agrees(what: &str, got: &[f32], want: &[f32], tol: Tolerance) {
     let a = compare(got, want, tol);
@@ -22,7 +23,7 @@ fn assert_agrees(what: &str, got: &[f32], want: &[f32], tol: Tolerance) {
 }
 
 pub async fn transposed_matmuls_agree_with_the_cpu_reference<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     // Known answer: aᵀ·b with a (3, 2) = [[1,4],[2,5],[3,6]] is [[1,2,3],[4,5,6]]·b.
     let a = b.upload(&[1., 4., 2., 5., 3., 6.], &[3, 2]).unwrap();
     let w = b.upload(&[7., 8., 9., 10., 11., 12.], &[3, 2]).unwrap();
@@ -49,7 +50,7 @@ pub async fn transposed_matmuls_agree_with_the_cpu_reference<B: Backend>(b: &B) 
 }
 
 pub async fn relu_backward_scale_and_sum_rows_are_exact<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     let g = b.upload(&[1., 2., 3., 4.], &[4]).unwrap();
     let x = b.upload(&[-1., 0., 0.5, 2.], &[4]).unwrap();
     assert_eq!(b.read(&b.relu_backward(&g, &x).unwrap()).await.unwrap(), vec![0., 0., 3., 4.]);
@@ -97,7 +98,7 @@ pub async fn sum_agrees_with_the_f64_reference<B: Backend>(b: &B) {
 }
 
 pub async fn cross_entropy_gives_ln_c_on_zero_logits_and_agrees_with_the_cpu<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     let labels = b.upload_data(HostData::I32(vec![1, 3]), &[2]).unwrap();
     let (loss, d) = b.cross_entropy(&b.upload(&[0.0; 8], &[2, 4]).unwrap(), &labels).unwrap();
     assert_agrees("ln 4", &b.read(&loss).await.unwrap(), &[4f32.ln()], F32_TRANSCENDENTAL);
@@ -176,7 +177,7 @@ enum Opt {
 }
 
 pub async fn sgd_and_adam_steps_agree_with_the_cpu<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     let opts = [
         Opt::Sgd(SgdConfig { lr: 0.1, ..Default::default() }),
         Opt::Sgd(SgdConfig { lr: 0.05, momentum: 0.9, dampening: 0.1, weight_decay: 1e-2, nesterov: false }),
@@ -340,7 +341,7 @@ pub async fn mlp_training_lowers_the_loss_on_circle_and_digits<B: Backend>(b: &B
 
 pub async fn mlp_loss_trajectory_agrees_with_the_cpu_reference<B: Backend>(b: &B) {
     use quantplay::nn::mlp::Optimizer;
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     for opt in [
         Optimizer::Adam(AdamConfig { lr: 0.01, ..Default::default() }),
         Optimizer::Sgd(SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }),

@@ -2,9 +2,10 @@
 //! quantize / dequantize. Integer codes and f16 bits must match the CPU reference and the
 //! committed torch fixtures exactly, on every backend.
 
+use quantplay::prelude::*;
 use quantplay::quant::{QParams, QuantDType};
 use quantplay::rules::rng::Rng;
-use quantplay::{Backend, CpuBackend, DType, HostData};
+use quantplay::{CpuReference, DType, HostData};
 
 const CASTS: &str = include_str!("../fixtures/casts.json");
 const QUANTIZE: &str = include_str!("../fixtures/quantize.json");
@@ -37,7 +38,7 @@ async fn run_cast<B: Backend>(b: &B, data: HostData, to: DType) -> HostData {
 }
 
 pub async fn f16_casts_agree_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     // Random bit patterns cover every exponent, NaN payloads and subnormals; odd length tests
     // the half-filled last word.
     let mut rng = Rng::new(400);
@@ -94,7 +95,7 @@ fn qparams_cases() -> Vec<(Vec<usize>, QParams)> {
 }
 
 pub async fn quantize_and_dequantize_agree_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
-    let cpu = CpuBackend::new();
+    let cpu = CpuReference;
     for (i, (shape, q)) in qparams_cases().into_iter().enumerate() {
         let len: usize = shape.iter().product();
         let mut rng = Rng::new(500 + i as u64);

@@ -86,7 +86,7 @@ impl GpuReadbacks {
         }
         let delta = self.gpu.readback_count() - before;
         if let Some(l) = loss {
-            pollster::block_on(self.gpu.read(&l))?;
+            pollster::block_on(crate::backend::TensorOps::read(&self.gpu, &l))?;
         }
         Ok(delta as f64 / self.steps as f64)
     }

@@ -4,7 +4,7 @@
 
 use super::js_err;
 use crate::backend::gpu::GpuBackend;
-use crate::backend::Backend;
+use crate::backend::prelude::*;
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;

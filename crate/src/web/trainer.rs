@@ -10,7 +10,7 @@ use crate::amp::precision::{BackendKind, Capabilities};
 use crate::app::session::Session;
 use crate::app::session_config::{self, SessionConfig};
 use crate::app::session_io::memory_by_precision;
-use crate::backend::{cpu::CpuBackend, gpu::GpuBackend};
+use crate::backend::{cpu::CpuReference, gpu::GpuBackend};
 use crate::rules::error::Error;
 use js_sys::{Float32Array, Promise};
 use std::cell::RefCell;
@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 enum Run {
-    Cpu(Session<CpuBackend>),
+    Cpu(Session<CpuReference>),
     Gpu(Session<GpuBackend>),
 }
 
@@ -195,7 +195,7 @@ impl Trainer {
 
     /// `"cpu"` or `"webgpu"`.
     pub fn backend(&self) -> Result<String, JsError> {
-        Ok(with_run!(self.state, |b, _s| crate::backend::Backend::name(b).to_string()))
+        Ok(with_run!(self.state, |b, _s| crate::backend::TensorOps::name(b).to_string()))
     }
 }
 

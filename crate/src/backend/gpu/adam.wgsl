@@ -3,12 +3,12 @@
 // with step_size = lr / (1 − β1^t) and √bc2 = √(1 − β2^t) computed on the host in f64 and
 // rounded to f32, as Python does. Shapes: p, g, m, v (len,). Nothing changes when
 // skip_if[0] != 0 (GradScaler found an inf), so skipping needs no readback.
-// CPU twin: backend/cpu/train.rs :: adam_step
+// CPU twin: backend/cpu/reference/train.rs :: adam_step
 //
 // adam_step_counted: the same update, with the step counted on the device (torch counts only
 // the steps GradScaler did not skip): count[0] is the number of steps taken before this one, and
 // table[2t], table[2t + 1] hold step t + 1's -step_size and √bc2 (computed on the host in f64,
-// as Python does). CPU twin: backend/cpu/mod.rs :: adam_step_counted.
+// as Python does). CPU twin: backend/cpu/reference/mod.rs :: adam_step_counted.
 //
 // Order as nn/optim.rs. WGSL's sqrt, division and fma are not correctly rounded / not surely
 // fused (spec, "Floating Point Accuracy"), so results agree within parity::F32_OPTIMIZER.

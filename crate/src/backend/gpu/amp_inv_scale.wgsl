@@ -1,6 +1,6 @@
 // GradScaler.unscale_'s inverse scale on the device: inv_scale = (float)(1.0 / (double)scale),
 // torch's `self._scale.double().reciprocal().float()`. Shapes: scale (1,) → inv_scale (1,).
-// CPU twin: backend/cpu/train.rs :: amp_inv_scale
+// CPU twin: backend/cpu/reference/train.rs :: amp_inv_scale
 //
 // WGSL has no f64 and its division is not correctly rounded, so this is amp/scaler.rs
 // inv_scale_bits line for line: the significand's reciprocal by 26-bit integer long division,

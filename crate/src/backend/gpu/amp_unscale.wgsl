@@ -2,7 +2,7 @@
 // inv_scale is 1), and found_inf = 1.0 if any element is inf or NaN — torch's
 // _amp_foreach_non_finite_check_and_unscale_. Shapes: grad (len,), inv_scale (1,),
 // found_inf (1,) f32, shared by every gradient of the step so no readback is needed.
-// CPU twin: backend/cpu/train.rs :: amp_unscale
+// CPU twin: backend/cpu/reference/train.rs :: amp_unscale
 //
 // inf/NaN are detected on the bit pattern (exponent all ones), because WGSL lets
 // implementations assume floats are finite (spec, "Differences from IEEE-754"); found_inf is

@@ -3,7 +3,7 @@
 // finite steps and at growth_interval the scale is multiplied by growth_factor (kept only if
 // finite) and the tracker resets. Shapes: scale (1,) f32, growth_tracker (1,) i32,
 // found_inf (1,) f32. One invocation; the loop never reads these back.
-// CPU twin: backend/cpu/train.rs :: amp_update_scale
+// CPU twin: backend/cpu/reference/train.rs :: amp_update_scale
 //
 // torch forms scale · factor in f64 and rounds to f32. WGSL has no f64, so the factor comes as
 // hi + lo f32 parts and the product is fma(scale, hi, scale · lo): exact (one rounding, like

@@ -1,5 +1,5 @@
 // bias_add: y[r][j] = x[r][j] + bias[j]. Shapes: x (rows, n), bias (n,) → y (rows, n).
-// CPU twin: backend/cpu/reference.rs :: bias_add
+// CPU twin: backend/cpu/reference/math.rs :: bias_add
 //
 // One invocation per element, 256 per workgroup, on a 2-D grid of workgroups so more than
 // 65535·256 elements fit (kernels.rs grid_1d). f32 addition is correctly rounded in WGSL

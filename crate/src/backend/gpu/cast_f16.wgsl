@@ -1,7 +1,7 @@
 // f32 ↔ f16 casts on packed storage: f16 values two per u32 word, element 2w in the low half.
 // Shapes: x (len,) → y (len,). f32 → f16 rounds to nearest even, overflows to ±inf, keeps
 // subnormals and quiet NaN payloads, exactly as torch's `.half()`; f16 → f32 is exact.
-// CPU twin: backend/cpu/reference.rs :: f32_to_f16, f16_to_f32
+// CPU twin: backend/cpu/reference/math.rs :: f32_to_f16, f16_to_f32
 //
 // Both directions are integer operations on the bit patterns (lib_f16_bits.wgsl, appended;
 // mirroring cast.rs f32_to_f16_bits and the half crate), because WGSL leaves float→half

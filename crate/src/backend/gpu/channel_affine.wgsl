@@ -1,6 +1,6 @@
 // Per-channel affine, eval-mode BatchNorm: y = fma(x, alpha[c], beta[c]) with channel
 // c = (i / inner) % channels. Shapes: x (n, c, rest…) f32, alpha and beta (c,) → y like x.
-// CPU twin: backend/cpu/conv.rs :: channel_affine
+// CPU twin: backend/cpu/reference/conv.rs :: channel_affine
 //
 // alpha and beta come from the host (nn/batchnorm.rs, bit-exact with torch). WGSL's fma may or
 // may not be fused (its accuracy is "inherited from e1 * e2 + e3"), so against the CPU's fused

@@ -2,7 +2,7 @@
 // c = (i / inner) % channels; table (c, 256) uint8. Runs quantized::batch_norm2d, whose output
 // code is a function of (channel, input code) tabulated on the host (quant/qbatchnorm.rs).
 // Shapes: codes (len,) uint8 packed four per u32 word, table (c·256,) packed likewise → like x.
-// CPU twin: backend/cpu/conv.rs :: channel_lut
+// CPU twin: backend/cpu/reference/conv.rs :: channel_lut
 //
 // Integer gathers only: exact. One invocation per word, 256 per workgroup, 2-D grid.
 

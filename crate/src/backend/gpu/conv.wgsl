@@ -1,7 +1,7 @@
 // Convolution data movement: im2col, rows → NCHW and NCHW → rows as gathers (each output
 // element reads one input element, or the pad value), for f32 and for uint8 codes packed four
 // per u32 word; and col2im, the adjoint of im2col, as a gather-sum per output pixel.
-// CPU twin: backend/cpu/conv.rs :: im2col, rows_to_nchw, nchw_to_rows, col2im
+// CPU twin: backend/cpu/reference/conv.rs :: im2col, rows_to_nchw, nchw_to_rows, col2im
 // Shapes: im2col x (n, c, h, w) → (n·oh·ow, c·kh·kw), rows (n, oy, ox), columns (c, ky, kx);
 // rows_to_nchw (n·h·w, c) → (n, c, h, w); nchw_to_rows the inverse; col2im (n·oh·ow, c·kh·kw)
 // → (n, c, h, w). The CPU twins of the gathers are index maps; `source` below is the same map.

@@ -2,7 +2,7 @@
 // and dlogits[i][j] = (softmax(x[i])[j] − [j == label[i]]) · inv_b, the gradient of the mean.
 // Shapes: logits (b, c) f32, labels (b,) i32 → losses (b,), dlogits (b, c). The mean loss is
 // then sum(losses) · inv_b on the host side of the graph (reduce.wgsl, relu.wgsl scale).
-// CPU twin: backend/cpu/train.rs :: cross_entropy
+// CPU twin: backend/cpu/reference/train.rs :: cross_entropy
 //
 // Same max-subtracted order as the CPU twin, but WGSL's exp and log are not correctly rounded
 // (spec, "Floating Point Accuracy": exp 3 + 2·|x| ulp, log 3 ulp), so results agree within

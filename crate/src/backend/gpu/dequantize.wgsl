@@ -1,7 +1,7 @@
 // Affine dequantize, per tensor or per channel: x = f32(q - zero_point) * scale, from codes
 // packed four per u32 word (element 4w in the low byte). Shapes: codes (len,) → x (len,), with
 // channel c = (i / inner) % channels; per tensor is channels = 1.
-// CPU twin: backend/cpu/reference.rs :: dequantize
+// CPU twin: backend/cpu/reference/math.rs :: dequantize
 //
 // q - zero_point is an exact integer and f32 multiplication is correctly rounded in WGSL (spec,
 // "Floating Point Accuracy"), so the result is bit-exact with the CPU twin.

@@ -1,7 +1,7 @@
 // Element-wise binary ops on equal shapes: add, mul, and relu_backward (a = grad, b = x:
 // x <= 0 ? 0 : grad). Shapes: a (len,), b (len,) → out (len,).
-// CPU twin: backend/cpu/reference.rs :: add, mul
-// CPU twin: backend/cpu/train.rs :: relu_backward
+// CPU twin: backend/cpu/reference/math.rs :: add, mul
+// CPU twin: backend/cpu/reference/train.rs :: relu_backward
 //
 // One invocation per element, 256 per workgroup, on a 2-D grid of workgroups (kernels.rs
 // grid_1d). f32 add and mul are correctly rounded in WGSL (spec, "Floating Point Accuracy") and

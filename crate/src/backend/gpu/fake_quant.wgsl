@@ -2,7 +2,7 @@
 // affine (_cachemask): s = zero_point + round(x * inv_scale) in f32, y = (clamp(s, qmin, qmax) −
 // zero_point) · scale, mask = 1.0 where qmin <= s <= qmax. Channel c = (i / inner) % channels;
 // per tensor is channels = 1. Shapes: x (len,) f32 → y, mask (len,) f32.
-// CPU twin: backend/cpu/conv.rs :: fake_quantize
+// CPU twin: backend/cpu/reference/conv.rs :: fake_quantize
 //
 // inv_scale = 1.0f / scale comes from the host (WGSL division is not correctly rounded); the
 // multiply and the add are correctly rounded and round() is ties-to-even, and (q − zp) is an

@@ -3,7 +3,7 @@
 // includes). f32 → f16 rounds to nearest even, overflows to ±inf, keeps subnormals and quiet
 // NaN payloads, as torch's `.half()`; f16 → f32 is exact and makes NaN quiet like the half crate.
 // Integer operations only, because WGSL leaves float → half rounding implementation-defined.
-// CPU twin: cast.rs :: f32_to_f16_bits
+// CPU twin: rules/cast.rs :: f32_to_f16_bits
 
 // Mirror of cast.rs f32_to_f16_bits; returns the f16 bits in the low 16 bits.
 fn f32_to_f16_bits(x: u32) -> u32 {

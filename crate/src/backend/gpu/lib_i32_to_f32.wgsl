@@ -1,8 +1,8 @@
 // Library (no entry point): exact int32 → f32 conversion with round-to-nearest-even, appended
 // to the int8 GEMM kernels by kernels.rs (qlinear.wgsl, qlinear_dot4.wgsl, qlinear_float.wgsl).
 // WGSL leaves inexact i32 → f32 conversion implementation-defined, so it is done in integers.
-// CPU twin: quant/linear.rs :: requantize
-// CPU twin: quant/dynamic.rs :: float_output
+// CPU twin: rules/qlinear.rs :: requantize
+// CPU twin: rules/dynamic.rs :: float_output
 
 // i32 → f32 rounded to nearest, ties to even, as C's (float)int32 on x86.
 fn i32_to_f32(v: i32) -> f32 {

@@ -1,7 +1,7 @@
 // matmul: C = op(A) · op(B) in f32, row-major, op transposing when flagged. Shapes: A (m, k) or
 // (k, m) with ta, B (k, n) or (n, k) with tb → C (m, n), as torch.mm on (transposed) views.
-// CPU twin: backend/cpu/train.rs :: matmul_t
-// CPU twin: backend/cpu/reference.rs :: matmul
+// CPU twin: backend/cpu/reference/train.rs :: matmul_t
+// CPU twin: backend/cpu/reference/math.rs :: matmul
 //
 // One invocation per output element, 8×8 invocations per workgroup; dispatch
 // (ceil(n / 8), ceil(m / 8), 1). The k loop runs in the twin's order (p = 0..k), so the only

@@ -1,7 +1,7 @@
 // matmul, register-blocked: C = op(A) · op(B) in f32, each invocation computing a 4×4 block of
 // C, so every loaded value of A and B feeds four products. Shapes: A (m, k) or (k, m) with ta,
 // B (k, n) or (n, k) with tb → C (m, n).
-// CPU twin: backend/cpu/train.rs :: matmul_t
+// CPU twin: backend/cpu/reference/train.rs :: matmul_t
 //
 // Each output still adds its k products in the order p = 0..k, exactly like matmul.wgsl, so
 // the kernels give identical bits (checked by a parity test). Workgroups of 8×8 invocations

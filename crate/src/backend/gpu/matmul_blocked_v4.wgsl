@@ -1,7 +1,7 @@
 // matmul, register-blocked with vec4 access: C = A · B (no transposes) for n % 4 == 0, each
 // invocation computing a 4×4 block of C with B rows and C rows read and written as vec4.
 // Shapes: A (m, k), B (k, n), C (m, n).
-// CPU twin: backend/cpu/train.rs :: matmul_t
+// CPU twin: backend/cpu/reference/train.rs :: matmul_t
 //
 // Each output adds its k products in the order p = 0..k, like matmul.wgsl, so the bits are the
 // same (checked by a parity test). Workgroups of 8×8 invocations cover 32×32 outputs; rows past

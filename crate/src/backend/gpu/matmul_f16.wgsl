@@ -1,7 +1,7 @@
 // f16 matmul as autocast runs it: f16 inputs, f32 accumulation, f16 output. Shapes: A (m, k) or
 // (k, m) with ta, B (k, n) or (n, k) with tb → C (m, n); f16 stored two per u32 word (element
 // 2w in the low half). This is the path for adapters without shader-f16.
-// CPU twin: backend/cpu/reference.rs :: matmul_f16
+// CPU twin: backend/cpu/reference/math.rs :: matmul_f16
 //
 // A product of two f16 values is exact in f32, so fused or not, each step rounds once, in the
 // twin's order (p = 0..k): the f32 sum is bit-exact with the CPU. Both conversions are the

@@ -4,7 +4,7 @@ enable f16;
 // widened to f32, f32 accumulation, f16 output. Shapes: A (m, k) or (k, m) with ta, B (k, n) or
 // (n, k) with tb → C (m, n); the same packed layout as matmul_f16.wgsl, whose results it must
 // equal bit for bit (checked on adapters that have both paths).
-// CPU twin: backend/cpu/reference.rs :: matmul_f16
+// CPU twin: backend/cpu/reference/math.rs :: matmul_f16
 //
 // f32(f16) is exact and f16·f16 products are exact in f32, so the order p = 0..k fixes every
 // rounding; the f16 output uses the integer round-to-nearest-even (WGSL leaves f32 → f16

@@ -1,7 +1,7 @@
 // matmul, tiled: C = op(A) · op(B) in f32 with 16×16 tiles of A and B staged in workgroup
 // memory, so each input element is read from storage once per tile instead of once per
 // output. Shapes: A (m, k) or (k, m) with ta, B (k, n) or (n, k) with tb → C (m, n).
-// CPU twin: backend/cpu/train.rs :: matmul_t
+// CPU twin: backend/cpu/reference/train.rs :: matmul_t
 //
 // Each invocation still adds its k products in the order p = 0..k, exactly like matmul.wgsl,
 // so the two kernels give identical bits (checked by a parity test) and share the CPU tolerance

@@ -1,5 +1,5 @@
 // [min, max] of an f32 tensor, fbgemm's FindMinMax for dynamic quantization ([0, 0] if empty).
-// CPU twin: backend/cpu/conv.rs :: min_max
+// CPU twin: backend/cpu/reference/conv.rs :: min_max
 // Shapes: x (len,) f32 → y (2,) f32.
 //
 // min and max are exact in any order, so the result equals the CPU twin's for finite inputs

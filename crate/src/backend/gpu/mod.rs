@@ -1,5 +1,6 @@
 //! The WebGPU backend on wgpu: each op enqueues one compute dispatch of a `.wgsl` kernel
-//! (see `kernels.rs`) and returns a buffer handle; only [`Backend::read`] waits.
+//! (see `kernels.rs`) and returns a buffer handle; only a read waits. The op-group impls are in
+//! `float_ops.rs`, `quant_ops.rs` and `train_ops.rs`.
 //!
 //! Not here: adapter and device acquisition (`init.rs`), tolerances (`crate::parity`).
 //! GPU errors never panic: wgpu's uncaptured-error handler records them, and the next `read`
@@ -7,20 +8,20 @@
 
 mod amp;
 mod conv;
+mod float_ops;
 mod init;
 pub mod kernels;
 mod paths;
+mod quant_ops;
 mod train;
+mod train_ops;
 mod typed;
 #[cfg(target_arch = "wasm32")]
 mod web_adapter;
 
-use super::{bias_dims, check_upload, expect_dtype, same_shape, Backend, DType, HasShape, HostData};
+use super::{expect_dtype, DType, HasShape};
 use crate::info::GpuInfo;
 use crate::rules::error::{Error, Result};
-use crate::rules::optim::{AdamConfig, SgdConfig};
-use crate::rules::scaler::ScalerConfig;
-use crate::rules::{QLinearSpec, QParams};
 use kernels::{grid_1d, Kernel};
 pub use paths::{F16Path, Int8Path, MatmulPath};
 use std::sync::{Arc, Mutex};
@@ -192,254 +193,4 @@ impl GpuBackend {
 
 fn u32_dim(what: &str, v: usize) -> Result<u32> {
     u32::try_from(v).map_err(|_| Error::TooLarge { what: what.to_string(), bytes: v as u64, limit: u32::MAX as u64 })
-}
-
-impl Backend for GpuBackend {
-    type Tensor = GpuTensor;
-
-    fn name(&self) -> &'static str {
-        "webgpu"
-    }
-
-    fn upload_data(&self, data: HostData, shape: &[usize]) -> Result<GpuTensor> {
-        check_upload(data.len(), shape)?;
-        let dtype = data.dtype();
-        let mut contents = data.to_le_bytes();
-        contents.resize(padded_bytes(dtype, data.len()) as usize, 0);
-        self.check_size("uploaded tensor", contents.len() as u64)?;
-        let buffer = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("quantplay tensor"),
-            contents: &contents,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-        });
-        Ok(GpuTensor { shape: shape.to_vec(), dtype, buffer })
-    }
-
-    async fn read_data(&self, t: &GpuTensor) -> Result<HostData> {
-        if t.numel() == 0 {
-            return self.take_errors().map(|_| HostData::from_le_bytes(t.dtype, 0, &[]));
-        }
-        self.readbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let bytes = padded_bytes(t.dtype, t.numel());
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("quantplay readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        encoder.copy_buffer_to_buffer(&t.buffer, 0, &staging, 0, bytes);
-        self.queue.submit([encoder.finish()]);
-        let (tx, rx) = futures_channel::oneshot::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        // Native backends need a poll to make progress; on the web the browser drives it and
-        // poll is a no-op, so the await below is what waits.
-        #[cfg(not(target_arch = "wasm32"))]
-        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("poll failed: {e}")))?;
-        let mapped = rx.await.map_err(|_| Error::Gpu("readback was cancelled (device lost?)".into()))?;
-        mapped.map_err(|e| Error::Gpu(format!("mapping the readback buffer failed: {e}")))?;
-        let out = {
-            let view = staging.slice(..).get_mapped_range().map_err(|e| Error::Gpu(format!("{e}")))?;
-            HostData::from_le_bytes(t.dtype, t.numel(), &view)
-        };
-        staging.unmap();
-        self.take_errors()?;
-        Ok(out)
-    }
-
-    fn matmul(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
-        train::matmul_t(self, a, b, false, false, MatmulPath::DEFAULT)
-    }
-
-    fn bias_add(&self, x: &GpuTensor, bias: &GpuTensor) -> Result<GpuTensor> {
-        let (_, n) = bias_dims(&x.shape, &bias.shape)?;
-        self.elementwise(Kernel::BiasAdd, "bias_add", &[x, bias], u32_dim("n", n)?)
-    }
-
-    fn relu(&self, x: &GpuTensor) -> Result<GpuTensor> {
-        self.elementwise(Kernel::Relu, "relu", &[x], 0)
-    }
-
-    fn add(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
-        same_shape("add", &a.shape, &b.shape)?;
-        self.elementwise(Kernel::Add, "add", &[a, b], 0)
-    }
-
-    fn mul(&self, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
-        same_shape("mul", &a.shape, &b.shape)?;
-        self.elementwise(Kernel::Mul, "mul", &[a, b], 0)
-    }
-
-    fn cast(&self, x: &GpuTensor, to: DType) -> Result<GpuTensor> {
-        typed::cast(self, x, to)
-    }
-
-    fn quantize(&self, x: &GpuTensor, q: &QParams) -> Result<GpuTensor> {
-        typed::quantize(self, x, q)
-    }
-
-    fn dequantize(&self, codes: &GpuTensor, q: &QParams) -> Result<GpuTensor> {
-        typed::dequantize(self, codes, q)
-    }
-
-    fn reshape(&self, x: &GpuTensor, shape: &[usize]) -> Result<GpuTensor> {
-        conv::reshape(x, shape)
-    }
-
-    fn im2col(&self, x: &GpuTensor, g: &super::Conv2dGeom, pad: f32) -> Result<GpuTensor> {
-        conv::im2col(self, x, g, pad)
-    }
-
-    fn col2im(&self, cols: &GpuTensor, g: &super::Conv2dGeom) -> Result<GpuTensor> {
-        conv::col2im(self, cols, g)
-    }
-
-    fn rows_to_nchw(&self, x: &GpuTensor, n: usize, h: usize, w: usize) -> Result<GpuTensor> {
-        conv::rows_to_nchw(self, x, n, h, w)
-    }
-
-    fn nchw_to_rows(&self, x: &GpuTensor) -> Result<GpuTensor> {
-        conv::nchw_to_rows(self, x)
-    }
-
-    fn channel_affine(&self, x: &GpuTensor, alpha: &GpuTensor, beta: &GpuTensor) -> Result<GpuTensor> {
-        conv::channel_affine(self, x, alpha, beta)
-    }
-
-    fn quantized_relu(&self, codes: &GpuTensor, zero_point: i32) -> Result<GpuTensor> {
-        conv::quantized_relu(self, codes, zero_point)
-    }
-
-    fn quantized_channel_lut(&self, codes: &GpuTensor, table: &GpuTensor) -> Result<GpuTensor> {
-        conv::quantized_channel_lut(self, codes, table)
-    }
-
-    fn fake_quantize(
-        &self,
-        x: &GpuTensor,
-        q: &QParams,
-        quant_min: i32,
-        quant_max: i32,
-    ) -> Result<(GpuTensor, GpuTensor)> {
-        conv::fake_quantize(self, x, q, quant_min, quant_max)
-    }
-
-    fn min_max(&self, x: &GpuTensor) -> Result<GpuTensor> {
-        conv::min_max(self, x)
-    }
-
-    fn quantized_linear_float(
-        &self,
-        x: &GpuTensor,
-        w: &GpuTensor,
-        x_q: &QParams,
-        w_q: &QParams,
-        bias: Option<&[f32]>,
-    ) -> Result<GpuTensor> {
-        conv::quantized_linear_float(self, x, w, x_q, w_q, bias)
-    }
-
-    fn matmul_t(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
-        train::matmul_t(self, a, b, ta, tb, MatmulPath::DEFAULT)
-    }
-
-    fn relu_backward(&self, grad: &GpuTensor, x: &GpuTensor) -> Result<GpuTensor> {
-        train::relu_backward(self, grad, x)
-    }
-
-    fn scale(&self, x: &GpuTensor, s: f32) -> Result<GpuTensor> {
-        train::scale(self, x, s)
-    }
-
-    fn sum(&self, x: &GpuTensor) -> Result<GpuTensor> {
-        train::sum(self, x)
-    }
-
-    fn sum_rows(&self, x: &GpuTensor) -> Result<GpuTensor> {
-        train::sum_rows(self, x)
-    }
-
-    fn cross_entropy(&self, logits: &GpuTensor, labels: &GpuTensor) -> Result<(GpuTensor, GpuTensor)> {
-        train::cross_entropy(self, logits, labels)
-    }
-
-    fn sgd_step(
-        &self,
-        p: &mut GpuTensor,
-        grad: &GpuTensor,
-        buf: &mut GpuTensor,
-        cfg: &SgdConfig,
-        first: bool,
-        skip_if: Option<&GpuTensor>,
-    ) -> Result<()> {
-        train::sgd_step(self, p, grad, buf, cfg, first, skip_if)
-    }
-
-    fn adam_step(
-        &self,
-        p: &mut GpuTensor,
-        grad: &GpuTensor,
-        m: &mut GpuTensor,
-        v: &mut GpuTensor,
-        cfg: &AdamConfig,
-        step: u32,
-        skip_if: Option<&GpuTensor>,
-    ) -> Result<()> {
-        train::adam_step(self, p, grad, m, v, cfg, step, skip_if)
-    }
-
-    /// Uses `enable f16` where the device has shader-f16, else f16 packed in u32.
-    fn adam_step_counted(
-        &self,
-        p: &mut GpuTensor,
-        grad: &GpuTensor,
-        m: &mut GpuTensor,
-        v: &mut GpuTensor,
-        cfg: &AdamConfig,
-        table: &GpuTensor,
-        count: &GpuTensor,
-        skip_if: Option<&GpuTensor>,
-    ) -> Result<()> {
-        train::adam_step_counted(self, p, grad, m, v, cfg, table, count, skip_if)
-    }
-
-    fn matmul_f16(&self, a: &GpuTensor, b: &GpuTensor, ta: bool, tb: bool) -> Result<GpuTensor> {
-        let path = if self.info.shader_f16 { F16Path::Native } else { F16Path::Packed };
-        amp::matmul_f16(self, a, b, ta, tb, path)
-    }
-
-    fn amp_unscale(
-        &self,
-        grads: &mut [&mut GpuTensor],
-        inv_scale: &GpuTensor,
-        found_inf: &mut GpuTensor,
-    ) -> Result<()> {
-        amp::unscale(self, grads, inv_scale, found_inf)
-    }
-
-    fn amp_update_scale(
-        &self,
-        scale: &mut GpuTensor,
-        growth_tracker: &mut GpuTensor,
-        found_inf: &GpuTensor,
-        cfg: &ScalerConfig,
-    ) -> Result<()> {
-        amp::update_scale(self, scale, growth_tracker, found_inf, cfg)
-    }
-
-    fn amp_inv_scale(&self, scale: &GpuTensor) -> Result<GpuTensor> {
-        amp::inv_scale(self, scale)
-    }
-
-    /// Uses `dot4I8Packed` when the adapter has it and k % 4 == 0, else the byte-wise kernel.
-    fn quantized_linear(&self, x: &GpuTensor, w: &GpuTensor, spec: &QLinearSpec) -> Result<GpuTensor> {
-        let path = if self.info.packed_int8_dot && x.shape.get(1).is_some_and(|k| k % 4 == 0) {
-            Int8Path::Dot4
-        } else {
-            Int8Path::Bytes
-        };
-        typed::quantized_linear(self, x, w, spec, path)
-    }
 }

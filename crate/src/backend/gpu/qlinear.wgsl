@@ -1,7 +1,7 @@
 // Quantized Linear: y = requant(Σ_p (x[i][p] − x_zp)(w[j][p] − w_zp[j])), torch's
 // quantized::linear(_relu) with quint8 activations and qint8 weights. Shapes: x (m, k) uint8,
 // w (n, k) int8 as nn.Linear.weight → y (m, n) uint8; codes packed four per u32 word.
-// CPU twin: backend/cpu/reference.rs :: quantized_linear
+// CPU twin: backend/cpu/reference/math.rs :: quantized_linear
 //
 // The formula and its sources are in quant/linear.rs. The accumulator is exact wrapping int32;
 // bias_q and mult come from the host in f32; requantization is lib_requant.wgsl (appended):

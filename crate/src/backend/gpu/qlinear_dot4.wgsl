@@ -2,7 +2,7 @@
 // the same result as qlinear.wgsl, four products per instruction. Shapes: x (m, k) uint8,
 // w (n, k) int8 → y (m, n) uint8, codes packed four per u32 word; needs k % 4 == 0 so each row
 // starts on a word.
-// CPU twin: backend/cpu/reference.rs :: quantized_linear
+// CPU twin: backend/cpu/reference/math.rs :: quantized_linear
 //
 // uint8 activations become int8 by x' = x − 128 (x ^ 0x80 per byte). With d = Σ x'·w,
 // sx = Σ x', sw = Σ w (dot products with 0x01010101):

@@ -1,6 +1,6 @@
 // Dynamic quantized Linear's GEMM: y = fma((float)acc, mult[j], bias[j]) with the exact int32
 // acc = Σ_p (x[i][p] − x_zp)(w[j][p] − w_zp[j]) (fbgemm's ReQuantizeForFloat).
-// CPU twin: backend/cpu/conv.rs :: quantized_linear_float
+// CPU twin: backend/cpu/reference/conv.rs :: quantized_linear_float
 // Shapes: x (m, k) uint8 codes, w (n, k) int8 codes (four per u32 word) → y (m, n) f32.
 //
 // acc is exact (wrapping int32) and converted with

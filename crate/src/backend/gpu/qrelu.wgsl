@@ -1,6 +1,6 @@
 // Quantized relu: torch.relu on a quint8 tensor, code = max(code, zero_point), qparams kept.
 // Shapes: codes (len,) uint8 packed four per u32 word → the same.
-// CPU twin: backend/cpu/conv.rs :: quantized_relu
+// CPU twin: backend/cpu/reference/conv.rs :: quantized_relu
 //
 // Integer max per byte: exact. One invocation per word, 256 per workgroup, 2-D grid.
 

@@ -2,7 +2,7 @@
 // qmin, qmax), torch's quantize_val, into codes packed four per u32 word (element 4w in the low
 // byte). Shapes: x (len,) f32 → codes (len,) int8/uint8, with channel c = (i / inner) % channels;
 // per tensor is channels = 1.
-// CPU twin: backend/cpu/reference.rs :: quantize
+// CPU twin: backend/cpu/reference/math.rs :: quantize
 //
 // inv_scale = 1.0f / scale comes from the host, computed in f32 as torch does, because WGSL
 // division is not correctly rounded (2.5 ulp, spec "Floating Point Accuracy") while f32

@@ -1,7 +1,7 @@
 // Reductions. sum_rows: out[j] = Σ_r x[r][j], rows ascending, shapes x (rows, n) → out (n,),
 // the bias gradient; same order as the CPU twin, so bit-exact. sum: out[0] = Σ x over x (len,),
 // one workgroup of 256: each invocation adds a strided slice, then a tree in workgroup memory.
-// CPU twin: backend/cpu/train.rs :: sum_rows, sum
+// CPU twin: backend/cpu/reference/train.rs :: sum_rows, sum
 //
 // sum's order differs from the CPU twin (which accumulates in f64), so it agrees within
 // parity::F32_SUM. sum_rows: one invocation per column, 256 per workgroup, 2-D grid (grid_1d).

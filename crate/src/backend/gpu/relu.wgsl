@@ -1,7 +1,7 @@
 // Unary element-wise ops: relu, y = max(x, 0) as torch.relu, and scale, y = x · s.
 // Shapes: x (len,) → y (len,).
-// CPU twin: backend/cpu/reference.rs :: relu
-// CPU twin: backend/cpu/train.rs :: scale
+// CPU twin: backend/cpu/reference/math.rs :: relu
+// CPU twin: backend/cpu/reference/train.rs :: scale
 //
 // One invocation per element, 256 per workgroup, on a 2-D grid of workgroups (kernels.rs
 // grid_1d). A select is exact and f32 multiplication correctly rounded, so finite inputs give

@@ -2,7 +2,7 @@
 // momentum·buf + (1 − dampening)·d; d = nesterov ? d + momentum·buf : buf; p = p − lr·d.
 // Shapes: p, g, buf (len,). Nothing changes when skip_if[0] != 0 (GradScaler found an inf), so
 // skipping needs no readback.
-// CPU twin: backend/cpu/train.rs :: sgd_step
+// CPU twin: backend/cpu/reference/train.rs :: sgd_step
 //
 // The order and the fused multiply-adds follow nn/optim.rs (ATen's vectorised add is an FMA);
 // the f32 scalars come from SgdConfig::scalars, computed in f64 like Python.

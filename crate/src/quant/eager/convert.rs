@@ -84,7 +84,7 @@ pub struct Converted {
 /// Compiled with AVX2 where the CPU has it, so `round_ties_even` is one instruction instead of a
 /// libm call (the same exactly rounded result).
 pub fn quantize_weight(w: &[f32], q: &QParams) -> Vec<i8> {
-    crate::backend::cpu::fast::with_avx2(|| match q {
+    crate::backend::cpu::fast::simd::with_avx2(|| match q {
         QParams::PerTensor { scale, zero_point, .. } => {
             w.iter().map(|&v| quantize_val(v, *scale, *zero_point, QuantDType::QInt8) as i8).collect()
         }

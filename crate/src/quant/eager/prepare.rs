@@ -15,7 +15,8 @@
 //!
 //! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
 
-use crate::backend::{cpu::CpuBackend, Backend, HasShape, HostData};
+use crate::backend::prelude::*;
+use crate::backend::{cpu::CpuFast, HasShape, HostData};
 use crate::model::forward::{run_leaf, Act};
 use crate::model::spec::QConfigAttr;
 use crate::model::tree::{Kind, Model, Module};
@@ -136,7 +137,7 @@ pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
 
 /// A Linear / LinearReLU on a float input `x` of shape `shape`, computed from the module's
 /// weight slice instead of a per-batch tensor copy of it: the same `fast::matmul_t` that
-/// `CpuBackend::fast()` runs, then bias add and ReLU in one in-place pass with the same f32
+/// `CpuFast` runs, then bias add and ReLU in one in-place pass with the same f32
 /// operations as `bias_add` and `relu` (`y + b`, then NaN or > 0 kept, else 0), so the same
 /// bits. `None` for anything else or shapes that do not fit (`run_leaf` then reports errors).
 fn float_linear(m: &Module, x: &[f32], shape: &[usize]) -> Option<(Vec<f32>, [usize; 2])> {
@@ -152,10 +153,10 @@ fn float_linear(m: &Module, x: &[f32], shape: &[usize]) -> Option<(Vec<f32>, [us
         return None;
     }
     let rows = shape[0];
-    let mut y = fast::matmul_t(x, &l.weight, rows, inf, outf, false, true);
+    let mut y = fast::gemm::matmul_t(x, &l.weight, rows, inf, outf, false, true);
     let relu = matches!(m.kind, Kind::LinearReLU(_));
     let relu1 = |v: f32| if v.is_nan() || v > 0.0 { v } else { 0.0 };
-    fast::with_avx2(|| match (&l.bias, relu) {
+    fast::simd::with_avx2(|| match (&l.bias, relu) {
         (Some(bias), _) if outf > 0 => {
             for row in y.chunks_exact_mut(outf) {
                 for (v, &b) in row.iter_mut().zip(bias) {
@@ -172,7 +173,7 @@ fn float_linear(m: &Module, x: &[f32], shape: &[usize]) -> Option<(Vec<f32>, [us
 
 /// [`run_leaf`] on the CPU fast path, with Linear leaves through [`float_linear`].
 fn calibration_leaf(
-    b: &CpuBackend,
+    b: &CpuFast,
     path: &str,
     m: &Module,
     act: Act<crate::backend::cpu::CpuTensor>,
@@ -244,7 +245,7 @@ impl Prepared {
                 detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
             });
         }
-        let b = CpuBackend::fast();
+        let b = CpuFast;
         let mut staged = self.observers.clone();
         // `None` while the activation is still the batch itself (pass-through leaves such as
         // QuantStub keep it so): the batch is read in place, not copied into a tensor.

@@ -8,7 +8,8 @@
 //! Not here: running the flow (`convert.rs`).
 
 use super::prepare::Prepared;
-use crate::backend::{cpu::CpuBackend, Backend, HasShape, HostData};
+use crate::backend::prelude::*;
+use crate::backend::{cpu::CpuFast, Backend, HasShape, HostData};
 use crate::model::forward::{run_leaf, Act};
 use crate::model::tree::{Kind, Model};
 use crate::quant::observer::clip_fraction;
@@ -95,7 +96,7 @@ pub struct Report {
 
 /// Every leaf's float output on `x` (the prepared float model, CPU).
 pub fn float_outputs(model: &Model, x: &[f32], shape: &[usize]) -> Result<(BTreeMap<String, Vec<f32>>, Vec<f32>)> {
-    let b = CpuBackend::fast();
+    let b = CpuFast;
     let mut act = Act::Float(b.upload(x, shape)?);
     let mut outs = BTreeMap::new();
     for (path, m) in model.leaves() {

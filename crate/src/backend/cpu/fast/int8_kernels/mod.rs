@@ -65,6 +65,17 @@ impl PackedWeight {
     }
 }
 
+/// Whether this machine has a SIMD int8 kernel (AVX-512 VNNI or AVX2 natively, simd128 in wasm);
+/// without one the portable scalar loop runs (same sums).
+pub fn has_simd() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return vnni::available() || std::is_x86_feature_detected!("avx2");
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return true;
+    #[allow(unreachable_code)]
+    false
+}
+
 /// The accumulators; x (m, k) uint8 and w (n, k) int8 codes, `w_zps` one zero point per row of w.
 pub fn accumulate(x: &[u8], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
     accumulate_packed(x, m, x_zp, &PackedWeight::new(w, n, k, w_zps))

@@ -73,21 +73,22 @@ pub fn cross_entropy(logits: &[f32], labels: &[i32], b: usize, c: usize) -> (Vec
 }
 
 /// [`sgd_update`] over slices, in place.
+#[inline(always)]
 pub fn sgd_step(p: &mut [f32], g: &[f32], buf: &mut [f32], c: &SgdConfig, first: bool) {
     let s = c.scalars();
-    with_fma(|| {
-        for i in 0..p.len() {
-            (p[i], buf[i]) = sgd_update(p[i], g[i], buf[i], c, &s, first);
-        }
-    });
+    for i in 0..p.len() {
+        (p[i], buf[i]) = sgd_update(p[i], g[i], buf[i], c, &s, first);
+    }
 }
 
 /// [`adam_update`] over slices, in place; `step` counts from 1.
+#[inline(always)]
 pub fn adam_step(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: &AdamConfig, step: u32) {
     adam_step_with(p, g, m, v, c, &c.scalars(step));
 }
 
 /// [`adam_update`] over slices with given scalars (the device-counted step's table entries).
+#[inline(always)]
 pub fn adam_step_with(
     p: &mut [f32],
     g: &[f32],
@@ -96,29 +97,9 @@ pub fn adam_step_with(
     c: &AdamConfig,
     s: &crate::rules::optim::AdamScalars,
 ) {
-    with_fma(|| {
-        for i in 0..p.len() {
-            (p[i], m[i], v[i]) = adam_update(p[i], g[i], m[i], v[i], c, s);
-        }
-    });
-}
-
-/// Runs `f` (an element loop of `f32::mul_add`s, inlined) compiled with the `fma` target
-/// feature when the CPU has it: the same exactly rounded FMAs as libm's `fmaf`, which is what a
-/// baseline x86-64 build calls per element otherwise (that call was 38 % of an fp32 training
-/// step). Elsewhere `f` runs as compiled.
-#[inline(always)]
-fn with_fma(f: impl FnOnce()) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("fma") {
-        #[target_feature(enable = "fma")]
-        unsafe fn run(f: impl FnOnce()) {
-            f()
-        }
-        // SAFETY: the feature was detected just above.
-        return unsafe { run(f) };
+    for i in 0..p.len() {
+        (p[i], m[i], v[i]) = adam_update(p[i], g[i], m[i], v[i], c, s);
     }
-    f()
 }
 
 /// `GradScaler.unscale_` over one gradient, in place (`amp::scaler::unscale_value`); sets

@@ -36,7 +36,7 @@ pub fn matmul_f16(a: &[f16], b: &[f16], m: usize, k: usize, n: usize, ta: bool, 
         unsafe { avx512::gemm(&ap, &bp, &mut c, m, k, n) };
         return c;
     }
-    super::reference::matmul_f16(a, b, m, k, n, ta, tb)
+    crate::backend::cpu::reference::matmul_f16(a, b, m, k, n, ta, tb)
 }
 
 /// op(A) (m, k) in panels of MR rows: panel q holds, for each p, the MR values op(A)[q·MR + r][p]
@@ -288,7 +288,7 @@ mod tests {
                         .collect()
                 };
                 let (a, b) = (gen(m * k), gen(k * n));
-                let want = super::super::reference::matmul_f16(&a, &b, m, k, n, ta, tb);
+                let want = crate::backend::cpu::reference::matmul_f16(&a, &b, m, k, n, ta, tb);
                 let got = matmul_f16(&a, &b, m, k, n, ta, tb);
                 let bits = |v: &[f16]| v.iter().map(|h| h.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got), bits(&want), "({m}, {k}, {n}) ta={ta} tb={tb}");

@@ -1,11 +1,11 @@
 //! CPU fast paths for the GEMMs, where the time goes. Each is parity-tested against the plain
-//! loops in `reference.rs` by running every shared test body on `CpuBackend::fast()`.
+//! loops in `reference/` by running every shared test body on [`super::CpuFast`].
 //!
 //! - f32: matrixmultiply's sgemm (packed, cache-blocked micro-kernels; runtime-detected AVX,
 //!   FMA and AVX-512 natively, simd128 in wasm), one thread. Its blocking changes the order of
 //!   the additions and may fuse them, so it agrees with the reference within
 //!   `parity::F32_MATMUL`, like the GPU.
-//! - int8: the Linear's accumulators from 4×2-blocked i16 micro-kernels (`int8_kernels.rs`):
+//! - int8: the Linear's accumulators from 4×2-blocked i16 micro-kernels (`int8_kernels/`):
 //!   AVX-512 VNNI or AVX2 natively (chosen at run time), simd128 in wasm. Integer sums are
 //!   exact, so codes are bit-identical to the reference.
 //! - f16 (autocast's backward GEMMs): an AVX-512 kernel that keeps the reference's summation
@@ -53,22 +53,4 @@ pub fn matmul_t(a: &[f32], b: &[f32], m: usize, k: usize, n: usize, ta: bool, tb
 /// → (m, n). See `int8_kernels.rs`.
 pub fn qlinear_accumulate(x: &[u8], w: &[i32], m: usize, k: usize, n: usize, x_zp: i32, w_zps: &[i32]) -> Vec<i32> {
     super::int8_kernels::accumulate(x, w, m, k, n, x_zp, w_zps)
-}
-
-/// Runs `f` (inlined element loops) compiled with AVX2 when the CPU has it, else as compiled.
-/// For loops whose results do not depend on vector width (comparisons, exact roundings such as
-/// `round_ties_even`, which a baseline x86-64 build calls libm's `rintf` for), so the bits are
-/// the same either way; only the speed changes.
-#[inline(always)]
-pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[target_feature(enable = "avx2")]
-        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        // SAFETY: the feature was detected just above.
-        return unsafe { run(f) };
-    }
-    f()
 }
