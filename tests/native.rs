@@ -284,15 +284,13 @@ fn a_16_mixed_gpu_step_reads_nothing_back() {
     if gpu("a_16_mixed_gpu_step_reads_nothing_back").is_none() {
         return;
     }
-    use quantplay::amp::precision::{BackendKind, Capabilities};
     use quantplay::app::session::Session;
     let g = pollster::block_on(GpuBackend::new()).unwrap();
-    let caps = Capabilities { backend: BackendKind::WebGpu, shader_f16: g.info().shader_f16 };
     for opt in ["sgd", "adam"] {
         let json = format!(
             r#"{{"dataset":"digits","samples":200,"precision":"16-mixed","hidden":[32,32],"optimizer":"{opt}","batch":64}}"#
         );
-        let mut s = Session::new(&g, quantplay::app::session_config::parse(&json).unwrap().0, caps).unwrap();
+        let mut s = Session::new(&g, quantplay::app::session_config::parse(&json).unwrap().0).unwrap();
         let before = g.readback_count();
         for _ in 0..6 {
             s.step(&g).unwrap();

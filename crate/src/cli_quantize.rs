@@ -7,7 +7,7 @@ use clap::Args;
 use quantplay::app::ptq::{self, PtqOptions};
 use quantplay::backend::HostData;
 use quantplay::model::{int8, StateDict};
-use quantplay::{Error, GpuBackend, Result};
+use quantplay::{Error, Result};
 
 /// Post-training static quantization with torch.ao.quantization's eager-mode semantics.
 #[derive(Args)]
@@ -39,9 +39,10 @@ pub struct QuantizeArgs {
     /// Samples per calibration batch.
     #[arg(long, default_value_t = 32)]
     calib_batch: usize,
-    /// cpu (the fast path) or gpu (WebGPU; falls back to the CPU with the reason).
+    /// cpu (the fast path), cpu-reference (plain loops) or webgpu (alias gpu; a missing or
+    /// failing GPU falls back to cpu with the reason).
     #[arg(long, default_value = "cpu")]
-    backend: String,
+    backend: quantplay::BackendKind,
     /// Write the int8 model (safetensors, layout quantplay-int8/1).
     #[arg(long)]
     out: Option<String>,
@@ -102,17 +103,25 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     };
     let ev = eval.as_ref().map(|(x, s, _)| (x.as_slice(), s.as_slice()));
     let labels = eval.as_ref().and_then(|(_, _, y)| y.as_deref());
-    let result = match a.backend.as_str() {
-        "cpu" => pollster::block_on(ptq::run(&quantplay::CpuFast, &model, (&cx, &cshape), ev, labels, &opt))?,
-        "gpu" => match pollster::block_on(GpuBackend::new()) {
-            Ok(g) => pollster::block_on(ptq::run(&g, &model, (&cx, &cshape), ev, labels, &opt))?,
-            Err(e) => {
-                eprintln!("note: {e}; running on the CPU instead");
-                pollster::block_on(ptq::run(&quantplay::CpuFast, &model, (&cx, &cshape), ev, labels, &opt))?
-            }
-        },
-        other => return Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: "cpu, gpu".into() }),
-    };
+    struct PtqJob<'a> {
+        model: &'a quantplay::model::Model,
+        calib: (&'a [f32], &'a [usize]),
+        eval: Option<(&'a [f32], &'a [usize])>,
+        labels: Option<&'a [i32]>,
+        opt: &'a PtqOptions,
+    }
+    impl quantplay::app::backends::Job for PtqJob<'_> {
+        type Output = ptq::PtqRun;
+        async fn run<B: quantplay::Backend>(&self, b: &B) -> Result<ptq::PtqRun> {
+            ptq::run(b, self.model, self.calib, self.eval, self.labels, self.opt).await
+        }
+    }
+    let job = PtqJob { model: &model, calib: (&cx, &cshape), eval: ev, labels, opt: &opt };
+    let ran = pollster::block_on(quantplay::app::backends::run(a.backend, &job))?;
+    if let Some(why) = &ran.fallback {
+        eprintln!("note: {why}; running on {} instead", ran.ran_on);
+    }
+    let result = ran.output;
     for w in &result.report.warnings {
         eprintln!("warning: {w}");
     }

@@ -59,9 +59,10 @@ mod cli {
             /// 32-true, 16-mixed, bf16-mixed, 16-true, bf16-true (or legacy 16, bf16, 32).
             #[arg(long, default_value = "32-true")]
             precision: String,
-            /// cpu (the fast path) or gpu (WebGPU; falls back to the CPU with the reason).
+            /// cpu (the fast path), cpu-reference (plain loops) or webgpu (alias gpu; a missing
+            /// or failing GPU falls back to cpu with the reason).
             #[arg(long, default_value = "cpu")]
-            backend: String,
+            backend: quantplay::BackendKind,
             /// Training steps.
             #[arg(long, default_value_t = 200)]
             steps: usize,
@@ -176,37 +177,28 @@ mod cli {
                             value: hidden.clone(),
                             valid: "comma-separated widths, e.g. 16,16".into(),
                         })?;
-                    let backend_name = match backend.as_str() {
-                        "cpu" => "cpu",
-                        "gpu" => "webgpu",
-                        other => {
-                            return Err(quantplay::Error::InvalidArgument {
-                                name: "backend",
-                                value: other.into(),
-                                valid: "cpu, gpu".into(),
-                            })
-                        }
-                    };
                     let config = serde_json::json!({
                         "dataset": dataset, "samples": samples, "noise": noise, "hidden": hidden, "precision": precision,
                         "optimizer": optimizer, "lr": lr, "momentum": momentum, "batch": batch, "seed": seed, "loss": loss,
-                        "backend": backend_name, "loss_multiplier": loss_multiplier,
+                        "backend": backend.name(), "loss_multiplier": loss_multiplier,
                         "scaler": { "init_scale": init_scale, "growth_factor": growth_factor, "backoff_factor": backoff_factor, "growth_interval": growth_interval },
                     });
                     let cfg = trainer::config(&config.to_string(), steps)?;
                     if let Some(note) = &cfg.session.precision_note {
                         eprintln!("note: {note}");
                     }
-                    let (note, records) = match backend_name {
-                        "webgpu" => match pollster::block_on(GpuBackend::new()) {
-                            Ok(g) => pollster::block_on(trainer::train(&g, &cfg, g.info().shader_f16))?,
-                            Err(e) => {
-                                eprintln!("note: {e}; training on the CPU instead");
-                                pollster::block_on(trainer::train(&quantplay::CpuFast, &cfg, false))?
-                            }
-                        },
-                        _ => pollster::block_on(trainer::train(&quantplay::CpuFast, &cfg, false))?,
-                    };
+                    struct TrainJob<'a>(&'a trainer::TrainConfig);
+                    impl quantplay::app::backends::Job for TrainJob<'_> {
+                        type Output = (Option<String>, Vec<metrics::StepRecord>);
+                        async fn run<B: quantplay::Backend>(&self, b: &B) -> quantplay::Result<Self::Output> {
+                            trainer::train(b, self.0).await
+                        }
+                    }
+                    let ran = pollster::block_on(quantplay::app::backends::run(backend, &TrainJob(&cfg)))?;
+                    if let Some(why) = &ran.fallback {
+                        eprintln!("note: {why}; training on {} instead", ran.ran_on);
+                    }
+                    let (note, records) = ran.output;
                     if let Some(note) = note {
                         eprintln!("note: {note}");
                     }

@@ -2,27 +2,19 @@
 //! `Trainer`): logged field values per precision, skip and backoff after an injected
 //! overflow, the loss falling in 16-mixed on every dataset, CPU/GPU agreement, snapshots.
 
-use quantplay::amp::precision::{BackendKind, Capabilities, Precision};
+use quantplay::amp::precision::Precision;
 use quantplay::app::metrics::StepRecord;
 use quantplay::app::session::Session;
 use quantplay::app::session_config::{parse, SessionConfig};
 use quantplay::prelude::*;
 use quantplay::CpuReference;
 
-fn caps<B: Backend>(b: &B) -> Capabilities {
-    // The packed-u32 f16 path runs on every adapter, so claim no shader-f16 on WebGPU.
-    Capabilities {
-        backend: if b.name() == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu },
-        shader_f16: false,
-    }
-}
-
 fn config(json: &str) -> SessionConfig {
     parse(json).unwrap().0
 }
 
 async fn records<B: Backend>(b: &B, json: &str, steps: usize) -> Vec<StepRecord> {
-    let mut s = Session::new(b, config(json), caps(b)).unwrap();
+    let mut s = Session::new(b, config(json)).unwrap();
     s.run(b, steps).await.unwrap()
 }
 
@@ -49,7 +41,7 @@ pub async fn session_logs_the_scale_in_16_mixed_and_none_in_32_true<B: Backend>(
 
 pub async fn an_injected_overflow_skips_the_step_and_halves_the_scale<B: Backend>(b: &B) {
     let json = r#"{"dataset":"xor","samples":100,"precision":"16-mixed","hidden":[8],"optimizer":"sgd","scaler":{"init_scale":1024,"growth_interval":2}}"#;
-    let mut s = Session::new(b, config(json), caps(b)).unwrap();
+    let mut s = Session::new(b, config(json)).unwrap();
     let mut recs = s.run(b, 1).await.unwrap();
     let before = s.snapshot(b, json).await.unwrap();
     s.inject_overflow();
@@ -120,7 +112,7 @@ pub async fn mixed_loss_trajectory_agrees_with_the_cpu_reference<B: Backend>(b: 
 
 pub async fn a_snapshot_continues_the_run_on_the_cpu<B: Backend>(b: &B) {
     let json = r#"{"dataset":"gauss","samples":100,"precision":"16-mixed","hidden":[8],"optimizer":"adam","scaler":{"init_scale":256,"growth_interval":3}}"#;
-    let mut s = Session::new(b, config(json), caps(b)).unwrap();
+    let mut s = Session::new(b, config(json)).unwrap();
     s.run(b, 1).await.unwrap();
     s.inject_overflow(); // a skipped step Adam must not count, also after the move
     let mut first = s.run(b, 3).await.unwrap();
@@ -128,7 +120,7 @@ pub async fn a_snapshot_continues_the_run_on_the_cpu<B: Backend>(b: &B) {
     let snap = s.snapshot(b, json).await.unwrap();
     let cont = s.run(b, 3).await.unwrap();
     let cpu = CpuReference;
-    let mut moved = Session::restore(&cpu, &snap, config(json), caps(&cpu)).unwrap();
+    let mut moved = Session::restore(&cpu, &snap, config(json)).unwrap();
     let resumed = moved.run(&cpu, 3).await.unwrap();
     assert_eq!(first.len(), 2);
     assert_eq!(
@@ -147,7 +139,7 @@ pub async fn a_snapshot_continues_the_run_on_the_cpu<B: Backend>(b: &B) {
 
 pub async fn session_reports_memory_trace_and_precision<B: Backend>(b: &B) {
     let json = r#"{"dataset":"circle","samples":100,"precision":"16-mixed","hidden":[16],"batch":20}"#;
-    let mut s = Session::new(b, config(json), caps(b)).unwrap();
+    let mut s = Session::new(b, config(json)).unwrap();
     s.run(b, 1).await.unwrap();
     let m = s.memory();
     // Layer inputs (20,2),(20,16) and pre-activations (20,16),(20,2) in f16; masters f32
@@ -160,7 +152,7 @@ pub async fn session_reports_memory_trace_and_precision<B: Backend>(b: &B) {
     let t = s.trace();
     let outs: Vec<&str> = t.as_array().unwrap().iter().map(|e| e["output"].as_str().unwrap()).collect();
     assert_eq!(outs, ["float16", "float16", "float16", "float32"], "{t}");
-    let mut s32 = Session::new(b, config(&json.replace("16-mixed", "32-true")), caps(b)).unwrap();
+    let mut s32 = Session::new(b, config(&json.replace("16-mixed", "32-true"))).unwrap();
     s32.run(b, 1).await.unwrap();
     assert_eq!(s32.memory()["activations_bytes"].as_u64(), Some(4 * 20 * (2 + 16 + 16 + 2)));
     assert_eq!(s.effective.effective, Precision::Mixed16);
@@ -246,7 +238,7 @@ fn bits_to_f32(v: &serde_json::Value) -> Vec<f32> {
 pub async fn a_trained_sessions_float_model_quantizes_within_two_points<B: Backend>(b: &B) {
     use quantplay::app::ptq::{options_from_json, run_for_page};
     let json = r#"{"dataset":"circle","samples":300,"precision":"16-mixed","hidden":[16,16],"seed":4}"#;
-    let mut s = Session::new(b, config(json), caps(b)).unwrap();
+    let mut s = Session::new(b, config(json)).unwrap();
     s.run(b, 150).await.unwrap();
     let model = s.float_model(b).await.unwrap();
     let data = s.quant_data(64).unwrap();

@@ -98,23 +98,7 @@ pub fn parse_precision_number(n: f64) -> Result<ParsedPrecision> {
     }
 }
 
-/// Where the training runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum BackendKind {
-    /// The CPU backend (reference or fast path).
-    Cpu,
-    /// WebGPU.
-    WebGpu,
-}
-
-/// What the backend offers that matters for precision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Capabilities {
-    /// CPU or WebGPU.
-    pub backend: BackendKind,
-    /// WebGPU feature shader-f16 (ignored on the CPU).
-    pub shader_f16: bool,
-}
+pub use crate::backend::{BackendKind, Capabilities};
 
 /// The precision that runs, and why whenever it differs from the request or is emulated.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -151,8 +135,8 @@ pub fn effective_precision(requested: Precision, amp_enabled: bool, caps: Capabi
     }
     match (caps.backend, requested) {
         (_, True32) => mk(True32, false, None),
-        (BackendKind::Cpu, Mixed16 | True16) => mk(requested, true, Some("the CPU has no f16 arithmetic: f16 values go through the half crate (same numbers as torch, software speed)")),
-        (BackendKind::Cpu, MixedBf16 | TrueBf16) => mk(requested, true, Some("the CPU has no bf16 arithmetic: bf16 values go through the half crate (same numbers as torch, software speed)")),
+        (BackendKind::Cpu | BackendKind::CpuReference, Mixed16 | True16) => mk(requested, true, Some("the CPU has no f16 arithmetic: f16 values go through the half crate (same numbers as torch, software speed)")),
+        (BackendKind::Cpu | BackendKind::CpuReference, MixedBf16 | TrueBf16) => mk(requested, true, Some("the CPU has no bf16 arithmetic: bf16 values go through the half crate (same numbers as torch, software speed)")),
         (BackendKind::WebGpu, MixedBf16 | TrueBf16) => mk(True32, false, Some("WebGPU has no bf16 type; bf16 runs on the CPU backend only, so this runs as 32-true")),
         (BackendKind::WebGpu, True16) if caps.shader_f16 => mk(Mixed16, false, Some("on WebGPU 16-true runs as 16-mixed: f16 compute with f32 master weights")),
         (BackendKind::WebGpu, True16) => mk(Mixed16, true, Some("on WebGPU 16-true runs as 16-mixed, and without shader-f16 f16 is stored two per u32 (same numbers)")),
@@ -204,13 +188,13 @@ mod tests {
         let all = [True32, Mixed16, MixedBf16, True16, TrueBf16];
         for req in all {
             for amp in [false, true] {
-                for (backend, f16) in [(Cpu, false), (Cpu, true), (WebGpu, false), (WebGpu, true)] {
-                    let e = effective_precision(req, amp, Capabilities { backend, shader_f16: f16 });
+                for (backend, f16) in [(Cpu, false), (Cpu, true), (CpuReference, false), (WebGpu, false), (WebGpu, true)] {
+                    let e = effective_precision(req, amp, Capabilities { backend, shader_f16: f16, int8_dot: false });
                     let want = match (req, amp, backend, f16) {
                         (True32, ..) => (True32, false, false),
                         (Mixed16 | MixedBf16, false, ..) => (True32, false, true),
-                        (Mixed16 | True16, _, Cpu, _) => (req, true, true),
-                        (MixedBf16 | TrueBf16, _, Cpu, _) => (req, true, true),
+                        (Mixed16 | True16, _, Cpu | CpuReference, _) => (req, true, true),
+                        (MixedBf16 | TrueBf16, _, Cpu | CpuReference, _) => (req, true, true),
                         (MixedBf16 | TrueBf16, _, WebGpu, _) => (True32, false, true),
                         (True16, _, WebGpu, true) => (Mixed16, false, true),
                         (True16, _, WebGpu, false) => (Mixed16, true, true),

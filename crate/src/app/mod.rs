@@ -6,6 +6,7 @@
 //! Everything below (numerics, backends, model, quantization flow, training steps) is reached
 //! through public APIs; nothing below imports this layer.
 
+pub mod backends;
 pub mod metrics;
 pub mod ptq;
 pub mod session;

@@ -9,7 +9,7 @@
 use super::metrics::StepRecord;
 use super::session_config::{LossKind, SessionConfig};
 use crate::amp::autocast::Trace;
-use crate::amp::precision::{effective_precision, Capabilities, EffectivePrecision, Precision};
+use crate::amp::precision::{effective_precision, EffectivePrecision, Precision};
 use crate::backend::{Backend, DType, HostData};
 use crate::data::Dataset;
 use crate::nn::amp_step::{AmpMode, DeviceScaler};
@@ -62,9 +62,9 @@ pub fn layer_sizes(cfg: &SessionConfig, data: &Dataset) -> Vec<usize> {
 
 impl<B: Backend> Session<B> {
     /// Generates the data, splits it, initialises the MLP and (for 16-mixed / bf16-mixed) the
-    /// scaler, all from `cfg.seed`. `caps` picks the effective precision.
-    pub fn new(b: &B, cfg: SessionConfig, caps: Capabilities) -> Result<Session<B>> {
-        let effective = effective_precision(cfg.precision, true, caps);
+    /// scaler, all from `cfg.seed`. The backend's capabilities pick the effective precision.
+    pub fn new(b: &B, cfg: SessionConfig) -> Result<Session<B>> {
+        let effective = effective_precision(cfg.precision, true, b.capabilities());
         let data = crate::data::load(&cfg.dataset, cfg.samples, cfg.noise, cfg.seed)?;
         let (train, test) = data.split(cfg.train_ratio, cfg.seed)?;
         let mlp = Mlp::new(b, &layer_sizes(&cfg, &data), cfg.seed)?;

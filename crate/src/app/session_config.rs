@@ -4,6 +4,7 @@
 //! Not here: running the session (`session.rs`).
 
 use crate::amp::precision::{parse_precision, parse_precision_number, Precision};
+use crate::backend::{BackendKind, BACKEND_NAMES};
 use crate::nn::mlp::Optimizer;
 use crate::rules::error::{Error, Result};
 use crate::rules::optim::{AdamConfig, SgdConfig};
@@ -89,12 +90,10 @@ fn int(o: &Value, name: &'static str, valid: &str, min: u64) -> Result<Option<u6
     }
 }
 
-/// The backends a session can name.
-pub const BACKENDS: &str = "\"cpu\", \"webgpu\"";
 
 /// Parses the page's config JSON (every field optional, defaults as [`SessionConfig::default`])
-/// and returns it with the `backend` field (default `"cpu"`).
-pub fn parse(json: &str) -> Result<(SessionConfig, String)> {
+/// and returns it with the `backend` field (default `"cpu"`, names as [`BackendKind::parse`]).
+pub fn parse(json: &str) -> Result<(SessionConfig, BackendKind)> {
     let o: Value = serde_json::from_str(json).map_err(|e| Error::InvalidArgument {
         name: "config",
         value: e.to_string(),
@@ -172,10 +171,10 @@ pub fn parse(json: &str) -> Result<(SessionConfig, String)> {
     }
     c.loss_multiplier = num(&o, "loss_multiplier", "a finite number > 0", |x| x.is_finite() && x > 0.0)?.unwrap_or(1.0);
     let backend = match o.get("backend") {
-        None => "cpu".to_string(),
-        Some(v) => match v.as_str() {
-            Some(s @ ("cpu" | "webgpu")) => s.to_string(),
-            _ => return Err(bad("backend", v, BACKENDS)),
+        None => BackendKind::Cpu,
+        Some(v) => match v.as_str().map(BackendKind::parse) {
+            Some(Ok(k)) => k,
+            _ => return Err(bad("backend", v, BACKEND_NAMES)),
         },
     };
     Ok((c, backend))
@@ -191,8 +190,8 @@ mod tests {
             "optimizer":"sgd","lr":0.2,"momentum":0.5,"batch":10,"seed":7,"backend":"webgpu","loss":"mse",
             "scaler":{"init_scale":1024,"growth_factor":4,"backoff_factor":0.25,"growth_interval":3},"loss_multiplier":2}"#).unwrap();
         assert_eq!(
-            (c.dataset.as_str(), c.samples, c.hidden.clone(), c.precision, be.as_str()),
-            ("spiral", 200, vec![8], Precision::Mixed16, "webgpu")
+            (c.dataset.as_str(), c.samples, c.hidden.clone(), c.precision, be),
+            ("spiral", 200, vec![8], Precision::Mixed16, BackendKind::WebGpu)
         );
         assert_eq!(c.optimizer, Optimizer::Sgd(SgdConfig { lr: 0.2, momentum: 0.5, ..Default::default() }));
         assert_eq!(
@@ -204,7 +203,7 @@ mod tests {
         for (json, field, valid) in [
             (r#"{"dataset":"moons"}"#, "dataset", "spiral"),
             (r#"{"optimizer":"lbfgs"}"#, "optimizer", "\"sgd\", \"adam\""),
-            (r#"{"backend":"gpu"}"#, "backend", "\"webgpu\""),
+            (r#"{"backend":"cuda"}"#, "backend", "\"cpu-reference\""),
             (r#"{"loss":"l1"}"#, "loss", "\"mse\""),
             (r#"{"precision":"64"}"#, "64", "16-mixed"),
             (r#"{"scaler":{"growth_factor":1}}"#, "growth_factor", "> 1"),

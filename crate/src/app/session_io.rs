@@ -6,7 +6,7 @@
 
 use super::session::Session;
 use super::session_config::SessionConfig;
-use crate::amp::precision::{Capabilities, Precision};
+use crate::amp::precision::Precision;
 use crate::backend::{Backend, HasShape, HostData};
 use crate::nn::amp_step::{AdamCounter, DeviceScaler};
 use crate::nn::mlp::Param;
@@ -149,14 +149,14 @@ impl<B: Backend> Session<B> {
 
     /// A session from [`Session::snapshot`]'s JSON on backend `b`; the next step continues
     /// from the last finished one (same batches, same state).
-    pub fn restore(b: &B, snapshot: &str, cfg: SessionConfig, caps: Capabilities) -> Result<Session<B>> {
+    pub fn restore(b: &B, snapshot: &str, cfg: SessionConfig) -> Result<Session<B>> {
         let bad = |what: &str| Error::InvalidArgument {
             name: "snapshot",
             value: what.into(),
             valid: "the JSON Trainer.snapshot() returned".into(),
         };
         let s: Value = serde_json::from_str(snapshot).map_err(|e| bad(&e.to_string()))?;
-        let mut sess = Session::new(b, cfg, caps)?;
+        let mut sess = Session::new(b, cfg)?;
         let params = s["params"].as_array().ok_or_else(|| bad("no params"))?;
         let layers = sess.mlp.weights.len();
         if params.len() != 2 * layers {
@@ -199,10 +199,10 @@ impl<B: Backend> Session<B> {
 
 /// Every precision's memory on a CPU run of one step of `cfg` (weights and activations from the
 /// buffers the step held): `[{precision, weights_bytes, activations_bytes}]`.
-pub fn memory_by_precision<B: Backend>(b: &B, cfg: &SessionConfig, caps: Capabilities) -> Result<Value> {
+pub fn memory_by_precision<B: Backend>(b: &B, cfg: &SessionConfig) -> Result<Value> {
     let mut out = Vec::new();
     for p in [Precision::True32, Precision::Mixed16, Precision::MixedBf16, Precision::True16, Precision::TrueBf16] {
-        let mut s = Session::new(b, SessionConfig { precision: p, ..cfg.clone() }, caps)?;
+        let mut s = Session::new(b, SessionConfig { precision: p, ..cfg.clone() })?;
         s.step(b)?;
         out.push(s.memory());
     }

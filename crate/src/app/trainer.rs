@@ -7,7 +7,6 @@
 use super::metrics::StepRecord;
 use super::session::Session;
 use super::session_config::{self, SessionConfig};
-use crate::amp::precision::{BackendKind, Capabilities};
 use crate::backend::Backend;
 use crate::rules::error::{Error, Result};
 
@@ -28,15 +27,10 @@ pub fn config(json: &str, steps: usize) -> Result<TrainConfig> {
     Ok(TrainConfig { session: session_config::parse(json)?.0, steps })
 }
 
-/// Runs `cfg` on `b` (`shader_f16`: whether a WebGPU backend has the feature) and returns the
-/// session's effective precision note (if any) and the records.
-pub async fn train<B: Backend>(
-    b: &B,
-    cfg: &TrainConfig,
-    shader_f16: bool,
-) -> Result<(Option<String>, Vec<StepRecord>)> {
-    let backend = if b.name() == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu };
-    let mut s = Session::new(b, cfg.session.clone(), Capabilities { backend, shader_f16 })?;
+/// Runs `cfg` on `b` and returns the session's effective precision note (if any) and the
+/// records.
+pub async fn train<B: Backend>(b: &B, cfg: &TrainConfig) -> Result<(Option<String>, Vec<StepRecord>)> {
+    let mut s = Session::new(b, cfg.session.clone())?;
     let note = s.effective.reason.clone();
     let records = s.run(b, cfg.steps).await?;
     Ok((note, records))

@@ -16,6 +16,7 @@
 //! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
 
 use crate::backend::prelude::*;
+use crate::backend::cpu::fast::simd;
 use crate::backend::{cpu::CpuFast, HasShape, HostData};
 use crate::model::forward::{run_leaf, Act};
 use crate::model::spec::QConfigAttr;
@@ -188,39 +189,6 @@ fn calibration_leaf(
     run_leaf(b, path, m, act)
 }
 
-/// The index of the first NaN or ±inf in `v`: a branch-free all-finite pass first (it
-/// vectorizes; the early-exit search does not), the search only when it fails.
-fn first_non_finite(v: &[f32]) -> Option<usize> {
-    #[inline(always)]
-    fn all_finite(v: &[f32]) -> bool {
-        let mut ok = [true; 8];
-        let mut chunks = v.chunks_exact(8);
-        for c in &mut chunks {
-            for l in 0..8 {
-                ok[l] &= c[l].is_finite();
-            }
-        }
-        ok.iter().all(|&o| o) && chunks.remainder().iter().all(|x| x.is_finite())
-    }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(v: &[f32]) -> bool {
-            all_finite(v)
-        }
-        // SAFETY: the feature was detected just above.
-        if unsafe { avx2(v) } {
-            return None;
-        }
-        return v.iter().position(|x| !x.is_finite());
-    }
-    if all_finite(v) {
-        None
-    } else {
-        v.iter().position(|x| !x.is_finite())
-    }
-}
-
 impl Prepared {
     /// Runs one calibration batch `x` (shape `(batch, …)` as the model takes it) through the
     /// float model on the CPU, feeding every observer its module's output. NaN or inf in `x`
@@ -239,7 +207,7 @@ impl Prepared {
                 });
             }
         }
-        if let Some(i) = first_non_finite(x) {
+        if let Some(i) = simd::first_non_finite(x) {
             return Err(Error::Model {
                 path: String::new(),
                 detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
@@ -285,7 +253,7 @@ impl Prepared {
                 // runs only when one fails (to name the element, as before); others scan first.
                 let self_checking = matches!(obs, Observer::MinMax(_));
                 if !self_checking {
-                    if let Some(i) = first_non_finite(v) {
+                    if let Some(i) = simd::first_non_finite(v) {
                         return Err(non_finite(i));
                     }
                 }
@@ -300,7 +268,7 @@ impl Prepared {
                     if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
                 for _ in 0..times {
                     if let Err(e) = obs.forward(v, vshape) {
-                        return Err(match first_non_finite(v) {
+                        return Err(match simd::first_non_finite(v) {
                             Some(i) if self_checking => non_finite(i),
                             _ => Error::Model { path: path.clone(), detail: e.to_string() },
                         });

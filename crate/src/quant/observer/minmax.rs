@@ -128,16 +128,7 @@ pub(crate) fn per_tensor_qparams(kind: &'static str, quant: &UniformQuant, min: 
 pub(crate) fn finite_aminmax(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
     // Comparisons only, so AVX2 gives the same bits as the baseline build, faster (this was
     // 17 % of a MinMax PTQ run).
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(observer: &'static str, x: &[f32]) -> Result<(f32, f32)> {
-            aminmax_lanes(observer, x)
-        }
-        // SAFETY: the feature was detected just above.
-        return unsafe { avx2(observer, x) };
-    }
-    aminmax_lanes(observer, x)
+    crate::backend::cpu::fast::simd::with_avx2(|| aminmax_lanes(observer, x))
 }
 
 #[inline(always)]
