@@ -51,7 +51,7 @@ impl BackendKind {
             "webgpu" | "gpu" => Ok(BackendKind::WebGpu),
             other => Err(Error::InvalidArgument {
                 name: "backend",
-                value: format!("{other:?}"),
+                value: other.into(),
                 valid: BACKEND_NAMES.into(),
             }),
         }
