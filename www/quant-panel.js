@@ -67,7 +67,7 @@ export function quantViews() {
       lines.push(head);
       Object.assign(out.dataset, { float: String(acc.float), int8: String(acc.int8), agreement: String(acc.agreement) });
     }
-    lines.push(cell('p', `Calibrated on ${r.calib_size} training samples on ${r.backend ?? 'the run\'s backend'}; input qparams: scale ${num(report.input?.scale)}, zero point ${report.input?.zero_point}.`));
+    lines.push(cell('p', `Calibrated on ${r.calib_size} training samples on ${r.ran_on ?? r.backend ?? 'the run\'s backend'}${r.fallback ? ` (${r.fallback})` : ''}; input qparams: scale ${num(report.input?.scale)}, zero point ${report.input?.zero_point}.`));
     if (report.float_modules?.length) lines.push(cell('p', `Left in float: ${report.float_modules.map((m) => m.join(' ')).join(', ')}.`));
     for (const w of report.warnings || []) lines.push(cell('p', `Warning: ${w}`));
     out.replaceChildren(...lines);

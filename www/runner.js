@@ -57,7 +57,9 @@ export function createRunner(app, hooks) {
   async function chunk(k) {
     if (r.simulateLoss && r.backend === 'webgpu') {
       r.simulateLoss = false;
-      throw new Error('GPU device lost (simulated from the page handle)');
+      const lost = new Error('GPU device lost (simulated from the page handle)');
+      lost.name = 'GpuDeviceError';
+      throw lost;
     }
     for (const run of Object.values(r.runs)) {
       const recs = JSON.parse(await run.trainer.run(k));
@@ -78,12 +80,17 @@ export function createRunner(app, hooks) {
     hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${from}, the last finished step saved.`);
   }
 
-  /** Runs `fn` exclusively; a GPU failure (not "busy") moves both runs to the CPU and resolves null. */
+  /**
+   * Runs `fn` exclusively. A device error (the wasm surface names it `GpuDeviceError`: no
+   * adapter, a lost device, a GPU failure) moves both runs to the CPU and resolves null; any
+   * other error (a bad argument, "busy") is rethrown and changes nothing. This is the backend
+   * rule of crate/src/backend/kind.rs.
+   */
   async function guarded(fn) {
     try {
       return await exclusive(fn);
     } catch (e) {
-      if (r.backend !== 'webgpu' || !r.runs || /busy/.test(String(e.message || e))) throw e;
+      if (r.backend !== 'webgpu' || !r.runs || e?.name !== 'GpuDeviceError') throw e;
       await exclusive(() => fallback(e));
       return null;
     }

@@ -5,7 +5,8 @@
 //! Async methods return a `Promise` built with `future_to_promise`, because wasm-bindgen futures
 //! must be `'static`: the state lives behind an `Rc` that each promise clones.
 
-use crate::backend::{cpu::CpuReference, gpu::GpuBackend, Backend};
+use crate::app::backends::{run_strict, Job, Open};
+use crate::backend::{cpu::CpuFast, cpu::CpuReference, gpu::GpuBackend, Backend, BackendKind};
 use crate::info::SystemInfo;
 use crate::parity::{compare, Tolerance, EXACT, F32_MATMUL};
 use crate::rules::error::Error;
@@ -22,9 +23,17 @@ mod trainer;
 pub use trainer::Trainer;
 
 struct Inner {
-    cpu: CpuReference,
-    gpu: Option<GpuBackend>,
+    cpu: CpuFast,
+    reference: CpuReference,
+    gpu: Result<GpuBackend, Error>,
     info: SystemInfo,
+}
+
+impl Inner {
+    /// The open backends, for `app::backends::run_on` / `run_strict`.
+    fn open(&self) -> Open<'_> {
+        Open { cpu: &self.cpu, reference: &self.reference, gpu: self.gpu.as_ref() }
+    }
 }
 
 /// The playground's handle on quantplay: both backends and what was found.
@@ -33,12 +42,17 @@ pub struct Playground {
     inner: Rc<Inner>,
 }
 
+/// The error as a JS `Error` with the message as it is. A device error (no adapter, a lost
+/// device, a GPU failure; `app::backends::is_device_error`) gets `name = "GpuDeviceError"`: the
+/// page moves work to the CPU on those and on nothing else (the backend rule in
+/// `backend::BackendKind`).
 fn js_err(e: Error) -> JsValue {
-    JsError::new(&e.to_string()).into()
+    let js = js_sys::Error::new(&e.to_string());
+    if crate::app::backends::is_device_error(&e) {
+        js.set_name("GpuDeviceError");
+    }
+    js.into()
 }
-
-/// Names accepted by [`Playground::matmul`]'s `backend` argument.
-const BACKENDS: &str = "\"cpu\", \"webgpu\"";
 
 fn tolerance(name: &str) -> Result<Tolerance, Error> {
     match name {
@@ -63,7 +77,7 @@ impl Playground {
             Err(Error::GpuUnavailable("WebGPU turned off by the user".into()))
         };
         let info = SystemInfo::new(gpu.as_ref().map(|g| g.info()));
-        Ok(Playground { inner: Rc::new(Inner { cpu: CpuReference, gpu: gpu.ok(), info }) })
+        Ok(Playground { inner: Rc::new(Inner { cpu: CpuFast, reference: CpuReference, gpu, info }) })
     }
 
     /// [`SystemInfo`] as JSON: CPU SIMD features, the adapter, or the reason there is none.
@@ -81,19 +95,14 @@ impl Playground {
         Rng::new(seed as u64).uniform_vec(len, lo, hi)
     }
 
-    /// `A (m, k) · B (k, n)` on `backend` (`"cpu"` or `"webgpu"`); resolves to a
-    /// `Float32Array` of `m·n` values, row-major, or rejects with the error message.
+    /// `A (m, k) · B (k, n)` on exactly `backend` (`"cpu"`, `"cpu-reference"` or `"webgpu"`,
+    /// no fallback: this is a check between backends); resolves to a `Float32Array` of `m·n`
+    /// values, row-major, or rejects with the error message.
     pub fn matmul(&self, backend: String, a: Vec<f32>, b: Vec<f32>, m: usize, k: usize, n: usize) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let out = match backend.as_str() {
-                "cpu" => run_matmul(&inner.cpu, &a, &b, m, k, n).await,
-                "webgpu" => match &inner.gpu {
-                    Some(g) => run_matmul(g, &a, &b, m, k, n).await,
-                    None => Err(Error::GpuUnavailable(inner.info.gpu_unavailable_reason.clone().unwrap_or_default())),
-                },
-                other => Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: BACKENDS.into() }),
-            };
+            let kind = BackendKind::parse(&backend).map_err(js_err)?;
+            let out = run_strict(&inner.open(), kind, &MatmulJob { a: &a, b: &b, m, k, n }).await;
             out.map(|v| Float32Array::from(v.as_slice()).into()).map_err(js_err)
         })
     }
@@ -107,7 +116,20 @@ impl Playground {
     }
 }
 
-async fn run_matmul<B: Backend>(be: &B, a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>, Error> {
-    let c = be.matmul(&be.upload(a, &[m, k])?, &be.upload(b, &[k, n])?)?;
-    be.read(&c).await
+/// `A · B` read back, on any backend.
+struct MatmulJob<'a> {
+    a: &'a [f32],
+    b: &'a [f32],
+    m: usize,
+    k: usize,
+    n: usize,
+}
+
+impl Job for MatmulJob<'_> {
+    type Output = Vec<f32>;
+    async fn run<B: Backend>(&self, be: &B) -> Result<Vec<f32>, Error> {
+        let (m, k, n) = (self.m, self.k, self.n);
+        let c = be.matmul(&be.upload(self.a, &[m, k])?, &be.upload(self.b, &[k, n])?)?;
+        be.read(&c).await
+    }
 }

@@ -188,7 +188,9 @@ mod tests {
         let all = [True32, Mixed16, MixedBf16, True16, TrueBf16];
         for req in all {
             for amp in [false, true] {
-                for (backend, f16) in [(Cpu, false), (Cpu, true), (CpuReference, false), (WebGpu, false), (WebGpu, true)] {
+                for (backend, f16) in
+                    [(Cpu, false), (Cpu, true), (CpuReference, false), (WebGpu, false), (WebGpu, true)]
+                {
                     let e = effective_precision(req, amp, Capabilities { backend, shader_f16: f16, int8_dot: false });
                     let want = match (req, amp, backend, f16) {
                         (True32, ..) => (True32, false, false),

@@ -65,6 +65,17 @@ pub async fn run_on<J: Job>(open: &Open<'_>, kind: BackendKind, job: &J) -> Resu
     }
 }
 
+/// Runs `job` on exactly `kind`, with no fallback: for checks that compare backends (the page's
+/// CPU-vs-WebGPU matmul check), where running elsewhere would answer another question. A missing
+/// GPU is returned as its error.
+pub async fn run_strict<J: Job>(open: &Open<'_>, kind: BackendKind, job: &J) -> Result<J::Output> {
+    match kind {
+        BackendKind::Cpu => job.run(open.cpu).await,
+        BackendKind::CpuReference => job.run(open.reference).await,
+        BackendKind::WebGpu => job.run(open.gpu.map_err(Clone::clone)?).await,
+    }
+}
+
 /// Opens `kind` (a GPU only when asked for) and runs `job` with the fallback rule.
 pub async fn run<J: Job>(kind: BackendKind, job: &J) -> Result<Ran<J::Output>> {
     let gpu = if kind == BackendKind::WebGpu {

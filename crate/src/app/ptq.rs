@@ -4,6 +4,7 @@
 //!
 //! Not here: file I/O (the CLI reads and writes files; the page passes typed arrays).
 
+use crate::app::backends::{Job, Ran};
 use crate::backend::Backend;
 use crate::model::fuse::fuse_modules;
 use crate::model::spec::QConfigAttr;
@@ -180,4 +181,36 @@ pub async fn run_for_page<B: Backend>(
     let observers =
         crate::quant::eager::inspect::observer_comparison(&r.prepared, &qc, calib.0, calib.1, opt.calib_batch)?;
     Ok(serde_json::json!({ "report": r.report, "activations": activations, "observers": observers }))
+}
+
+/// [`run_for_page`] as a [`Job`], so the backend rule (`app::backends`) decides where it runs.
+pub struct PageQuantJob<'a> {
+    /// The float model.
+    pub model: &'a Model,
+    /// Calibration samples and their shape `(n, in)`.
+    pub calib: (&'a [f32], &'a [usize]),
+    /// Evaluation samples and their shape `(m, in)`.
+    pub eval: (&'a [f32], &'a [usize]),
+    /// Evaluation labels `(m,)`.
+    pub eval_y: &'a [i32],
+    /// The run's options.
+    pub opt: &'a PtqOptions,
+}
+
+impl Job for PageQuantJob<'_> {
+    type Output = serde_json::Value;
+    async fn run<B: Backend>(&self, b: &B) -> Result<serde_json::Value> {
+        run_for_page(b, self.model, self.calib, self.eval, self.eval_y, self.opt).await
+    }
+}
+
+impl Ran<serde_json::Value> {
+    /// The page's JSON with `ran_on` (where it ran) and `fallback` (why not where asked, or
+    /// null) added.
+    pub fn into_json(self) -> serde_json::Value {
+        let mut v = self.output;
+        v["ran_on"] = self.ran_on.name().into();
+        v["fallback"] = self.fallback.into();
+        v
+    }
 }

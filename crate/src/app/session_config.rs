@@ -90,7 +90,6 @@ fn int(o: &Value, name: &'static str, valid: &str, min: u64) -> Result<Option<u6
     }
 }
 
-
 /// Parses the page's config JSON (every field optional, defaults as [`SessionConfig::default`])
 /// and returns it with the `backend` field (default `"cpu"`, names as [`BackendKind::parse`]).
 pub fn parse(json: &str) -> Result<(SessionConfig, BackendKind)> {

@@ -49,11 +49,7 @@ impl BackendKind {
             "cpu" => Ok(BackendKind::Cpu),
             "cpu-reference" => Ok(BackendKind::CpuReference),
             "webgpu" | "gpu" => Ok(BackendKind::WebGpu),
-            other => Err(Error::InvalidArgument {
-                name: "backend",
-                value: other.into(),
-                valid: BACKEND_NAMES.into(),
-            }),
+            other => Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: BACKEND_NAMES.into() }),
         }
     }
 

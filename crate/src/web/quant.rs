@@ -2,7 +2,9 @@
 //! and JSON, delegate to `app::ptq`, return JSON or reject with the error message.
 
 use super::{js_err, Playground};
-use crate::app::ptq::{options_from_json, run_for_page};
+use crate::app::backends::run_on;
+use crate::app::ptq::{options_from_json, PageQuantJob};
+use crate::backend::BackendKind;
 use crate::model::mlp_model;
 use crate::rules::error::Error;
 use js_sys::Promise;
@@ -22,8 +24,10 @@ impl Playground {
     /// classes], "weights": [(out·in values)…], "biases": [(out values)…]}`, as `nn.Linear`
     /// stores them) calibrated on `calib_x` `(n, in)` and evaluated on `eval_x` / `eval_y`.
     /// `options_json`: `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse",
-    /// "calib_batch", "backend": "cpu" | "webgpu"}`. Resolves to `{"report", "activations",
-    /// "observers"}` JSON (see `quant::eager::report` and `inspect`).
+    /// "calib_batch", "backend": "cpu" | "cpu-reference" | "webgpu"}`. Resolves to `{"report",
+    /// "activations", "observers", "ran_on", "fallback"}` JSON (see `quant::eager::report` and
+    /// `inspect`); `ran_on` is where it ran, `fallback` why that is not `backend` (a missing or
+    /// failed GPU), or null.
     pub fn quantize_mlp(
         &self,
         model_json: String,
@@ -49,25 +53,21 @@ impl Playground {
                     valid: "a JSON object".into(),
                 })
             })?;
-            let backend = opts
-                .as_object_mut()
-                .and_then(|o| o.remove("backend"))
-                .and_then(|b| b.as_str().map(String::from))
-                .unwrap_or_else(|| "cpu".into());
+            let backend = match opts.as_object_mut().and_then(|o| o.remove("backend")) {
+                None | Some(serde_json::Value::Null) => BackendKind::Cpu,
+                Some(v) => BackendKind::parse(v.as_str().unwrap_or(&v.to_string())).map_err(js_err)?,
+            };
             let opt = options_from_json(&opts.to_string()).map_err(js_err)?;
             let d = m.sizes[0];
             let (cn, en) = (calib_x.len() / d.max(1), eval_x.len() / d.max(1));
-            let (calib, eval) = ((calib_x.as_slice(), &[cn, d][..]), (eval_x.as_slice(), &[en, d][..]));
-            let out = match backend.as_str() {
-                "cpu" => run_for_page(&inner.cpu, &model, calib, eval, &eval_y, &opt).await,
-                "webgpu" => match &inner.gpu {
-                    Some(g) => run_for_page(g, &model, calib, eval, &eval_y, &opt).await,
-                    None => Err(Error::GpuUnavailable(inner.info.gpu_unavailable_reason.clone().unwrap_or_default())),
-                },
-                other => {
-                    Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: super::BACKENDS.into() })
-                }
+            let job = PageQuantJob {
+                model: &model,
+                calib: (&calib_x, &[cn, d]),
+                eval: (&eval_x, &[en, d]),
+                eval_y: &eval_y,
+                opt: &opt,
             };
+            let out = run_on(&inner.open(), backend, &job).await.map(|ran| ran.into_json());
             out.map(|v| JsValue::from_str(&v.to_string())).map_err(js_err)
         })
     }

@@ -6,11 +6,10 @@
 //! running is rejected ("busy") instead of interleaving two steps.
 
 use super::{Inner, Playground};
-use crate::amp::precision::{BackendKind, Capabilities};
 use crate::app::session::Session;
 use crate::app::session_config::{self, SessionConfig};
 use crate::app::session_io::memory_by_precision;
-use crate::backend::{cpu::CpuReference, gpu::GpuBackend};
+use crate::backend::{cpu::CpuFast, cpu::CpuReference, gpu::GpuBackend, BackendKind};
 use crate::rules::error::Error;
 use js_sys::{Float32Array, Promise};
 use std::cell::RefCell;
@@ -19,7 +18,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 enum Run {
-    Cpu(Session<CpuReference>),
+    Cpu(Session<CpuFast>),
+    Reference(Session<CpuReference>),
     Gpu(Session<GpuBackend>),
 }
 
@@ -36,29 +36,22 @@ pub struct Trainer {
     state: Rc<State>,
 }
 
-const CPU_CAPS: Capabilities = Capabilities { backend: BackendKind::Cpu, shader_f16: false };
-
-fn open(inner: &Rc<Inner>, cfg: SessionConfig, backend: &str, snapshot: Option<&str>) -> Result<Run, Error> {
-    match backend {
-        "cpu" => Ok(Run::Cpu(match snapshot {
-            Some(s) => Session::restore(&inner.cpu, s, cfg, CPU_CAPS)?,
-            None => Session::new(&inner.cpu, cfg, CPU_CAPS)?,
-        })),
-        "webgpu" => {
-            let g = inner
-                .gpu
-                .as_ref()
-                .ok_or_else(|| Error::GpuUnavailable(inner.info.gpu_unavailable_reason.clone().unwrap_or_default()))?;
-            let caps = Capabilities { backend: BackendKind::WebGpu, shader_f16: g.info().shader_f16 };
-            Ok(Run::Gpu(match snapshot {
-                Some(s) => Session::restore(g, s, cfg, caps)?,
-                None => Session::new(g, cfg, caps)?,
-            }))
-        }
-        other => {
-            Err(Error::InvalidArgument { name: "backend", value: other.into(), valid: session_config::BACKENDS.into() })
+fn open(inner: &Rc<Inner>, cfg: SessionConfig, backend: BackendKind, snapshot: Option<&str>) -> Result<Run, Error> {
+    fn start<B: crate::backend::Backend>(
+        b: &B,
+        cfg: SessionConfig,
+        snapshot: Option<&str>,
+    ) -> Result<Session<B>, Error> {
+        match snapshot {
+            Some(s) => Session::restore(b, s, cfg),
+            None => Session::new(b, cfg),
         }
     }
+    Ok(match backend {
+        BackendKind::Cpu => Run::Cpu(start(&inner.cpu, cfg, snapshot)?),
+        BackendKind::CpuReference => Run::Reference(start(&inner.reference, cfg, snapshot)?),
+        BackendKind::WebGpu => Run::Gpu(start(inner.gpu.as_ref().map_err(Clone::clone)?, cfg, snapshot)?),
+    })
 }
 
 /// Runs `$body` with `$b` the backend and `$s` the session, borrowed mutably for the call.
@@ -73,6 +66,10 @@ macro_rules! with_run {
                 let $b = &$st.inner.cpu;
                 $body
             }
+            Run::Reference($s) => {
+                let $b = &$st.inner.reference;
+                $body
+            }
             Run::Gpu($s) => {
                 let $b = $st.inner.gpu.as_ref().expect("a Gpu run has a GPU");
                 $body
@@ -83,22 +80,22 @@ macro_rules! with_run {
 
 fn promise<F>(f: F) -> Promise
 where
-    F: std::future::Future<Output = Result<JsValue, JsError>> + 'static,
+    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
 {
-    future_to_promise(async move { f.await.map_err(JsValue::from) })
+    future_to_promise(f)
 }
 
-fn jerr(e: Error) -> JsError {
-    JsError::new(&e.to_string())
+fn jerr(e: Error) -> JsValue {
+    super::js_err(e)
 }
 
 #[wasm_bindgen]
 impl Trainer {
     /// A run from the config JSON (see `nn::session_config::parse`); errors name the bad
     /// field and its valid values.
-    pub fn create(playground: &Playground, config_json: &str) -> Result<Trainer, JsError> {
+    pub fn create(playground: &Playground, config_json: &str) -> Result<Trainer, JsValue> {
         let (cfg, backend) = session_config::parse(config_json).map_err(jerr)?;
-        let run = open(&playground.inner, cfg.clone(), &backend, None).map_err(jerr)?;
+        let run = open(&playground.inner, cfg.clone(), backend, None).map_err(jerr)?;
         Ok(Trainer {
             state: Rc::new(State {
                 inner: playground.inner.clone(),
@@ -109,12 +106,14 @@ impl Trainer {
         })
     }
 
-    /// Continues a run from [`Trainer::snapshot`]'s JSON on `backend` ("cpu" or "webgpu").
-    pub fn restore(playground: &Playground, snapshot: &str, backend: &str) -> Result<Trainer, JsError> {
+    /// Continues a run from [`Trainer::snapshot`]'s JSON on `backend` (`"cpu"`, `"cpu-reference"`
+    /// or `"webgpu"`).
+    pub fn restore(playground: &Playground, snapshot: &str, backend: &str) -> Result<Trainer, JsValue> {
         let v: serde_json::Value =
             serde_json::from_str(snapshot).map_err(|e| JsError::new(&format!("invalid snapshot: {e}")))?;
         let config_json = v["config"].as_str().ok_or_else(|| JsError::new("invalid snapshot: no config"))?.to_string();
         let (cfg, _) = session_config::parse(&config_json).map_err(jerr)?;
+        let backend = BackendKind::parse(backend).map_err(jerr)?;
         let run = open(&playground.inner, cfg.clone(), backend, Some(snapshot)).map_err(jerr)?;
         Ok(Trainer {
             state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json, cfg }),
@@ -132,7 +131,7 @@ impl Trainer {
 
     /// The next step's scaled gradients overflow (loss · inf), so it is skipped and the scale
     /// backs off.
-    pub fn inject_overflow(&self) -> Result<(), JsError> {
+    pub fn inject_overflow(&self) -> Result<(), JsValue> {
         with_run!(self.state, |_b, s| s.inject_overflow());
         Ok(())
     }
@@ -155,7 +154,7 @@ impl Trainer {
     }
 
     /// `{"requested","effective","emulated","reason","deprecation"}`.
-    pub fn effective_precision_json(&self) -> Result<String, JsError> {
+    pub fn effective_precision_json(&self) -> Result<String, JsValue> {
         let note = self.state.cfg.precision_note.clone();
         let e = with_run!(self.state, |_b, s| s.effective.clone());
         Ok(serde_json::json!({ "requested": e.requested.as_str(), "effective": e.effective.as_str(), "emulated": e.emulated, "reason": e.reason, "deprecation": note }).to_string())
@@ -164,9 +163,9 @@ impl Trainer {
     /// `{"current": {precision, weights_bytes, activations_bytes}, "by_precision": [...]}`,
     /// measured from the buffers of one step (the current run's last step, and one CPU step per
     /// precision of the same config).
-    pub fn memory_json(&self) -> Result<String, JsError> {
+    pub fn memory_json(&self) -> Result<String, JsValue> {
         let current = with_run!(self.state, |_b, s| s.memory());
-        let all = memory_by_precision(&self.state.inner.cpu, &self.state.cfg, CPU_CAPS).map_err(jerr)?;
+        let all = memory_by_precision(&self.state.inner.cpu, &self.state.cfg).map_err(jerr)?;
         Ok(serde_json::json!({ "current": current, "by_precision": all }).to_string())
     }
 
@@ -193,8 +192,8 @@ impl Trainer {
         })
     }
 
-    /// `"cpu"` or `"webgpu"`.
-    pub fn backend(&self) -> Result<String, JsError> {
+    /// `"cpu"`, `"cpu-reference"` or `"webgpu"`.
+    pub fn backend(&self) -> Result<String, JsValue> {
         Ok(with_run!(self.state, |b, _s| crate::backend::TensorOps::name(b).to_string()))
     }
 }

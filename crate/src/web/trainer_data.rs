@@ -22,7 +22,7 @@ fn points(set: &Dataset) -> Value {
 impl Trainer {
     /// `{"d", "classes", "train_len", "test_len", "extent": {"lo", "hi"}, "train": {"x", "y"},
     /// "test": {"x", "y"}}`; `x` is row-major `(n, 2)` for 2-D sets and empty otherwise.
-    pub fn data_json(&self) -> Result<String, JsError> {
+    pub fn data_json(&self) -> Result<String, JsValue> {
         let guard = self
             .state
             .run
@@ -30,6 +30,7 @@ impl Trainer {
             .map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
         let v = match &*guard {
             Run::Cpu(s) => describe(&s.train, &s.test, s.extent()),
+            Run::Reference(s) => describe(&s.train, &s.test, s.extent()),
             Run::Gpu(s) => describe(&s.train, &s.test, s.extent()),
         };
         Ok(v.to_string())

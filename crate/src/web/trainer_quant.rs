@@ -3,7 +3,9 @@
 //! PTQ flow ([`crate::app::ptq::run_for_page`]) on the CPU or WebGPU. Glue only.
 
 use super::{jerr, promise, Run, Trainer};
-use crate::app::ptq::{options_from_json, run_for_page};
+use crate::app::backends::run_on;
+use crate::app::ptq::{options_from_json, PageQuantJob};
+use crate::backend::BackendKind;
 use crate::rules::error::Error;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -16,9 +18,10 @@ impl Trainer {
     /// Post-training static quantization of the run's current float MLP, calibrated on the first
     /// `calib_size` training samples and evaluated on the test split. `options_json`:
     /// `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse", "calib_batch",
-    /// "calib_size", "backend": "cpu" | "webgpu"}`, all optional (backend defaults to the
-    /// trainer's). Resolves to `{"report", "activations", "observers", "calib_size",
-    /// "backend"}` JSON; bad options reject with a message naming the value and the valid ones.
+    /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu"}`, all optional (backend
+    /// defaults to the trainer's). Resolves to `{"report", "activations", "observers",
+    /// "calib_size", "backend", "ran_on", "fallback"}` JSON (`ran_on`: where it ran; `fallback`:
+    /// why not on `backend`, or null); bad options reject with a message naming the value and the valid ones.
     pub fn quantize(&self, options_json: String) -> Promise {
         let st = self.state.clone();
         promise(async move {
@@ -43,41 +46,33 @@ impl Trainer {
                         valid: format!("an integer in 1..={train_len}"),
                     }),
                 };
+                macro_rules! read {
+                    ($s:expr, $b:expr, $kind:expr) => {
+                        ($s.float_model($b).await, size($s.train_len()).and_then(|n| $s.quant_data(n)), $kind)
+                    };
+                }
                 match &*guard {
-                    Run::Cpu(s) => {
-                        (s.float_model(&st.inner.cpu).await, size(s.train_len()).and_then(|n| s.quant_data(n)), "cpu")
-                    }
-                    Run::Gpu(s) => (
-                        s.float_model(st.inner.gpu.as_ref().expect("a Gpu run has a GPU")).await,
-                        size(s.train_len()).and_then(|n| s.quant_data(n)),
-                        "webgpu",
-                    ),
+                    Run::Cpu(s) => read!(s, &st.inner.cpu, BackendKind::Cpu),
+                    Run::Reference(s) => read!(s, &st.inner.reference, BackendKind::CpuReference),
+                    Run::Gpu(s) => read!(s, st.inner.gpu.as_ref().expect("a Gpu run has a GPU"), BackendKind::WebGpu),
                 }
             };
             let (model, data) = (model.map_err(jerr)?, data.map_err(jerr)?);
             let backend = match &backend {
-                None | Some(serde_json::Value::Null) => own.to_string(),
-                Some(v) => v.as_str().map(String::from).unwrap_or_else(|| v.to_string()),
+                None | Some(serde_json::Value::Null) => own,
+                Some(v) => BackendKind::parse(v.as_str().unwrap_or(&v.to_string())).map_err(jerr)?,
             };
-            let calib = (data.calib_x.as_slice(), data.calib_shape.as_slice());
-            let eval = (data.eval_x.as_slice(), data.eval_shape.as_slice());
-            let out = match backend.as_str() {
-                "cpu" => run_for_page(&st.inner.cpu, &model, calib, eval, &data.eval_y, &opt).await,
-                "webgpu" => match &st.inner.gpu {
-                    Some(g) => run_for_page(g, &model, calib, eval, &data.eval_y, &opt).await,
-                    None => {
-                        Err(Error::GpuUnavailable(st.inner.info.gpu_unavailable_reason.clone().unwrap_or_default()))
-                    }
-                },
-                other => Err(Error::InvalidArgument {
-                    name: "backend",
-                    value: other.into(),
-                    valid: crate::app::session_config::BACKENDS.into(),
-                }),
+            let job = PageQuantJob {
+                model: &model,
+                calib: (&data.calib_x, &data.calib_shape),
+                eval: (&data.eval_x, &data.eval_shape),
+                eval_y: &data.eval_y,
+                opt: &opt,
             };
+            let out = run_on(&st.inner.open(), backend, &job).await.map(|ran| ran.into_json());
             let mut v = out.map_err(jerr)?;
             v["calib_size"] = data.calib_shape[0].into();
-            v["backend"] = backend.into();
+            v["backend"] = backend.name().into();
             Ok(JsValue::from_str(&v.to_string()))
         })
     }

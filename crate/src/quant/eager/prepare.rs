@@ -15,8 +15,8 @@
 //!
 //! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
 
-use crate::backend::prelude::*;
 use crate::backend::cpu::fast::simd;
+use crate::backend::prelude::*;
 use crate::backend::{cpu::CpuFast, HasShape, HostData};
 use crate::model::forward::{run_leaf, Act};
 use crate::model::spec::QConfigAttr;
