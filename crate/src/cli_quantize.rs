@@ -63,6 +63,7 @@ fn read(path: &str) -> Result<Vec<u8>> {
 }
 
 /// `x` as f32 with its shape, and `y` as class indices if present.
+#[allow(clippy::type_complexity)] // (x, shape, labels), named in the docs
 fn data(path: &str) -> Result<(Vec<f32>, Vec<usize>, Option<Vec<i32>>)> {
     let (sd, _) = StateDict::from_safetensors(&read(path)?)?;
     let x = sd.tensors.get("x").ok_or_else(|| Error::Model {

@@ -178,6 +178,22 @@ pub fn compare(got: &[f32], want: &[f32], tol: Tolerance) -> Agreement {
     a
 }
 
+/// QAT (tests/cases/qat.rs, eager_qat.json): relative tolerance on each step's mean
+/// cross-entropy against torch. Our float GEMMs sum in another order than MKL (a few ulps per
+/// output), BatchNorm statistics reduce in f64, and torch's CPU `torch.sqrt` (ConvBn's
+/// `running_std`) is not correctly rounded (about 1 in 5 f32 inputs land 1 ulp off; ours is), so
+/// activations differ by ulps. Measured on CPU, CPU-fast and lavapipe: at most 1 ulp (~1e-7
+/// relative) over 3 steps; 1e-6 leaves ~10 ulps of room.
+pub const QAT_LOSS_RTOL: f32 = 1e-6;
+/// QAT: relative tolerance on fake-quant scales, during training and after convert. Activation
+/// scales follow the moving min/max of outputs that differ by ulps (see [`QAT_LOSS_RTOL`]);
+/// ConvBn weight scales inherit the 1-ulp `torch.sqrt` difference. Measured: at most 3 ulps
+/// (~2.5e-7 relative). Zero points must match exactly.
+pub const QAT_SCALE_RTOL: f32 = 1e-6;
+/// QAT: absolute tolerance on trained parameters and BatchNorm running statistics after 3 SGD
+/// steps (lr 0.05). Measured worst: 1.2e-7 (1 ulp of a BatchNorm weight near 1.0).
+pub const QAT_PARAM_ATOL: f32 = 1e-6;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,19 +229,3 @@ mod tests {
         assert!(!compare(&[f32::INFINITY], &[f32::NEG_INFINITY], F32_MATMUL).ok());
     }
 }
-
-/// QAT (tests/cases/qat.rs, eager_qat.json): relative tolerance on each step's mean
-/// cross-entropy against torch. Our float GEMMs sum in another order than MKL (a few ulps per
-/// output), BatchNorm statistics reduce in f64, and torch's CPU `torch.sqrt` (ConvBn's
-/// `running_std`) is not correctly rounded (about 1 in 5 f32 inputs land 1 ulp off; ours is), so
-/// activations differ by ulps. Measured on CPU, CPU-fast and lavapipe: at most 1 ulp (~1e-7
-/// relative) over 3 steps; 1e-6 leaves ~10 ulps of room.
-pub const QAT_LOSS_RTOL: f32 = 1e-6;
-/// QAT: relative tolerance on fake-quant scales, during training and after convert. Activation
-/// scales follow the moving min/max of outputs that differ by ulps (see [`QAT_LOSS_RTOL`]);
-/// ConvBn weight scales inherit the 1-ulp `torch.sqrt` difference. Measured: at most 3 ulps
-/// (~2.5e-7 relative). Zero points must match exactly.
-pub const QAT_SCALE_RTOL: f32 = 1e-6;
-/// QAT: absolute tolerance on trained parameters and BatchNorm running statistics after 3 SGD
-/// steps (lr 0.05). Measured worst: 1.2e-7 (1 ulp of a BatchNorm weight near 1.0).
-pub const QAT_PARAM_ATOL: f32 = 1e-6;

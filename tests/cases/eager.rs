@@ -100,6 +100,7 @@ pub fn our_flow(file: &Value, case: &Value) -> (Prepared, Converted) {
     (p, c)
 }
 
+#[allow(clippy::type_complexity)] // (codes, qparams, bias, output scale, output zero point)
 fn weight_of(k: &Kind) -> Option<(&[i8], &QParams, &Option<Vec<f32>>, f32, i32)> {
     match k {
         Kind::QuantizedLinear(l) => Some((&l.weight_codes, &l.weight_qparams, &l.bias, l.scale, l.zero_point)),

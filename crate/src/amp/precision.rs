@@ -91,10 +91,12 @@ pub fn parse_precision(s: &str) -> Result<ParsedPrecision> {
 
 /// Parses a number given from JS: 16 (legacy 16-mixed) or 32.
 pub fn parse_precision_number(n: f64) -> Result<ParsedPrecision> {
-    match n {
-        x if x == 32.0 => Ok(ParsedPrecision { precision: Precision::True32, deprecation: None }),
-        x if x == 16.0 => Ok(legacy(Precision::Mixed16, "16")),
-        other => Err(Error::InvalidArgument { name: "precision", value: other.to_string(), valid: VALID.join(", ") }),
+    if n == 32.0 {
+        Ok(ParsedPrecision { precision: Precision::True32, deprecation: None })
+    } else if n == 16.0 {
+        Ok(legacy(Precision::Mixed16, "16"))
+    } else {
+        Err(Error::InvalidArgument { name: "precision", value: n.to_string(), valid: VALID.join(", ") })
     }
 }
 

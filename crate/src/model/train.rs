@@ -26,6 +26,7 @@ pub fn linear_forward<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, bias: Opt
 
 /// Gradients of [`linear_forward`] given `g = ∂L/∂y` `(batch, out)`: `(dx (batch, in) if
 /// wanted, dw (out, in) = gᵀ·x, db (out,) = Σ_rows g)`.
+#[allow(clippy::type_complexity)] // a tuple of tensors, named in the docs
 pub fn linear_backward<B: Backend>(
     b: &B,
     g: &B::Tensor,

@@ -116,7 +116,7 @@ impl<B: Backend> Mlp<B> {
         onehot: Option<&B::Tensor>,
         opt: &Optimizer,
         mode: &AmpMode,
-        mut scaler: Option<&mut DeviceScaler<B>>,
+        scaler: Option<&mut DeviceScaler<B>>,
     ) -> Result<AmpStepOutput<B>> {
         let d = mode.dtype;
         let ac = if d == DType::F32 { None } else { Some(d) };
@@ -250,7 +250,7 @@ impl<B: Backend> Mlp<B> {
             };
             a.count = b.add(&a.count, &inc)?;
         }
-        if let (Some(s), Some(flag)) = (scaler.as_deref_mut(), found_inf.as_ref()) {
+        if let (Some(s), Some(flag)) = (scaler, found_inf.as_ref()) {
             b.amp_update_scale(&mut s.scale, &mut s.growth_tracker, flag, &s.cfg)?;
         }
         let activation_bytes = hs.iter().chain(&zs).map(bytes).sum();

@@ -123,6 +123,7 @@ impl<B: Backend> Mlp<B> {
 
     /// Logits `(batch, classes)` for `x` `(batch, in)`, plus every pre-activation `z` and layer
     /// input `h` (kept for backward).
+    #[allow(clippy::type_complexity)] // a tuple of tensors, named in the docs
     fn forward_all(&self, b: &B, x: &B::Tensor) -> Result<(Vec<B::Tensor>, Vec<B::Tensor>)> {
         let last = self.weights.len() - 1;
         let (mut zs, mut hs) = (Vec::new(), Vec::new());

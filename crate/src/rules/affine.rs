@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn quantize_multiplies_by_the_f32_reciprocal_like_fbgemm() {
         // fbgemm's documented example: 127.5 after x * (1/scale) → 128 (x / scale gives 127).
-        assert_eq!(quantize_val(0.273939937, 0.00214854861, 0, QuantDType::QUInt8), 128);
+        assert_eq!(quantize_val(0.273_939_94, 0.002_148_548_6, 0, QuantDType::QUInt8), 128);
     }
 
     #[test]

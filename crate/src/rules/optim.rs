@@ -11,6 +11,9 @@
 //! Adam agrees within `parity::F32_OPTIMIZER`. WGSL's `fma` may or may not fuse, so the GPU
 //! agrees within `parity::F32_OPTIMIZER` too.
 
+// `!(x >= 0.0)` is on purpose throughout: it rejects NaN as well as the out-of-range values.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use crate::rules::error::{Error, Result};
 
 fn bad(name: &'static str, v: f64, valid: &str) -> Result<()> {

@@ -10,8 +10,8 @@
 //! ```
 //!
 //! and kernels/QuantizedOpKernels.cpp `q_batch_norm_kernel` per element, on both its vectorized
-//! path (dequantize with scale 1: `x − in_zp` exactly, `fmadd`, quantize with scale 1 / inverse
-//! 1) and its scalar tail (`lrintf(alpha·(x − in_zp) + beta)`, contracted to an FMA by the
+//! path (dequantize with scale 1: `x − in_zp` exactly, `fmadd`, quantize with scale 1 and
+//! inverse 1) and its scalar tail (`lrintf(alpha·(x − in_zp) + beta)`, contracted to an FMA by the
 //! compiler in the AVX2/AVX512 builds):
 //!
 //! ```text

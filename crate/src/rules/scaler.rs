@@ -11,6 +11,9 @@
 //!   `growth_interval`, `scale = (float)(scale * growth_factor)` unless that is not finite, and
 //!   the tracker resets. The factors are doubles, so the product is formed in f64 and rounded.
 
+// `!(x >= 0.0)` is on purpose throughout: it rejects NaN as well as the out-of-range values.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use crate::rules::error::{Error, Result};
 
 /// `torch.amp.GradScaler` settings, with torch's defaults.

@@ -5,6 +5,10 @@
 //! Async methods share the state through `Rc<RefCell<…>>`; a call made while another is still
 //! running is rejected ("busy") instead of interleaving two steps.
 
+// A run's RefCell borrow is held across awaits on purpose: it is the "busy" lock that rejects a
+// second call while one is in flight (try_borrow fails instead of interleaving two steps).
+#![allow(clippy::await_holding_refcell_ref)]
+
 use super::{Inner, Playground};
 use crate::app::session::Session;
 use crate::app::session_config::{self, SessionConfig};

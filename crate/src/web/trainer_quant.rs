@@ -2,6 +2,10 @@
 //! trainer's current float MLP and data split ([`crate::app::session_quant`]), then runs the eager
 //! PTQ flow ([`crate::app::ptq::run_for_page`]) on the CPU or WebGPU. Glue only.
 
+// A run's RefCell borrow is held across awaits on purpose: it is the "busy" lock that rejects a
+// second call while one is in flight (try_borrow fails instead of interleaving two steps).
+#![allow(clippy::await_holding_refcell_ref)]
+
 use super::{jerr, promise, Run, Trainer};
 use crate::app::backends::run_on;
 use crate::app::ptq::{options_from_json, PageQuantJob};

@@ -131,7 +131,7 @@ async fn describe(instance: &wgpu::Instance, adapter: &wgpu::Adapter, device: &w
         is_fallback: a.device_type == wgpu::DeviceType::Cpu,
         shader_f16: device.features().contains(wgpu::Features::SHADER_F16),
         packed_int8_dot: packed,
-        max_storage_buffer_binding_size: device.limits().max_storage_buffer_binding_size as u64,
+        max_storage_buffer_binding_size: device.limits().max_storage_buffer_binding_size,
     };
     // wgpu's WebGPU backend leaves vendor and architecture empty (gfx-rs/wgpu#8819); ask the
     // browser's GPUAdapterInfo directly.

@@ -95,7 +95,7 @@ impl GpuBackend {
 
     fn check_size(&self, what: &str, bytes: u64) -> Result<()> {
         let limits = self.device.limits();
-        let limit = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        let limit = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         if bytes > limit {
             return Err(Error::TooLarge { what: what.to_string(), bytes, limit });
         }

@@ -24,6 +24,9 @@ use crate::quant::fake_quant::FakeQuantize;
 use crate::rules::error::{fmt_shape, Error, Result};
 use crate::rules::optim::{sgd_update, SgdConfig};
 
+/// One leaf's saved forward state; short-lived (one per leaf per step), so the size spread
+/// between variants costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 enum Cache<T> {
     None,
     Relu(T),

@@ -95,6 +95,7 @@ pub struct Report {
 }
 
 /// Every leaf's float output on `x` (the prepared float model, CPU).
+#[allow(clippy::type_complexity)] // a tuple of tensors, named in the docs
 pub fn float_outputs(model: &Model, x: &[f32], shape: &[usize]) -> Result<(BTreeMap<String, Vec<f32>>, Vec<f32>)> {
     let b = CpuFast;
     let mut act = Act::Float(b.upload(x, shape)?);

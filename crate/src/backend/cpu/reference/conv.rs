@@ -48,13 +48,13 @@ pub fn col2im(cols: &[f32], g: &Conv2dGeom, oh: usize, ow: usize) -> Vec<f32> {
         let mut acc = 0.0f32;
         for ky in 0..g.kh {
             let ty = y + g.padding.0;
-            if ty < ky || (ty - ky) % g.stride.0 != 0 || (ty - ky) / g.stride.0 >= oh {
+            if ty < ky || !(ty - ky).is_multiple_of(g.stride.0) || (ty - ky) / g.stride.0 >= oh {
                 continue;
             }
             let oy = (ty - ky) / g.stride.0;
             for kx in 0..g.kw {
                 let tx = x + g.padding.1;
-                if tx < kx || (tx - kx) % g.stride.1 != 0 || (tx - kx) / g.stride.1 >= ow {
+                if tx < kx || !(tx - kx).is_multiple_of(g.stride.1) || (tx - kx) / g.stride.1 >= ow {
                     continue;
                 }
                 let ox = (tx - kx) / g.stride.1;

@@ -13,22 +13,22 @@ impl FloatOps for CpuReference {
     }
 
     fn bias_add(&self, x: &CpuTensor, bias: &CpuTensor) -> Result<CpuTensor> {
-        let (_, n) = bias_dims(&x.shape(), &bias.shape())?;
-        Ok(tensor(&x.shape(), HostData::F32(bias_add(x.f32s("bias_add")?, bias.f32s("bias_add")?, n))))
+        let (_, n) = bias_dims(x.shape(), bias.shape())?;
+        Ok(tensor(x.shape(), HostData::F32(bias_add(x.f32s("bias_add")?, bias.f32s("bias_add")?, n))))
     }
 
     fn relu(&self, x: &CpuTensor) -> Result<CpuTensor> {
-        Ok(tensor(&x.shape(), HostData::F32(relu(x.f32s("relu")?))))
+        Ok(tensor(x.shape(), HostData::F32(relu(x.f32s("relu")?))))
     }
 
     fn add(&self, a: &CpuTensor, b: &CpuTensor) -> Result<CpuTensor> {
-        same_shape("add", &a.shape(), &b.shape())?;
-        Ok(tensor(&a.shape(), HostData::F32(add(a.f32s("add")?, b.f32s("add")?))))
+        same_shape("add", a.shape(), b.shape())?;
+        Ok(tensor(a.shape(), HostData::F32(add(a.f32s("add")?, b.f32s("add")?))))
     }
 
     fn mul(&self, a: &CpuTensor, b: &CpuTensor) -> Result<CpuTensor> {
-        same_shape("mul", &a.shape(), &b.shape())?;
-        Ok(tensor(&a.shape(), HostData::F32(mul(a.f32s("mul")?, b.f32s("mul")?))))
+        same_shape("mul", a.shape(), b.shape())?;
+        Ok(tensor(a.shape(), HostData::F32(mul(a.f32s("mul")?, b.f32s("mul")?))))
     }
 
     fn channel_affine(&self, x: &CpuTensor, alpha: &CpuTensor, beta: &CpuTensor) -> Result<CpuTensor> {
@@ -39,7 +39,7 @@ impl FloatOps for CpuReference {
             beta.f32s("channel_affine")?,
             inner,
         );
-        Ok(tensor(&x.shape(), HostData::F32(y)))
+        Ok(tensor(x.shape(), HostData::F32(y)))
     }
 
     fn matmul_t(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
@@ -49,12 +49,12 @@ impl FloatOps for CpuReference {
     }
 
     fn relu_backward(&self, grad: &CpuTensor, x: &CpuTensor) -> Result<CpuTensor> {
-        same_shape("relu_backward", &grad.shape(), &x.shape())?;
-        Ok(tensor(&x.shape(), HostData::F32(relu_backward(grad.f32s("relu_backward")?, x.f32s("relu_backward")?))))
+        same_shape("relu_backward", grad.shape(), x.shape())?;
+        Ok(tensor(x.shape(), HostData::F32(relu_backward(grad.f32s("relu_backward")?, x.f32s("relu_backward")?))))
     }
 
     fn scale(&self, x: &CpuTensor, s: f32) -> Result<CpuTensor> {
-        Ok(tensor(&x.shape(), HostData::F32(scale(x.f32s("scale")?, s))))
+        Ok(tensor(x.shape(), HostData::F32(scale(x.f32s("scale")?, s))))
     }
 
     fn sum(&self, x: &CpuTensor) -> Result<CpuTensor> {
@@ -65,7 +65,7 @@ impl FloatOps for CpuReference {
         let &[rows, n] = x.shape() else {
             return Err(Error::Shape {
                 op: "sum_rows",
-                detail: format!("x must be (rows, n), got {}", crate::rules::error::fmt_shape(&x.shape())),
+                detail: format!("x must be (rows, n), got {}", crate::rules::error::fmt_shape(x.shape())),
             });
         };
         Ok(tensor(&[n], HostData::F32(sum_rows(x.f32s("sum_rows")?, rows, n))))
@@ -83,6 +83,6 @@ impl FloatOps for CpuReference {
         }
         let (losses, d) = cross_entropy(logits.f32s("cross_entropy")?, l, b, c);
         let mean = if b == 0 { f32::NAN } else { sum(&losses) / b as f32 };
-        Ok((tensor(&[1], HostData::F32(vec![mean])), tensor(&logits.shape(), HostData::F32(d))))
+        Ok((tensor(&[1], HostData::F32(vec![mean])), tensor(logits.shape(), HostData::F32(d))))
     }
 }

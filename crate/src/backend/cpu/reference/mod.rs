@@ -108,7 +108,7 @@ impl DTypeOps for CpuReference {
             (HostData::BF16(v), DType::F32) => HostData::F32(v.iter().map(|x| x.to_f32()).collect()),
             _ => unreachable!("check_cast lists the supported pairs"),
         };
-        Ok(tensor(&x.shape(), data))
+        Ok(tensor(x.shape(), data))
     }
 
     fn matmul_f16(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
