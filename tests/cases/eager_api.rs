@@ -261,7 +261,8 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
     for i in 0..4 {
         p.observe(&x[i * 8 * 16..(i + 1) * 8 * 16], &[8, 16]).unwrap();
     }
-    let rows = observer_comparison(&p, &qconfig_by_name("x86").unwrap(), &x, &shape, 8).unwrap();
+    let rows =
+        observer_comparison(&quantplay::CpuFast, &p, &qconfig_by_name("x86").unwrap(), &x, &shape, 8).await.unwrap();
     assert_eq!(rows.len(), 4 * 3, "QuantStub + 3 layers, 3 observers each");
     for (obs, name) in [
         ("minmax", "mlp fused x86 observer=minmax"),
@@ -293,7 +294,7 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
     }
     // MinMax never clips its own calibration data; the histogram observer may.
     assert!(rows.iter().filter(|r| r.observer == "minmax").all(|r| r.clip_percent == 0.0));
-    let hists = activation_histograms(&p, &x, &shape).unwrap();
+    let hists = activation_histograms(&quantplay::CpuFast, &p, &x, &shape).await.unwrap();
     assert_eq!(hists.len(), 4);
     for h in &hists {
         assert_eq!(

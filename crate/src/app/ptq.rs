@@ -58,8 +58,8 @@ pub struct PtqRun {
     pub report: Report,
 }
 
-/// Runs PTQ on a copy of `model` (it is left untouched) and reports; the quantized model runs on
-/// `b` for the report. `calib`/`eval` are `(values, shape)` with the batch first; `labels` are
+/// Runs PTQ on a copy of `model` (it is left untouched) and reports; calibration (the float
+/// forward), the float reference and the quantized model all run on `b`. `calib`/`eval` are `(values, shape)` with the batch first; `labels` are
 /// class indices for `eval`.
 pub async fn run<B: Backend>(
     b: &B,
@@ -82,7 +82,7 @@ pub async fn run<B: Backend>(
         ..Default::default()
     };
     let mut prepared = prepare(&m, &dict)?;
-    prepared.calibrate(calib.0, calib.1, opt.calib_batch)?;
+    prepared.calibrate_on(b, calib.0, calib.1, opt.calib_batch).await?;
     let converted = convert(&prepared, &Mapping::default())?;
     let eval = eval.unwrap_or(calib);
     let report = build(
@@ -172,14 +172,15 @@ pub async fn run_for_page<B: Backend>(
     opt: &PtqOptions,
 ) -> Result<serde_json::Value> {
     let r = run(b, model, calib, Some(eval), Some(labels), opt).await?;
-    let activations = crate::quant::eager::inspect::activation_histograms(&r.prepared, calib.0, calib.1)?;
+    let activations = crate::quant::eager::inspect::activation_histograms(b, &r.prepared, calib.0, calib.1).await?;
     let qname = opt.qconfig.clone().unwrap_or_else(|| "x86".into());
     let mut qc = crate::quant::qconfig::qconfig_by_name(&qname)?;
     if let Some(rr) = opt.reduce_range {
         qc.activation.args.reduce_range = rr;
     }
     let observers =
-        crate::quant::eager::inspect::observer_comparison(&r.prepared, &qc, calib.0, calib.1, opt.calib_batch)?;
+        crate::quant::eager::inspect::observer_comparison(b, &r.prepared, &qc, calib.0, calib.1, opt.calib_batch)
+            .await?;
     Ok(serde_json::json!({ "report": r.report, "activations": activations, "observers": observers }))
 }
 

@@ -20,6 +20,17 @@ pub use kind::{BackendKind, Capabilities, BACKEND_NAMES};
 pub use ops::{AmpOps, DTypeOps, FloatOps, LayoutOps, OptimOps, QuantOps, TensorOps};
 pub use shapes::*;
 
+/// The value of a future that is already complete, such as every CPU backend's `read_data`:
+/// polls it once. For synchronous APIs over a CPU backend (the eager flow's `observe`, like
+/// torch's CPU `model(x)`); a pending future (a GPU read) is a bug in the caller and panics.
+pub fn ready<F: std::future::Future>(f: F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(f).poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("backend::ready on a pending future (a GPU read needs .await)"),
+    }
+}
+
 /// Anything that has a shape: every backend's tensor type.
 pub trait HasShape {
     /// The tensor's shape, outermost dimension first.

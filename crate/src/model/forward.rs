@@ -73,7 +73,7 @@ fn expect_rank<T: HasShape>(path: &str, what: &str, t: &T, rank: usize, detail: 
     Ok(())
 }
 
-fn linear<B: Backend>(b: &B, path: &str, x: &B::Tensor, l: &super::tree::Linear) -> Result<B::Tensor> {
+fn linear<B: Backend>(b: &B, path: &str, x: &B::Tensor, l: &super::tree::Linear, relu: bool) -> Result<B::Tensor> {
     if x.shape().len() != 2 || x.shape()[1] != l.in_features {
         return Err(model_err(
             path,
@@ -81,11 +81,8 @@ fn linear<B: Backend>(b: &B, path: &str, x: &B::Tensor, l: &super::tree::Linear)
         ));
     }
     let w = b.upload(&l.weight, &[l.out_features, l.in_features])?;
-    let y = b.matmul_t(x, &w, false, true)?;
-    match &l.bias {
-        Some(bias) => b.bias_add(&y, &b.upload(bias, &[l.out_features])?),
-        None => Ok(y),
-    }
+    let bias = l.bias.as_ref().map(|v| b.upload(v, &[l.out_features])).transpose()?;
+    b.linear(x, &w, bias.as_ref(), relu)
 }
 
 fn geom(
@@ -165,8 +162,8 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
                 Act::Quant(t, q) => Act::Quant(b.reshape(&t, &shape)?, q),
             }
         }
-        Kind::Linear(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l)?),
-        Kind::LinearReLU(l) => Act::Float(b.relu(&linear(b, path, &float_in(path, k, x)?, l)?)?),
+        Kind::Linear(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l, false)?),
+        Kind::LinearReLU(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l, true)?),
         Kind::Conv2d(c) => Act::Float(conv2d(b, path, &float_in(path, k, x)?, c)?),
         Kind::ConvReLU2d(c) => Act::Float(b.relu(&conv2d(b, path, &float_in(path, k, x)?, c)?)?),
         Kind::BatchNorm(bn) => {

@@ -10,6 +10,27 @@ use crate::rules::DType;
 /// f32 arithmetic. `matmul`, `mean` and `mse_loss` have default bodies composed from the
 /// other ops, so a new backend needs only the primitives.
 pub trait FloatOps: TensorOps {
+    /// `F.linear(x, w, bias)`, then ReLU when `relu` (`nni.LinearReLU`): x `(batch, in)`, w
+    /// `(out, in)` as `nn.Linear.weight`, bias `(out,)` → `(batch, out)`. The default composes
+    /// [`Self::matmul_t`], [`Self::bias_add`] and [`Self::relu`]; a backend may fuse them if it
+    /// keeps the same f32 operations (`y + b`, then NaN or > 0 kept, else 0).
+    fn linear(
+        &self,
+        x: &Self::Tensor,
+        w: &Self::Tensor,
+        bias: Option<&Self::Tensor>,
+        relu: bool,
+    ) -> Result<Self::Tensor> {
+        let mut y = self.matmul_t(x, w, false, true)?;
+        if let Some(b) = bias {
+            y = self.bias_add(&y, b)?;
+        }
+        if relu {
+            y = self.relu(&y)?;
+        }
+        Ok(y)
+    }
+
     /// `C = A · B`: `(m, k) · (k, n) → (m, n)`, f32 accumulation (`torch.mm`).
     fn matmul(&self, a: &Self::Tensor, b: &Self::Tensor) -> Result<Self::Tensor> {
         self.matmul_t(a, b, false, false)

@@ -10,6 +10,7 @@
 
 use super::prepare::Prepared;
 use super::report::{float_outputs, sqnr_db};
+use crate::backend::Backend;
 use crate::model::tree::Kind;
 use crate::quant::observer::clip_fraction;
 use crate::quant::qconfig::QConfig;
@@ -84,8 +85,14 @@ fn per_tensor(q: &QParams) -> Option<(f32, i32)> {
 
 /// Histograms of every observed activation over the calibration data `(x, shape)`, with the
 /// calibrated observers' qparams.
-pub fn activation_histograms(p: &Prepared, x: &[f32], shape: &[usize]) -> Result<Vec<ActivationHistogram>> {
-    let (outs, _) = float_outputs(&p.model, x, shape)?;
+/// The float model runs on `b`.
+pub async fn activation_histograms<B: Backend>(
+    b: &B,
+    p: &Prepared,
+    x: &[f32],
+    shape: &[usize],
+) -> Result<Vec<ActivationHistogram>> {
+    let (outs, _) = float_outputs(b, &p.model, x, shape).await?;
     let mut rows = Vec::new();
     for (path, _) in p.model.leaves() {
         let (Some(obs), Some(v)) = (p.observers.get(&path), outs.get(&path)) else { continue };
@@ -114,7 +121,9 @@ pub fn activation_histograms(p: &Prepared, x: &[f32], shape: &[usize]) -> Result
 /// Calibrates a fresh observer of each kind (the qconfig's activation observer with its class
 /// replaced, as the CLI's `--observer` does) on the same float outputs, batch by batch, and
 /// reports what each would choose for every observed activation.
-pub fn observer_comparison(
+/// The float model runs on `b`.
+pub async fn observer_comparison<B: Backend>(
+    b: &B,
     p: &Prepared,
     qconfig: &QConfig,
     x: &[f32],
@@ -129,16 +138,14 @@ pub fn observer_comparison(
         });
     }
     let per = x.len() / n;
-    let batches: Vec<_> = (0..n)
-        .step_by(batch.max(1))
-        .map(|s| {
-            let e = (s + batch.max(1)).min(n);
-            let mut sh = shape.to_vec();
-            sh[0] = e - s;
-            float_outputs(&p.model, &x[s * per..e * per], &sh).map(|o| o.0)
-        })
-        .collect::<Result<_>>()?;
-    let (all, _) = float_outputs(&p.model, x, shape)?;
+    let mut batches = Vec::new();
+    for s in (0..n).step_by(batch.max(1)) {
+        let e = (s + batch.max(1)).min(n);
+        let mut sh = shape.to_vec();
+        sh[0] = e - s;
+        batches.push(float_outputs(b, &p.model, &x[s * per..e * per], &sh).await?.0);
+    }
+    let (all, _) = float_outputs(b, &p.model, x, shape).await?;
     let mut rows = Vec::new();
     for (path, m) in p.model.leaves() {
         if !p.observers.contains_key(&path) {

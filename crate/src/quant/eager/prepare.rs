@@ -11,13 +11,13 @@
 //! - When no module got a qconfig, torch warns; so does this (in [`Prepared::warnings`]).
 //!
 //! Observers live in a side table keyed by the module path (torch hangs them on the module as
-//! `<path>.activation_post_process`); the calibration forward runs on the CPU backend.
+//! `<path>.activation_post_process`); the calibration forward runs on the backend the caller
+//! passes to [`Prepared::observe_on`] (the CPU fast path for [`Prepared::observe`]).
 //!
 //! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
 
 use crate::backend::cpu::fast::simd;
-use crate::backend::prelude::*;
-use crate::backend::{cpu::CpuFast, HasShape, HostData};
+use crate::backend::{cpu::CpuFast, ready, Backend, HasShape};
 use crate::model::forward::{run_leaf, Act};
 use crate::model::spec::QConfigAttr;
 use crate::model::tree::{Kind, Model, Module};
@@ -136,65 +136,19 @@ pub fn prepare_owned(model: Model, dict: &QConfigDict) -> Result<Prepared> {
     Ok(Prepared { model, qconfigs, observers, warnings, batches_observed: 0 })
 }
 
-/// A Linear / LinearReLU on a float input `x` of shape `shape`, computed from the module's
-/// weight slice instead of a per-batch tensor copy of it: the same `fast::matmul_t` that
-/// `CpuFast` runs, then bias add and ReLU in one in-place pass with the same f32
-/// operations as `bias_add` and `relu` (`y + b`, then NaN or > 0 kept, else 0), so the same
-/// bits. `None` for anything else or shapes that do not fit (`run_leaf` then reports errors).
-fn float_linear(m: &Module, x: &[f32], shape: &[usize]) -> Option<(Vec<f32>, [usize; 2])> {
-    use crate::backend::cpu::fast;
-    let (Kind::Linear(l) | Kind::LinearReLU(l)) = &m.kind else { return None };
-    let (inf, outf) = (l.in_features, l.out_features);
-    let fits = shape.len() == 2
-        && shape[1] == inf
-        && x.len() == shape[0] * inf
-        && l.weight.len() == inf * outf
-        && l.bias.as_ref().is_none_or(|bv| bv.len() == outf);
-    if !fits {
-        return None;
-    }
-    let rows = shape[0];
-    let mut y = fast::gemm::matmul_t(x, &l.weight, rows, inf, outf, false, true);
-    let relu = matches!(m.kind, Kind::LinearReLU(_));
-    let relu1 = |v: f32| if v.is_nan() || v > 0.0 { v } else { 0.0 };
-    fast::simd::with_avx2(|| match (&l.bias, relu) {
-        (Some(bias), _) if outf > 0 => {
-            for row in y.chunks_exact_mut(outf) {
-                for (v, &b) in row.iter_mut().zip(bias) {
-                    let s = *v + b;
-                    *v = if relu { relu1(s) } else { s };
-                }
-            }
-        }
-        (_, true) => y.iter_mut().for_each(|v| *v = relu1(*v)),
-        _ => {}
-    });
-    Some((y, [rows, outf]))
-}
-
-/// [`run_leaf`] on the CPU fast path, with Linear leaves through [`float_linear`].
-fn calibration_leaf(
-    b: &CpuFast,
-    path: &str,
-    m: &Module,
-    act: Act<crate::backend::cpu::CpuTensor>,
-) -> Result<Act<crate::backend::cpu::CpuTensor>> {
-    if let Act::Float(t) = &act {
-        if let HostData::F32(x) = t.data() {
-            if let Some((y, s)) = float_linear(m, x, t.shape()) {
-                return Ok(Act::Float(b.upload_data(HostData::F32(y), &s)?));
-            }
-        }
-    }
-    run_leaf(b, path, m, act)
-}
-
 impl Prepared {
     /// Runs one calibration batch `x` (shape `(batch, …)` as the model takes it) through the
-    /// float model on the CPU, feeding every observer its module's output. NaN or inf in `x`
-    /// or in any observed output is an error naming the module; the observers are left as they
-    /// were before the batch.
+    /// float model on the CPU fast path (torch's CPU `model(x)`), feeding every observer its
+    /// module's output: [`Prepared::observe_on`] with [`CpuFast`].
     pub fn observe(&mut self, x: &[f32], shape: &[usize]) -> Result<()> {
+        ready(self.observe_on(&CpuFast, x, shape))
+    }
+
+    /// [`Prepared::observe`] with the float forward on backend `b`: each observed module's output
+    /// is read back and fed to its observer on the host. NaN or inf in `x` or in any observed
+    /// output is an error naming the module; the observers are left as they were before the
+    /// batch.
+    pub async fn observe_on<B: Backend>(&mut self, b: &B, x: &[f32], shape: &[usize]) -> Result<()> {
         if let Some(want) = &self.model.input_shape {
             if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
                 return Err(Error::Model {
@@ -213,66 +167,42 @@ impl Prepared {
                 detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
             });
         }
-        let b = CpuFast;
         let mut staged = self.observers.clone();
-        // `None` while the activation is still the batch itself (pass-through leaves such as
-        // QuantStub keep it so): the batch is read in place, not copied into a tensor.
-        let mut act: Option<Act<crate::backend::cpu::CpuTensor>> = None;
+        let mut act = Act::Float(b.upload(x, shape)?);
         for (path, m) in self.model.leaves() {
-            act = match act {
-                None if matches!(
-                    m.kind,
-                    Kind::Identity | Kind::Dropout { .. } | Kind::QuantStub | Kind::DeQuantStub
-                ) =>
-                {
-                    None
-                }
-                None => Some(match float_linear(m, x, shape) {
-                    Some((y, s)) => Act::Float(b.upload_data(HostData::F32(y), &s)?),
-                    None => calibration_leaf(&b, &path, m, Act::Float(b.upload(x, shape)?))?,
-                }),
-                Some(a) => Some(calibration_leaf(&b, &path, m, a)?),
+            act = run_leaf(b, &path, m, act)?;
+            let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) else { continue };
+            let v = b.read(t).await?;
+            let vshape = t.shape();
+            let non_finite = |i: usize| Error::Model {
+                path: path.clone(),
+                detail: format!(
+                    "output contains {} at index {i} during calibration; observers need finite values",
+                    v[i]
+                ),
             };
-            let cur = match &act {
-                None => Some((x, shape)),
-                Some(Act::Float(t)) => {
-                    let HostData::F32(v) = t.data() else { unreachable!("float activations are f32") };
-                    Some((v.as_slice(), t.shape()))
+            // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
+            // runs only when one fails (to name the element); others scan first.
+            let self_checking = matches!(obs, Observer::MinMax(_));
+            if !self_checking {
+                if let Some(i) = simd::first_non_finite(&v) {
+                    return Err(non_finite(i));
                 }
-                Some(Act::Quant(..)) => None,
-            };
-            if let (Some(obs), Some((v, vshape))) = (staged.get_mut(&path), cur) {
-                let non_finite = |i: usize| Error::Model {
-                    path: path.clone(),
-                    detail: format!(
-                        "output contains {} at index {i} during calibration; observers need finite values",
-                        v[i]
-                    ),
-                };
-                // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
-                // runs only when one fails (to name the element, as before); others scan first.
-                let self_checking = matches!(obs, Observer::MinMax(_));
-                if !self_checking {
-                    if let Some(i) = simd::first_non_finite(v) {
-                        return Err(non_finite(i));
-                    }
-                }
-                // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
-                // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
-                // the Sequential and once more from the forward hook: it sees each batch twice
-                // (visible with MovingAverage observers).
-                // A plain MinMaxObserver is idempotent (min(min(m, lo), lo) = min(m, lo), ±0 ties
-                // included), so its second look is skipped: same min/max, one pass less.
-                let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
-                let times =
-                    if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
-                for _ in 0..times {
-                    if let Err(e) = obs.forward(v, vshape) {
-                        return Err(match simd::first_non_finite(v) {
-                            Some(i) if self_checking => non_finite(i),
-                            _ => Error::Model { path: path.clone(), detail: e.to_string() },
-                        });
-                    }
+            }
+            // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
+            // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
+            // the Sequential and once more from the forward hook: it sees each batch twice
+            // (visible with MovingAverage observers).
+            // A plain MinMaxObserver is idempotent (min(min(m, lo), lo) = min(m, lo), ±0 ties
+            // included), so its second look is skipped: same min/max, one pass less.
+            let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
+            let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
+            for _ in 0..times {
+                if let Err(e) = obs.forward(&v, vshape) {
+                    return Err(match simd::first_non_finite(&v) {
+                        Some(i) if self_checking => non_finite(i),
+                        _ => Error::Model { path: path.clone(), detail: e.to_string() },
+                    });
                 }
             }
         }
@@ -281,8 +211,14 @@ impl Prepared {
         Ok(())
     }
 
-    /// Runs `x` `(n, …)` through the observers in batches of `batch` samples.
+    /// Runs `x` `(n, …)` through the observers in batches of `batch` samples, on the CPU fast
+    /// path ([`Prepared::calibrate_on`] with [`CpuFast`]).
     pub fn calibrate(&mut self, x: &[f32], shape: &[usize], batch: usize) -> Result<()> {
+        ready(self.calibrate_on(&CpuFast, x, shape, batch))
+    }
+
+    /// [`Prepared::calibrate`] with the float forward on backend `b`.
+    pub async fn calibrate_on<B: Backend>(&mut self, b: &B, x: &[f32], shape: &[usize], batch: usize) -> Result<()> {
         let n = *shape.first().unwrap_or(&0);
         if n == 0 || x.is_empty() {
             return Err(Error::Model {
@@ -299,7 +235,7 @@ impl Prepared {
             let end = (start + batch).min(n);
             let mut s = shape.to_vec();
             s[0] = end - start;
-            self.observe(&x[start * per..end * per], &s)?;
+            self.observe_on(b, &x[start * per..end * per], &s).await?;
         }
         Ok(())
     }

@@ -8,8 +8,7 @@
 //! Not here: running the flow (`convert.rs`).
 
 use super::prepare::Prepared;
-use crate::backend::prelude::*;
-use crate::backend::{cpu::CpuFast, Backend, HasShape, HostData};
+use crate::backend::{Backend, HasShape, HostData};
 use crate::model::forward::{run_leaf, Act};
 use crate::model::tree::{Kind, Model};
 use crate::quant::observer::clip_fraction;
@@ -94,22 +93,25 @@ pub struct Report {
     pub output: Option<Vec<f32>>,
 }
 
-/// Every leaf's float output on `x` (the prepared float model, CPU).
-#[allow(clippy::type_complexity)] // a tuple of tensors, named in the docs
-pub fn float_outputs(model: &Model, x: &[f32], shape: &[usize]) -> Result<(BTreeMap<String, Vec<f32>>, Vec<f32>)> {
-    let b = CpuFast;
+/// Every leaf's float output on `x` and the model's last output (empty when quantized), with
+/// the float model run on backend `b`; the outputs are read back.
+#[allow(clippy::type_complexity)] // (outputs by path, last output), named in the docs
+pub async fn float_outputs<B: Backend>(
+    b: &B,
+    model: &Model,
+    x: &[f32],
+    shape: &[usize],
+) -> Result<(BTreeMap<String, Vec<f32>>, Vec<f32>)> {
     let mut act = Act::Float(b.upload(x, shape)?);
     let mut outs = BTreeMap::new();
     for (path, m) in model.leaves() {
-        act = run_leaf(&b, &path, m, act)?;
+        act = run_leaf(b, &path, m, act)?;
         if let Act::Float(t) = &act {
-            if let HostData::F32(v) = t.data() {
-                outs.insert(path, v.clone());
-            }
+            outs.insert(path, b.read(t).await?);
         }
     }
     let last = match act {
-        Act::Float(t) => t.data().clone().into_f32("float_outputs")?,
+        Act::Float(t) => b.read(&t).await?,
         Act::Quant(..) => Vec::new(),
     };
     Ok((outs, last))
@@ -221,8 +223,8 @@ pub async fn build<B: Backend>(
     labels: Option<&[i32]>,
     dump: bool,
 ) -> Result<Report> {
-    let (float_eval, float_last) = float_outputs(&prepared.model, eval.0, eval.1)?;
-    let (float_calib, _) = float_outputs(&prepared.model, calib.0, calib.1)?;
+    let (float_eval, float_last) = float_outputs(b, &prepared.model, eval.0, eval.1).await?;
+    let (float_calib, _) = float_outputs(b, &prepared.model, calib.0, calib.1).await?;
     let trace = quant_trace(b, quantized, eval.0, eval.1).await?;
     let mut layers = Vec::new();
     let mut input = None;

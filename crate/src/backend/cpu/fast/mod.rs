@@ -21,8 +21,8 @@ use super::reference::CpuReference;
 use super::tensor::{codes_of, tensor, CpuTensor};
 use crate::backend::prelude::*;
 use crate::backend::{
-    check_cast, check_matmul_f16, check_qlinear, matmul_t_dims, BackendKind, Capabilities, Conv2dGeom, DType, HasShape,
-    HostData,
+    bias_dims, check_cast, check_matmul_f16, check_qlinear, matmul_t_dims, BackendKind, Capabilities, Conv2dGeom,
+    DType, HasShape, HostData,
 };
 use crate::rules::error::Result;
 use crate::rules::optim::{AdamConfig, SgdConfig};
@@ -60,6 +60,22 @@ impl TensorOps for CpuFast {
 }
 
 impl FloatOps for CpuFast {
+    /// The GEMM, then bias add and ReLU in one in-place pass with the same f32 operations as
+    /// `bias_add` and `relu` (so the same bits as the default), compiled with AVX2 where present.
+    fn linear(&self, x: &CpuTensor, w: &CpuTensor, bias: Option<&CpuTensor>, relu: bool) -> Result<CpuTensor> {
+        let (m, k, n) = matmul_t_dims(x.shape(), w.shape(), false, true)?;
+        let mut y = gemm::matmul_t(x.f32s("linear")?, w.f32s("linear")?, m, k, n, false, true);
+        let bias = match bias {
+            Some(b) => {
+                bias_dims(&[m, n], b.shape())?;
+                Some(b.f32s("linear")?)
+            }
+            None => None,
+        };
+        simd::bias_relu_in_place(&mut y, n, bias, relu);
+        Ok(tensor(&[m, n], HostData::F32(y)))
+    }
+
     fn matmul_t(&self, a: &CpuTensor, b: &CpuTensor, ta: bool, tb: bool) -> Result<CpuTensor> {
         let (m, k, n) = matmul_t_dims(a.shape(), b.shape(), ta, tb)?;
         let c = gemm::matmul_t(a.f32s("matmul_t")?, b.f32s("matmul_t")?, m, k, n, ta, tb);

@@ -41,6 +41,25 @@ pub fn with_fma<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// `y[i][j] = relu?(y[i][j] + bias[j])` in place for y `(rows, n)`: `v + b`, then NaN or > 0
+/// kept and everything else 0 (`torch.relu`'s rule), the f32 operations of the reference's
+/// `bias_add` then `relu`, so the same bits; compiled with AVX2 where the CPU has it.
+pub fn bias_relu_in_place(y: &mut [f32], n: usize, bias: Option<&[f32]>, relu: bool) {
+    let relu1 = |v: f32| if v.is_nan() || v > 0.0 { v } else { 0.0 };
+    with_avx2(|| match bias {
+        Some(bias) if n > 0 => {
+            for row in y.chunks_exact_mut(n) {
+                for (v, &b) in row.iter_mut().zip(bias) {
+                    let s = *v + b;
+                    *v = if relu { relu1(s) } else { s };
+                }
+            }
+        }
+        _ if relu => y.iter_mut().for_each(|v| *v = relu1(*v)),
+        _ => {}
+    })
+}
+
 /// Whether every element is finite (no NaN, no ±inf): a branch-free pass over 8 lanes that
 /// vectorizes (an early-exit search does not), compiled with AVX2 where the CPU has it.
 pub fn all_finite(v: &[f32]) -> bool {
