@@ -137,7 +137,7 @@ impl<B: Backend> Session<B> {
         self.last_weight_bytes = out.weight_bytes;
         self.last_grads = out.grads;
         self.last_scale = match &out.scale_used {
-            Some(s) => Some(b.scale(s, 1.0)?),
+            Some(s) => Some(b.copy(s)?),
             None => None,
         };
         self.pending.push(Pending {

@@ -101,14 +101,9 @@ fn geom(
 
 fn conv2d<B: Backend>(b: &B, path: &str, x: &B::Tensor, c: &super::tree::Conv2d) -> Result<B::Tensor> {
     let g = geom(path, x.shape(), c.in_channels, c.kernel_size, c.stride, c.padding)?;
-    let (oh, ow) = g.out_hw()?;
-    let cols = b.im2col(x, &g, 0.0)?;
     let w = b.upload(&c.weight, &[c.out_channels, c.in_channels * c.kernel_size.0 * c.kernel_size.1])?;
-    let mut y = b.matmul_t(&cols, &w, false, true)?;
-    if let Some(bias) = &c.bias {
-        y = b.bias_add(&y, &b.upload(bias, &[c.out_channels])?)?;
-    }
-    b.rows_to_nchw(&y, g.n, oh, ow)
+    let bias = c.bias.as_ref().map(|v| b.upload(v, &[c.out_channels])).transpose()?;
+    Ok(crate::functional::conv_forward(b, x, &w, bias.as_ref(), &g)?.0)
 }
 
 fn flatten_shape(path: &str, shape: &[usize], start: i64, end: i64) -> Result<Vec<usize>> {

@@ -1,67 +1,15 @@
-//! Training-mode layer math for the module tree, forward and backward, as torch's autograd
-//! computes them for the QAT modules: Linear, Conv2d (im2col / col2im), BatchNorm2d in training
-//! mode, and the straight-through estimator of fake quantization (`grad · mask`).
+//! Training-mode BatchNorm2d for the module tree, forward and backward, as torch's autograd
+//! computes it for the QAT modules. The Linear and Conv2d forward/backward are
+//! `functional::{linear, conv}`.
 //!
-//! GEMMs, layout gathers and element-wise ops run on any [`Backend`]; BatchNorm's per-channel
-//! statistics run on the host (the tensors are read back), as do optimizer steps on the
-//! host-side parameters (`quant::eager::qat`). Shapes are given per function.
+//! BatchNorm's per-channel statistics run on the host (the tensors are read back), as do
+//! optimizer steps on the host-side parameters (`quant::eager::qat`). Shapes are given per
+//! function.
 //!
-//! Sources: torch/nn/functional.py (`linear`), aten/src/ATen/native/Normalization.cpp and
-//! cpu/batch_norm_kernel.cpp (training-mode BatchNorm: biased variance to normalize, unbiased
-//! for `running_var`), aten's `convolution_backward` (here as im2col GEMMs).
+//! Sources: aten/src/ATen/native/Normalization.cpp and cpu/batch_norm_kernel.cpp
+//! (training-mode BatchNorm: biased variance to normalize, unbiased for `running_var`).
 //!
 //! Not here: fake-quant state (`quant::fake_quant`), the QAT module list (`quant::eager::qat`).
-
-use crate::backend::{Backend, Conv2dGeom};
-use crate::rules::error::Result;
-
-/// `y = x · wᵀ + b`: x `(batch, in)`, w `(out, in)`, b `(out,)` → `(batch, out)`.
-pub fn linear_forward<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, bias: Option<&B::Tensor>) -> Result<B::Tensor> {
-    let y = b.matmul_t(x, w, false, true)?;
-    match bias {
-        Some(bb) => b.bias_add(&y, bb),
-        None => Ok(y),
-    }
-}
-
-/// Gradients of [`linear_forward`] given `g = ∂L/∂y` `(batch, out)`: `(dx (batch, in) if
-/// wanted, dw (out, in) = gᵀ·x, db (out,) = Σ_rows g)`.
-#[allow(clippy::type_complexity)] // a tuple of tensors, named in the docs
-pub fn linear_backward<B: Backend>(
-    b: &B,
-    g: &B::Tensor,
-    x: &B::Tensor,
-    w: &B::Tensor,
-    want_dx: bool,
-) -> Result<(Option<B::Tensor>, B::Tensor, B::Tensor)> {
-    let dx = if want_dx { Some(b.matmul_t(g, w, false, false)?) } else { None };
-    Ok((dx, b.matmul_t(g, x, true, false)?, b.sum_rows(g)?))
-}
-
-/// Convolution without bias: x `(n, c, h, w)`, w `(out, c·kh·kw)` → `(y (n, out, oh, ow), cols)`
-/// with `cols` `(n·oh·ow, c·kh·kw)` kept for backward.
-pub fn conv_forward<B: Backend>(b: &B, x: &B::Tensor, w: &B::Tensor, g: &Conv2dGeom) -> Result<(B::Tensor, B::Tensor)> {
-    let (oh, ow) = g.out_hw()?;
-    let cols = b.im2col(x, g, 0.0)?;
-    let rows = b.matmul_t(&cols, w, false, true)?;
-    Ok((b.rows_to_nchw(&rows, g.n, oh, ow)?, cols))
-}
-
-/// Gradients of [`conv_forward`] given `gy` `(n, out, oh, ow)`: `(dx (n, c, h, w) if wanted,
-/// dw (out, c·kh·kw))`.
-pub fn conv_backward<B: Backend>(
-    b: &B,
-    gy: &B::Tensor,
-    cols: &B::Tensor,
-    w: &B::Tensor,
-    g: &Conv2dGeom,
-    want_dx: bool,
-) -> Result<(Option<B::Tensor>, B::Tensor)> {
-    let grows = b.nchw_to_rows(gy)?;
-    let dw = b.matmul_t(&grows, cols, true, false)?;
-    let dx = if want_dx { Some(b.col2im(&b.matmul_t(&grows, w, false, false)?, g)?) } else { None };
-    Ok((dx, dw))
-}
 
 /// What training-mode BatchNorm keeps for backward: per channel `(c,)` batch mean, biased
 /// variance and `invstd = 1/sqrt(var + eps)`; `xhat` like x.

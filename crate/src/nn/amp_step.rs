@@ -18,6 +18,7 @@
 use super::mlp::{Mlp, Optimizer};
 use crate::amp::autocast::{Op, Trace};
 use crate::backend::{Backend, DType, HasShape, HostData};
+use crate::functional::{linear_backward_with, linear_forward};
 use crate::rules::error::Result;
 use crate::rules::scaler::ScalerConfig;
 
@@ -129,7 +130,7 @@ impl<B: Backend> Mlp<B> {
         for l in 0..=last {
             let w = b.cast(&self.weights[l].value, d)?;
             let bias = up(&b.cast(&self.biases[l].value, d)?)?;
-            let z = b.cast(&b.bias_add(&b.matmul_t(&up(&h)?, &up(&w)?, false, true)?, &bias)?, d)?;
+            let z = b.cast(&linear_forward(b, &up(&h)?, &up(&w)?, Some(&bias))?, d)?;
             let zt = trace.record(&format!("fc{}", l + 1), Op::Linear, &[h.dtype(), DType::F32, DType::F32], ac)?;
             let next = if l < last {
                 trace.record(&format!("relu{}", l + 1), Op::Relu, &[zt], ac)?;
@@ -166,20 +167,21 @@ impl<B: Backend> Mlp<B> {
             Some(s) => {
                 let mut unused = b.upload(&[0.0], &[1])?;
                 b.amp_unscale(&mut [&mut dlogits], &s.scale, &mut unused)?;
-                Some(b.scale(&s.scale, 1.0)?)
+                Some(b.copy(&s.scale)?)
             }
             None => None,
         };
         let mut dz = b.cast(&dlogits, d)?;
         let mut grads: Vec<Option<(B::Tensor, B::Tensor)>> = (0..=last).map(|_| None).collect();
         for l in (0..=last).rev() {
-            let dw = up(&mm_low(b, &dz, &hs[l], true, false)?)?;
-            let db = up(&b.cast(&b.sum_rows(&up(&dz)?)?, d)?)?;
-            if l > 0 {
-                let dh = mm_low(b, &dz, &ws[l], false, false)?;
+            // f16 GEMMs (f32 accumulation) and the bias gradient summed in f32, rounded to `d`.
+            let mm = |p: &B::Tensor, q: &B::Tensor, tp, tq| mm_low(b, p, q, tp, tq);
+            let rows = |t: &B::Tensor| b.cast(&b.sum_rows(&up(t)?)?, d);
+            let g = linear_backward_with(&dz, &hs[l], &ws[l], l > 0, mm, rows)?;
+            if let Some(dh) = g.dx {
                 dz = b.cast(&b.relu_backward(&up(&dh)?, &up(&zs[l - 1])?)?, d)?;
             }
-            grads[l] = Some((dw, db));
+            grads[l] = Some((up(&g.dw)?, up(&g.db)?));
         }
         let mut grads: Vec<B::Tensor> = grads
             .into_iter()

@@ -7,6 +7,7 @@
 //! Not here: the autocast (16-mixed, bf16-mixed, *-true) step, which is `amp_step.rs`; Conv2d.
 
 use crate::backend::{Backend, HasShape};
+use crate::functional::{linear_backward, linear_forward, LinearGrads};
 use crate::rules::error::{Error, Result};
 use crate::rules::optim::{AdamConfig, SgdConfig};
 use crate::rules::rng::Rng;
@@ -127,10 +128,10 @@ impl<B: Backend> Mlp<B> {
     fn forward_all(&self, b: &B, x: &B::Tensor) -> Result<(Vec<B::Tensor>, Vec<B::Tensor>)> {
         let last = self.weights.len() - 1;
         let (mut zs, mut hs) = (Vec::new(), Vec::new());
-        let mut h = b.scale(x, 1.0)?; // a copy, so `hs` owns every layer input
+        let mut h = b.copy(x)?; // so `hs` owns every layer input
         for (l, (w, bias)) in self.weights.iter().zip(&self.biases).enumerate() {
-            let z = b.bias_add(&b.matmul_t(&h, &w.value, false, true)?, &bias.value)?;
-            let next = if l < last { b.relu(&z)? } else { b.scale(&z, 1.0)? };
+            let z = linear_forward(b, &h, &w.value, Some(&bias.value))?;
+            let next = if l < last { b.relu(&z)? } else { b.copy(&z)? };
             hs.push(h);
             zs.push(z);
             h = next;
@@ -172,15 +173,13 @@ impl<B: Backend> Mlp<B> {
         self.step += 1;
         let mut grad_sq = b.upload(&[0.0], &[1])?;
         for l in (0..self.weights.len()).rev() {
-            let dw = b.matmul_t(&dz, &hs[l], true, false)?;
-            let db = b.sum_rows(&dz)?;
+            let LinearGrads { dx, dw, db } = linear_backward(b, &dz, &hs[l], &self.weights[l].value, l > 0)?;
             for g in [&dw, &db] {
                 grad_sq = b.add(&grad_sq, &b.sum(&b.mul(g, g)?)?)?;
             }
-            let next = if l > 0 {
-                Some(b.relu_backward(&b.matmul_t(&dz, &self.weights[l].value, false, false)?, &zs[l - 1])?)
-            } else {
-                None
+            let next = match dx {
+                Some(dh) => Some(b.relu_backward(&dh, &zs[l - 1])?),
+                None => None,
             };
             self.weights[l].step(b, &dw, opt, self.step)?;
             self.biases[l].step(b, &db, opt, self.step)?;

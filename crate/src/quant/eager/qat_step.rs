@@ -17,9 +17,8 @@
 
 use super::qat::{QatModel, QatOp};
 use crate::backend::{Backend, Conv2dGeom, HasShape, HostData};
-use crate::model::train::{
-    bn_train_backward, bn_train_forward, conv_backward, conv_forward, linear_backward, linear_forward, update_running,
-};
+use crate::functional::{conv_backward, conv_forward, linear_backward, linear_forward};
+use crate::model::train::{bn_train_backward, bn_train_forward, update_running};
 use crate::quant::fake_quant::FakeQuantize;
 use crate::rules::error::{fmt_shape, Error, Result};
 use crate::rules::optim::{sgd_update, SgdConfig};
@@ -207,7 +206,7 @@ impl QatModel {
                     .await?;
                     let wq = b.reshape(&wq, &[oc, per])?;
                     let wmask = host(b, &wmask_t).await?;
-                    let (conv, cols) = conv_forward(b, &act, &wq, &geom)?;
+                    let (conv, cols) = conv_forward(b, &act, &wq, None, &geom)?;
                     let hw = oh * ow;
                     let (mut y, bn_cache) = match bn {
                         Some(bnp) => {
@@ -279,7 +278,7 @@ impl QatModel {
                     if let Some(y) = &relu_out {
                         g = b.relu_backward(&g, y)?;
                     }
-                    let (dx, dwq, db) = linear_backward(b, &g, &x, &wq, want_dx)?;
+                    let crate::functional::LinearGrads { dx, dw: dwq, db } = linear_backward(b, &g, &x, &wq, want_dx)?;
                     let dw = host(b, &b.mul(&dwq, &wmask)?).await?;
                     let db = host(b, &db).await?;
                     let QatOp::Linear { l, .. } = &mut layer.op else { unreachable!() };
