@@ -9,6 +9,7 @@
 
 pub mod conv;
 pub mod cpu;
+mod geom;
 pub mod gpu;
 mod kind;
 mod ops;

@@ -8,6 +8,8 @@
 //!   f32; float modules keep their `state_dict` keys.
 //!
 //! Not here: float model files (`spec.rs`, `state.rs`).
+//!
+//! Length: one role, the int8 file's writer and reader side by side, so the layout is stated once and both directions match.
 
 use super::state::{StateDict, Tensor};
 use super::tree::{BatchNorm, Conv2d, DynamicLinear, Kind, Linear, Model, Module, QuantizedConv2d, QuantizedLinear};

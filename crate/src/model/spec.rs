@@ -2,6 +2,8 @@
 //! that name the module path, the field and the valid values, and writing it back.
 //!
 //! Not here: weights (see `state.rs`), running a model (`forward.rs`).
+//!
+//! Length: one role, the spec's parser; most lines are its per-field error messages, which name path, field and valid values.
 
 use crate::rules::error::{Error, Result};
 use serde_json::{json, Map, Value};

@@ -4,6 +4,8 @@
 //! all live in one [`Kind`] enum, so one tree holds a model at every stage of the eager flow.
 //!
 //! Not here: running a module (`forward.rs`), fusion (`fuse.rs`), prepare/convert (`quant::eager`).
+//!
+//! Length: one role, the tree's types (one `Kind` enum and the module structs it carries) and its walks; the state_dict round trip needs both.
 
 use super::spec::{ModelSpec, ModuleKind, NodeSpec, QConfigAttr};
 use super::state::{StateDict, Tensor};

@@ -11,6 +11,8 @@
 //! | `qnnpack` | Histogram reduce_range=False | MinMax qint8 per_tensor_symmetric |
 //! | `onednn` | Histogram reduce_range=False | PerChannelMinMax qint8 per_channel_symmetric |
 //! Not here: propagation over a module tree (prepare), the fake-quant state (`fake_quant.rs`).
+//!
+//! Length: one role, torch's qconfig table (every named qconfig with its observer arguments) in one place to diff against qconfig.py.
 
 use crate::quant::fake_quant::FakeQuantize;
 use crate::quant::observer::{

@@ -17,6 +17,8 @@
 //!
 //! Not here: the fake-quant state machine (`quant::fake_quant`), layer math (`model::train`).
 //! Unsupported: per-module qconfig overrides, unfused BatchNorm, Dropout with p > 0 in training.
+//!
+//! Length: one role, torch's QAT module swap (fuse_modules_qat, prepare_qat, convert) as one table of modules.
 
 use super::convert::quantize_weight;
 use crate::model::fuse::fold_conv_bn;

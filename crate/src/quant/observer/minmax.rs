@@ -6,6 +6,8 @@
 //! Moving average, in f32 tensor ops with the Python float constant rounded to f32:
 //! `min = min + c·(min_cur − min)` (three separate roundings, no FMA). Not here: the histogram
 //! observer (`histogram.rs`).
+//!
+//! Length: one role, the four MinMax observer classes, which share the min/max update and `_calculate_qparams` paths.
 
 use super::{check_finite, check_min_le_max, uncalibrated, Calculated, ObserverArgs, QScheme, UniformQuant};
 use crate::rules::affine::{channel_of, QParams};
