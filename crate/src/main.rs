@@ -1,8 +1,10 @@
 //! The `quantplay` command line: `info [--json]` reports the CPU's SIMD features and the WebGPU
 //! adapter (or why there is none); `scaler` replays a GradScaler over a schedule; `train`
-//! trains an MLP and prints per-step metrics;
-//! `bench-worker` serves benchmark workloads to `scripts/bench`. Later issues add subcommands here;
-//! each stays a thin call into the library.
+//! trains an MLP and prints per-step metrics; `quantize` runs post-training static quantization
+//! (`cli_quantize.rs`); `bench-worker` serves benchmark workloads to `scripts/bench`
+//! (`cli_bench.rs`, feature `bench`). Each is argument parsing plus one call into the library;
+//! `--backend` takes `cpu`, `cpu-reference` or `webgpu` (`gpu`), with the fallback rule of
+//! `quantplay::app::backends`.
 
 #[cfg(all(not(target_arch = "wasm32"), feature = "bench"))]
 mod cli_bench;

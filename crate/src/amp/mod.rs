@@ -1,10 +1,9 @@
-//! Mixed-precision numerics, pure Rust (no wgpu, no web APIs), as `torch.amp` and Lightning
-//! define them: the GradScaler's kernel rules (`scaler`) and object (`grad_scaler`), schedules
-//! for `quantplay scaler` (`schedule`), precision strings and the effective precision
-//! (`precision`), and the autocast op policy with its trace (`autocast`). Backends call these
-//! (CPU) or mirror them in WGSL (GPU).
+//! Mixed precision as `torch.amp` and Lightning define it, on the host: the GradScaler object
+//! (`grad_scaler`, over the kernel rules in `rules::scaler`), schedules for `quantplay scaler`
+//! (`schedule`), precision strings and the effective precision for a backend's capabilities
+//! (`precision`), and the autocast op policy with its trace (`autocast`).
 //!
-//! Later: the training loop that strings them together.
+//! Not here: the autocast training step (`nn::amp_step`), the loop around it (`app`).
 
 pub mod autocast;
 pub mod grad_scaler;

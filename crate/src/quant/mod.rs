@@ -1,9 +1,9 @@
-//! Quantization numerics, pure Rust (no wgpu, no web APIs): the affine quantizer's scalar rules
-//! exactly as PyTorch computes them. Backends call these (CPU) or mirror them in WGSL (GPU) and
-//! are tested against them.
+//! Quantization as torch.ao's eager mode does it: observers and qconfigs (`observer`, `qconfig`,
+//! `fake_quant`) and the flow (`eager`: prepare / calibrate / convert / quantize /
+//! quantize_dynamic, QAT and the report), generic over the backend.
 //!
-//! Also: observers and qconfigs (`observer`, `qconfig`, `fake_quant`) and the eager-mode flow
-//! (`eager`: prepare / calibrate / convert / quantize / quantize_dynamic and the report).
+//! Not here: the scalar rules (`rules::affine`, `rules::qlinear`, …), which this module
+//! re-exports the types of.
 
 pub mod eager;
 pub mod fake_quant;

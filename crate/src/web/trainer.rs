@@ -1,5 +1,5 @@
 //! The page's `Trainer`: thin `#[wasm_bindgen]` glue over [`crate::app::session::Session`] on
-//! the CPU or WebGPU backend of a [`Playground`]. All logic lives in `nn/`; this file converts
+//! the CPU or WebGPU backend of a [`Playground`]. All logic lives in `app/` and below; this file converts
 //! arguments, picks the backend and turns results into JSON strings or typed arrays.
 //!
 //! Async methods share the state through `Rc<RefCell<…>>`; a call made while another is still
