@@ -16,7 +16,8 @@ export function createRunner(app, hooks) {
     running: false,
     chunk: 2,
     queue: Promise.resolve(),
-    backend: app.playground.active_backend(),
+    // cpu-reference (the plain-loop oracle) only when the URL asks for it; else what opened.
+    backend: app.state.backend === 'cpu-reference' ? 'cpu-reference' : app.playground.active_backend(),
     simulateLoss: false,
     generation: 0,
   };

@@ -39,7 +39,8 @@ const widths = (raw) => {
 
 /** Validators per key: return the parsed value or `{ error: 'what was expected' }`. */
 export const RULES = {
-  backend: oneOf('webgpu', 'cpu'),
+  // The backend names of crate/src/backend/kind.rs; `gpu` is an alias of `webgpu`.
+  backend: (raw) => (raw === 'gpu' ? 'webgpu' : oneOf('webgpu', 'cpu', 'cpu-reference')(raw)),
   dataset: oneOf(...DATASETS),
   noise: real(0, 0.5),
   ratio: real(0.1, 0.9),

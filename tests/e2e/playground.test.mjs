@@ -79,6 +79,18 @@ test('URL round-trip restores the settings; a bad hash gives defaults and a mess
   await page.close();
 });
 
+test('backend names are the crate\'s: gpu is an alias of webgpu, cpu-reference trains on the oracle', async () => {
+  const alias = await openPage(env, '#backend=gpu&dataset=circle');
+  assert.equal(alias.ready.backend, 'webgpu', alias.ready.facts);
+  await alias.page.close();
+  const { page } = await openPage(env, '#backend=cpu-reference&dataset=circle&precision=16-mixed');
+  const s = await train(page, 20);
+  assert.ok(Number(s.steps) >= 20, s.text);
+  const ran = await page.evaluate(() => window.quantplay.app.runner.runs.main.trainer.backend());
+  assert.equal(ran, 'cpu-reference', 'the run says where it runs');
+  await page.close();
+});
+
 test('with backend=cpu the page runs on the CPU, says why, and trains', async () => {
   const { page, ready } = await openPage(env, '#backend=cpu&dataset=circle&precision=16-mixed');
   assert.equal(ready.backend, 'cpu');
