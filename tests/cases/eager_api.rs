@@ -3,7 +3,8 @@
 //! the model left unchanged; torch's own messages are in tests/fixtures/eager_errors.json) and
 //! the int8 file round trip.
 
-use super::eager::{field, model_of, tensor, MLP, NESTED};
+use super::eager::{field, model_of, MLP, NESTED};
+use super::fixture::{self, tensor};
 use quantplay::model::forward::Act;
 use quantplay::model::fuse::fuse_modules;
 use quantplay::model::{int8, spec, Kind, Model};
@@ -229,7 +230,7 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
             assert_eq!(k.type_name(), l["kind"].as_str().unwrap(), "{name}: {path}");
             let Kind::DynamicQuantizedLinear(d) = k else { unreachable!() };
             let codes: Vec<i64> = d.weight_codes.iter().map(|&c| c as i64).collect();
-            let want: Vec<i64> = l["weight_codes"].as_array().unwrap().iter().map(|c| c.as_i64().unwrap()).collect();
+            let want = fixture::i64s(&l["weight_codes"]);
             assert_eq!(codes, want, "{name}: {path} weight codes");
         }
         let (x, shape) = tensor(field(&file, case, "eval"));
@@ -237,7 +238,7 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
             Act::Float(t) => b.read(&t).await.unwrap(),
             Act::Quant(..) => panic!("{name}: dynamic models output float"),
         };
-        let want = super::eager::bits(&case["expected"]["output"]);
+        let want = fixture::f32s(&case["expected"]["output"]);
         let tol = if b.name() == "cpu" { EXACT } else { F32_DYNAMIC_LINEAR };
         let a = compare(&out, &want, tol);
         assert!(
@@ -271,7 +272,7 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
         let c = case(name);
         for l in c["expected"]["layers"].as_array().unwrap() {
             let r = rows.iter().find(|r| r.name == l["name"].as_str().unwrap() && r.observer == obs).unwrap();
-            let (ts, tz) = (super::eager::f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
+            let (ts, tz) = (fixture::f32_of(&l["output_scale"]), fixture::i32_of(&l["output_zero_point"]));
             if r.name == "quant" {
                 // The QuantStub observes the data itself: exact everywhere.
                 assert_eq!((r.scale.to_bits(), r.zero_point), (ts.to_bits(), tz), "{obs} {}", r.name);

@@ -12,6 +12,7 @@ mod eager;
 mod eager_api;
 mod eager_errors;
 mod eager_page;
+pub mod fixture;
 mod observers;
 mod qat;
 mod qlinear;
