@@ -1,6 +1,5 @@
-//! Native parity tests: every body in `cases/` runs on the CPU reference, the CPU fast path and
-//! the wgpu backend
-//! (Mesa lavapipe here). Without an adapter the GPU tests print SKIP, append the test name to
+//! Native parity tests: every backend body in `cases/` runs on the CPU reference, the CPU fast
+//! path and the wgpu backend (Mesa lavapipe here); the host-side bodies run once (`host::`). Without an adapter the GPU tests print SKIP, append the test name to
 //! `$QUANTPLAY_SKIP_LOG` so the test command reports them as skipped (never as passed), and fail
 //! instead when `QUANTPLAY_REQUIRE_GPU=1`.
 #![cfg(not(target_arch = "wasm32"))]
@@ -57,6 +56,19 @@ macro_rules! on_every_backend {
 
 cases::all_cases!(on_every_backend);
 
+macro_rules! once {
+    ($($case:ident),* $(,)?) => {
+        mod host { $(
+            #[test]
+            fn $case() {
+                crate::cases::$case();
+            }
+        )* }
+    };
+}
+
+cases::host_cases!(once);
+
 #[test]
 fn both_gpu_int8_paths_agree() {
     if let Some(g) = gpu("both_gpu_int8_paths_agree") {
@@ -77,11 +89,6 @@ fn simple_and_tiled_gpu_matmuls_are_identical() {
     if let Some(g) = gpu("simple_and_tiled_gpu_matmuls_are_identical") {
         pollster::block_on(cases::simple_and_tiled_gpu_matmuls_are_identical(g));
     }
-}
-
-#[test]
-fn grad_scaler_timelines_match_torch() {
-    cases::grad_scaler_timelines_match_torch();
 }
 
 #[test]

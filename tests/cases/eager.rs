@@ -353,7 +353,7 @@ pub async fn check_quantized_forward_file<B: Backend>(b: &B, text: &str) {
     }
 }
 
-pub async fn eager_flow_matches_torch_on_mlp_cnn_and_nested_models<B: Backend>(_b: &B) {
+pub fn eager_flow_matches_torch_on_mlp_cnn_and_nested_models() {
     for text in [MLP, CNN, NESTED, BOUNDARIES] {
         check_flow_file(text);
     }

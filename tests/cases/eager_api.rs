@@ -34,7 +34,7 @@ fn err_text<T: std::fmt::Debug>(r: quantplay::Result<T>) -> String {
     r.expect_err("expected an error").to_string()
 }
 
-pub async fn quantize_leaves_the_callers_model_untouched_unless_inplace<B: Backend>(_b: &B) {
+pub fn quantize_leaves_the_callers_model_untouched_unless_inplace() {
     let (file, case) = first_case(MLP, "mlp unfused x86");
     let (x, shape) = calib(&file, &case);
     let original = model_of(&file, &case);
@@ -49,7 +49,7 @@ pub async fn quantize_leaves_the_callers_model_untouched_unless_inplace<B: Backe
     assert_ne!(model, original);
 }
 
-pub async fn run_fn_receives_run_args_and_sees_the_prepared_model<B: Backend>(_b: &B) {
+pub fn run_fn_receives_run_args_and_sees_the_prepared_model() {
     let (file, case) = first_case(MLP, "mlp unfused x86");
     let (x, shape) = calib(&file, &case);
     let mut model = model_of(&file, &case);
@@ -147,7 +147,7 @@ pub async fn bad_inputs_get_named_errors_and_leave_the_model_unchanged<B: Backen
     assert!(pn.observers.is_empty());
 }
 
-pub async fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zero<B: Backend>(_b: &B) {
+pub fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zero() {
     let (file, case) = first_case(MLP, "mlp unfused x86");
     let p = prepare(&model_of(&file, &case), &QConfigDict::default()).unwrap();
     let c = convert(&p, &Mapping::default()).unwrap();
@@ -165,7 +165,7 @@ pub async fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zer
     }
 }
 
-pub async fn nested_models_propagate_qconfig_overrides_as_torch_does<B: Backend>(_b: &B) {
+pub fn nested_models_propagate_qconfig_overrides_as_torch_does() {
     let file: Value = serde_json::from_str(NESTED).unwrap();
     for case in file["cases"].as_array().unwrap() {
         let m = model_of(&file, case);
@@ -252,7 +252,7 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
     }
 }
 
-pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Backend>(_b: &B) {
+pub fn observer_comparison_reproduces_each_observers_torch_qparams() {
     use quantplay::quant::eager::inspect::{activation_histograms, observer_comparison};
     let file: Value = serde_json::from_str(MLP).unwrap();
     let case = |n: &str| file["cases"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone();

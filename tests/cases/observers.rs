@@ -1,14 +1,13 @@
 //! Observers, qconfigs and FakeQuantize state against torch 2.15 (`tests/fixtures/observers.json`,
 //! written by `gen_observers.py`): min/max, histograms, scale and zero_point bit for bit, plus the
-//! named errors and warnings. Pure host numerics: the backend argument is unused, the bodies run
-//! in every target so wasm (node, Chromium) is checked too.
+//! named errors and warnings. Pure host numerics: the bodies take no backend and run once per
+//! target (natively and on wasm32 in node), through `host_cases!`.
 
 use super::fixture::{f32_of, f32s, i64_of, i64s, shape, u32_of, u32s, u64_of, usize_of};
 use quantplay::quant::observer::aten::{cumsum, histc, linspace, torch_sum};
 use quantplay::quant::observer::{clip_fraction, Observer, ObserverArgs, QScheme};
 use quantplay::quant::qconfig::{self, FakeQuantKind, ObserverKind, ObserverSpec, QConfig};
 use quantplay::quant::{QParams, QuantDType};
-use quantplay::Backend;
 use serde_json::Value;
 
 const OBSERVERS: &str = include_str!("../fixtures/observers.json");
@@ -101,7 +100,7 @@ fn scales_and_zps(q: &QParams) -> (Vec<f32>, Vec<i64>) {
     }
 }
 
-pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
+pub fn observers_match_torch_bit_for_bit() {
     let fx = fixture();
     let datasets = &fx["cases"]["datasets"];
     let recipes: std::collections::HashMap<&str, Vec<Vec<f32>>> =
@@ -159,7 +158,7 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
     assert_eq!(from_recipes, 27, "calibration-sized cases (8 batches of 4096, ...) ran");
 }
 
-pub async fn histogram_primitives_match_torch_sum_linspace_and_histc<B: Backend>(_b: &B) {
+pub fn histogram_primitives_match_torch_sum_linspace_and_histc() {
     let fx = fixture();
     let p = &fx["primitives"];
     for s in p["sums"].as_array().unwrap() {
@@ -213,7 +212,7 @@ fn field_eq(spec: &ObserverSpec, want: &Value, what: &str) {
     }
 }
 
-pub async fn qconfigs_match_torch_field_by_field<B: Backend>(_b: &B) {
+pub fn qconfigs_match_torch_field_by_field() {
     let fx = fixture();
     let table = fx["qconfigs"].as_object().unwrap();
     let mut ours: Vec<(String, QConfig)> = vec![
@@ -259,7 +258,7 @@ pub async fn qconfigs_match_torch_field_by_field<B: Backend>(_b: &B) {
     assert_eq!(serde_json::from_str::<QConfig>(&json).unwrap(), x86, "ObserverSpec round-trips through serde");
 }
 
-pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
+pub fn fake_quantize_state_follows_torch_timelines() {
     let fx = fixture();
     let f = &fx["fake_quant"];
     let batches: Vec<Vec<f32>> = f["batches"].as_array().unwrap().iter().map(|b| f32s(&b["data"])).collect();
@@ -310,7 +309,7 @@ pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
     assert!(qconfig::default_qconfig().activation.build_fake_quant().is_err(), "a PTQ spec has no fake-quant module");
 }
 
-pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B) {
+pub fn observer_errors_and_warnings_name_the_bad_value() {
     let minmax = |args: ObserverArgs| ObserverSpec::new(ObserverKind::MinMaxObserver, args).build();
     // Custom ranges: contains 0, qmin < qmax, at most 256 values.
     for (lo, hi, needle) in [(1, 10, "include 0"), (0, 0, "strictly less"), (-200, 100, "256")] {
@@ -377,7 +376,7 @@ pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B)
         .is_err());
 }
 
-pub async fn clip_fraction_counts_values_outside_the_code_range<B: Backend>(_b: &B) {
+pub fn clip_fraction_counts_values_outside_the_code_range() {
     // scale 0.1, zp 0, codes 0..=127 cover [0, 12.7]: -1 and 13 clip, 0 and 12.7 do not.
     let q = QParams::PerTensor { scale: 0.1, zero_point: 0, dtype: QuantDType::QUInt8 };
     assert_eq!(clip_fraction(&[-1.0, 0.0, 5.0, 12.7, 13.0], &[5], &q, 0, 127), 0.4);
@@ -399,7 +398,7 @@ pub async fn clip_fraction_counts_values_outside_the_code_range<B: Backend>(_b: 
 }
 
 /// Keeps the FakeQuantKind import meaningful for readers: both classes build.
-pub async fn both_fake_quant_classes_build<B: Backend>(_b: &B) {
+pub fn both_fake_quant_classes_build() {
     for k in [FakeQuantKind::FakeQuantize, FakeQuantKind::FusedMovingAvgObsFakeQuantize] {
         let spec = ObserverSpec { fake_quant: Some(k), ..qconfig::default_weight_observer() };
         assert_eq!(spec.build_fake_quant().unwrap().kind, k);
