@@ -8,17 +8,30 @@ mod cases;
 
 use quantplay::web::Playground;
 use quantplay::GpuBackend;
+use std::cell::OnceCell;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn gpu() -> GpuBackend {
-    match GpuBackend::new().await {
+thread_local! {
+    static GPU: OnceCell<&'static GpuBackend> = const { OnceCell::new() };
+}
+
+/// The browser's GPU backend: opened by the first test that asks, then shared by every test, as
+/// native.rs shares one (wasm is single-threaded, so this thread's cell is the whole program's).
+/// Without an adapter each test that asks fails with the reason.
+async fn gpu() -> &'static GpuBackend {
+    if let Some(g) = GPU.with(|c| c.get().copied()) {
+        return g;
+    }
+    let g = match GpuBackend::new().await {
         Ok(g) => g,
         Err(e) => panic!("headless Chromium must give a WebGPU adapter (run with --enable-unsafe-webgpu): {e}"),
-    }
+    };
+    // Another test may have opened one while this one awaited: keep the first, drop this one.
+    GPU.with(|c| *c.get_or_init(|| Box::leak(Box::new(g))))
 }
 
 macro_rules! on_webgpu {
@@ -26,7 +39,7 @@ macro_rules! on_webgpu {
         $(
             #[wasm_bindgen_test]
             async fn $case() {
-                cases::$case(&gpu().await).await;
+                cases::$case(gpu().await).await;
             }
         )*
     };
@@ -46,17 +59,17 @@ cases::host_cases!(not_in_the_browser);
 
 #[wasm_bindgen_test]
 async fn both_gpu_int8_paths_agree() {
-    cases::both_gpu_int8_paths_agree(&gpu().await).await;
+    cases::both_gpu_int8_paths_agree(gpu().await).await;
 }
 
 #[wasm_bindgen_test]
 async fn both_gpu_f16_paths_agree() {
-    cases::both_gpu_f16_paths_agree(&gpu().await).await;
+    cases::both_gpu_f16_paths_agree(gpu().await).await;
 }
 
 #[wasm_bindgen_test]
 async fn simple_and_tiled_gpu_matmuls_are_identical() {
-    cases::simple_and_tiled_gpu_matmuls_are_identical(&gpu().await).await;
+    cases::simple_and_tiled_gpu_matmuls_are_identical(gpu().await).await;
 }
 
 #[wasm_bindgen_test]
