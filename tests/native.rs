@@ -118,6 +118,26 @@ fn scaler_command_prints_the_timeline_as_json_and_rejects_bad_settings() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("backoff_factor"));
 }
 
+/// CSV text as one map per data row, column name → cell, keyed by the header row (so a test
+/// names the columns it reads instead of counting them); every row has the header's width.
+fn csv_by_header(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a CSV header row").split(',').collect();
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(
+                cells.len(),
+                header.len(),
+                "a row of {} cells under a header of {}: {line}",
+                cells.len(),
+                header.len()
+            );
+            header.iter().zip(cells).map(|(h, c)| (h.to_string(), c.to_string())).collect()
+        })
+        .collect()
+}
+
 #[test]
 fn train_command_prints_a_record_per_step_and_the_loss_falls() {
     let exe = env!("CARGO_BIN_EXE_quantplay");
@@ -204,18 +224,21 @@ fn train_command_prints_a_record_per_step_and_the_loss_falls() {
             ])
             .output()
             .unwrap();
-        let lines: Vec<String> = String::from_utf8_lossy(&csv.stdout).lines().map(str::to_string).collect();
-        assert_eq!(lines[0], quantplay::app::metrics::CSV_HEADER);
+        assert!(csv.status.success(), "{}", String::from_utf8_lossy(&csv.stderr));
+        let text = String::from_utf8_lossy(&csv.stdout);
+        assert_eq!(text.lines().next(), Some(quantplay::app::metrics::CSV_HEADER));
+        let rows = csv_by_header(&text);
+        let cells = |row: usize, names: &[&str]| -> Vec<String> {
+            names.iter().map(|n| rows[row].get(*n).unwrap_or_else(|| panic!("no CSV column {n}")).clone()).collect()
+        };
         // 1e30 overflows f16 at once: the first steps are skipped and the scale halves each time.
-        let first: Vec<&str> = lines[1].split(',').collect();
         assert_eq!(
-            (first[4], first[5], first[6], first[8]),
-            ("16-mixed", "1000000000000000000000000000000", "true", "1"),
-            "{backend}: {}",
-            lines[1]
+            cells(0, &["amp/precision", "amp/loss_scale", "skipped", "overflow_count"]),
+            ["16-mixed", "1000000000000000000000000000000", "true", "1"],
+            "{backend}: {:?}",
+            rows[0]
         );
-        let second: Vec<&str> = lines[2].split(',').collect();
-        assert_eq!((second[5], second[8]), ("500000000000000000000000000000", "2"));
+        assert_eq!(cells(1, &["amp/loss_scale", "overflow_count"]), ["500000000000000000000000000000", "2"]);
     }
     let ep = std::process::Command::new(exe)
         .args([
