@@ -82,7 +82,10 @@ pub fn our_flow(file: &Value, case: &Value) -> (Prepared, Converted) {
     (p, c)
 }
 
-fn weight_of(k: &Kind) -> Option<(&[i8], &QParams, &Option<Vec<f32>>, f32, i32)> {
+/// A quantized layer's weight codes, weight qparams, bias, output scale and zero point.
+type WeightOf<'a> = (&'a [i8], &'a QParams, &'a Option<Vec<f32>>, f32, i32);
+
+fn weight_of(k: &Kind) -> Option<WeightOf<'_>> {
     match k {
         Kind::QuantizedLinear(l) => Some((&l.weight_codes, &l.weight_qparams, &l.bias, l.scale, l.zero_point)),
         Kind::QuantizedConv2d(c) => Some((&c.weight_codes, &c.weight_qparams, &c.bias, c.scale, c.zero_point)),

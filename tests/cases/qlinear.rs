@@ -23,7 +23,7 @@ fn random_case(m: usize, k: usize, n: usize, variant: usize, seed: u64) -> (Vec<
     let mut rng = Rng::new(seed);
     let x: Vec<u8> = (0..m * k).map(|_| (rng.next_u64() % 256) as u8).collect();
     let w: Vec<i8> = (0..n * k).map(|_| (rng.next_u64() % 256) as u8 as i8).collect();
-    let w_q = if variant % 2 == 0 {
+    let w_q = if variant.is_multiple_of(2) {
         QParams::PerTensor { scale: rng.uniform(0.001, 0.01), zero_point: 0, dtype: QuantDType::QInt8 }
     } else {
         QParams::PerChannel {
@@ -37,7 +37,7 @@ fn random_case(m: usize, k: usize, n: usize, variant: usize, seed: u64) -> (Vec<
         x_scale: 4.0 / 255.0,
         x_zero_point: (rng.next_u64() % 256) as i32,
         w: w_q,
-        bias: (variant % 3 != 0).then(|| rng.uniform_vec(n, -0.5, 0.5)),
+        bias: (!variant.is_multiple_of(3)).then(|| rng.uniform_vec(n, -0.5, 0.5)),
         // Small enough that the outputs use the whole range and clamp at both ends.
         out_scale: rng.uniform(0.02, 0.2) * (k as f32).sqrt() * 0.05,
         out_zero_point: (rng.next_u64() % 256) as i32,

@@ -94,7 +94,7 @@ pub async fn loss_falls_in_16_mixed_on_every_dataset<B: Backend>(b: &B) {
         assert!(skips <= 4 && recs[steps - 1].overflow_count == skips, "{name}: {skips} skips");
         assert!(
             recs.iter()
-                .all(|r| r.amp_loss_scale == Some(65536.0 / (1u32 << r.overflow_count - r.skipped as usize) as f32)),
+                .all(|r| r.amp_loss_scale == Some(65536.0 / (1u32 << (r.overflow_count - r.skipped as usize)) as f32)),
             "{name}"
         );
         assert!(recs[steps - 10..].iter().all(|r| !r.skipped), "{name}: still overflowing at the end");
