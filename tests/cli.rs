@@ -12,15 +12,12 @@ use std::process::Command;
 
 const MLP: &str = include_str!("fixtures/eager_mlp.json");
 
-fn bits(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
-}
+#[path = "cases/fixture.rs"]
+mod fixture;
 
 fn tensor(v: &Value) -> Tensor {
-    Tensor::f32(
-        &v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect::<Vec<_>>(),
-        bits(&v["f32"]),
-    )
+    let (values, shape) = fixture::tensor(v);
+    Tensor::f32(&shape, values)
 }
 
 fn write(dir: &std::path::Path, name: &str, tensors: Vec<(&str, Tensor)>) -> String {
@@ -47,7 +44,7 @@ fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
         file["weights"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), tensor(v))).collect(),
     );
     let calib = write(&dir, "calib.safetensors", vec![("x", tensor(&file["calib"]))]);
-    let y: Vec<i32> = file["eval_y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+    let y = fixture::i32s(&file["eval_y"]);
     let n = y.len();
     let eval = write(
         &dir,
@@ -79,10 +76,7 @@ fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let r: Value = serde_json::from_slice(&run.stdout).unwrap();
     let exp = &case["expected"];
-    assert_eq!(
-        r["input"]["scale"].as_f64().unwrap() as f32,
-        f32::from_bits(exp["input"]["scale"].as_u64().unwrap() as u32)
-    );
+    assert_eq!(r["input"]["scale"].as_f64().unwrap() as f32, fixture::f32_of(&exp["input"]["scale"]));
     assert_eq!(r["input"]["zero_point"], exp["input"]["zero_point"]);
     for (got, want) in r["layers"].as_array().unwrap().iter().zip(exp["layers"].as_array().unwrap()) {
         assert_eq!((&got["name"], &got["kind"]), (&want["name"], &want["kind"]));
@@ -90,11 +84,8 @@ fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
         assert_eq!(got["weight_codes"], want["weight_codes"], "{}", want["name"]);
         let scales: Vec<f32> =
             got["weight_scale"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap() as f32).collect();
-        assert_eq!(scales, bits(&want["weight_scale"]));
-        assert_eq!(
-            got["output_scale"].as_f64().unwrap() as f32,
-            f32::from_bits(want["output_scale"].as_u64().unwrap() as u32)
-        );
+        assert_eq!(scales, fixture::f32s(&want["weight_scale"]));
+        assert_eq!(got["output_scale"].as_f64().unwrap() as f32, fixture::f32_of(&want["output_scale"]));
         assert_eq!(got["output_zero_point"], want["output_zero_point"]);
     }
     assert_eq!(r["output_codes"], exp["output_codes"]);

@@ -1,23 +1,37 @@
 //! wasm-bindgen-test in headless Chromium: the WebGPU backend on the browser's own adapter
 //! (SwiftShader here). A missing adapter is a failure in this target, never a skip. The adapter
-//! info is printed (run with `--nocapture` to see it).
+//! info is printed (run with `--nocapture` to see it). The host-side bodies (`host_cases!`) are
+//! not repeated here: they never touch a backend, and wasm_node already runs the same wasm32 code.
 #![cfg(target_arch = "wasm32")]
 
 mod cases;
 
 use quantplay::web::Playground;
 use quantplay::GpuBackend;
+use std::cell::OnceCell;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn gpu() -> GpuBackend {
-    match GpuBackend::new().await {
+thread_local! {
+    static GPU: OnceCell<&'static GpuBackend> = const { OnceCell::new() };
+}
+
+/// The browser's GPU backend: opened by the first test that asks, then shared by every test, as
+/// native.rs shares one (wasm is single-threaded, so this thread's cell is the whole program's).
+/// Without an adapter each test that asks fails with the reason.
+async fn gpu() -> &'static GpuBackend {
+    if let Some(g) = GPU.with(|c| c.get().copied()) {
+        return g;
+    }
+    let g = match GpuBackend::new().await {
         Ok(g) => g,
         Err(e) => panic!("headless Chromium must give a WebGPU adapter (run with --enable-unsafe-webgpu): {e}"),
-    }
+    };
+    // Another test may have opened one while this one awaited: keep the first, drop this one.
+    GPU.with(|c| *c.get_or_init(|| Box::leak(Box::new(g))))
 }
 
 macro_rules! on_webgpu {
@@ -25,7 +39,7 @@ macro_rules! on_webgpu {
         $(
             #[wasm_bindgen_test]
             async fn $case() {
-                cases::$case(&gpu().await).await;
+                cases::$case(gpu().await).await;
             }
         )*
     };
@@ -33,19 +47,29 @@ macro_rules! on_webgpu {
 
 cases::all_cases!(on_webgpu);
 
+/// The host-side bodies run in wasm_node; here they are only named, so the list still compiles
+/// for the browser build.
+macro_rules! not_in_the_browser {
+    ($($case:ident),* $(,)?) => {
+        const _: &[fn()] = &[$(cases::$case),*];
+    };
+}
+
+cases::host_cases!(not_in_the_browser);
+
 #[wasm_bindgen_test]
 async fn both_gpu_int8_paths_agree() {
-    cases::both_gpu_int8_paths_agree(&gpu().await).await;
+    cases::both_gpu_int8_paths_agree(gpu().await).await;
 }
 
 #[wasm_bindgen_test]
 async fn both_gpu_f16_paths_agree() {
-    cases::both_gpu_f16_paths_agree(&gpu().await).await;
+    cases::both_gpu_f16_paths_agree(gpu().await).await;
 }
 
 #[wasm_bindgen_test]
 async fn simple_and_tiled_gpu_matmuls_are_identical() {
-    cases::simple_and_tiled_gpu_matmuls_are_identical(&gpu().await).await;
+    cases::simple_and_tiled_gpu_matmuls_are_identical(gpu().await).await;
 }
 
 #[wasm_bindgen_test]

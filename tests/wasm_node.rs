@@ -1,6 +1,7 @@
-//! wasm-bindgen-test in node: the CPU path of the wasm build. Every body in `cases/` runs on the
-//! CPU backend compiled to wasm32 (reference and simd128 fast path), plus the `Playground`
-//! surface the page uses.
+//! wasm-bindgen-test in node: the CPU path of the wasm build. Every backend body in `cases/` runs
+//! on the CPU backend compiled to wasm32 (reference and simd128 fast path), the host-side bodies
+//! once (`host::`; the browser target does not repeat them), plus the `Playground` surface the
+//! page uses.
 #![cfg(target_arch = "wasm32")]
 
 mod cases;
@@ -28,6 +29,19 @@ macro_rules! on_cpu {
 }
 
 cases::all_cases!(on_cpu);
+
+macro_rules! once {
+    ($($case:ident),* $(,)?) => {
+        mod host { $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            fn $case() {
+                crate::cases::$case();
+            }
+        )* }
+    };
+}
+
+cases::host_cases!(once);
 
 #[wasm_bindgen_test]
 async fn playground_without_gpu_reports_cpu_and_the_reason() {
@@ -59,9 +73,4 @@ fn seeded_random_matches_the_native_generator() {
     // Same seed, same stream on wasm32 as natively: SplitMix64 of seed 0's first draw.
     assert_eq!(quantplay::rules::rng::Rng::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
     assert_eq!(Playground::random(4, 9, -1.0, 1.0), quantplay::rules::rng::Rng::new(9).uniform_vec(4, -1.0, 1.0));
-}
-
-#[wasm_bindgen_test]
-fn grad_scaler_timelines_match_torch() {
-    cases::grad_scaler_timelines_match_torch();
 }

@@ -3,6 +3,7 @@
 //! `_amp_foreach_non_finite_check_and_unscale_` / `_amp_update_scale_` timelines exactly with
 //! the scale kept on the backend and one read at the end.
 
+use super::fixture;
 use quantplay::amp::ScalerConfig;
 use quantplay::backend::gpu::F16Path;
 use quantplay::nn::SgdConfig;
@@ -90,10 +91,6 @@ pub async fn both_gpu_f16_paths_agree(g: &GpuBackend) {
     }
 }
 
-fn bits(v: &serde_json::Value) -> u32 {
-    v.as_u64().unwrap() as u32
-}
-
 pub async fn grad_scaler_kernels_replay_torch_timelines_without_reading_back<B: Backend>(b: &B) {
     let fx: serde_json::Value = serde_json::from_str(AMP).unwrap();
     for run in fx["runs"].as_array().unwrap() {
@@ -102,7 +99,7 @@ pub async fn grad_scaler_kernels_replay_torch_timelines_without_reading_back<B: 
             init_scale: st["init_scale"].as_f64().unwrap(),
             growth_factor: st["growth_factor"].as_f64().unwrap(),
             backoff_factor: st["backoff_factor"].as_f64().unwrap(),
-            growth_interval: st["growth_interval"].as_u64().unwrap() as u32,
+            growth_interval: fixture::u32_of(&st["growth_interval"]),
         };
         let mut scale = b.upload(&[cfg.init_scale as f32], &[1]).unwrap();
         let mut tracker = b.upload_data(HostData::I32(vec![0]), &[1]).unwrap();
@@ -110,8 +107,7 @@ pub async fn grad_scaler_kernels_replay_torch_timelines_without_reading_back<B: 
         // results are kept and read only after the whole timeline.
         let mut kept = Vec::new();
         for step in run["steps"].as_array().unwrap() {
-            let grad_in: Vec<f32> =
-                step["grad_in"].as_array().unwrap().iter().map(|v| f32::from_bits(bits(v))).collect();
+            let grad_in = fixture::f32s(&step["grad_in"]);
             let mut grad = b.upload(&grad_in, &[grad_in.len()]).unwrap();
             let mut found = b.upload(&[0.0], &[1]).unwrap();
             let inv = b.amp_inv_scale(&scale).unwrap();
@@ -139,20 +135,24 @@ pub async fn grad_scaler_kernels_replay_torch_timelines_without_reading_back<B: 
             run["steps"].as_array().unwrap().iter().zip(kept).enumerate()
         {
             let what = format!("{} vs torch, settings {st}, step {i} ({})", b.name(), step["event"]);
-            close(b.read(&inv).await.unwrap()[0], bits(&step["inv_scale"]), &format!("{what}: inv_scale"));
+            close(b.read(&inv).await.unwrap()[0], fixture::u32_of(&step["inv_scale"]), &format!("{what}: inv_scale"));
             assert_eq!(
                 b.read(&found).await.unwrap()[0] as f64,
                 step["found_inf"].as_f64().unwrap(),
                 "{what}: found_inf"
             );
-            close(b.read(&scale_after).await.unwrap()[0], bits(&step["scale_after"]), &format!("{what}: scale"));
+            close(
+                b.read(&scale_after).await.unwrap()[0],
+                fixture::u32_of(&step["scale_after"]),
+                &format!("{what}: scale"),
+            );
             let HostData::I32(t) = b.read_data(&tracker_after).await.unwrap() else { panic!("int32") };
-            assert_eq!(t[0] as i64, step["growth_tracker"].as_i64().unwrap(), "{what}: growth_tracker");
+            assert_eq!(t[0] as i64, fixture::i64_of(&step["growth_tracker"]), "{what}: growth_tracker");
             // Finite gradients must be unscaled exactly; non-finite steps are skipped anyway.
             if step["found_inf"].as_f64().unwrap() == 0.0 {
                 let got = b.read(&grad).await.unwrap();
                 for (j, want) in step["grad_out"].as_array().unwrap().iter().enumerate() {
-                    close(got[j], bits(want), &format!("{what}: unscaled grad {j}"));
+                    close(got[j], fixture::u32_of(want), &format!("{what}: unscaled grad {j}"));
                 }
             }
         }
@@ -198,16 +198,16 @@ pub fn grad_scaler_timelines_match_torch() {
         let steps = run_schedule(cfg, &parse_schedule(run["schedule"].as_str().unwrap()).unwrap()).unwrap();
         for (got, want) in steps.iter().zip(run["steps"].as_array().unwrap()) {
             let what = format!("settings {st} step {}", got.step);
-            assert_eq!(got.scale_used.to_bits(), bits(&want["scale_used"]), "{what}: scale_used");
+            assert_eq!(got.scale_used.to_bits(), fixture::u32_of(&want["scale_used"]), "{what}: scale_used");
             assert_eq!(got.skipped, want["skipped"].as_bool().unwrap(), "{what}: skipped");
             assert_eq!(
                 got.scale_after.to_bits(),
-                bits(&want["scale_after"]),
+                fixture::u32_of(&want["scale_after"]),
                 "{what}: scale_after {} vs {}",
                 got.scale_after,
-                f32::from_bits(bits(&want["scale_after"]))
+                fixture::f32_of(&want["scale_after"])
             );
-            assert_eq!(got.growth_tracker as i64, want["growth_tracker"].as_i64().unwrap(), "{what}: growth_tracker");
+            assert_eq!(got.growth_tracker as i64, fixture::i64_of(&want["growth_tracker"]), "{what}: growth_tracker");
         }
         assert_eq!(steps.len(), run["steps"].as_array().unwrap().len());
     }

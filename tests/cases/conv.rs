@@ -4,6 +4,7 @@
 //! the GPU); the quantized conv composite bit-exact with torch's fbgemm engine.
 
 use super::assert_agrees;
+use super::fixture::{self, f32_of, f32s, i32_of, i32s, i64s, i8s, u8s, usize_of};
 use quantplay::backend::Conv2dGeom;
 use quantplay::functional::qconv::quantized_conv2d;
 use quantplay::functional::quantized_linear_dynamic;
@@ -19,16 +20,6 @@ const BATCHNORM: &str = include_str!("../fixtures/batchnorm.json");
 const FAKE_QUANT: &str = include_str!("../fixtures/fake_quant.json");
 const QCONV: &str = include_str!("../fixtures/qconv.json");
 const DYNAMIC: &str = include_str!("../fixtures/dynamic_linear.json");
-
-fn f32s(v: &Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
-}
-fn i64s(v: &Value) -> Vec<i64> {
-    v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
-}
-fn us(v: &Value) -> usize {
-    v.as_u64().unwrap() as usize
-}
 
 fn geom(n: usize, c: usize, h: usize, w: usize, k: usize, s: usize, p: usize) -> Conv2dGeom {
     Conv2dGeom { n, c, h, w, kh: k, kw: k, stride: (s, s), padding: (p, p) }
@@ -162,7 +153,7 @@ pub async fn channel_affine_matches_torch_batch_norm_eval<B: Backend>(b: &B) {
     assert!(cases.len() >= 5);
     let tol = if b.name().starts_with("cpu") { EXACT } else { F32_CHANNEL_AFFINE };
     for c in cases {
-        let shape: Vec<usize> = c["shape"].as_array().unwrap().iter().map(us).collect();
+        let shape = fixture::shape(&c["shape"]);
         let (w, bias) =
             (c["weight"].as_array().map(|_| f32s(&c["weight"])), c["bias"].as_array().map(|_| f32s(&c["bias"])));
         let (alpha, beta) = bn_eval_alpha_beta(
@@ -242,15 +233,14 @@ pub async fn fake_quantize_matches_torch_cachemask_bit_for_bit<B: Backend>(b: &B
     let cases = fx["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
     for c in cases {
-        let shape: Vec<usize> = c["shape"].as_array().unwrap().iter().map(us).collect();
-        let (scales, zps) =
-            (f32s(&c["scale"]), i64s(&c["zero_point"]).into_iter().map(|z| z as i32).collect::<Vec<_>>());
+        let shape = fixture::shape(&c["shape"]);
+        let (scales, zps) = (f32s(&c["scale"]), i32s(&c["zero_point"]));
         let q = if c["per_channel"].as_bool().unwrap() {
-            QParams::PerChannel { scales, zero_points: zps, axis: us(&c["axis"]), dtype: QuantDType::QInt8 }
+            QParams::PerChannel { scales, zero_points: zps, axis: usize_of(&c["axis"]), dtype: QuantDType::QInt8 }
         } else {
             QParams::PerTensor { scale: scales[0], zero_point: zps[0], dtype: QuantDType::QUInt8 }
         };
-        let (lo, hi) = (c["quant_min"].as_i64().unwrap() as i32, c["quant_max"].as_i64().unwrap() as i32);
+        let (lo, hi) = (i32_of(&c["quant_min"]), i32_of(&c["quant_max"]));
         let (y, m) = b.fake_quantize(&b.upload(&f32s(&c["x"]), &shape).unwrap(), &q, lo, hi).unwrap();
         let want_mask: Vec<f32> = i64s(&c["mask"]).into_iter().map(|v| v as f32).collect();
         assert_agrees(
@@ -274,8 +264,15 @@ pub async fn quantized_conv2d_matches_torch_fbgemm_bit_for_bit<B: Backend>(b: &B
     assert!(cases.len() >= 20);
     let mut x86_off = 0;
     for c in cases {
-        let (n, ch, h, w, out, k) = (us(&c["n"]), us(&c["c"]), us(&c["h"]), us(&c["w"]), us(&c["out"]), us(&c["k"]));
-        let g = geom(n, ch, h, w, k, us(&c["stride"]), us(&c["padding"]));
+        let (n, ch, h, w, out, k) = (
+            usize_of(&c["n"]),
+            usize_of(&c["c"]),
+            usize_of(&c["h"]),
+            usize_of(&c["w"]),
+            usize_of(&c["out"]),
+            usize_of(&c["k"]),
+        );
+        let g = geom(n, ch, h, w, k, usize_of(&c["stride"]), usize_of(&c["padding"]));
         let ws = f32s(&c["w_scales"]);
         let wq = if c["per_channel"].as_bool().unwrap() {
             QParams::PerChannel { zero_points: vec![0; out], scales: ws, axis: 0, dtype: QuantDType::QInt8 }
@@ -283,20 +280,16 @@ pub async fn quantized_conv2d_matches_torch_fbgemm_bit_for_bit<B: Backend>(b: &B
             QParams::PerTensor { scale: ws[0], zero_point: 0, dtype: QuantDType::QInt8 }
         };
         let spec = QLinearSpec {
-            x_scale: f32::from_bits(c["x_scale"].as_u64().unwrap() as u32),
-            x_zero_point: c["x_zero_point"].as_i64().unwrap() as i32,
+            x_scale: f32_of(&c["x_scale"]),
+            x_zero_point: i32_of(&c["x_zero_point"]),
             w: wq,
             bias: c["bias"].as_array().map(|_| f32s(&c["bias"])),
-            out_scale: f32::from_bits(c["out_scale"].as_u64().unwrap() as u32),
-            out_zero_point: c["out_zero_point"].as_i64().unwrap() as i32,
+            out_scale: f32_of(&c["out_scale"]),
+            out_zero_point: i32_of(&c["out_zero_point"]),
             relu: c["relu"].as_bool().unwrap(),
         };
-        let x = b
-            .upload_data(HostData::U8(i64s(&c["x"]).into_iter().map(|v| v as u8).collect()), &g.input_shape())
-            .unwrap();
-        let wt = b
-            .upload_data(HostData::I8(i64s(&c["weight"]).into_iter().map(|v| v as i8).collect()), &[out, ch, k, k])
-            .unwrap();
+        let x = b.upload_data(HostData::U8(u8s(&c["x"])), &g.input_shape()).unwrap();
+        let wt = b.upload_data(HostData::I8(i8s(&c["weight"])), &[out, ch, k, k]).unwrap();
         let y = quantized_conv2d(b, &x, &wt, &g, &spec).unwrap();
         let (oh, ow) = g.out_hw().unwrap();
         assert_eq!(y.shape(), &[n, out, oh, ow]);
@@ -334,9 +327,8 @@ pub async fn dynamic_quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
     assert!(cases.len() >= 10);
     let tol = if b.name().starts_with("cpu") { EXACT } else { F32_DYNAMIC_LINEAR };
     for c in cases {
-        let (m, k, n) = (us(&c["m"]), us(&c["k"]), us(&c["n"]));
-        let (ws, wz) =
-            (f32s(&c["w_scales"]), i64s(&c["w_zero_points"]).into_iter().map(|z| z as i32).collect::<Vec<_>>());
+        let (m, k, n) = (usize_of(&c["m"]), usize_of(&c["k"]), usize_of(&c["n"]));
+        let (ws, wz) = (f32s(&c["w_scales"]), i32s(&c["w_zero_points"]));
         let w_q = if c["per_channel"].as_bool().unwrap() {
             QParams::PerChannel { scales: ws, zero_points: wz, axis: 0, dtype: QuantDType::QInt8 }
         } else {
@@ -344,8 +336,7 @@ pub async fn dynamic_quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
         };
         let bias = c["bias"].as_array().map(|_| f32s(&c["bias"]));
         let x = b.upload(&f32s(&c["x"]), &[m, k]).unwrap();
-        let w =
-            b.upload_data(HostData::I8(i64s(&c["weight"]).into_iter().map(|v| v as i8).collect()), &[n, k]).unwrap();
+        let w = b.upload_data(HostData::I8(i8s(&c["weight"])), &[n, k]).unwrap();
         let y = quantized_linear_dynamic(b, &x, &w, &w_q, bias.as_deref(), c["reduce_range"].as_bool().unwrap())
             .await
             .unwrap();

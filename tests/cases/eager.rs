@@ -4,6 +4,7 @@
 //! on every backend. The flow itself runs on the host (calibration on the CPU); the backend under
 //! test runs the quantized forward.
 
+use super::fixture::{f32_of, f32s, i32_of, i32s, i8s, tensor, u32_of, u32s, u8s, usize_of};
 use quantplay::model::forward::{forward, Act};
 use quantplay::model::fuse::fuse_modules;
 use quantplay::model::state::{StateDict, Tensor};
@@ -17,25 +18,6 @@ pub const MLP: &str = include_str!("../fixtures/eager_mlp.json");
 pub const CNN: &str = include_str!("../fixtures/eager_cnn.json");
 pub const NESTED: &str = include_str!("../fixtures/eager_nested.json");
 pub const BOUNDARIES: &str = include_str!("../fixtures/eager_boundaries.json");
-
-/// f32 values from a list of bit patterns.
-pub fn bits(v: &Value) -> Vec<f32> {
-    v.as_array().expect("a list of f32 bits").iter().map(|b| f32::from_bits(b.as_u64().expect("bits") as u32)).collect()
-}
-
-/// One f32 from its bit pattern.
-pub fn f(v: &Value) -> f32 {
-    f32::from_bits(v.as_u64().expect("bits") as u32)
-}
-
-fn ints(v: &Value) -> Vec<i32> {
-    v.as_array().expect("ints").iter().map(|x| x.as_i64().expect("int") as i32).collect()
-}
-
-/// `{shape, f32}` → (values, shape).
-pub fn tensor(v: &Value) -> (Vec<f32>, Vec<usize>) {
-    (bits(&v["f32"]), v["shape"].as_array().expect("shape").iter().map(|d| d.as_u64().unwrap() as usize).collect())
-}
 
 /// A fixture's `weights` map as a state_dict.
 pub fn state(v: &Value) -> StateDict {
@@ -88,8 +70,8 @@ pub fn our_flow(file: &Value, case: &Value) -> (Prepared, Converted) {
     let mut p = prepare(&m, &dict).expect("prepare");
     let (x, shape) = tensor(field(file, case, "calib"));
     let run_fn = field(file, case, "run_fn");
-    let bs = run_fn["batch_size"].as_u64().unwrap() as usize;
-    let n = run_fn["batches"].as_u64().unwrap() as usize;
+    let bs = usize_of(&run_fn["batch_size"]);
+    let n = usize_of(&run_fn["batches"]);
     let per = x.len() / shape[0];
     for i in 0..n {
         let mut s = shape.clone();
@@ -100,8 +82,10 @@ pub fn our_flow(file: &Value, case: &Value) -> (Prepared, Converted) {
     (p, c)
 }
 
-#[allow(clippy::type_complexity)] // (codes, qparams, bias, output scale, output zero point)
-fn weight_of(k: &Kind) -> Option<(&[i8], &QParams, &Option<Vec<f32>>, f32, i32)> {
+/// A quantized layer's weight codes, weight qparams, bias, output scale and zero point.
+type WeightOf<'a> = (&'a [i8], &'a QParams, &'a Option<Vec<f32>>, f32, i32);
+
+fn weight_of(k: &Kind) -> Option<WeightOf<'_>> {
     match k {
         Kind::QuantizedLinear(l) => Some((&l.weight_codes, &l.weight_qparams, &l.bias, l.scale, l.zero_point)),
         Kind::QuantizedConv2d(c) => Some((&c.weight_codes, &c.weight_qparams, &c.bias, c.scale, c.zero_point)),
@@ -145,7 +129,7 @@ pub fn check_flow_file(text: &str) {
         for o in exp["observers"].as_array().unwrap() {
             let path = o["path"].as_str().unwrap().trim_end_matches(".activation_post_process");
             let (lo, hi) = (p.observers[path].min_val()[0], p.observers[path].max_val()[0]);
-            let (tlo, thi) = (f(&o["min_val"]), f(&o["max_val"]));
+            let (tlo, thi) = (f32_of(&o["min_val"]), f32_of(&o["max_val"]));
             if path == "quant" || path.ends_with(".quant") {
                 assert_eq!(
                     (lo.to_bits(), hi.to_bits()),
@@ -173,7 +157,7 @@ pub fn check_flow_file(text: &str) {
         let QParams::PerTensor { scale, zero_point, .. } = quant else { panic!() };
         assert_eq!(
             (scale.to_bits(), zero_point),
-            (exp["input"]["scale"].as_u64().unwrap() as u32, exp["input"]["zero_point"].as_i64().unwrap() as i32),
+            (u32_of(&exp["input"]["scale"]), i32_of(&exp["input"]["zero_point"])),
             "{name}: input qparams"
         );
         for l in exp["layers"].as_array().unwrap() {
@@ -187,21 +171,21 @@ pub fn check_flow_file(text: &str) {
             };
             assert_eq!(
                 scales.iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
-                bits(&l["weight_scale"]).iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                u32s(&l["weight_scale"]),
                 "{name}: {path} weight scales"
             );
-            assert_eq!(zps, ints(&l["weight_zero_point"]), "{name}: {path} weight zero points");
+            assert_eq!(zps, i32s(&l["weight_zero_point"]), "{name}: {path} weight zero points");
             assert_eq!(
                 codes.iter().map(|&c| c as i32).collect::<Vec<_>>(),
-                ints(&l["weight_codes"]),
+                i32s(&l["weight_codes"]),
                 "{name}: {path} weight codes"
             );
             assert_eq!(
                 bias.as_ref().map(|b| b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()),
-                (!l["bias"].is_null()).then(|| bits(&l["bias"]).iter().map(|v| v.to_bits()).collect()),
+                (!l["bias"].is_null()).then(|| u32s(&l["bias"])),
                 "{name}: {path} bias"
             );
-            let (ts, tz) = (f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
+            let (ts, tz) = (f32_of(&l["output_scale"]), i32_of(&l["output_zero_point"]));
             if exact_minmax.contains(path) {
                 assert_eq!(
                     (s.to_bits(), z),
@@ -231,23 +215,23 @@ pub fn torch_converted(file: &Value, case: &Value) -> Model {
     for (path, module) in m.clone().leaves() {
         let new = match &module.kind {
             Kind::Quantize(_) => Kind::Quantize(QParams::PerTensor {
-                scale: f(&exp["input"]["scale"]),
-                zero_point: exp["input"]["zero_point"].as_i64().unwrap() as i32,
+                scale: f32_of(&exp["input"]["scale"]),
+                zero_point: i32_of(&exp["input"]["zero_point"]),
                 dtype: quantplay::quant::QuantDType::QUInt8,
             }),
             k => {
                 let Some(l) = exp["layers"].as_array().unwrap().iter().find(|l| l["name"] == path.as_str()) else {
                     continue;
                 };
-                let (s, z) = (f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
+                let (s, z) = (f32_of(&l["output_scale"]), i32_of(&l["output_zero_point"]));
                 if let Kind::QuantizedBatchNorm2d { bn, .. } = k {
                     m.get_mut(&path).unwrap().kind =
                         Kind::QuantizedBatchNorm2d { bn: bn.clone(), scale: s, zero_point: z };
                     continue;
                 }
-                let codes: Vec<i8> = ints(&l["weight_codes"]).iter().map(|&c| c as i8).collect();
-                let scales = bits(&l["weight_scale"]);
-                let zps = ints(&l["weight_zero_point"]);
+                let codes = i8s(&l["weight_codes"]);
+                let scales = f32s(&l["weight_scale"]);
+                let zps = i32s(&l["weight_zero_point"]);
                 let wq = match l["weight_axis"].as_u64() {
                     Some(axis) => QParams::PerChannel {
                         scales,
@@ -261,7 +245,7 @@ pub fn torch_converted(file: &Value, case: &Value) -> Model {
                         dtype: quantplay::quant::QuantDType::QInt8,
                     },
                 };
-                let bias = (!l["bias"].is_null()).then(|| bits(&l["bias"]));
+                let bias = (!l["bias"].is_null()).then(|| f32s(&l["bias"]));
                 match k.clone() {
                     Kind::QuantizedLinear(mut q) => {
                         (q.weight_codes, q.weight_qparams, q.bias, q.scale, q.zero_point) = (codes, wq, bias, s, z);
@@ -311,13 +295,13 @@ pub async fn check_quantized_batchnorm_file<B: Backend>(b: &B, text: &str) -> us
                 continue;
             };
             let prev = &layers[i - 1];
-            let codes: Vec<u8> = ints(&prev["output_codes"]).iter().map(|&c| c as u8).collect();
+            let codes = u8s(&prev["output_codes"]);
             let c = bn.num_features;
             let hw = codes.len() / 2 / c;
             let side = (hw as f64).sqrt() as usize;
             let q = QParams::PerTensor {
-                scale: f(&prev["output_scale"]),
-                zero_point: prev["output_zero_point"].as_i64().unwrap() as i32,
+                scale: f32_of(&prev["output_scale"]),
+                zero_point: i32_of(&prev["output_zero_point"]),
                 dtype: quantplay::quant::QuantDType::QUInt8,
             };
             let module = quantplay::model::Module {
@@ -334,7 +318,7 @@ pub async fn check_quantized_batchnorm_file<B: Backend>(b: &B, text: &str) -> us
             };
             let HostData::U8(got) = b.read_data(&y).await.unwrap() else { panic!("u8") };
             let got: Vec<i32> = got.iter().map(|&v| v as i32).collect();
-            assert_eq!(got, ints(&l["output_codes"]), "{}: {}: {} codes", b.name(), case["name"], l["name"]);
+            assert_eq!(got, i32s(&l["output_codes"]), "{}: {}: {} codes", b.name(), case["name"], l["name"]);
             checked += 1;
         }
     }
@@ -358,7 +342,7 @@ pub async fn check_quantized_forward_file<B: Backend>(b: &B, text: &str) {
         let (x, shape) = tensor(field(&file, case, "eval"));
         let m = torch_converted(&file, case);
         let got = out_codes(b, &m, &x, &shape).await;
-        let want = ints(&case["expected"]["output_codes"]);
+        let want = i32s(&case["expected"]["output_codes"]);
         let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
         let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap_or(0);
         let allowed = fbgemm_vs_x86_output_diff(&file, case);
@@ -372,7 +356,7 @@ pub async fn check_quantized_forward_file<B: Backend>(b: &B, text: &str) {
     }
 }
 
-pub async fn eager_flow_matches_torch_on_mlp_cnn_and_nested_models<B: Backend>(_b: &B) {
+pub fn eager_flow_matches_torch_on_mlp_cnn_and_nested_models() {
     for text in [MLP, CNN, NESTED, BOUNDARIES] {
         check_flow_file(text);
     }

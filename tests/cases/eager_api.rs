@@ -3,7 +3,8 @@
 //! the model left unchanged; torch's own messages are in tests/fixtures/eager_errors.json) and
 //! the int8 file round trip.
 
-use super::eager::{field, model_of, tensor, MLP, NESTED};
+use super::eager::{field, model_of, MLP, NESTED};
+use super::fixture::{self, tensor};
 use quantplay::model::forward::Act;
 use quantplay::model::fuse::fuse_modules;
 use quantplay::model::{int8, spec, Kind, Model};
@@ -33,7 +34,7 @@ fn err_text<T: std::fmt::Debug>(r: quantplay::Result<T>) -> String {
     r.expect_err("expected an error").to_string()
 }
 
-pub async fn quantize_leaves_the_callers_model_untouched_unless_inplace<B: Backend>(_b: &B) {
+pub fn quantize_leaves_the_callers_model_untouched_unless_inplace() {
     let (file, case) = first_case(MLP, "mlp unfused x86");
     let (x, shape) = calib(&file, &case);
     let original = model_of(&file, &case);
@@ -48,7 +49,7 @@ pub async fn quantize_leaves_the_callers_model_untouched_unless_inplace<B: Backe
     assert_ne!(model, original);
 }
 
-pub async fn run_fn_receives_run_args_and_sees_the_prepared_model<B: Backend>(_b: &B) {
+pub fn run_fn_receives_run_args_and_sees_the_prepared_model() {
     let (file, case) = first_case(MLP, "mlp unfused x86");
     let (x, shape) = calib(&file, &case);
     let mut model = model_of(&file, &case);
@@ -146,7 +147,7 @@ pub async fn bad_inputs_get_named_errors_and_leave_the_model_unchanged<B: Backen
     assert!(pn.observers.is_empty());
 }
 
-pub async fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zero<B: Backend>(_b: &B) {
+pub fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zero() {
     let (file, case) = first_case(MLP, "mlp unfused x86");
     let p = prepare(&model_of(&file, &case), &QConfigDict::default()).unwrap();
     let c = convert(&p, &Mapping::default()).unwrap();
@@ -164,7 +165,7 @@ pub async fn convert_without_calibration_warns_and_uses_scale_one_zero_point_zer
     }
 }
 
-pub async fn nested_models_propagate_qconfig_overrides_as_torch_does<B: Backend>(_b: &B) {
+pub fn nested_models_propagate_qconfig_overrides_as_torch_does() {
     let file: Value = serde_json::from_str(NESTED).unwrap();
     for case in file["cases"].as_array().unwrap() {
         let m = model_of(&file, case);
@@ -229,7 +230,7 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
             assert_eq!(k.type_name(), l["kind"].as_str().unwrap(), "{name}: {path}");
             let Kind::DynamicQuantizedLinear(d) = k else { unreachable!() };
             let codes: Vec<i64> = d.weight_codes.iter().map(|&c| c as i64).collect();
-            let want: Vec<i64> = l["weight_codes"].as_array().unwrap().iter().map(|c| c.as_i64().unwrap()).collect();
+            let want = fixture::i64s(&l["weight_codes"]);
             assert_eq!(codes, want, "{name}: {path} weight codes");
         }
         let (x, shape) = tensor(field(&file, case, "eval"));
@@ -237,7 +238,7 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
             Act::Float(t) => b.read(&t).await.unwrap(),
             Act::Quant(..) => panic!("{name}: dynamic models output float"),
         };
-        let want = super::eager::bits(&case["expected"]["output"]);
+        let want = fixture::f32s(&case["expected"]["output"]);
         let tol = if b.name() == "cpu" { EXACT } else { F32_DYNAMIC_LINEAR };
         let a = compare(&out, &want, tol);
         assert!(
@@ -251,7 +252,7 @@ pub async fn quantize_dynamic_matches_torch_weights_and_outputs<B: Backend>(b: &
     }
 }
 
-pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Backend>(_b: &B) {
+pub fn observer_comparison_reproduces_each_observers_torch_qparams() {
     use quantplay::quant::eager::inspect::{activation_histograms, observer_comparison};
     let file: Value = serde_json::from_str(MLP).unwrap();
     let case = |n: &str| file["cases"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone();
@@ -261,8 +262,15 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
     for i in 0..4 {
         p.observe(&x[i * 8 * 16..(i + 1) * 8 * 16], &[8, 16]).unwrap();
     }
-    let rows =
-        observer_comparison(&quantplay::CpuFast, &p, &qconfig_by_name("x86").unwrap(), &x, &shape, 8).await.unwrap();
+    let rows = quantplay::backend::ready(observer_comparison(
+        &quantplay::CpuFast,
+        &p,
+        &qconfig_by_name("x86").unwrap(),
+        &x,
+        &shape,
+        8,
+    ))
+    .unwrap();
     assert_eq!(rows.len(), 4 * 3, "QuantStub + 3 layers, 3 observers each");
     for (obs, name) in [
         ("minmax", "mlp fused x86 observer=minmax"),
@@ -272,7 +280,7 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
         let c = case(name);
         for l in c["expected"]["layers"].as_array().unwrap() {
             let r = rows.iter().find(|r| r.name == l["name"].as_str().unwrap() && r.observer == obs).unwrap();
-            let (ts, tz) = (super::eager::f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
+            let (ts, tz) = (fixture::f32_of(&l["output_scale"]), fixture::i32_of(&l["output_zero_point"]));
             if r.name == "quant" {
                 // The QuantStub observes the data itself: exact everywhere.
                 assert_eq!((r.scale.to_bits(), r.zero_point), (ts.to_bits(), tz), "{obs} {}", r.name);
@@ -294,7 +302,7 @@ pub async fn observer_comparison_reproduces_each_observers_torch_qparams<B: Back
     }
     // MinMax never clips its own calibration data; the histogram observer may.
     assert!(rows.iter().filter(|r| r.observer == "minmax").all(|r| r.clip_percent == 0.0));
-    let hists = activation_histograms(&quantplay::CpuFast, &p, &x, &shape).await.unwrap();
+    let hists = quantplay::backend::ready(activation_histograms(&quantplay::CpuFast, &p, &x, &shape)).unwrap();
     assert_eq!(hists.len(), 4);
     for h in &hists {
         assert_eq!(

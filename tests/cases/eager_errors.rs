@@ -5,7 +5,8 @@
 //! case in the generator fails this test until it is mapped. Documented differences (see the
 //! README's observer section) are asserted as such, not skipped.
 
-use super::eager::{field, model_of, tensor, MLP};
+use super::eager::{field, model_of, MLP};
+use super::fixture::{i32_of, tensor, u32_of};
 use quantplay::model::fuse::fuse_modules;
 use quantplay::quant::eager::{convert, prepare, Mapping, QConfigDict};
 use quantplay::quant::observer::{MinMaxObserver, ObserverArgs};
@@ -37,17 +38,9 @@ fn converted_qparams(c: &quantplay::quant::eager::Converted) -> Vec<(String, u32
 }
 
 fn torch_qparams(r: &Value) -> Vec<(String, u32, i32)> {
-    let mut v = vec![(
-        "input".to_string(),
-        r["input"]["scale"].as_u64().unwrap() as u32,
-        r["input"]["zero_point"].as_i64().unwrap() as i32,
-    )];
+    let mut v = vec![("input".to_string(), u32_of(&r["input"]["scale"]), i32_of(&r["input"]["zero_point"]))];
     for l in r["layers"].as_array().unwrap() {
-        v.push((
-            l["name"].as_str().unwrap().into(),
-            l["output_scale"].as_u64().unwrap() as u32,
-            l["output_zero_point"].as_i64().unwrap() as i32,
-        ));
+        v.push((l["name"].as_str().unwrap().into(), u32_of(&l["output_scale"]), i32_of(&l["output_zero_point"])));
     }
     v
 }

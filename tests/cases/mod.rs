@@ -2,6 +2,8 @@
 //! (`wasm_node.rs`) and wasm in headless Chromium (`wasm_browser.rs`). Each body takes any
 //! [`Backend`], computes the same thing on the CPU reference, and compares with a named
 //! tolerance from `quantplay::parity`; known-answer checks make the CPU run meaningful too.
+//! Bodies that never touch a backend (listed in `host_cases!`) take no argument and run once
+//! per target.
 //!
 //! Not a test target itself: the targets include it with `mod cases;`.
 #![allow(dead_code)]
@@ -12,6 +14,7 @@ mod eager;
 mod eager_api;
 mod eager_errors;
 mod eager_page;
+pub mod fixture;
 mod observers;
 mod qat;
 mod qlinear;
@@ -69,13 +72,6 @@ macro_rules! all_cases {
             f16_matmul_agrees_bit_for_bit_with_the_cpu,
             grad_scaler_kernels_replay_torch_timelines_without_reading_back,
             optimizer_steps_are_skipped_on_the_device_when_found_inf_is_set,
-            observers_match_torch_bit_for_bit,
-            histogram_primitives_match_torch_sum_linspace_and_histc,
-            qconfigs_match_torch_field_by_field,
-            fake_quantize_state_follows_torch_timelines,
-            observer_errors_and_warnings_name_the_bad_value,
-            clip_fraction_counts_values_outside_the_code_range,
-            both_fake_quant_classes_build,
             reshape_keeps_the_elements_and_rejects_another_count,
             im2col_and_layout_gathers_agree_bit_for_bit_with_the_cpu,
             im2col_times_the_weight_is_the_convolution,
@@ -86,19 +82,13 @@ macro_rules! all_cases {
             fake_quantize_matches_torch_cachemask_bit_for_bit,
             quantized_conv2d_matches_torch_fbgemm_bit_for_bit,
             conv_ops_reject_bad_geometry_shapes_and_dtypes,
-            eager_flow_matches_torch_on_mlp_cnn_and_nested_models,
             converted_models_give_torch_codes_on_every_backend,
             quantized_batchnorm_gives_torch_codes_bit_for_bit,
-            quantize_leaves_the_callers_model_untouched_unless_inplace,
-            run_fn_receives_run_args_and_sees_the_prepared_model,
             a_custom_mapping_leaves_unmapped_modules_float_and_lists_them,
             bad_inputs_get_named_errors_and_leave_the_model_unchanged,
             eager_errors_follow_torchs_cases_one_by_one,
-            convert_without_calibration_warns_and_uses_scale_one_zero_point_zero,
-            nested_models_propagate_qconfig_overrides_as_torch_does,
             int8_model_files_load_back_and_give_the_same_outputs,
             quantize_dynamic_matches_torch_weights_and_outputs,
-            observer_comparison_reproduces_each_observers_torch_qparams,
             page_quantize_keeps_int8_within_two_points_of_float_on_spiral_and_digits,
             dynamic_quantized_linear_matches_torch_fbgemm,
             session_logs_the_scale_in_16_mixed_and_none_in_32_true,
@@ -114,6 +104,32 @@ macro_rules! all_cases {
     };
 }
 pub(crate) use all_cases;
+
+/// Calls `$wire!(case, case, …)` with every host-side case: bodies that never touch a backend
+/// (observers, qconfigs, the eager flow's prepare/convert, GradScaler replays) take no argument
+/// and run once per target, not once per backend. wasm_node runs them on wasm32; the browser
+/// target, which runs the same wasm32 code, leaves them out.
+macro_rules! host_cases {
+    ($wire:ident) => {
+        $wire!(
+            eager_flow_matches_torch_on_mlp_cnn_and_nested_models,
+            quantize_leaves_the_callers_model_untouched_unless_inplace,
+            run_fn_receives_run_args_and_sees_the_prepared_model,
+            convert_without_calibration_warns_and_uses_scale_one_zero_point_zero,
+            nested_models_propagate_qconfig_overrides_as_torch_does,
+            observer_comparison_reproduces_each_observers_torch_qparams,
+            observers_match_torch_bit_for_bit,
+            histogram_primitives_match_torch_sum_linspace_and_histc,
+            qconfigs_match_torch_field_by_field,
+            fake_quantize_state_follows_torch_timelines,
+            observer_errors_and_warnings_name_the_bad_value,
+            clip_fraction_counts_values_outside_the_code_range,
+            both_fake_quant_classes_build,
+            grad_scaler_timelines_match_torch,
+        );
+    };
+}
+pub(crate) use host_cases;
 
 async fn run<B: Backend>(b: &B, data: &[f32], shape: &[usize]) -> Vec<f32> {
     let t = b.upload(data, shape).expect("upload");

@@ -1,27 +1,19 @@
 //! Observers, qconfigs and FakeQuantize state against torch 2.15 (`tests/fixtures/observers.json`,
 //! written by `gen_observers.py`): min/max, histograms, scale and zero_point bit for bit, plus the
-//! named errors and warnings. Pure host numerics: the backend argument is unused, the bodies run
-//! in every target so wasm (node, Chromium) is checked too.
+//! named errors and warnings. Pure host numerics: the bodies take no backend and run once per
+//! target (natively and on wasm32 in node), through `host_cases!`.
 
+use super::fixture::{f32_of, f32s, i64_of, i64s, shape, u32_of, u32s, u64_of, usize_of};
 use quantplay::quant::observer::aten::{cumsum, histc, linspace, torch_sum};
 use quantplay::quant::observer::{clip_fraction, Observer, ObserverArgs, QScheme};
 use quantplay::quant::qconfig::{self, FakeQuantKind, ObserverKind, ObserverSpec, QConfig};
 use quantplay::quant::{QParams, QuantDType};
-use quantplay::Backend;
 use serde_json::Value;
 
 const OBSERVERS: &str = include_str!("../fixtures/observers.json");
 
 fn fixture() -> Value {
     serde_json::from_str(OBSERVERS).unwrap()
-}
-
-fn u32s(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u32).collect()
-}
-
-fn f32s(v: &Value) -> Vec<f32> {
-    u32s(v).into_iter().map(f32::from_bits).collect()
 }
 
 /// The generator's digest: `h = h * 1000003 + bits (mod 2^64)`, as a decimal string.
@@ -58,8 +50,8 @@ fn lcg_uniform(n: usize, seed: u64) -> Vec<f32> {
 
 /// The generator's `recipe_batches`: calibration-sized batches rebuilt from a recipe, bit for bit.
 fn recipe_batches(r: &Value) -> Vec<Vec<f32>> {
-    let n = r["n"].as_u64().unwrap() as usize;
-    let seed = r["seed"].as_u64().unwrap();
+    let n = usize_of(&r["n"]);
+    let seed = u64_of(&r["seed"]);
     let relu = r["relu"].as_bool().unwrap();
     let (scales, shifts) = (r["scales"].as_array().unwrap(), r["shifts"].as_array().unwrap());
     scales
@@ -108,7 +100,7 @@ fn scales_and_zps(q: &QParams) -> (Vec<f32>, Vec<i64>) {
     }
 }
 
-pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
+pub fn observers_match_torch_bit_for_bit() {
     let fx = fixture();
     let datasets = &fx["cases"]["datasets"];
     let recipes: std::collections::HashMap<&str, Vec<Vec<f32>>> =
@@ -129,9 +121,7 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
             }
             None => {
                 for batch in datasets[name].as_array().unwrap() {
-                    let shape: Vec<usize> =
-                        batch["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-                    obs.forward(&f32s(&batch["data"]), &shape).unwrap();
+                    obs.forward(&f32s(&batch["data"]), &shape(&batch["shape"])).unwrap();
                 }
             }
         }
@@ -143,11 +133,7 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
         assert_eq!(unsign(bits(obs.min_val())), unsign(u32s(&case["min_val"])), "{what}: min_val");
         assert_eq!(unsign(bits(obs.max_val())), unsign(u32s(&case["max_val"])), "{what}: max_val");
         if let Observer::Histogram(h) = &obs {
-            assert_eq!(
-                torch_sum(&h.histogram).to_bits(),
-                case["histogram_sum"].as_u64().unwrap() as u32,
-                "{what}: histogram sum"
-            );
+            assert_eq!(torch_sum(&h.histogram).to_bits(), u32_of(&case["histogram_sum"]), "{what}: histogram sum");
             assert_eq!(checksum(&h.histogram), case["histogram_checksum"].as_str().unwrap(), "{what}: histogram bins");
             let (lo, hi) = h.non_linear_param_search();
             assert_eq!(
@@ -159,7 +145,7 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
         let c = obs.calculate_qparams().unwrap();
         assert!(c.warning.is_none(), "{what}: unexpected warning");
         let (scales, zps) = scales_and_zps(&c.qparams);
-        let want_zp: Vec<i64> = case["zero_point"].as_array().unwrap().iter().map(|z| z.as_i64().unwrap()).collect();
+        let want_zp = i64s(&case["zero_point"]);
         assert_eq!(
             bits(scales.clone()),
             u32s(&case["scale"]),
@@ -172,36 +158,24 @@ pub async fn observers_match_torch_bit_for_bit<B: Backend>(_b: &B) {
     assert_eq!(from_recipes, 27, "calibration-sized cases (8 batches of 4096, ...) ran");
 }
 
-pub async fn histogram_primitives_match_torch_sum_linspace_and_histc<B: Backend>(_b: &B) {
+pub fn histogram_primitives_match_torch_sum_linspace_and_histc() {
     let fx = fixture();
     let p = &fx["primitives"];
     for s in p["sums"].as_array().unwrap() {
-        let x = lcg_values(s["n"].as_u64().unwrap() as usize, s["seed"].as_u64().unwrap());
-        assert_eq!(
-            x.last().unwrap().to_bits(),
-            s["check"].as_u64().unwrap() as u32,
-            "lcg_values regenerates the fixture's data"
-        );
+        let x = lcg_values(usize_of(&s["n"]), u64_of(&s["seed"]));
+        assert_eq!(x.last().unwrap().to_bits(), u32_of(&s["check"]), "lcg_values regenerates the fixture's data");
         let got = torch_sum(&x);
-        assert_eq!(
-            got.to_bits(),
-            s["sum"].as_u64().unwrap() as u32,
-            "torch.sum of {} values: {got} vs {}",
-            x.len(),
-            f32::from_bits(s["sum"].as_u64().unwrap() as u32)
-        );
+        assert_eq!(got.to_bits(), u32_of(&s["sum"]), "torch.sum of {} values: {got} vs {}", x.len(), f32_of(&s["sum"]));
     }
     for l in p["linspace"].as_array().unwrap() {
-        let (a, b) =
-            (f32::from_bits(l["start"].as_u64().unwrap() as u32), f32::from_bits(l["end"].as_u64().unwrap() as u32));
-        let v = linspace(a as f64, b as f64, l["steps"].as_u64().unwrap() as usize);
+        let (a, b) = (f32_of(&l["start"]), f32_of(&l["end"]));
+        let v = linspace(a as f64, b as f64, usize_of(&l["steps"]));
         assert_eq!(v[..4].iter().map(|x| x.to_bits()).collect::<Vec<_>>(), u32s(&l["head"]), "linspace({a}, {b}) head");
         assert_eq!(checksum(&v), l["checksum"].as_str().unwrap(), "linspace({a}, {b}, {})", v.len());
     }
     for h in p["histc"].as_array().unwrap() {
-        let x = lcg_values(h["n"].as_u64().unwrap() as usize, h["seed"].as_u64().unwrap());
-        let f = |k: &str| f32::from_bits(h[k].as_u64().unwrap() as u32);
-        let got = histc(&x, h["bins"].as_u64().unwrap() as usize, f("min"), f("max"));
+        let x = lcg_values(usize_of(&h["n"]), u64_of(&h["seed"]));
+        let got = histc(&x, usize_of(&h["bins"]), f32_of(&h["min"]), f32_of(&h["max"]));
         assert_eq!(checksum(&got), h["checksum"].as_str().unwrap(), "histc bins {}", got.len());
     }
     // cumsum accumulates in double: 2^24 + 1 + 1 is exact there, not in f32.
@@ -219,8 +193,8 @@ fn field_eq(spec: &ObserverSpec, want: &Value, what: &str) {
     match obs.quant() {
         Some(q) => {
             assert_eq!(spec.args.reduce_range, want["reduce_range"].as_bool().unwrap(), "{what}: reduce_range");
-            assert_eq!(q.quant_min as i64, want["quant_min"].as_i64().unwrap(), "{what}: quant_min");
-            assert_eq!(q.quant_max as i64, want["quant_max"].as_i64().unwrap(), "{what}: quant_max");
+            assert_eq!(q.quant_min as i64, i64_of(&want["quant_min"]), "{what}: quant_min");
+            assert_eq!(q.quant_max as i64, i64_of(&want["quant_max"]), "{what}: quant_max");
         }
         None => {
             assert_eq!(spec.args.quant_min.map(i64::from), want["quant_min"].as_i64(), "{what}: quant_min");
@@ -228,17 +202,17 @@ fn field_eq(spec: &ObserverSpec, want: &Value, what: &str) {
         }
     }
     if let Some(ax) = want.get("ch_axis") {
-        assert_eq!(spec.ch_axis as u64, ax.as_u64().unwrap(), "{what}: ch_axis");
+        assert_eq!(spec.ch_axis as u64, u64_of(ax), "{what}: ch_axis");
     }
     if let Some(c) = want.get("averaging_constant") {
         assert_eq!(spec.averaging_constant, c.as_f64().unwrap() as f32, "{what}: averaging_constant");
     }
     if let Some(b) = want.get("bins") {
-        assert_eq!(spec.bins as u64, b.as_u64().unwrap(), "{what}: bins");
+        assert_eq!(spec.bins as u64, u64_of(b), "{what}: bins");
     }
 }
 
-pub async fn qconfigs_match_torch_field_by_field<B: Backend>(_b: &B) {
+pub fn qconfigs_match_torch_field_by_field() {
     let fx = fixture();
     let table = fx["qconfigs"].as_object().unwrap();
     let mut ours: Vec<(String, QConfig)> = vec![
@@ -284,7 +258,7 @@ pub async fn qconfigs_match_torch_field_by_field<B: Backend>(_b: &B) {
     assert_eq!(serde_json::from_str::<QConfig>(&json).unwrap(), x86, "ObserverSpec round-trips through serde");
 }
 
-pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
+pub fn fake_quantize_state_follows_torch_timelines() {
     let fx = fixture();
     let f = &fx["fake_quant"];
     let batches: Vec<Vec<f32>> = f["batches"].as_array().unwrap().iter().map(|b| f32s(&b["data"])).collect();
@@ -320,8 +294,7 @@ pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
                 f32s(&want["scale"])
             );
             let zps: Vec<i64> = fq.zero_point.iter().map(|&z| z as i64).collect();
-            let want_zp: Vec<i64> =
-                want["zero_point"].as_array().unwrap().iter().map(|z| z.as_i64().unwrap()).collect();
+            let want_zp = i64s(&want["zero_point"]);
             assert_eq!(zps, want_zp, "{what}: zero_point");
             assert_eq!(
                 step.qparams,
@@ -336,7 +309,7 @@ pub async fn fake_quantize_state_follows_torch_timelines<B: Backend>(_b: &B) {
     assert!(qconfig::default_qconfig().activation.build_fake_quant().is_err(), "a PTQ spec has no fake-quant module");
 }
 
-pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B) {
+pub fn observer_errors_and_warnings_name_the_bad_value() {
     let minmax = |args: ObserverArgs| ObserverSpec::new(ObserverKind::MinMaxObserver, args).build();
     // Custom ranges: contains 0, qmin < qmax, at most 256 values.
     for (lo, hi, needle) in [(1, 10, "include 0"), (0, 0, "strictly less"), (-200, 100, "256")] {
@@ -403,7 +376,7 @@ pub async fn observer_errors_and_warnings_name_the_bad_value<B: Backend>(_b: &B)
         .is_err());
 }
 
-pub async fn clip_fraction_counts_values_outside_the_code_range<B: Backend>(_b: &B) {
+pub fn clip_fraction_counts_values_outside_the_code_range() {
     // scale 0.1, zp 0, codes 0..=127 cover [0, 12.7]: -1 and 13 clip, 0 and 12.7 do not.
     let q = QParams::PerTensor { scale: 0.1, zero_point: 0, dtype: QuantDType::QUInt8 };
     assert_eq!(clip_fraction(&[-1.0, 0.0, 5.0, 12.7, 13.0], &[5], &q, 0, 127), 0.4);
@@ -425,7 +398,7 @@ pub async fn clip_fraction_counts_values_outside_the_code_range<B: Backend>(_b: 
 }
 
 /// Keeps the FakeQuantKind import meaningful for readers: both classes build.
-pub async fn both_fake_quant_classes_build<B: Backend>(_b: &B) {
+pub fn both_fake_quant_classes_build() {
     for k in [FakeQuantKind::FakeQuantize, FakeQuantKind::FusedMovingAvgObsFakeQuantize] {
         let spec = ObserverSpec { fake_quant: Some(k), ..qconfig::default_weight_observer() };
         assert_eq!(spec.build_fake_quant().unwrap().kind, k);

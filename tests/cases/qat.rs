@@ -6,7 +6,8 @@
 //! parameters within 1.2e-7); zero points, the converted model's weight codes and its output
 //! codes must equal torch's exactly.
 
-use super::eager::{bits, f, state, tensor};
+use super::eager::state;
+use super::fixture::{f32_of, f32s, i32_of, i32s, tensor, usize_of};
 use quantplay::model::{spec, Kind, Model};
 use quantplay::parity::{QAT_LOSS_RTOL, QAT_PARAM_ATOL, QAT_SCALE_RTOL};
 use quantplay::quant::eager::{fuse_modules_qat, prepare_qat, QatModel};
@@ -17,10 +18,6 @@ use quantplay::{Backend, HostData};
 use serde_json::Value;
 
 pub const QAT: &str = include_str!("../fixtures/eager_qat.json");
-
-fn ints(v: &Value) -> Vec<i32> {
-    v.as_array().expect("ints").iter().map(|x| x.as_i64().expect("int") as i32).collect()
-}
 
 fn rel(a: f32, b: f32) -> f32 {
     (a - b).abs() / b.abs().max(f32::MIN_POSITIVE)
@@ -51,8 +48,8 @@ pub async fn trained_case<B: Backend>(b: &B, case: &Value) -> QatModel {
         torch.iter().filter(|(_, t)| t == "FusedMovingAvgObsFakeQuantize").map(|(p, _)| p.clone()).collect();
     assert_eq!(fq_names, torch_fq, "{name}: fake-quant modules");
     let (x, shape) = tensor(&case["train"]["x"]);
-    let y = ints(&case["train"]["y"]);
-    let bs = case["train"]["batch_size"].as_u64().unwrap() as usize;
+    let y = i32s(&case["train"]["y"]);
+    let bs = usize_of(&case["train"]["batch_size"]);
     let per = x.len() / shape[0];
     let cfg = SgdConfig { lr: case["train"]["optimizer"]["lr"].as_f64().unwrap(), ..SgdConfig::default() };
     for (s_i, step) in exp["steps"].as_array().unwrap().iter().enumerate() {
@@ -62,14 +59,14 @@ pub async fn trained_case<B: Backend>(b: &B, case: &Value) -> QatModel {
             .train_step(b, &x[s_i * bs * per..(s_i + 1) * bs * per], &sh, &y[s_i * bs..(s_i + 1) * bs], &cfg)
             .await
             .expect("train step");
-        let tl = f(&step["loss"]);
+        let tl = f32_of(&step["loss"]);
         assert!(rel(loss, tl) <= QAT_LOSS_RTOL, "{}: {name}: step {s_i} loss {loss} vs torch {tl}", b.name());
         for fqj in step["fake_quant"].as_array().unwrap() {
             let path = fqj["path"].as_str().unwrap();
             let fqs = q.fake_quants();
             let (_, fq) = fqs.iter().find(|(n, _)| n == path).unwrap();
-            let ts = bits(&fqj["scale"]);
-            let tz = ints(&fqj["zero_point"]);
+            let ts = f32s(&fqj["scale"]);
+            let tz = i32s(&fqj["zero_point"]);
             assert_eq!(fq.scale.len(), ts.len(), "{name}: {path} scale count");
             for (k, (&a, &t)) in fq.scale.iter().zip(&ts).enumerate() {
                 assert!(
@@ -116,7 +113,7 @@ fn check_converted(name: &str, m: &Model, exp: &Value) -> (usize, usize) {
         })
         .expect("a Quantize");
     let (s, z) = qparams_of(&quant);
-    let (ts, tz) = (f(&exp["input"]["scale"]), exp["input"]["zero_point"].as_i64().unwrap() as i32);
+    let (ts, tz) = (f32_of(&exp["input"]["scale"]), i32_of(&exp["input"]["zero_point"]));
     assert!(
         rel(s[0], ts) <= QAT_SCALE_RTOL && z[0] == tz,
         "{name}: input qparams {}/{} vs torch {ts}/{tz}",
@@ -134,14 +131,14 @@ fn check_converted(name: &str, m: &Model, exp: &Value) -> (usize, usize) {
             k => panic!("{name}: {path} is {}", k.type_name()),
         };
         let (ws, wz) = qparams_of(wq);
-        for (k, (&a, &t)) in ws.iter().zip(&bits(&l["weight_scale"])).enumerate() {
+        for (k, (&a, &t)) in ws.iter().zip(&f32s(&l["weight_scale"])).enumerate() {
             assert!(rel(a, t) <= QAT_SCALE_RTOL, "{name}: {path} weight_scale[{k}] {a} vs torch {t}");
         }
-        assert_eq!(wz, ints(&l["weight_zero_point"]), "{name}: {path} weight zero points");
-        let tc = ints(&l["weight_codes"]);
+        assert_eq!(wz, i32s(&l["weight_zero_point"]), "{name}: {path} weight zero points");
+        let tc = i32s(&l["weight_codes"]);
         differ += codes.iter().zip(&tc).filter(|(&a, &t)| a as i32 != t).count();
         total += tc.len();
-        let (ts, tz) = (f(&l["output_scale"]), l["output_zero_point"].as_i64().unwrap() as i32);
+        let (ts, tz) = (f32_of(&l["output_scale"]), i32_of(&l["output_zero_point"]));
         assert!(
             rel(scale, ts) <= QAT_SCALE_RTOL && zp == tz,
             "{name}: {path} output qparams {scale}/{zp} vs torch {ts}/{tz}"
@@ -163,7 +160,7 @@ pub async fn qat_training_follows_torch_losses_and_fake_quant_qparams<B: Backend
             .await
             .expect("quantized forward")
             .output_codes;
-        let want = ints(&case["expected"]["output_codes"]);
+        let want = i32s(&case["expected"]["output_codes"]);
         let n = got.iter().zip(&want).filter(|(a, b)| a != b).count();
         assert!(
             got.len() == want.len() && n == 0,

@@ -2,6 +2,7 @@
 //! and torch's `quantized::linear(_relu)` (engine fbgemm) exactly, on every backend and on both
 //! GPU int8 paths.
 
+use super::fixture::{f32_of, f32s, i32_of, i32s, i8s, u8s, usize_of};
 use quantplay::backend::gpu::Int8Path;
 use quantplay::prelude::*;
 use quantplay::quant::{QLinearSpec, QParams, QuantDType};
@@ -70,37 +71,30 @@ pub async fn quantized_linear_agrees_bit_for_bit_with_the_cpu<B: Backend>(b: &B)
 
 pub async fn quantized_linear_matches_torch_fbgemm<B: Backend>(b: &B) {
     let fx: serde_json::Value = serde_json::from_str(QLINEAR).unwrap();
-    let f = |v: &serde_json::Value| f32::from_bits(v.as_u64().unwrap() as u32);
-    let fs = |v: &serde_json::Value| -> Vec<f32> { v.as_array().unwrap().iter().map(f).collect() };
-    let ints =
-        |v: &serde_json::Value| -> Vec<i64> { v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect() };
     let cases = fx["cases"].as_array().unwrap();
     assert!(cases.len() >= 20);
     for c in cases {
-        let (m, k, n) =
-            (c["m"].as_u64().unwrap() as usize, c["k"].as_u64().unwrap() as usize, c["n"].as_u64().unwrap() as usize);
+        let (m, k, n) = (usize_of(&c["m"]), usize_of(&c["k"]), usize_of(&c["n"]));
         let w = if c["per_channel"].as_bool().unwrap() {
             QParams::PerChannel {
-                scales: fs(&c["w_scales_f32_bits"]),
+                scales: f32s(&c["w_scales_f32_bits"]),
                 zero_points: vec![0; n],
                 axis: 0,
                 dtype: QuantDType::QInt8,
             }
         } else {
-            QParams::PerTensor { scale: f(&c["w_scale_f32_bits"]), zero_point: 0, dtype: QuantDType::QInt8 }
+            QParams::PerTensor { scale: f32_of(&c["w_scale_f32_bits"]), zero_point: 0, dtype: QuantDType::QInt8 }
         };
         let spec = QLinearSpec {
-            x_scale: f(&c["x_scale_f32_bits"]),
-            x_zero_point: c["x_zero_point"].as_i64().unwrap() as i32,
+            x_scale: f32_of(&c["x_scale_f32_bits"]),
+            x_zero_point: i32_of(&c["x_zero_point"]),
             w,
-            bias: (!c["bias_f32_bits"].is_null()).then(|| fs(&c["bias_f32_bits"])),
-            out_scale: f(&c["out_scale_f32_bits"]),
-            out_zero_point: c["out_zero_point"].as_i64().unwrap() as i32,
+            bias: (!c["bias_f32_bits"].is_null()).then(|| f32s(&c["bias_f32_bits"])),
+            out_scale: f32_of(&c["out_scale_f32_bits"]),
+            out_zero_point: i32_of(&c["out_zero_point"]),
             relu: c["relu"].as_bool().unwrap(),
         };
-        let x: Vec<u8> = ints(&c["x_q"]).into_iter().map(|v| v as u8).collect();
-        let wq: Vec<i8> = ints(&c["w_q"]).into_iter().map(|v| v as i8).collect();
-        let want: Vec<i32> = ints(&c["y_q"]).into_iter().map(|v| v as i32).collect();
+        let (x, wq, want) = (u8s(&c["x_q"]), i8s(&c["w_q"]), i32s(&c["y_q"]));
         assert_eq!(
             run(b, &x, &wq, m, k, n, &spec).await,
             want,

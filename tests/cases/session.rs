@@ -2,6 +2,7 @@
 //! `Trainer`): logged field values per precision, skip and backoff after an injected
 //! overflow, the loss falling in 16-mixed on every dataset, CPU/GPU agreement, snapshots.
 
+use super::fixture;
 use quantplay::amp::precision::Precision;
 use quantplay::app::metrics::StepRecord;
 use quantplay::app::session::Session;
@@ -176,13 +177,13 @@ pub async fn mixed_losses_and_scales_match_torch<B: Backend>(b: &B) {
     use quantplay::nn::{AdamConfig, SgdConfig};
     use quantplay::{DType, HostData};
     let fx: serde_json::Value = serde_json::from_str(AMP_TRAIN).unwrap();
-    let sizes: Vec<usize> = fx["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-    let x = bits_to_f32(&fx["x"]);
-    let labels: Vec<i32> = fx["y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+    let sizes = fixture::shape(&fx["sizes"]);
+    let x = fixture::f32s(&fx["x"]);
+    let labels = fixture::i32s(&fx["y"]);
     let n = labels.len();
     let (xt, yt) = (b.upload(&x, &[n, sizes[0]]).unwrap(), b.upload_data(HostData::I32(labels), &[n]).unwrap());
     let layers = sizes.len() - 1;
-    let p = |key: String| bits_to_f32(&fx["params"][key]);
+    let p = |key: String| fixture::f32s(&fx["params"][key]);
     let weights: Vec<Vec<f32>> = (0..layers).map(|l| p(format!("{}.weight", 2 * l))).collect();
     let biases: Vec<Vec<f32>> = (0..layers).map(|l| p(format!("{}.bias", 2 * l))).collect();
     let mode = AmpMode { dtype: DType::F16, pure: false, loss_multiplier: 1.0, inject_overflow: false };
@@ -218,7 +219,7 @@ pub async fn mixed_losses_and_scales_match_torch<B: Backend>(b: &B) {
             .collect();
         let what = format!("{} vs torch 16-mixed {} init_scale {}", b.name(), run["kind"], run["init_scale"]);
         assert_eq!(timeline, want, "{what}: scale timeline");
-        let want_losses: Vec<f32> = steps.iter().map(|s| f32::from_bits(s["loss"].as_u64().unwrap() as u32)).collect();
+        let want_losses: Vec<f32> = steps.iter().map(|s| fixture::f32_of(&s["loss"])).collect();
         super::assert_agrees(
             &format!("{what} losses {losses:?} want {want_losses:?}"),
             &losses,
@@ -226,10 +227,6 @@ pub async fn mixed_losses_and_scales_match_torch<B: Backend>(b: &B) {
             quantplay::parity::F16_MIXED_TORCH_LOSS,
         );
     }
-}
-
-fn bits_to_f32(v: &serde_json::Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
 }
 
 /// The Quantize panel's path (`Trainer.quantize`): a trained session's float MLP, read back from

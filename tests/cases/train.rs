@@ -2,6 +2,7 @@
 //! softmax cross-entropy and the SGD / Adam steps, each against the CPU reference with its
 //! named tolerance, plus known answers.
 
+use super::fixture;
 use quantplay::nn::{AdamConfig, SgdConfig};
 use quantplay::parity::{compare, f32_sum, Tolerance, EXACT, F32_MATMUL, F32_OPTIMIZER, F32_TRANSCENDENTAL};
 use quantplay::prelude::*;
@@ -210,10 +211,6 @@ pub async fn sgd_and_adam_steps_agree_with_the_cpu<B: Backend>(b: &B) {
 const OPTIM: &str = include_str!("../fixtures/optim.json");
 const XENT: &str = include_str!("../fixtures/cross_entropy.json");
 
-fn bits_to_f32(v: &serde_json::Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
-}
-
 /// The CPU reproduces torch's SGD steps bit for bit. Adam agrees within F32_OPTIMIZER: torch's
 /// `exp_avg_sq.sqrt()` goes through MKL's vsSqrt, which is within 1 ulp but not correctly
 /// rounded (16% of values differ by one ulp from IEEE sqrt), and its algorithm is not public.
@@ -240,14 +237,14 @@ pub async fn sgd_and_adam_match_torch_step_by_step<B: Backend>(b: &B) {
                 weight_decay: num("weight_decay", 0.0),
             })
         };
-        let grads: Vec<Vec<f32>> = case["grads"].as_array().unwrap().iter().map(bits_to_f32).collect();
-        let got = steps(b, &bits_to_f32(&case["p0"]), &grads, &opt).await;
+        let grads: Vec<Vec<f32>> = case["grads"].as_array().unwrap().iter().map(fixture::f32s).collect();
+        let got = steps(b, &fixture::f32s(&case["p0"]), &grads, &opt).await;
         let tol = if b.name().starts_with("cpu") && case["kind"] == "sgd" { EXACT } else { F32_OPTIMIZER };
         for (t, want) in case["after"].as_array().unwrap().iter().enumerate() {
             assert_agrees(
                 &format!("{} vs torch {} {c} step {}", b.name(), case["kind"], t + 1),
                 &got[t],
-                &bits_to_f32(want),
+                &fixture::f32s(want),
                 tol,
             );
         }
@@ -257,11 +254,11 @@ pub async fn sgd_and_adam_match_torch_step_by_step<B: Backend>(b: &B) {
 pub async fn cross_entropy_matches_torch<B: Backend>(b: &B) {
     let fx: serde_json::Value = serde_json::from_str(XENT).unwrap();
     for case in fx["cases"].as_array().unwrap() {
-        let (rows, c) = (case["b"].as_u64().unwrap() as usize, case["c"].as_u64().unwrap() as usize);
-        let labels: Vec<i32> = case["labels"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
-        let logits = b.upload(&bits_to_f32(&case["logits"]), &[rows, c]).unwrap();
+        let (rows, c) = (fixture::usize_of(&case["b"]), fixture::usize_of(&case["c"]));
+        let labels = fixture::i32s(&case["labels"]);
+        let logits = b.upload(&fixture::f32s(&case["logits"]), &[rows, c]).unwrap();
         let (loss, d) = b.cross_entropy(&logits, &b.upload_data(HostData::I32(labels), &[rows]).unwrap()).unwrap();
-        let want_loss = f32::from_bits(case["loss"].as_u64().unwrap() as u32);
+        let want_loss = fixture::f32_of(&case["loss"]);
         assert_agrees(
             &format!("{} vs torch cross_entropy loss ({rows}, {c})", b.name()),
             &b.read(&loss).await.unwrap(),
@@ -271,7 +268,7 @@ pub async fn cross_entropy_matches_torch<B: Backend>(b: &B) {
         assert_agrees(
             &format!("{} vs torch dlogits ({rows}, {c})", b.name()),
             &b.read(&d).await.unwrap(),
-            &bits_to_f32(&case["dlogits"]),
+            &fixture::f32s(&case["dlogits"]),
             F32_TRANSCENDENTAL,
         );
     }
@@ -364,13 +361,13 @@ const MLP: &str = include_str!("../fixtures/mlp.json");
 pub async fn mlp_losses_match_torch<B: Backend>(b: &B) {
     use quantplay::nn::mlp::{Mlp, Optimizer};
     let fx: serde_json::Value = serde_json::from_str(MLP).unwrap();
-    let sizes: Vec<usize> = fx["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-    let x = bits_to_f32(&fx["x"]);
-    let labels: Vec<i32> = fx["y"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect();
+    let sizes = fixture::shape(&fx["sizes"]);
+    let x = fixture::f32s(&fx["x"]);
+    let labels = fixture::i32s(&fx["y"]);
     let n = labels.len();
     let (xt, yt) = (b.upload(&x, &[n, sizes[0]]).unwrap(), b.upload_data(HostData::I32(labels), &[n]).unwrap());
     let layers = sizes.len() - 1;
-    let p = |key: String| bits_to_f32(&fx["params"][key]);
+    let p = |key: String| fixture::f32s(&fx["params"][key]);
     let weights: Vec<Vec<f32>> = (0..layers).map(|l| p(format!("{}.weight", 2 * l))).collect();
     let biases: Vec<Vec<f32>> = (0..layers).map(|l| p(format!("{}.bias", 2 * l))).collect();
     for run in fx["runs"].as_array().unwrap() {
@@ -392,7 +389,7 @@ pub async fn mlp_losses_match_torch<B: Backend>(b: &B) {
         assert_agrees(
             &format!("{} vs torch {} losses {got:?}", b.name(), run["kind"]),
             &got,
-            &bits_to_f32(&run["losses"]),
+            &fixture::f32s(&run["losses"]),
             quantplay::parity::F32_TRAINING_LOSS,
         );
         assert!(got[9] < got[0], "the loss must fall: {got:?}");

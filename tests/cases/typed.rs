@@ -2,6 +2,7 @@
 //! quantize / dequantize. Integer codes and f16 bits must match the CPU reference and the
 //! committed torch fixtures exactly, on every backend.
 
+use super::fixture::{f16_bits, f32_of, f32s, i32_of, i32s, shape, u32s, usize_of};
 use quantplay::prelude::*;
 use quantplay::quant::{QParams, QuantDType};
 use quantplay::rules::rng::Rng;
@@ -9,10 +10,6 @@ use quantplay::{CpuReference, DType, HostData};
 
 const CASTS: &str = include_str!("../fixtures/casts.json");
 const QUANTIZE: &str = include_str!("../fixtures/quantize.json");
-
-fn f32s_from_bits(v: &serde_json::Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
-}
 
 fn bits(data: &HostData) -> Vec<u32> {
     match data {
@@ -55,8 +52,8 @@ pub async fn f16_casts_agree_bit_for_bit_with_the_cpu<B: Backend>(b: &B) {
 
 pub async fn f16_casts_match_torch_half<B: Backend>(b: &B) {
     let fx: serde_json::Value = serde_json::from_str(CASTS).unwrap();
-    let x = f32s_from_bits(&fx["f32"]);
-    let want: Vec<u32> = fx["f16"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    let x = f32s(&fx["f32"]);
+    let want: Vec<u32> = f16_bits(&fx["f16"]).into_iter().map(u32::from).collect();
     let got = run_cast(b, HostData::F32(x), DType::F16).await;
     assert_eq!(
         first_difference(&bits(&got), &want),
@@ -126,39 +123,35 @@ pub async fn quantize_and_dequantize_agree_bit_for_bit_with_the_cpu<B: Backend>(
 
 pub async fn quantize_matches_torch_quantize_per_tensor_and_per_channel<B: Backend>(b: &B) {
     let fx: serde_json::Value = serde_json::from_str(QUANTIZE).unwrap();
-    let ints = |v: &serde_json::Value| -> Vec<i32> {
-        v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap() as i32).collect()
-    };
     let mut cases = Vec::new();
     for c in fx["per_tensor"].as_array().unwrap() {
-        let x = f32s_from_bits(&c["x"]);
+        let x = f32s(&c["x"]);
         let q = QParams::PerTensor {
-            scale: f32::from_bits(c["scale_f32_bits"].as_u64().unwrap() as u32),
-            zero_point: c["zero_point"].as_i64().unwrap() as i32,
+            scale: f32_of(&c["scale_f32_bits"]),
+            zero_point: i32_of(&c["zero_point"]),
             dtype: QuantDType::parse(c["dtype"].as_str().unwrap()).unwrap(),
         };
         cases.push((vec![x.len()], x, q, c));
     }
     for c in fx["per_channel"].as_array().unwrap() {
-        let shape: Vec<usize> = c["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
         let q = QParams::PerChannel {
-            scales: f32s_from_bits(&c["scales_f32_bits"]),
-            zero_points: ints(&c["zero_points"]),
-            axis: c["axis"].as_u64().unwrap() as usize,
+            scales: f32s(&c["scales_f32_bits"]),
+            zero_points: i32s(&c["zero_points"]),
+            axis: usize_of(&c["axis"]),
             dtype: QuantDType::parse(c["dtype"].as_str().unwrap()).unwrap(),
         };
-        cases.push((shape, f32s_from_bits(&c["x"]), q, c));
+        cases.push((shape(&c["shape"]), f32s(&c["x"]), q, c));
     }
     for (shape, x, q, c) in cases {
         // WGSL may assume no inf/NaN, so the GPU checks the finite inputs; the CPU checks all.
         let keep: Vec<bool> = x.iter().map(|v| b.name().starts_with("cpu") || v.is_finite()).collect();
         let codes = b.quantize(&b.upload(&x, &shape).unwrap(), &q).unwrap();
         let got: Vec<u32> = bits(&b.read_data(&codes).await.unwrap());
-        let want: Vec<u32> = ints(&c["int_repr"]).iter().map(|&v| v as u32).collect();
+        let want: Vec<u32> = i32s(&c["int_repr"]).iter().map(|&v| v as u32).collect();
         let sel = |v: &[u32]| -> Vec<u32> { v.iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| *v).collect() };
         assert_eq!(first_difference(&sel(&got), &sel(&want)), None, "{} vs torch int_repr, {q:?}", b.name());
         let deq = bits(&b.read_data(&b.dequantize(&codes, &q).unwrap()).await.unwrap());
-        let want: Vec<u32> = c["dequantize"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let want = u32s(&c["dequantize"]);
         assert_eq!(first_difference(&sel(&deq), &sel(&want)), None, "{} vs torch dequantize(), {q:?}", b.name());
     }
 }
