@@ -4,6 +4,8 @@
 //! the test command reports them as skipped (never as passed), and fail instead when
 //! `QUANTPLAY_REQUIRE_GPU=1`. A test that needs shader-f16 (the `enable f16` kernels) is skipped
 //! the same way on an adapter without it, whatever `QUANTPLAY_REQUIRE_GPU` says.
+//!
+//! Length: the registration of every case on three backends, plus the checks only a native adapter can run.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod cases;

@@ -2,6 +2,8 @@
 //! im2col, col2im, rows ↔ NCHW) and int codes exact against the CPU reference; eval BatchNorm
 //! and fake quantization bit-exact with torch on the CPU (BatchNorm within F32_CHANNEL_AFFINE on
 //! the GPU); the quantized conv composite bit-exact with torch's fbgemm engine.
+//!
+//! Length: one fixture family (gen_conv.py's batchnorm, fake_quant, qconv and dynamic_linear), read by shared helpers.
 
 use super::assert_agrees;
 use super::fixture::{self, f32_of, f32s, i32_of, i32s, i64s, i8s, u8s, usize_of};
