@@ -14,7 +14,6 @@
 
 use super::prepare::Prepared;
 use crate::model::tree::{Kind, Model, QuantizedConv2d, QuantizedLinear};
-use crate::rules::affine::quantize_val;
 use crate::rules::error::{Error, Result};
 use crate::rules::{QParams, QuantDType};
 use std::collections::BTreeMap;
@@ -84,18 +83,7 @@ pub struct Converted {
 /// Compiled with AVX2 where the CPU has it, so `round_ties_even` is one instruction instead of a
 /// libm call (the same exactly rounded result).
 pub fn quantize_weight(w: &[f32], q: &QParams) -> Vec<i8> {
-    crate::backend::cpu::fast::simd::with_avx2(|| match q {
-        QParams::PerTensor { scale, zero_point, .. } => {
-            w.iter().map(|&v| quantize_val(v, *scale, *zero_point, QuantDType::QInt8) as i8).collect()
-        }
-        QParams::PerChannel { scales, zero_points, .. } => {
-            let per = w.len() / scales.len().max(1);
-            w.iter()
-                .enumerate()
-                .map(|(i, &v)| quantize_val(v, scales[i / per], zero_points[i / per], QuantDType::QInt8) as i8)
-                .collect()
-        }
-    })
+    crate::backend::cpu::fast::simd::quantize_i8(w, q)
 }
 
 fn act_qparams(p: &Prepared, path: &str, warnings: &mut Vec<String>) -> Result<(f32, i32)> {

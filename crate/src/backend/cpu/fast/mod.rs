@@ -209,9 +209,9 @@ impl QuantOps for CpuFast {
     }
 }
 
-/// The optimizer steps are the reference's, run inside [`simd::with_fma`]: the element rules
-/// are `f32::mul_add` chains, which then compile to FMA instructions instead of libm calls
-/// (same exactly rounded results; the reference's loops are `#[inline(always)]` for this).
+/// The optimizer steps are the reference's validation with its loops compiled with FMA
+/// ([`simd::sgd_step`], [`simd::adam_step_with`]): the element rules are `f32::mul_add` chains,
+/// which then become FMA instructions instead of libm calls (same exactly rounded results).
 impl OptimOps for CpuFast {
     fn sgd_step(
         &self,
@@ -222,7 +222,7 @@ impl OptimOps for CpuFast {
         first: bool,
         skip_if: Option<&CpuTensor>,
     ) -> Result<()> {
-        simd::with_fma(|| R.sgd_step(p, grad, buf, cfg, first, skip_if))
+        crate::backend::cpu::reference::sgd_with(p, grad, buf, cfg, first, skip_if, simd::sgd_step)
     }
 
     fn adam_step(
@@ -235,7 +235,7 @@ impl OptimOps for CpuFast {
         step: u32,
         skip_if: Option<&CpuTensor>,
     ) -> Result<()> {
-        simd::with_fma(|| R.adam_step(p, grad, m, v, cfg, step, skip_if))
+        crate::backend::cpu::reference::adam_with(p, grad, m, v, cfg, step, skip_if, simd::adam_step_with)
     }
 
     fn adam_step_counted(
@@ -249,7 +249,17 @@ impl OptimOps for CpuFast {
         count: &CpuTensor,
         skip_if: Option<&CpuTensor>,
     ) -> Result<()> {
-        simd::with_fma(|| R.adam_step_counted(p, grad, m, v, cfg, table, count, skip_if))
+        crate::backend::cpu::reference::adam_counted_with(
+            p,
+            grad,
+            m,
+            v,
+            cfg,
+            table,
+            count,
+            skip_if,
+            simd::adam_step_with,
+        )
     }
 }
 

@@ -18,6 +18,7 @@ mod train_ops;
 pub use conv::*;
 pub use math::*;
 pub use train::*;
+pub(crate) use train_ops::{adam_counted_with, adam_with, sgd_with};
 
 use super::tensor::{tensor, CpuTensor};
 use crate::backend::prelude::*;

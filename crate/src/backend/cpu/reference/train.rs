@@ -72,7 +72,8 @@ pub fn cross_entropy(logits: &[f32], labels: &[i32], b: usize, c: usize) -> (Vec
     (losses, d)
 }
 
-/// [`sgd_update`] over slices, in place.
+/// [`sgd_update`] over slices, in place. Always inlined, so the fast path's FMA copy
+/// (`fast::simd::sgd_step`) compiles this same loop with FMA.
 #[inline(always)]
 pub fn sgd_step(p: &mut [f32], g: &[f32], buf: &mut [f32], c: &SgdConfig, first: bool) {
     let s = c.scalars();
@@ -82,12 +83,12 @@ pub fn sgd_step(p: &mut [f32], g: &[f32], buf: &mut [f32], c: &SgdConfig, first:
 }
 
 /// [`adam_update`] over slices, in place; `step` counts from 1.
-#[inline(always)]
 pub fn adam_step(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: &AdamConfig, step: u32) {
     adam_step_with(p, g, m, v, c, &c.scalars(step));
 }
 
 /// [`adam_update`] over slices with given scalars (the device-counted step's table entries).
+/// Always inlined, for the fast path's FMA copy (`fast::simd::adam_step_with`).
 #[inline(always)]
 pub fn adam_step_with(
     p: &mut [f32],

@@ -6,11 +6,97 @@ use super::*;
 use crate::backend::prelude::*;
 use crate::backend::{check_scalar, check_step, expect_dtype, DType, HostData};
 use crate::rules::error::{Error, Result};
-use crate::rules::optim::{AdamConfig, SgdConfig};
+use crate::rules::optim::{AdamConfig, AdamScalars, SgdConfig};
 use crate::rules::scaler::ScalerConfig;
 
+/// The slice loop of an SGD step: `(p, grad, momentum_buffer, cfg, first)`.
+pub(crate) type SgdLoop = fn(&mut [f32], &[f32], &mut [f32], &SgdConfig, bool);
+/// The slice loop of an Adam step: `(p, grad, exp_avg, exp_avg_sq, cfg, step scalars)`.
+pub(crate) type AdamLoop = fn(&mut [f32], &[f32], &mut [f32], &mut [f32], &AdamConfig, &AdamScalars);
+
+/// [`OptimOps::sgd_step`] on CPU tensors: validation and the skip flag, then `run` over the
+/// slices (the plain loop here; `CpuFast` passes the same loop compiled with FMA).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sgd_with(
+    p: &mut CpuTensor,
+    grad: &CpuTensor,
+    buf: &mut CpuTensor,
+    cfg: &SgdConfig,
+    first: bool,
+    skip_if: Option<&CpuTensor>,
+    run: SgdLoop,
+) -> Result<()> {
+    check_step("sgd_step", p, &[grad, &*buf])?;
+    cfg.validate()?;
+    if skip(skip_if, "sgd_step")? {
+        return Ok(());
+    }
+    run(p.f32s_mut(), grad.f32s("sgd_step")?, buf.f32s_mut(), cfg, first);
+    Ok(())
+}
+
+/// [`OptimOps::adam_step`] on CPU tensors with the slice loop `run`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn adam_with(
+    p: &mut CpuTensor,
+    grad: &CpuTensor,
+    m: &mut CpuTensor,
+    v: &mut CpuTensor,
+    cfg: &AdamConfig,
+    step: u32,
+    skip_if: Option<&CpuTensor>,
+    run: AdamLoop,
+) -> Result<()> {
+    check_step("adam_step", p, &[grad, &*m, &*v])?;
+    cfg.validate()?;
+    if step == 0 {
+        return Err(Error::InvalidArgument {
+            name: "step",
+            value: "0".into(),
+            valid: ">= 1 (Adam counts steps from 1)".into(),
+        });
+    }
+    if skip(skip_if, "adam_step")? {
+        return Ok(());
+    }
+    run(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, &cfg.scalars(step));
+    Ok(())
+}
+
+/// [`OptimOps::adam_step_counted`] on CPU tensors with the slice loop `run`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn adam_counted_with(
+    p: &mut CpuTensor,
+    grad: &CpuTensor,
+    m: &mut CpuTensor,
+    v: &mut CpuTensor,
+    cfg: &AdamConfig,
+    table: &CpuTensor,
+    count: &CpuTensor,
+    skip_if: Option<&CpuTensor>,
+    run: AdamLoop,
+) -> Result<()> {
+    check_step("adam_step", p, &[grad, &*m, &*v])?;
+    check_scalar("adam_step", "count", count, DType::F32)?;
+    cfg.validate()?;
+    let t = count.f32s("adam_step")?[0] as usize;
+    let table = table.f32s("adam_step")?;
+    if 2 * t + 1 >= table.len() {
+        return Err(Error::InvalidArgument {
+            name: "count",
+            value: t.to_string(),
+            valid: format!("< {} (the table's steps)", table.len() / 2),
+        });
+    }
+    if skip(skip_if, "adam_step")? {
+        return Ok(());
+    }
+    let s = AdamScalars { neg_step_size: table[2 * t], bc2_sqrt: table[2 * t + 1], ..cfg.scalars(1) };
+    run(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, &s);
+    Ok(())
+}
+
 impl OptimOps for CpuReference {
-    #[inline(always)] // so CpuFast's FMA copy inlines it
     fn sgd_step(
         &self,
         p: &mut CpuTensor,
@@ -20,16 +106,9 @@ impl OptimOps for CpuReference {
         first: bool,
         skip_if: Option<&CpuTensor>,
     ) -> Result<()> {
-        check_step("sgd_step", p, &[grad, &*buf])?;
-        cfg.validate()?;
-        if skip(skip_if, "sgd_step")? {
-            return Ok(());
-        }
-        sgd_step(p.f32s_mut(), grad.f32s("sgd_step")?, buf.f32s_mut(), cfg, first);
-        Ok(())
+        sgd_with(p, grad, buf, cfg, first, skip_if, sgd_step)
     }
 
-    #[inline(always)] // so CpuFast's FMA copy inlines it
     fn adam_step(
         &self,
         p: &mut CpuTensor,
@@ -40,23 +119,9 @@ impl OptimOps for CpuReference {
         step: u32,
         skip_if: Option<&CpuTensor>,
     ) -> Result<()> {
-        check_step("adam_step", p, &[grad, &*m, &*v])?;
-        cfg.validate()?;
-        if step == 0 {
-            return Err(Error::InvalidArgument {
-                name: "step",
-                value: "0".into(),
-                valid: ">= 1 (Adam counts steps from 1)".into(),
-            });
-        }
-        if skip(skip_if, "adam_step")? {
-            return Ok(());
-        }
-        adam_step(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, step);
-        Ok(())
+        adam_with(p, grad, m, v, cfg, step, skip_if, adam_step_with)
     }
 
-    #[inline(always)] // so CpuFast's FMA copy inlines it
     fn adam_step_counted(
         &self,
         p: &mut CpuTensor,
@@ -68,28 +133,7 @@ impl OptimOps for CpuReference {
         count: &CpuTensor,
         skip_if: Option<&CpuTensor>,
     ) -> Result<()> {
-        check_step("adam_step", p, &[grad, &*m, &*v])?;
-        check_scalar("adam_step", "count", count, DType::F32)?;
-        cfg.validate()?;
-        let t = count.f32s("adam_step")?[0] as usize;
-        let table = table.f32s("adam_step")?;
-        if 2 * t + 1 >= table.len() {
-            return Err(Error::InvalidArgument {
-                name: "count",
-                value: t.to_string(),
-                valid: format!("< {} (the table's steps)", table.len() / 2),
-            });
-        }
-        if skip(skip_if, "adam_step")? {
-            return Ok(());
-        }
-        let s = crate::rules::optim::AdamScalars {
-            neg_step_size: table[2 * t],
-            bc2_sqrt: table[2 * t + 1],
-            ..cfg.scalars(1)
-        };
-        adam_step_with(p.f32s_mut(), grad.f32s("adam_step")?, m.f32s_mut(), v.f32s_mut(), cfg, &s);
-        Ok(())
+        adam_counted_with(p, grad, m, v, cfg, table, count, skip_if, adam_step_with)
     }
 }
 
