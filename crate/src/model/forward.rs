@@ -16,6 +16,7 @@ use super::tree::{Kind, Model, Module};
 use crate::backend::{Backend, Conv2dGeom, HasShape, HostData};
 use crate::rules::error::{fmt_shape, Error, Result};
 use crate::rules::{QLinearSpec, QParams, QuantDType};
+use std::collections::HashMap;
 
 /// An activation between modules: float, or quint8 codes with per-tensor qparams.
 #[derive(Debug)]
@@ -73,16 +74,70 @@ fn expect_rank<T: HasShape>(path: &str, what: &str, t: &T, rank: usize, detail: 
     Ok(())
 }
 
-fn linear<B: Backend>(b: &B, path: &str, x: &B::Tensor, l: &super::tree::Linear, relu: bool) -> Result<B::Tensor> {
+/// A module's parameters on the backend: weight (2-D, as the GEMM takes it) and bias.
+type Uploaded<T> = (T, Option<T>);
+
+/// Float Linear and Conv2d parameters uploaded once, by module path, for loops that run one model
+/// on many batches (calibration): [`run_leaf_with`] uses them instead of uploading per call.
+pub struct Params<B: Backend> {
+    by_path: HashMap<String, Uploaded<B::Tensor>>,
+}
+
+impl<B: Backend> Params<B> {
+    /// Uploads every float Linear / Conv2d (fused or not) weight and bias of `model`.
+    pub fn upload(b: &B, model: &Model) -> Result<Params<B>> {
+        let mut by_path = HashMap::new();
+        for (path, m) in model.leaves() {
+            let (w, shape, bias) = match &m.kind {
+                Kind::Linear(l) | Kind::LinearReLU(l) => (&l.weight, [l.out_features, l.in_features], &l.bias),
+                Kind::Conv2d(c) | Kind::ConvReLU2d(c) => {
+                    (&c.weight, [c.out_channels, c.in_channels * c.kernel_size.0 * c.kernel_size.1], &c.bias)
+                }
+                _ => continue,
+            };
+            let bias = bias.as_ref().map(|v| b.upload(v, &[shape[0]])).transpose()?;
+            by_path.insert(path, (b.upload(w, &shape)?, bias));
+        }
+        Ok(Params { by_path })
+    }
+}
+
+/// The cached parameters, or a fresh upload of `w` `shape` and `bias`, as references.
+fn params<'a, B: Backend>(
+    b: &B,
+    cached: Option<&'a Uploaded<B::Tensor>>,
+    owned: &'a mut Option<Uploaded<B::Tensor>>,
+    w: &[f32],
+    shape: [usize; 2],
+    bias: &Option<Vec<f32>>,
+) -> Result<(&'a B::Tensor, Option<&'a B::Tensor>)> {
+    let p = match cached {
+        Some(p) => p,
+        None => {
+            let bias = bias.as_ref().map(|v| b.upload(v, &[shape[0]])).transpose()?;
+            &*owned.insert((b.upload(w, &shape)?, bias))
+        }
+    };
+    Ok((&p.0, p.1.as_ref()))
+}
+
+fn linear<B: Backend>(
+    b: &B,
+    path: &str,
+    x: &B::Tensor,
+    l: &super::tree::Linear,
+    relu: bool,
+    cached: Option<&Uploaded<B::Tensor>>,
+) -> Result<B::Tensor> {
     if x.shape().len() != 2 || x.shape()[1] != l.in_features {
         return Err(model_err(
             path,
             format!("Linear expects input (batch, {}), got {}", l.in_features, fmt_shape(x.shape())),
         ));
     }
-    let w = b.upload(&l.weight, &[l.out_features, l.in_features])?;
-    let bias = l.bias.as_ref().map(|v| b.upload(v, &[l.out_features])).transpose()?;
-    b.linear(x, &w, bias.as_ref(), relu)
+    let mut owned = None;
+    let (w, bias) = params(b, cached, &mut owned, &l.weight, [l.out_features, l.in_features], &l.bias)?;
+    b.linear(x, w, bias, relu)
 }
 
 fn geom(
@@ -99,11 +154,18 @@ fn geom(
     Ok(Conv2dGeom { n: x[0], c: x[1], h: x[2], w: x[3], kh: k.0, kw: k.1, stride, padding })
 }
 
-fn conv2d<B: Backend>(b: &B, path: &str, x: &B::Tensor, c: &super::tree::Conv2d) -> Result<B::Tensor> {
+fn conv2d<B: Backend>(
+    b: &B,
+    path: &str,
+    x: &B::Tensor,
+    c: &super::tree::Conv2d,
+    cached: Option<&Uploaded<B::Tensor>>,
+) -> Result<B::Tensor> {
     let g = geom(path, x.shape(), c.in_channels, c.kernel_size, c.stride, c.padding)?;
-    let w = b.upload(&c.weight, &[c.out_channels, c.in_channels * c.kernel_size.0 * c.kernel_size.1])?;
-    let bias = c.bias.as_ref().map(|v| b.upload(v, &[c.out_channels])).transpose()?;
-    Ok(crate::functional::conv_forward(b, x, &w, bias.as_ref(), &g)?.0)
+    let shape = [c.out_channels, c.in_channels * c.kernel_size.0 * c.kernel_size.1];
+    let mut owned = None;
+    let (w, bias) = params(b, cached, &mut owned, &c.weight, shape, &c.bias)?;
+    Ok(crate::functional::conv_forward(b, x, w, bias, &g)?.0)
 }
 
 fn flatten_shape(path: &str, shape: &[usize], start: i64, end: i64) -> Result<Vec<usize>> {
@@ -142,6 +204,19 @@ fn out_q(scale: f32, zero_point: i32) -> QParams {
 
 /// Runs one module (not a Sequential) on `x`; `path` names it in errors.
 pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) -> Result<Act<B::Tensor>> {
+    run_leaf_with(b, path, m, x, None)
+}
+
+/// [`run_leaf`] with float parameters taken from `params` when given (uploaded once for many
+/// batches) instead of uploaded for this call.
+pub fn run_leaf_with<B: Backend>(
+    b: &B,
+    path: &str,
+    m: &Module,
+    x: Act<B::Tensor>,
+    params: Option<&Params<B>>,
+) -> Result<Act<B::Tensor>> {
+    let cached = params.and_then(|p| p.by_path.get(path));
     let k = &m.kind;
     Ok(match k {
         Kind::Sequential => return Err(model_err(path, "a Sequential is run through its children".into())),
@@ -157,10 +232,10 @@ pub fn run_leaf<B: Backend>(b: &B, path: &str, m: &Module, x: Act<B::Tensor>) ->
                 Act::Quant(t, q) => Act::Quant(b.reshape(&t, &shape)?, q),
             }
         }
-        Kind::Linear(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l, false)?),
-        Kind::LinearReLU(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l, true)?),
-        Kind::Conv2d(c) => Act::Float(conv2d(b, path, &float_in(path, k, x)?, c)?),
-        Kind::ConvReLU2d(c) => Act::Float(b.relu(&conv2d(b, path, &float_in(path, k, x)?, c)?)?),
+        Kind::Linear(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l, false, cached)?),
+        Kind::LinearReLU(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l, true, cached)?),
+        Kind::Conv2d(c) => Act::Float(conv2d(b, path, &float_in(path, k, x)?, c, cached)?),
+        Kind::ConvReLU2d(c) => Act::Float(b.relu(&conv2d(b, path, &float_in(path, k, x)?, c, cached)?)?),
         Kind::BatchNorm(bn) => {
             let t = float_in(path, k, x)?;
             let rank = if bn.dim == 1 { 2 } else { 4 };

@@ -18,7 +18,7 @@
 
 use crate::backend::cpu::fast::simd;
 use crate::backend::{cpu::CpuFast, ready, Backend, HasShape};
-use crate::model::forward::{run_leaf, Act};
+use crate::model::forward::{run_leaf_with, Act, Params};
 use crate::model::spec::QConfigAttr;
 use crate::model::tree::{Kind, Model, Module};
 use crate::quant::observer::Observer;
@@ -149,6 +149,17 @@ impl Prepared {
     /// output is an error naming the module; the observers are left as they were before the
     /// batch.
     pub async fn observe_on<B: Backend>(&mut self, b: &B, x: &[f32], shape: &[usize]) -> Result<()> {
+        self.observe_with(b, x, shape, None).await
+    }
+
+    /// [`Prepared::observe_on`] with the float parameters already on `b` when given.
+    async fn observe_with<B: Backend>(
+        &mut self,
+        b: &B,
+        x: &[f32],
+        shape: &[usize],
+        params: Option<&Params<B>>,
+    ) -> Result<()> {
         if let Some(want) = &self.model.input_shape {
             if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
                 return Err(Error::Model {
@@ -170,7 +181,7 @@ impl Prepared {
         let mut staged = self.observers.clone();
         let mut act = Act::Float(b.upload(x, shape)?);
         for (path, m) in self.model.leaves() {
-            act = run_leaf(b, &path, m, act)?;
+            act = run_leaf_with(b, &path, m, act, params)?;
             let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) else { continue };
             let v = b.read(t).await?;
             let vshape = t.shape();
@@ -231,11 +242,13 @@ impl Prepared {
         }
         let per = x.len() / n;
         let batch = batch.max(1);
+        // The float weights go to the backend once for every batch.
+        let params = Params::upload(b, &self.model)?;
         for start in (0..n).step_by(batch) {
             let end = (start + batch).min(n);
             let mut s = shape.to_vec();
             s[0] = end - start;
-            self.observe_on(b, &x[start * per..end * per], &s).await?;
+            self.observe_with(b, &x[start * per..end * per], &s, Some(&params)).await?;
         }
         Ok(())
     }
