@@ -2,8 +2,8 @@
 //! trajectory agrees with the CPU reference within its named budget, and the first losses match
 //! torch (`tests/fixtures/mlp.json`).
 
+use super::assert_agrees;
 use super::fixture;
-use super::train::assert_agrees;
 use quantplay::nn::{AdamConfig, SgdConfig};
 use quantplay::prelude::*;
 use quantplay::{CpuReference, HostData};

@@ -2,26 +2,13 @@
 //! softmax cross-entropy and the SGD / Adam steps, each against the CPU reference with its
 //! named tolerance, plus known answers.
 
+use super::assert_agrees;
 use super::fixture;
 use quantplay::nn::{AdamConfig, SgdConfig};
-use quantplay::parity::{compare, f32_sum, Tolerance, EXACT, F32_MATMUL, F32_OPTIMIZER, F32_TRANSCENDENTAL};
+use quantplay::parity::{f32_sum, EXACT, F32_MATMUL, F32_OPTIMIZER, F32_TRANSCENDENTAL};
 use quantplay::prelude::*;
 use quantplay::rules::rng::Rng;
 use quantplay::{CpuReference, HostData};
-
-pub(super) fn assert_agrees(what: &str, got: &[f32], want: &[f32], tol: Tolerance) {
-    let a = compare(got, want, tol);
-    assert!(
-        a.ok(),
-        "{what}: {} of {} values outside atol {} + rtol {}; worst |diff| {} at {:?}",
-        a.mismatches,
-        a.len,
-        tol.atol,
-        tol.rtol,
-        a.max_abs_diff,
-        a.worst_index
-    );
-}
 
 pub async fn transposed_matmuls_agree_with_the_cpu_reference<B: Backend>(b: &B) {
     let cpu = CpuReference;
