@@ -65,6 +65,10 @@ pub async fn an_injected_overflow_skips_the_step_and_halves_the_scale<B: Backend
         b.name()
     );
     assert!(!recs[1].grad_norm.is_finite());
+    // Only the injected step says so, in the record and in its JSON (the page marks it apart).
+    assert_eq!(recs.iter().map(|r| r.injected).collect::<Vec<_>>(), [false, true, false, false, false]);
+    assert_eq!(serde_json::to_value(&recs[1]).unwrap()["injected"], true);
+    assert!(serde_json::to_value(&recs[0]).unwrap().get("injected").is_none());
     // The skipped step left every parameter as it was.
     let params = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap()["params"].clone();
     assert_eq!(params(&before), params(&after), "{}: a skipped step changed the parameters", b.name());
@@ -157,6 +161,16 @@ pub async fn session_reports_memory_trace_and_precision<B: Backend>(b: &B) {
     s32.run(b, 1).await.unwrap();
     assert_eq!(s32.memory()["activations_bytes"].as_u64(), Some(4 * 20 * (2 + 16 + 16 + 2)));
     assert_eq!(s.effective.effective, Precision::Mixed16);
+    // The memory table measures every precision on this backend and says what each ran as.
+    let table = quantplay::app::session_io::memory_by_precision(b, &config(json)).unwrap();
+    let rows = table.as_array().unwrap();
+    let asked: Vec<&str> = rows.iter().map(|r| r["requested"].as_str().unwrap()).collect();
+    assert_eq!(asked, ["32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"]);
+    for r in rows {
+        let ran = Session::new(b, config(&json.replace("16-mixed", r["requested"].as_str().unwrap()))).unwrap();
+        assert_eq!(r["precision"].as_str(), Some(ran.effective.effective.as_str()), "{}: {r}", b.name());
+    }
+    assert_eq!(rows[1]["activations_bytes"], m["activations_bytes"], "the 16-mixed row is this run's step");
     let g = s.grad_magnitudes(b).await.unwrap();
     let total = |h: &serde_json::Value| {
         h["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).sum::<u64>() + h["zeros"].as_u64().unwrap()
@@ -257,6 +271,14 @@ pub async fn a_trained_sessions_float_model_quantizes_within_two_points<B: Backe
     let session_test = json_eval["test_accuracy"].as_f64().unwrap();
     assert!((f - session_test).abs() < 1e-6, "{}: the exported model scores {f}, the session {session_test}", b.name());
     assert!(f > 0.8 && (f - q).abs() <= 0.02, "{}: float {f} vs int8 {q}", b.name());
+    // It says where each part ran: the forwards on this backend, the observers' reductions on
+    // the host (until they move to the device).
+    let p = &out["placement"];
+    assert_eq!(
+        [&p["calibration_forward"], &p["float_reference"], &p["int8_forward"], &p["observer_statistics"]],
+        [b.name(), b.name(), b.name(), "cpu"],
+        "{p}"
+    );
     for bad in [0, data.eval_shape[0] * 100] {
         let e = s.quant_data(bad).err().expect("out of range").to_string();
         assert!(e.contains("calib_size") && e.contains(&bad.to_string()), "{e}");

@@ -27,6 +27,10 @@ pub struct StepRecord {
     pub grad_norm: f32,
     /// Steps skipped so far.
     pub overflow_count: usize,
+    /// True on a step whose overflow the user injected (`Session::inject_overflow`), so a plot
+    /// can tell it from the scaler's own growth overflows; left out of the JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub injected: bool,
 }
 
 impl StepRecord {
@@ -42,6 +46,7 @@ impl StepRecord {
             skipped: false,
             grad_norm,
             overflow_count: 0,
+            injected: false,
         }
     }
 }

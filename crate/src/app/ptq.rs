@@ -181,7 +181,19 @@ pub async fn run_for_page<B: Backend>(
     let observers =
         crate::quant::eager::inspect::observer_comparison(b, &r.prepared, &qc, calib.0, calib.1, opt.calib_batch)
             .await?;
-    Ok(serde_json::json!({ "report": r.report, "activations": activations, "observers": observers }))
+    // Where each part ran, so the page can say it truly: the forward passes run on `b`; the
+    // observers read each activation back and reduce it on the host (the CPU), see
+    // `quant::eager::Prepared::observe_on`.
+    let on = b.name();
+    let placement = serde_json::json!({
+        "calibration_forward": on,
+        "observer_statistics": "cpu",
+        "float_reference": on,
+        "int8_forward": on,
+    });
+    Ok(
+        serde_json::json!({ "report": r.report, "activations": activations, "observers": observers, "placement": placement }),
+    )
 }
 
 /// [`run_for_page`] as a [`Job`], so the backend rule (`app::backends`) decides where it runs.

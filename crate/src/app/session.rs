@@ -29,6 +29,8 @@ struct Pending<B: Backend> {
     grad_sq: B::Tensor,
     scale_used: Option<B::Tensor>,
     found_inf: Option<B::Tensor>,
+    /// Whether this step's overflow was injected.
+    injected: bool,
 }
 
 /// A training run in progress.
@@ -129,6 +131,7 @@ impl<B: Backend> Session<B> {
         };
         let mut mode = self.mode();
         mode.inject_overflow = std::mem::take(&mut self.inject);
+        let injected = mode.inject_overflow;
         let opt = self.cfg.optimizer;
         let out = self.mlp.train_step_amp(b, &xt, &yt, onehot.as_ref(), &opt, &mode, self.scaler.as_mut())?;
         self.steps_done += 1;
@@ -148,6 +151,7 @@ impl<B: Backend> Session<B> {
             grad_sq: out.grad_sq,
             scale_used: out.scale_used,
             found_inf: out.found_inf,
+            injected,
         });
         Ok(())
     }
@@ -182,6 +186,7 @@ impl<B: Backend> Session<B> {
                 skipped,
                 grad_norm,
                 overflow_count: self.overflow_count,
+                injected: p.injected,
             });
         }
         Ok(out)

@@ -93,10 +93,17 @@ impl<B: Backend> Session<B> {
         (lo, hi)
     }
 
-    /// `{precision, weights_bytes, activations_bytes}` of the last step, from the sizes of
-    /// the buffers it held (0 before the first step).
+    /// `{precision, requested, weights_bytes, activations_bytes}` of the last step, from the
+    /// sizes of the buffers it held (0 before the first step). `precision` is what ran (the
+    /// effective precision), `requested` the string asked for; they differ e.g. for bf16 on
+    /// WebGPU, which runs as 32-true.
     pub fn memory(&self) -> Value {
-        json!({ "precision": self.effective.effective.as_str(), "weights_bytes": self.last_weight_bytes, "activations_bytes": self.last_activation_bytes })
+        json!({
+            "precision": self.effective.effective.as_str(),
+            "requested": self.effective.requested.as_str(),
+            "weights_bytes": self.last_weight_bytes,
+            "activations_bytes": self.last_activation_bytes,
+        })
     }
 
     /// The autocast op trace of the last step: `[{name, op, inputs:[dtype], output}]`.
@@ -197,8 +204,10 @@ impl<B: Backend> Session<B> {
     }
 }
 
-/// Every precision's memory on a CPU run of one step of `cfg` (weights and activations from the
-/// buffers the step held): `[{precision, weights_bytes, activations_bytes}]`.
+/// Every precision's memory on one step of `cfg` on `b` (weights and activations from the
+/// buffers the step held; the page passes the backend its run is on, so a precision that falls
+/// back there is measured as what it runs): `[{precision, requested, weights_bytes,
+/// activations_bytes}]`.
 pub fn memory_by_precision<B: Backend>(b: &B, cfg: &SessionConfig) -> Result<Value> {
     let mut out = Vec::new();
     for p in [Precision::True32, Precision::Mixed16, Precision::MixedBf16, Precision::True16, Precision::TrueBf16] {

@@ -164,12 +164,13 @@ impl Trainer {
         Ok(serde_json::json!({ "requested": e.requested.as_str(), "effective": e.effective.as_str(), "emulated": e.emulated, "reason": e.reason, "deprecation": note }).to_string())
     }
 
-    /// `{"current": {precision, weights_bytes, activations_bytes}, "by_precision": [...]}`,
-    /// measured from the buffers of one step (the current run's last step, and one CPU step per
-    /// precision of the same config).
+    /// `{"current": {precision, requested, weights_bytes, activations_bytes}, "by_precision":
+    /// [...]}`, measured from the buffers of one step (the current run's last step, and one step
+    /// per precision of the same config on the backend this run is on).
     pub fn memory_json(&self) -> Result<String, JsValue> {
         let current = with_run!(self.state, |_b, s| s.memory());
-        let all = memory_by_precision(&self.state.inner.cpu, &self.state.cfg).map_err(jerr)?;
+        let cfg = &self.state.cfg;
+        let all = with_run!(self.state, |b, _s| memory_by_precision(b, cfg).map_err(jerr)?);
         Ok(serde_json::json!({ "current": current, "by_precision": all }).to_string())
     }
 
