@@ -1,14 +1,16 @@
 // A one-function chart: draws a rows × cols grid of values in [0, ∞) on a canvas. 0 is white,
-// values up to 1 shade to dark blue, values above 1 (outside the tolerance) are red.
+// values up to 1 shade to dark blue, values above 1 (outside the tolerance) are red. It asks
+// only for the entries its pixels show (`valueAt(row·cols + col)`), so a 2048×2048 grid costs
+// one canvas's worth of work, not 4 M.
 
-/** Draws `values` (row-major, rows × cols) scaled to the canvas. */
-export function drawHeatmap(canvas, values, rows, cols) {
+/** Draws the row-major rows × cols grid whose entry i is `valueAt(i)`, scaled to the canvas. */
+export function drawHeatmap(canvas, valueAt, rows, cols) {
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(canvas.width, canvas.height);
   for (let y = 0; y < canvas.height; y++) {
     const r = Math.floor((y * rows) / canvas.height);
     for (let x = 0; x < canvas.width; x++) {
-      const v = values[r * cols + Math.floor((x * cols) / canvas.width)];
+      const v = valueAt(r * cols + Math.floor((x * cols) / canvas.width));
       const o = 4 * (y * canvas.width + x);
       if (!(v <= 1)) {
         img.data.set([220, 30, 30, 255], o);

@@ -1,10 +1,11 @@
-// Boots the playground and wires the panels: loads the wasm package, opens the backend the URL
-// asks for, creates the training runner, and connects controls, buttons and views. The whole
-// app state is one object (`app`) passed around; the URL hash is its settings part. Errors from
-// the core are shown as readable messages; the page never goes blank.
-// Not here: parsing the hash (state.js), stepping (runner.js), drawing (the *-panel.js views).
+// Boots the playground and wires the panels: starts the engine worker (it owns the wasm and
+// the GPU device; engine.js), opens the backend the URL asks for, creates the training runner,
+// and connects controls, buttons and views. The whole app state is one object (`app`) passed
+// around; the URL hash is its settings part. Errors from the core are shown as readable
+// messages; the page never goes blank. Not here: parsing the hash (state.js), stepping
+// (runner.js), drawing (the *-panel.js views), any wasm call (engine-worker.js).
 
-import init, { Playground, Trainer } from './pkg/quantplay.js';
+import { startEngine } from './engine.js';
 import { parseHash, toHash, quantizeOptions } from './state.js';
 import { bindControls, showState } from './controls.js';
 import { renderBackend, renderPrecision } from './backend-panel.js';
@@ -35,12 +36,13 @@ function showBanner(text) {
 }
 const errText = (e) => String(e?.message || e);
 
-/** Opens a Playground for app.state.backend and renders the Backend panel. */
+/** Opens a Playground (in the worker) for app.state.backend and renders the Backend panel. */
 async function openBackend(app) {
-  app.playground?.free();
-  app.playground = await Playground.create(app.state.backend === 'webgpu');
-  app.info = JSON.parse(app.playground.info_json());
-  app.backendLabel = renderBackend($('backend-info'), app.info);
+  const { info, active } = await app.engine.request('open', { useGpu: app.state.backend === 'webgpu' });
+  app.info = info;
+  app.active = active;
+  const shown = app.state.backend === 'cpu-reference' ? 'cpu-reference' : active;
+  app.backendLabel = renderBackend($('backend-info'), app.info, shown);
   $('use-gpu').checked = app.state.backend === 'webgpu';
   if (app.state.backend === 'webgpu' && app.info.active_backend !== 'webgpu') {
     showBanner(`WebGPU is not available (${app.info.gpu_unavailable_reason}); running on the CPU.`);
@@ -82,18 +84,20 @@ function progress(app) {
 
 function hooks(app) {
   return {
-    onReset() {
+    async onReset() {
       const { runs } = app.runner;
       app.evals = { fp32: [], main: [] };
-      app.data = JSON.parse(runs.main.trainer.data_json());
+      app.data = JSON.parse(await runs.main.trainer.data_json());
       app.views.data.setData(app.data);
       app.views.data.renderModel(app.state, app.data);
-      const eff = JSON.parse(runs.main.trainer.effective_precision_json());
+      const eff = JSON.parse(await runs.main.trainer.effective_precision_json());
       renderPrecision($('effective-precision'), eff);
-      $('precision-name').textContent = runs.main.precision;
+      // runs are labelled by what runs: bf16 on WebGPU runs as 32-true
+      runs.main.label = eff.effective === eff.requested ? eff.requested : `${eff.requested} (runs as ${eff.effective} here)`;
+      $('precision-name').textContent = runs.main.label;
       $('inject-overflow').disabled = eff.effective !== '16-mixed';
       $('inject-overflow').title = eff.effective === '16-mixed' ? '' : 'only a 16-mixed run has a GradScaler to overflow';
-      app.views.training.renderMemory(JSON.parse(runs.main.trainer.memory_json()), runs.main.precision);
+      app.views.training.renderMemory(JSON.parse(await runs.main.trainer.memory_json()), runs.main.precision);
       app.views.f16.update(null);
       renderTrace($('trace-table'), [], runs.main.precision);
       app.views.quant.clear('Train a few hundred steps, then quantize the 32-true model.');
@@ -112,10 +116,17 @@ function hooks(app) {
       progress(app);
       if (!on) refresh(app).catch((e) => showMessage(`Could not read the run: ${errText(e)}`));
     },
-    onFallback(text) {
+    /** A device error moved both runs to the CPU: every indicator says so (banner, Backend
+     * panel, status, the WebGPU switch, the URL, and the matmul check runs CPU-only). */
+    async onFallback(text) {
       showBanner(text);
+      app.active = 'cpu';
+      app.state.backend = 'cpu';
+      history.replaceState(null, '', toHash(app.state));
+      $('use-gpu').checked = false;
       app.backendLabel = renderBackend($('backend-info'), app.info, 'cpu');
-      renderPrecision($('effective-precision'), JSON.parse(app.runner.runs.main.trainer.effective_precision_json()));
+      setStatus('ready', `Ready. Backend: ${app.backendLabel} (WebGPU failed; see the banner).`);
+      renderPrecision($('effective-precision'), JSON.parse(await app.runner.runs.main.trainer.effective_precision_json()));
     },
     onError(e) {
       showMessage(`Training stopped: ${errText(e)}`);
@@ -143,7 +154,9 @@ async function onMatmul(app, event) {
   const button = $('run-matmul');
   button.disabled = true;
   try {
-    const result = await runMatmul(Playground, app.playground, app.state);
+    const result = await runMatmul(app.engine, app.state, app.active === 'webgpu', (p) => {
+      $('matmul-result').textContent = `Running A·B on ${p.backend === 'cpu' ? 'the CPU' : 'WebGPU'}… ${Math.round(100 * p.done)} %`;
+    });
     renderMatmul($('matmul-result'), $('diff-heatmap'), result);
   } catch (e) {
     showMessage(`Matmul failed: ${errText(e)}`);
@@ -218,7 +231,7 @@ function wire(app) {
 
 async function main() {
   const parsed = parseHash(location.hash);
-  const app = { state: parsed.state, Playground, Trainer, evals: { fp32: [], main: [] } };
+  const app = { state: parsed.state, evals: { fp32: [], main: [] } };
   if (parsed.problems.length) {
     showMessage(`Some URL settings were ignored and defaults used: ${parsed.problems.join('; ')}.`);
   }
@@ -226,7 +239,7 @@ async function main() {
   showState(document, app.state);
   app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews() };
   try {
-    await init();
+    app.engine = startEngine();
     await openBackend(app);
     app.runner = createRunner(app, hooks(app));
   } catch (e) {
@@ -236,9 +249,7 @@ async function main() {
   // A handle for the console and the e2e tests (they assert through the DOM where they can).
   window.quantplay = {
     app,
-    Playground,
-    Trainer,
-    get playground() { return app.playground; },
+    get engine() { return app.engine; },
     get info() { return app.info; },
     simulateGpuLoss: () => { app.runner.simulateLoss = true; },
   };

@@ -1,31 +1,21 @@
-// The CPU-vs-WebGPU matmul check: runs the same seeded A·B on both backends through the wasm
-// Playground, times each in JS, lets Rust compare them (quantplay::parity), and renders the
-// verdict plus a heatmap of |gpu − cpu| per entry relative to its tolerance.
+// The CPU-vs-WebGPU matmul check: the engine worker runs the same seeded A·B on both backends,
+// times each and lets Rust compare them (quantplay::parity); this file renders the verdict plus
+// a heatmap of |gpu − cpu| per entry relative to its tolerance.
 
 import { drawHeatmap } from './heatmap.js';
 
 const ms = (t) => `${t.toFixed(1)} ms`;
 const num = (x) => String(Number(x.toPrecision(3))); // f32 values arrive widened: 1e-4 not 0.0000999…
 
-/** Runs the check; resolves to a plain result object (also used by the e2e test via the DOM). */
-export async function runMatmul(Playground, playground, { m, k, n, seed }) {
-  const a = Playground.random(m * k, seed, -1, 1);
-  const b = Playground.random(k * n, seed + 1, -1, 1);
-  const timed = async (backend) => {
-    const t0 = performance.now();
-    const out = await playground.matmul(backend, a, b, m, k, n);
-    return { out, time: performance.now() - t0 };
-  };
-  const cpu = await timed('cpu');
-  const gpuBackend = playground.active_backend() === 'webgpu';
-  const gpu = gpuBackend ? await timed('webgpu') : null;
-  const report = gpu ? JSON.parse(Playground.compare(gpu.out, cpu.out, 'f32_matmul')) : null;
-  return { m, k, n, seed, cpu, gpu, report };
+/** Runs the check in the engine worker (progress: `{backend, done}`); resolves to a plain
+ * result object (also read by the e2e test via the DOM). */
+export function runMatmul(engine, { m, k, n, seed }, gpu, onProgress) {
+  return engine.request('matmul', { m, k, n, seed, gpu }, onProgress);
 }
 
 /** Renders a result from runMatmul into `el` and the heatmap canvas. */
 export function renderMatmul(el, canvas, { m, k, n, cpu, gpu, report }) {
-  const lines = [`C is (${m}, ${n}); CPU reference ${ms(cpu.time)}.`];
+  const lines = [`C is (${m}, ${n}); CPU (fast path) ${ms(cpu.time)}.`];
   el.dataset.ok = report ? String(report.ok) : 'cpu-only';
   if (!report) {
     lines.push('WebGPU is not in use, so there is nothing to compare: switch it on in the Backend panel.');
@@ -44,10 +34,7 @@ export function renderMatmul(el, canvas, { m, k, n, cpu, gpu, report }) {
   verdictEl.className = report.ok ? 'ok' : 'bad';
   verdictEl.id = 'matmul-verdict';
   el.replaceChildren(verdictEl, ...lines.map(para));
-  const rel = new Float32Array(m * n);
-  for (let i = 0; i < rel.length; i++) {
-    rel[i] = Math.abs(gpu.out[i] - cpu.out[i]) / (tol.atol + tol.rtol * Math.abs(cpu.out[i]));
-  }
+  const rel = (i) => Math.abs(gpu.out[i] - cpu.out[i]) / (tol.atol + tol.rtol * Math.abs(cpu.out[i]));
   drawHeatmap(canvas, rel, m, n);
 }
 

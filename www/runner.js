@@ -1,23 +1,25 @@
-// The training runner: owns the two Trainers (32-true on the left, the chosen precision on the
-// right, same seed), serialises every wasm call on them (a Trainer rejects overlapping calls
-// with "busy"), steps them in small chunks per animation frame so the page never freezes, keeps
-// snapshots, and moves both runs to the CPU from the last finished step when WebGPU fails.
+// The training runner: owns the two runs (32-true on the left, the chosen precision on the
+// right, same seed), whose Trainers live in the engine worker (engine.js); serialises every call
+// on them (a Trainer rejects overlapping calls with "busy"), steps them in chunks sized to a
+// time budget, keeps snapshots, and moves both runs to the CPU from the last finished step when
+// WebGPU fails. No wasm runs on the main thread: a chunk only awaits the worker.
 // Not here: drawing (training-panel.js etc.) and the URL (state.js).
 
 import { trainerConfig } from './state.js';
 
 const SNAPSHOT_EVERY = 40; // steps between snapshots while on WebGPU (the fallback point)
-const TARGET_MS = 150; // time budget of one chunk, then the page gets a frame (GPU steps are awaited, not blocking)
+const TARGET_MS = 150; // time budget of one chunk (the worker's time; the page keeps drawing meanwhile)
 
-/** Creates the runner's part of the app state; `app` must have playground, Trainer, state. */
+/** Creates the runner's part of the app state; `app` must have engine, active, state. */
 export function createRunner(app, hooks) {
+  const engine = app.engine;
   const r = {
-    runs: null, // { fp32: Run, main: Run }; Run = { precision, trainer, records, snapshot, snapStep }
+    runs: null, // { fp32: Run, main: Run }; Run = { which, precision, trainer, records, snapshot, snapStep }
     running: false,
     chunk: 2,
     queue: Promise.resolve(),
     // cpu-reference (the plain-loop oracle) only when the URL asks for it; else what opened.
-    backend: app.state.backend === 'cpu-reference' ? 'cpu-reference' : app.playground.active_backend(),
+    backend: app.state.backend === 'cpu-reference' ? 'cpu-reference' : app.active,
     simulateLoss: false,
     generation: 0,
   };
@@ -29,21 +31,30 @@ export function createRunner(app, hooks) {
     return p;
   }
 
-  function open(precision, snapshot) {
-    if (snapshot) return app.Trainer.restore(app.playground, snapshot, r.backend);
-    return app.Trainer.create(app.playground, trainerConfig(app.state, precision, r.backend));
+  /** Creates (or, from a snapshot, restores) run `which` in the worker on r.backend. */
+  function open(which, precision, snapshot) {
+    if (snapshot) return engine.request('restore', { which, snapshot, backend: r.backend });
+    return engine.request('create', { which, config: trainerConfig(app.state, precision, r.backend) });
+  }
+
+  async function freeAll() {
+    for (const which of Object.keys(r.runs || {})) await engine.request('free', { which });
+    r.runs = null;
   }
 
   /** Frees the runs and creates new ones from the current settings (a new seed = a new run). */
   function reset() {
     r.running = false;
     r.generation++;
-    return exclusive(() => {
-      for (const run of Object.values(r.runs || {})) run.trainer.free();
-      r.runs = null;
-      const mk = (precision) => ({ precision, trainer: open(precision), records: [], snapshot: null, snapStep: 0 });
-      r.runs = { fp32: mk('32-true'), main: mk(app.state.precision) };
-      hooks.onReset();
+    return exclusive(async () => {
+      await freeAll();
+      const runs = {};
+      for (const [which, precision] of [['fp32', '32-true'], ['main', app.state.precision]]) {
+        await open(which, precision);
+        runs[which] = { which, precision, trainer: engine.trainer(which), records: [], snapshot: null, snapStep: 0 };
+      }
+      r.runs = runs;
+      await hooks.onReset();
     });
   }
 
@@ -73,12 +84,11 @@ export function createRunner(app, hooks) {
   async function fallback(err) {
     r.backend = 'cpu';
     for (const run of Object.values(r.runs)) {
-      try { run.trainer.free(); } catch { /* a lost device may refuse; the run is replaced anyway */ }
-      run.trainer = open(run.precision, run.snapshot);
+      await open(run.which, run.precision, run.snapshot); // replaces (frees) the worker's run
       run.records.length = run.snapshot ? run.snapStep : 0;
     }
     const from = r.runs.main.records.length;
-    hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${from}, the last finished step saved.`);
+    await hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${from}, the last finished step saved.`);
   }
 
   /**
@@ -146,10 +156,7 @@ export function createRunner(app, hooks) {
   function dispose() {
     r.running = false;
     r.generation++;
-    return exclusive(() => {
-      for (const run of Object.values(r.runs || {})) run.trainer.free();
-      r.runs = null;
-    });
+    return exclusive(freeAll);
   }
 
   return Object.assign(r, { reset, start, pause, step, call, exclusive, dispose });
