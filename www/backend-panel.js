@@ -27,11 +27,16 @@ export function renderBackend(dl, info, active = info.active_backend) {
     rows.push(['shader-f16', yesNo(gpu.shader_f16)]);
     rows.push(['packed int8 dot product', yesNo(gpu.packed_int8_dot)]);
     rows.push(['Largest tensor', `${(gpu.max_storage_buffer_binding_size / 2 ** 20).toFixed(0)} MiB`]);
+  } else if (active === 'cpu-reference') {
+    rows.push(['In use', 'CPU reference — plain loops, no SIMD (the oracle every backend is checked against)']);
+    rows.push(['Why not WebGPU', 'the URL asks for backend=cpu-reference']);
   } else {
-    rows.push(['In use', 'CPU']);
+    const simd = info.cpu.simd.length ? info.cpu.simd.join(', ') : 'no SIMD found';
+    rows.push(['In use', `CPU fast path (${simd})`]);
     rows.push(['Why not WebGPU', gpu ? 'WebGPU failed during the run (see the banner)' : info.gpu_unavailable_reason || 'unknown']);
   }
-  rows.push(['CPU SIMD', info.cpu.simd.length ? info.cpu.simd.join(', ') : 'none']);
+  // what the fast path may use; the reference uses none of it
+  rows.push(['CPU SIMD', `${info.cpu.simd.length ? info.cpu.simd.join(', ') : 'none'}${active === 'cpu-reference' ? ' (not used by the reference)' : ''}`]);
   fill(dl, rows);
   dl.dataset.backend = active;
   return rows[0][1];

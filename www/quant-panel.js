@@ -15,6 +15,16 @@ function cell(tag, text) {
   return el;
 }
 
+/** Where calibration and the evaluation ran, as the JSON's `placement` says, and the input qparams. */
+function placementText(r) {
+  const p = r.placement || {};
+  const samples = `${r.calib_size} training sample${r.calib_size === 1 ? '' : 's'}`;
+  const on = (name) => (name === 'webgpu' ? 'WebGPU' : name === 'cpu-reference' ? 'the CPU reference' : 'the CPU');
+  const why = r.fallback ? ` (moved to the CPU: ${r.fallback})` : '';
+  const input = `input qparams: scale ${num(r.report.input?.scale)}, zero point ${r.report.input?.zero_point}`;
+  return `Calibrated on ${samples}: the float forward ran on ${on(p.calibration_forward)}${why}, the observers reduced each activation on ${on(p.observer_statistics)}; the float and int8 evaluation ran on ${on(p.int8_forward)}. ${input[0].toUpperCase()}${input.slice(1)}.`;
+}
+
 function options(select, names) {
   const keep = select.value;
   select.replaceChildren(...names.map((n) => cell('option', n)));
@@ -67,7 +77,10 @@ export function quantViews() {
       lines.push(head);
       Object.assign(out.dataset, { float: String(acc.float), int8: String(acc.int8), agreement: String(acc.agreement) });
     }
-    lines.push(cell('p', `Calibrated on ${r.calib_size} training samples on ${r.ran_on ?? r.backend ?? 'the run\'s backend'}${r.fallback ? ` (${r.fallback})` : ''}; input qparams: scale ${num(report.input?.scale)}, zero point ${report.input?.zero_point}.`));
+    const where = cell('p', placementText(r));
+    where.id = 'quant-placement';
+    Object.assign(where.dataset, { ranOn: r.ran_on, ...(r.placement || {}) });
+    lines.push(where);
     if (report.float_modules?.length) lines.push(cell('p', `Left in float: ${report.float_modules.map((m) => m.join(' ')).join(', ')}.`));
     for (const w of report.warnings || []) lines.push(cell('p', `Warning: ${w}`));
     out.replaceChildren(...lines);

@@ -31,7 +31,7 @@ export function trainingViews() {
 
   function render(runner, evals) {
     const { fp32, main } = runner.runs;
-    const label = (run) => (run === fp32 ? '32-true' : main.precision);
+    const label = (run) => (run === fp32 ? '32-true' : main.label ?? main.precision);
     loss.update({
       series: [fp32, main].map((run, i) => ({ name: label(run), color: i ? COLORS.main : COLORS.fp32, points: smooth(run.records), dashed: i === 1 })),
     });
@@ -73,7 +73,7 @@ export function trainingViews() {
     });
     const parts = [`Step ${main.records.length}.`];
     if (main.records.length) {
-      parts.push(`32-true loss ${mean(fp32.records.slice(-10).map((r) => r.loss)).toFixed(4)}, ${main.precision} loss ${lastLoss.toFixed(4)} (mean of the last 10 batches).`);
+      parts.push(`32-true loss ${mean(fp32.records.slice(-10).map((r) => r.loss)).toFixed(4)}, ${label(main)} loss ${lastLoss.toFixed(4)} (mean of the last 10 batches).`);
     }
     if (lastScale !== undefined) {
       parts.push(`Loss scale ${lastScale} (${pow2(lastScale)}); skipped steps: ${skips.length}.`);
@@ -86,12 +86,15 @@ export function trainingViews() {
     $('scale-alarm').hidden = !(lastScale < 1);
   }
 
+  /** The memory table: one row per precision string, measured on the run's backend; a row
+   * whose precision runs as another one there says so. `precision` is the run's request. */
   function renderMemory(json, precision) {
     const rows = json.by_precision.map((m) => {
       const tr = document.createElement('tr');
-      if (m.precision === precision || m.precision === '32-true') tr.className = 'hl';
+      const asked = m.requested ?? m.precision;
+      if (asked === precision || asked === '32-true') tr.className = 'hl';
       tr.innerHTML = '<th scope="row"></th><td></td><td></td><td></td>';
-      tr.children[0].textContent = m.precision;
+      tr.children[0].textContent = asked === m.precision ? asked : `${asked} (runs as ${m.precision})`;
       tr.children[1].textContent = `${m.weights_bytes.toLocaleString('en')} B weights`;
       tr.children[2].textContent = `${m.activations_bytes.toLocaleString('en')} B activations`;
       tr.children[3].textContent = `${(m.weights_bytes + m.activations_bytes).toLocaleString('en')} B total`;
