@@ -155,7 +155,7 @@ async function onMatmul(app, event) {
 async function onQuantize(app) {
   const button = $('run-quant');
   button.disabled = true;
-  app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} samples)…`);
+  app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} sample${app.state.calib === 1 ? '' : 's'})…`);
   try {
     const json = await app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
     if (json === null) throw new Error('no result (the run moved to the CPU; quantize again)');

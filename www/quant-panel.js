@@ -8,6 +8,8 @@ import { barChart, histChart } from './histogram.js';
 const $ = (id) => document.getElementById(id);
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 const num = (x) => (typeof x === 'number' ? String(+x.toPrecision(4)) : String(x));
+/** "1 training sample", "128 training samples". */
+export const samplesText = (n, what = 'training sample') => `${n} ${what}${Number(n) === 1 ? '' : 's'}`;
 
 function cell(tag, text) {
   const el = document.createElement(tag);
@@ -67,7 +69,7 @@ export function quantViews() {
       lines.push(head);
       Object.assign(out.dataset, { float: String(acc.float), int8: String(acc.int8), agreement: String(acc.agreement) });
     }
-    lines.push(cell('p', `Calibrated on ${r.calib_size} training samples on ${r.ran_on ?? r.backend ?? 'the run\'s backend'}${r.fallback ? ` (${r.fallback})` : ''}; input qparams: scale ${num(report.input?.scale)}, zero point ${report.input?.zero_point}.`));
+    lines.push(cell('p', `Calibrated on ${samplesText(r.calib_size)} on ${r.ran_on ?? r.backend ?? 'the run\'s backend'}${r.fallback ? ` (${r.fallback})` : ''}; input qparams: scale ${num(report.input?.scale)}, zero point ${report.input?.zero_point}.`));
     if (report.float_modules?.length) lines.push(cell('p', `Left in float: ${report.float_modules.map((m) => m.join(' ')).join(', ')}.`));
     for (const w of report.warnings || []) lines.push(cell('p', `Warning: ${w}`));
     out.replaceChildren(...lines);

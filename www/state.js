@@ -31,8 +31,9 @@ const real = (lo, hi, what = `a number in [${lo}, ${hi}]`) => (raw) => {
   return raw !== '' && Number.isFinite(v) && v >= lo && v <= hi ? v : { error: what };
 };
 const oneOf = (...valid) => (raw) => (valid.includes(raw) ? raw : { error: `one of ${valid.join(', ')}` });
+// "16,16", "16, 16" and " 16 ,16 " are the same widths; the hash always gets "16,16".
 const widths = (raw) => {
-  const parts = String(raw).split(',');
+  const parts = String(raw).split(',').map((p) => p.trim());
   const ok = parts.length >= 1 && parts.length <= 4 && parts.every((p) => /^\d+$/.test(p) && +p >= 1 && +p <= 256);
   return ok ? parts.map(Number).join(',') : { error: '1 to 4 comma-separated widths in 1..256, e.g. 16,16' };
 };
