@@ -1,7 +1,9 @@
 // Binds the page's settings controls to the URL state: every <input>/<select> with a data-key
 // attribute shows state[key], and a change is validated with state.js's rules, written to the
-// state and the hash, then reported to `onChange(key)`. A bad value is refused with a readable
-// note next to the control. Not here: what a change does (main.js decides).
+// state and pushed to the hash as a new history entry (so Back undoes it; url-sync.js applies
+// Back/Forward), then reported to `onChange(key)`. A bad value is refused with a readable note
+// next to the control; a setting the dataset ignores (state.js ignoredKeys) is disabled.
+// Not here: what a change does (main.js decides), reading the URL back (url-sync.js).
 
 import { check, toHash } from './state.js';
 
@@ -36,7 +38,7 @@ export function bindControls(root, app, onChange) {
       if (note) note.textContent = '';
       if (app.state[key] === v) return;
       app.state[key] = v;
-      history.replaceState(null, '', toHash(app.state));
+      history.pushState(null, '', toHash(app.state));
       onChange(key);
     });
   }

@@ -15,6 +15,8 @@ import { f16Panel } from './f16-panel.js';
 import { quantViews } from './quant-panel.js';
 import { renderTrace } from './trace-panel.js';
 import { dataViews, GRID_RES } from './data-panel.js';
+import { syncFromUrl } from './url-sync.js';
+import { noteRestart } from './restart-notice.js';
 
 const $ = (id) => document.getElementById(id);
 const MATMUL_KEYS = ['m', 'k', 'n'];
@@ -170,6 +172,7 @@ async function onQuantize(app) {
 function wire(app) {
   bindControls(document, app, (key) => {
     if (MATMUL_KEYS.includes(key) || QUANT_KEYS.includes(key)) return;
+    noteRestart([key], app.runner.runs?.main.records.length ?? 0);
     resetRuns(app);
   });
   $('matmul-form').addEventListener('submit', (e) => onMatmul(app, e));
@@ -195,25 +198,37 @@ function wire(app) {
     }
   });
   $('run-quant').addEventListener('click', () => onQuantize(app));
-  $('use-gpu').addEventListener('change', async (e) => {
+  $('use-gpu').addEventListener('change', (e) => {
     app.state.backend = e.target.checked ? 'webgpu' : 'cpu';
-    history.replaceState(null, '', toHash(app.state));
-    setStatus('busy', 'Switching backend…');
-    try {
-      await app.runner.dispose();
-      await openBackend(app);
-      app.runner = createRunner(app, hooks(app));
-      await resetRuns(app);
-      setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
-    } catch (err) {
-      setStatus('error', `Could not switch the backend: ${errText(err)}`);
-    }
+    history.pushState(null, '', toHash(app.state));
+    switchBackend(app);
+  });
+  syncFromUrl(app, (keys, problems) => {
+    if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
+    const restart = keys.filter((k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k));
+    if (restart.length) noteRestart(restart, app.runner.runs?.main.records.length ?? 0);
+    if (keys.includes('backend')) switchBackend(app);
+    else if (restart.length) resetRuns(app);
   });
   let resizeTimer = 0;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => Object.values(app.views).forEach((v) => v.redraw?.()), 150);
   });
+}
+
+/** Reopens the backend app.state names and restarts both runs on it. */
+async function switchBackend(app) {
+  setStatus('busy', 'Switching backend…');
+  try {
+    await app.runner.dispose();
+    await openBackend(app);
+    app.runner = createRunner(app, hooks(app));
+    await resetRuns(app);
+    setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
+  } catch (err) {
+    setStatus('error', `Could not switch the backend: ${errText(err)}`);
+  }
 }
 
 async function main() {
