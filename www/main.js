@@ -63,8 +63,9 @@ async function refresh(app) {
     if (e !== null && evals.at(-1)?.step !== step) evals.push({ step, ...JSON.parse(e) });
   }
   if (app.data?.d === 2) {
-    const grid = await r.call('main', (t) => t.predict_grid(GRID_RES));
-    if (grid) app.views.data.setGrid(grid);
+    const which = app.views.data.boundaryRun();
+    const grid = await r.call(which, (t) => t.predict_grid(GRID_RES));
+    if (grid) app.views.data.setGrid(grid, { which, run: r.runs[which].precision, step });
   }
   if (step > 0) {
     const g = await r.call('main', (t) => t.grad_magnitudes_json());
@@ -239,7 +240,7 @@ async function main() {
   }
   history.replaceState(null, '', toHash(app.state));
   showState(document, app.state);
-  app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews() };
+  app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews(() => app.runner && refresh(app)) };
   try {
     await init();
     await openBackend(app);

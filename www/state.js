@@ -67,6 +67,13 @@ export const RULES = {
   n: int(1, 2048),
 };
 
+/** Settings a dataset ignores, each with the reason shown on its disabled control. */
+export function ignoredKeys(state) {
+  if (state.dataset !== 'digits') return {};
+  const why = 'digits is a fixed set (1797 scikit-learn images): samples and noise do not apply';
+  return { samples: why, noise: why };
+}
+
 /**
  * Parses `#backend=cpu&dataset=xor...` into `{ state, problems }`; `problems` lists each ignored
  * entry with the values that would have been valid.
