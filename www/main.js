@@ -16,6 +16,7 @@ import { quantViews } from './quant-panel.js';
 import { renderTrace } from './trace-panel.js';
 import { dataViews, GRID_RES } from './data-panel.js';
 import { syncFromUrl } from './url-sync.js';
+import { startGuide } from './guide.js';
 import { noteRestart } from './restart-notice.js';
 
 const $ = (id) => document.getElementById(id);
@@ -259,6 +260,7 @@ async function main() {
     simulateGpuLoss: () => { app.runner.simulateLoss = true; },
   };
   wire(app);
+  startGuide();
   await resetRuns(app);
   setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
   await onMatmul(app);
