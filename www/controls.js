@@ -1,9 +1,11 @@
 // Binds the page's settings controls to the URL state: every <input>/<select> with a data-key
 // attribute shows state[key], and a change is validated with state.js's rules, written to the
-// state and the hash, then reported to `onChange(key)`. A bad value is refused with a readable
-// note next to the control. Not here: what a change does (main.js decides).
+// state and pushed to the hash as a new history entry (so Back undoes it; url-sync.js applies
+// Back/Forward), then reported to `onChange(key)`. A bad value is refused with a readable note
+// next to the control; a setting the dataset ignores (state.js ignoredKeys) is disabled.
+// Not here: what a change does (main.js decides), reading the URL back (url-sync.js).
 
-import { check, toHash } from './state.js';
+import { check, ignoredKeys, toHash } from './state.js';
 
 function readControl(el) {
   if (el.type === 'checkbox') return el.checked ? '1' : '0';
@@ -15,9 +17,28 @@ function writeControl(el, value) {
   else el.value = String(value);
 }
 
-/** Shows `state` in every bound control. */
+const noteOf = (el) => el.closest('label')?.querySelector('.bad-value');
+
+/** Disables the controls `state` ignores (digits: samples, noise) and says why in their title. */
+export function markIgnored(root, state) {
+  const ignored = ignoredKeys(state);
+  for (const el of root.querySelectorAll('[data-key]')) {
+    const why = ignored[el.dataset.key];
+    el.disabled = Boolean(why);
+    el.title = why || '';
+    el.closest('label')?.classList.toggle('ignored', Boolean(why));
+  }
+}
+
+/** Shows `state` in every bound control, clearing any refused-value note. */
 export function showState(root, state) {
-  for (const el of root.querySelectorAll('[data-key]')) writeControl(el, state[el.dataset.key]);
+  for (const el of root.querySelectorAll('[data-key]')) {
+    writeControl(el, state[el.dataset.key]);
+    el.removeAttribute('aria-invalid');
+    const note = noteOf(el);
+    if (note) note.textContent = '';
+  }
+  markIgnored(root, state);
 }
 
 /** Wires the controls under `root`; returns nothing. */
@@ -26,7 +47,7 @@ export function bindControls(root, app, onChange) {
     el.addEventListener('change', () => {
       const key = el.dataset.key;
       const v = check(key, readControl(el));
-      const note = el.closest('label')?.querySelector('.bad-value');
+      const note = noteOf(el);
       if (v && typeof v === 'object' && 'error' in v) {
         el.setAttribute('aria-invalid', 'true');
         if (note) note.textContent = `must be ${v.error}`;
@@ -36,7 +57,8 @@ export function bindControls(root, app, onChange) {
       if (note) note.textContent = '';
       if (app.state[key] === v) return;
       app.state[key] = v;
-      history.replaceState(null, '', toHash(app.state));
+      history.pushState(null, '', toHash(app.state));
+      markIgnored(root, app.state);
       onChange(key);
     });
   }

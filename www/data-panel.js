@@ -1,15 +1,33 @@
 // The Data and Model panels' views: the scatter plot with the decision-boundary heatmap (2-D
-// sets) or a size summary (digits), and the model's layer sizes and parameter count. Draws from
-// Trainer.data_json / predict_grid; holds only the scatter chart.
-
+// sets), labelled with the run it shows and a picker for it (the right-hand run, 16-mixed by
+// default, or the 32-true run that Quantize uses); for the digits, one sample image per class;
+// the class counts of both splits; and the model's layer sizes and parameter count. Draws from
+// Trainer.data_json / predict_grid; holds only the scatter chart and the last data and grid.
+// Not here: fetching the grid (main.js asks the run `boundaryRun()` names).
 import { scatterPlot } from './scatter.js';
+import { drawDigits, renderCounts } from './digits-view.js';
 
 const $ = (id) => document.getElementById(id);
 export const GRID_RES = 48;
 
-/** Returns `{ setData(json), setGrid(Float32Array | null), renderModel(state, data) }`. */
-export function dataViews() {
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Per-class counts of `labels` (data_json's `counts` before it had them). */
+function countLabels(labels, classes) {
+  const out = new Array(classes).fill(0);
+  for (const l of labels || []) out[l]++;
+  return out;
+}
+
+/**
+ * Returns `{ setData(json), setGrid(grid, { run, step }?), boundaryRun(), grid(), renderModel(
+ * state, data), redraw() }`. `boundaryRun()` is 'main' or 'fp32', the run whose grid main.js
+ * should fetch; `onPick()` is called when the user picks the other run for the heatmap.
+ * @param {() => void} [onPick]
+ */
+export function dataViews(onPick = () => {}) {
   const plot = scatterPlot($('scatter'));
+  const picker = $('boundary-run');
   let data = null;
   let grid = null;
 
@@ -17,19 +35,35 @@ export function dataViews() {
     const canvas = $('scatter');
     if (!data) return;
     canvas.hidden = data.d !== 2;
+    $('boundary').hidden = data.d !== 2;
     if (data.d === 2) plot.update({ ...data, grid, res: GRID_RES });
   }
 
   function setData(d) {
     data = d;
     grid = null;
-    const what = d.d === 2 ? `${d.classes} classes in 2-D` : `${d.d}-D inputs (8×8 pixels), ${d.classes} classes: no scatter plot`;
-    $('data-summary').textContent = `${d.train_len} training and ${d.test_len} test samples; ${what}.`;
+    const what = d.d === 2
+      ? `${d.classes} classes in 2-D`
+      : `${d.d}-D inputs (8×8 pixels), ${d.classes} classes: one training image per class below`;
+    $('data-summary').textContent = `${d.train_len} training and ${plural(d.test_len, 'test sample')}; ${what}.`;
+    const counts = d.counts || (d.d === 2 ? { train: countLabels(d.train.y, d.classes), test: countLabels(d.test.y, d.classes) } : null);
+    renderCounts($('class-counts'), counts);
+    drawDigits($('digit-samples'), d.d === 2 ? null : d.examples, d.d);
+    $('boundary-label').textContent = 'Background: take a step to see the model\'s decision boundary.';
     draw();
   }
 
-  function setGrid(g) {
+  /** `info`: which run the grid came from ('main' or 'fp32'), its precision and its step. */
+  function setGrid(g, info) {
     grid = g;
+    const which = info?.which || 'main';
+    const canvas = $('scatter');
+    canvas.dataset.boundary = which;
+    if (info) {
+      const side = which === 'main' ? 'the right-hand run' : 'the left-hand run, the one Quantize uses';
+      $('boundary-label').textContent = `Background: p(class 1) of the ${info.run} run (${side}) at step ${info.step}.`;
+      canvas.dataset.boundaryRun = info.run;
+    }
     draw();
   }
 
@@ -42,5 +76,6 @@ export function dataViews() {
     el.dataset.params = String(params);
   }
 
-  return { setData, setGrid, renderModel, redraw: draw };
+  picker?.addEventListener('change', () => onPick());
+  return { setData, setGrid, renderModel, redraw: draw, boundaryRun: () => picker?.value || 'main', grid: () => grid };
 }

@@ -16,6 +16,9 @@ import { f16Panel } from './f16-panel.js';
 import { quantViews } from './quant-panel.js';
 import { renderTrace } from './trace-panel.js';
 import { dataViews, GRID_RES } from './data-panel.js';
+import { syncFromUrl } from './url-sync.js';
+import { startGuide } from './guide.js';
+import { noteRestart } from './restart-notice.js';
 
 const $ = (id) => document.getElementById(id);
 const MATMUL_KEYS = ['m', 'k', 'n'];
@@ -63,8 +66,9 @@ async function refresh(app) {
     if (e !== null && evals.at(-1)?.step !== step) evals.push({ step, ...JSON.parse(e) });
   }
   if (app.data?.d === 2) {
-    const grid = await r.call('main', (t) => t.predict_grid(GRID_RES));
-    if (grid) app.views.data.setGrid(grid);
+    const which = app.views.data.boundaryRun();
+    const grid = await r.call(which, (t) => t.predict_grid(GRID_RES));
+    if (grid) app.views.data.setGrid(grid, { which, run: r.runs[which].precision, step });
   }
   if (step > 0) {
     const g = await r.call('main', (t) => t.grad_magnitudes_json());
@@ -168,7 +172,7 @@ async function onMatmul(app, event) {
 async function onQuantize(app) {
   const button = $('run-quant');
   button.disabled = true;
-  app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} samples)…`);
+  app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} sample${app.state.calib === 1 ? '' : 's'})…`);
   try {
     const json = await app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
     if (json === null) throw new Error('no result (the run moved to the CPU; quantize again)');
@@ -183,6 +187,7 @@ async function onQuantize(app) {
 function wire(app) {
   bindControls(document, app, (key) => {
     if (MATMUL_KEYS.includes(key) || QUANT_KEYS.includes(key)) return;
+    noteRestart([key], app.runner.runs?.main.records.length ?? 0);
     resetRuns(app);
   });
   $('matmul-form').addEventListener('submit', (e) => onMatmul(app, e));
@@ -208,25 +213,37 @@ function wire(app) {
     }
   });
   $('run-quant').addEventListener('click', () => onQuantize(app));
-  $('use-gpu').addEventListener('change', async (e) => {
+  $('use-gpu').addEventListener('change', (e) => {
     app.state.backend = e.target.checked ? 'webgpu' : 'cpu';
-    history.replaceState(null, '', toHash(app.state));
-    setStatus('busy', 'Switching backend…');
-    try {
-      await app.runner.dispose();
-      await openBackend(app);
-      app.runner = createRunner(app, hooks(app));
-      await resetRuns(app);
-      setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
-    } catch (err) {
-      setStatus('error', `Could not switch the backend: ${errText(err)}`);
-    }
+    history.pushState(null, '', toHash(app.state));
+    switchBackend(app);
+  });
+  syncFromUrl(app, (keys, problems) => {
+    if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
+    const restart = keys.filter((k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k));
+    if (restart.length) noteRestart(restart, app.runner.runs?.main.records.length ?? 0);
+    if (keys.includes('backend')) switchBackend(app);
+    else if (restart.length) resetRuns(app);
   });
   let resizeTimer = 0;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => Object.values(app.views).forEach((v) => v.redraw?.()), 150);
   });
+}
+
+/** Reopens the backend app.state names and restarts both runs on it. */
+async function switchBackend(app) {
+  setStatus('busy', 'Switching backend…');
+  try {
+    await app.runner.dispose();
+    await openBackend(app);
+    app.runner = createRunner(app, hooks(app));
+    await resetRuns(app);
+    setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
+  } catch (err) {
+    setStatus('error', `Could not switch the backend: ${errText(err)}`);
+  }
 }
 
 async function main() {
@@ -237,7 +254,7 @@ async function main() {
   }
   history.replaceState(null, '', toHash(app.state));
   showState(document, app.state);
-  app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews() };
+  app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews(() => app.runner && refresh(app)) };
   try {
     app.engine = startEngine();
     await openBackend(app);
@@ -254,6 +271,7 @@ async function main() {
     simulateGpuLoss: () => { app.runner.simulateLoss = true; },
   };
   wire(app);
+  startGuide();
   await resetRuns(app);
   setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
   await onMatmul(app);

@@ -31,8 +31,9 @@ const real = (lo, hi, what = `a number in [${lo}, ${hi}]`) => (raw) => {
   return raw !== '' && Number.isFinite(v) && v >= lo && v <= hi ? v : { error: what };
 };
 const oneOf = (...valid) => (raw) => (valid.includes(raw) ? raw : { error: `one of ${valid.join(', ')}` });
+// "16,16", "16, 16" and " 16 ,16 " are the same widths; the hash always gets "16,16".
 const widths = (raw) => {
-  const parts = String(raw).split(',');
+  const parts = String(raw).split(',').map((p) => p.trim());
   const ok = parts.length >= 1 && parts.length <= 4 && parts.every((p) => /^\d+$/.test(p) && +p >= 1 && +p <= 256);
   return ok ? parts.map(Number).join(',') : { error: '1 to 4 comma-separated widths in 1..256, e.g. 16,16' };
 };
@@ -65,6 +66,13 @@ export const RULES = {
   k: int(1, 2048),
   n: int(1, 2048),
 };
+
+/** Settings a dataset ignores, each with the reason shown on its disabled control. */
+export function ignoredKeys(state) {
+  if (state.dataset !== 'digits') return {};
+  const why = 'digits is a fixed set (1797 scikit-learn images): samples and noise do not apply';
+  return { samples: why, noise: why };
+}
 
 /**
  * Parses `#backend=cpu&dataset=xor...` into `{ state, problems }`; `problems` lists each ignored

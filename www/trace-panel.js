@@ -1,6 +1,8 @@
 // The Autocast trace panel: one row per op of the last training step of the right-hand run
 // (Trainer.trace_json: [{name, op, inputs: [dtype], output}]), with its input and output dtypes.
-// Renders a table only; the trace is recorded in Rust by the autocast policy.
+// `inputs` are the dtypes the op consumed, after autocast's casts (a Linear's input, weight and
+// bias: all f16 under 16-mixed, as torch's trace shows them). Renders a table only; the trace is
+// recorded in Rust (crate/src/nn/amp_step.rs, with the policy of crate/src/amp/autocast.rs).
 
 /** Fills the table body with the trace; f16/bf16 dtypes are highlighted. */
 export function renderTrace(table, trace, precision) {

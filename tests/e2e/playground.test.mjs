@@ -64,8 +64,9 @@ test('URL round-trip restores the settings; a bad hash gives defaults and a mess
   assert.equal(await page.inputValue('input[data-key=seed]'), '11');
   assert.equal(await page.inputValue('input[data-key=hidden]'), '8,4');
 
+  // a fresh load of a bad link (a same-page hash change is applied live: tests/e2e/url.test.mjs)
+  await page.goto('about:blank');
   await page.goto(`${env.url}#dataset=moons&lr=abc&hidden=0&frob=1`);
-  await page.reload();
   const bad = await waitReady(page);
   assert.match(bad.message, /dataset=moons is not one of circle, xor, gauss, spiral, digits/);
   assert.match(bad.message, /lr=abc is not a number/);

@@ -32,6 +32,21 @@ impl Dataset {
         self.y.is_empty()
     }
 
+    /// Samples per class: `classes` entries, entry `c` counts the labels equal to `c`.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes];
+        for &l in &self.y {
+            counts[l as usize] += 1;
+        }
+        counts
+    }
+
+    /// The index of the first sample of each class, in class order; a class with no sample is
+    /// left out. The playground's Data panel draws these for the digits.
+    pub fn first_of_each_class(&self) -> Vec<usize> {
+        (0..self.classes as i32).filter_map(|c| self.y.iter().position(|&l| l == c)).collect()
+    }
+
     /// Shuffles with `seed` (Fisher–Yates) and splits into (train, test) with `train_ratio` of
     /// the samples in train, as the playground's "ratio of training to test data".
     pub fn split(&self, train_ratio: f64, seed: u64) -> Result<(Dataset, Dataset)> {
@@ -99,5 +114,23 @@ mod tests {
         assert!(d.split(1.0, 0).is_err());
         assert!(load("moons", 10, 0.0, 0).unwrap_err().to_string().contains("circle, xor, gauss, spiral, digits"));
         assert!(load("xor", 10, 0.9, 0).unwrap_err().to_string().contains("0 to 0.5"));
+    }
+
+    #[test]
+    fn class_counts_and_first_of_each_class_follow_the_labels() {
+        let d = Dataset { x: (0..12).map(|v| v as f32).collect(), y: vec![2, 0, 2, 0, 0, 2], d: 2, classes: 3 };
+        assert_eq!(d.class_counts(), [3, 0, 3]);
+        assert_eq!(d.first_of_each_class(), [1, 0], "class 1 has no sample and is left out");
+        let (train, test) = load("digits", 0, 0.0, 0).unwrap().split(0.8, 1).unwrap();
+        let (a, b) = (train.class_counts(), test.class_counts());
+        let total: Vec<usize> = a.iter().zip(&b).map(|(p, q)| p + q).collect();
+        assert_eq!(total, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]);
+        assert_eq!(a.iter().sum::<usize>(), train.len());
+        let firsts = train.first_of_each_class();
+        assert_eq!(firsts.len(), 10);
+        for (c, &i) in firsts.iter().enumerate() {
+            assert_eq!(train.y[i], c as i32);
+            assert!(train.y[..i].iter().all(|&l| l != c as i32));
+        }
     }
 }

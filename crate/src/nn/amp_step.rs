@@ -129,9 +129,12 @@ impl<B: Backend> Mlp<B> {
         let mut h = b.cast(x, d)?;
         for l in 0..=last {
             let w = b.cast(&self.weights[l].value, d)?;
-            let bias = up(&b.cast(&self.biases[l].value, d)?)?;
+            let bias_d = b.cast(&self.biases[l].value, d)?;
+            let bias = up(&bias_d)?;
             let z = b.cast(&linear_forward(b, &up(&h)?, &up(&w)?, Some(&bias))?, d)?;
-            let zt = trace.record(&format!("fc{}", l + 1), Op::Linear, &[h.dtype(), DType::F32, DType::F32], ac)?;
+            // The dtypes the op consumes, after autocast's cast: `linear(x.to(d), W.to(d), b.to(d))`.
+            let consumed = [h.dtype(), w.dtype(), bias_d.dtype()];
+            let zt = trace.record(&format!("fc{}", l + 1), Op::Linear, &consumed, ac)?;
             let next = if l < last {
                 trace.record(&format!("relu{}", l + 1), Op::Relu, &[zt], ac)?;
                 b.cast(&b.relu(&up(&z)?)?, d)?
@@ -262,5 +265,43 @@ impl<B: Backend> Mlp<B> {
         let copies: usize = if d == DType::F32 { 0 } else { ws.iter().map(bytes).sum() };
         let weight_bytes = masters + copies;
         Ok(AmpStepOutput { loss, logits, grad_sq, scale_used, found_inf, grads, activation_bytes, weight_bytes, trace })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::cpu::CpuReference;
+    use crate::backend::prelude::*;
+    use crate::rules::optim::SgdConfig;
+
+    #[test]
+    fn the_trace_lists_a_linears_weight_and_bias_in_the_dtype_it_consumed() {
+        let b = CpuReference;
+        let x = b.upload(&[0.5, -1.0, 0.25, 2.0, -0.75, 1.5], &[3, 2]).unwrap();
+        let y = b.upload_data(HostData::I32(vec![0, 1, 1]), &[3]).unwrap();
+        let opt = Optimizer::Sgd(SgdConfig { lr: 0.1, ..Default::default() });
+        for (d, name, pure) in [
+            (DType::F16, "float16", false),
+            (DType::BF16, "bfloat16", false),
+            (DType::F16, "float16", true),
+            (DType::F32, "float32", false),
+        ] {
+            let mut mlp = Mlp::new(&b, &[2, 4, 2], 7).unwrap();
+            let mode = AmpMode { dtype: d, pure, loss_multiplier: 1.0, inject_overflow: false };
+            let out = mlp.train_step_amp(&b, &x, &y, None, &opt, &mode, None).unwrap();
+            let linears: Vec<_> = out.trace.entries.iter().filter(|e| e.op == Op::Linear).collect();
+            assert_eq!(linears.len(), 2, "{name}: one entry per layer");
+            for e in linears {
+                // torch: F.linear(x.half(), w.half(), b.half()) under autocast; all f32 without it.
+                assert_eq!(e.inputs, [name, name, name], "{name} {}: input, weight, bias", e.name);
+                assert_eq!(e.output, name, "{name} {}", e.name);
+            }
+            let loss = out.trace.entries.last().unwrap();
+            assert_eq!(
+                (loss.op, loss.inputs.as_slice(), loss.output),
+                (Op::CrossEntropy, [name].as_slice(), "float32")
+            );
+        }
     }
 }

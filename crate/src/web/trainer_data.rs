@@ -1,5 +1,6 @@
-//! `Trainer.data_json`: the run's train/test split for the Data panel's scatter plot (part of the
-//! wasm surface). Glue only: the points come from the session's own split, the extent from
+//! `Trainer.data_json`: the run's train/test split for the Data panel (part of the wasm surface):
+//! the points of a 2-D set for the scatter plot, the class counts, and one sample image per class
+//! for the digits. Glue only: the points come from the session's own split, the extent from
 //! [`crate::app::session::Session::extent`] (the same one `predict_grid` covers).
 //!
 //! Not here: generating the data (`crate::data`) or drawing it (www/scatter.js).
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 fn points(set: &Dataset) -> Value {
-    // Only 2-D sets are plotted; for digits the page shows sizes, not 64-D points.
+    // Only 2-D sets are plotted; for digits the page shows sample images and counts instead.
     if set.d == 2 {
         json!({ "x": set.x, "y": set.y })
     } else {
@@ -18,10 +19,24 @@ fn points(set: &Dataset) -> Value {
     }
 }
 
+/// The first training sample of each class (row-major `(k, d)` and its labels), for the page to
+/// draw the digits; empty for 2-D sets (their points are all there).
+fn examples(set: &Dataset) -> Value {
+    if set.d == 2 {
+        return json!({ "x": [], "y": [] });
+    }
+    let idx = set.first_of_each_class();
+    let x: Vec<f32> = idx.iter().flat_map(|&i| set.x[i * set.d..(i + 1) * set.d].iter().copied()).collect();
+    let y: Vec<i32> = idx.iter().map(|&i| set.y[i]).collect();
+    json!({ "x": x, "y": y })
+}
+
 #[wasm_bindgen]
 impl Trainer {
     /// `{"d", "classes", "train_len", "test_len", "extent": {"lo", "hi"}, "train": {"x", "y"},
-    /// "test": {"x", "y"}}`; `x` is row-major `(n, 2)` for 2-D sets and empty otherwise.
+    /// "test": {"x", "y"}, "counts": {"train", "test"}, "examples": {"x", "y"}}`; `x` is
+    /// row-major `(n, 2)` for 2-D sets and empty otherwise; `counts` has one entry per class;
+    /// `examples` is the first training sample of each class `(k, d)` for sets that are not 2-D.
     pub fn data_json(&self) -> Result<String, JsValue> {
         let guard = self
             .state
@@ -46,5 +61,7 @@ fn describe(train: &Dataset, test: &Dataset, (lo, hi): (Vec<f32>, Vec<f32>)) -> 
         "extent": { "lo": lo, "hi": hi },
         "train": points(train),
         "test": points(test),
+        "counts": { "train": train.class_counts(), "test": test.class_counts() },
+        "examples": examples(train),
     })
 }
