@@ -8,7 +8,6 @@ import { barChart, histChart } from './histogram.js';
 const $ = (id) => document.getElementById(id);
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 const num = (x) => (typeof x === 'number' ? String(+x.toPrecision(4)) : String(x));
-/** "1 training sample", "128 training samples". */
 
 function cell(tag, text) {
   const el = document.createElement(tag);
