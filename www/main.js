@@ -6,6 +6,7 @@
 // (runner.js), drawing (the *-panel.js views), any wasm call (engine-worker.js).
 
 import { startEngine } from './engine.js';
+import { jumpNote } from './divergence.js';
 import { parseHash, toHash, quantizeOptions } from './state.js';
 import { bindControls, showState } from './controls.js';
 import { renderBackend, renderPrecision } from './backend-panel.js';
@@ -91,6 +92,8 @@ function hooks(app) {
     async onReset() {
       const { runs } = app.runner;
       app.evals = { fp32: [], main: [] };
+      $('divergence-note').hidden = true;
+      delete $('divergence-note').dataset.cause;
       app.data = JSON.parse(await runs.main.trainer.data_json());
       app.views.data.setData(app.data);
       app.views.data.renderModel(app.state, app.data);
@@ -107,6 +110,11 @@ function hooks(app) {
       app.views.quant.clear('Train a few hundred steps, then quantize the 32-true model.');
     },
     onRecords() {
+      const { fp32, main } = app.runner.runs;
+      const note = jumpNote(main.label ?? main.precision, main.watch, fp32.watch);
+      $('divergence-note').hidden = !note;
+      $('divergence-note').textContent = note;
+      if (main.watch.jump) $('divergence-note').dataset.cause = main.watch.jump.cause;
       app.views.training.render(app.runner, app.evals);
       progress(app);
     },

@@ -6,6 +6,7 @@
 // Not here: drawing (training-panel.js etc.) and the URL (state.js).
 
 import { trainerConfig } from './state.js';
+import { createJumpWatch } from './divergence.js';
 
 const SNAPSHOT_EVERY = 40; // steps between snapshots while on WebGPU (the fallback point)
 const TARGET_MS = 150; // time budget of one chunk (the worker's time; the page keeps drawing meanwhile)
@@ -14,7 +15,7 @@ const TARGET_MS = 150; // time budget of one chunk (the worker's time; the page 
 export function createRunner(app, hooks) {
   const engine = app.engine;
   const r = {
-    runs: null, // { fp32: Run, main: Run }; Run = { which, precision, trainer, records, snapshot, snapStep }
+    runs: null, // { fp32: Run, main: Run }; Run = { which, precision, trainer, records, watch (divergence.js), snapshot, snapStep }
     running: false,
     chunk: 2,
     queue: Promise.resolve(),
@@ -51,7 +52,7 @@ export function createRunner(app, hooks) {
       const runs = {};
       for (const [which, precision] of [['fp32', '32-true'], ['main', app.state.precision]]) {
         await open(which, precision);
-        runs[which] = { which, precision, trainer: engine.trainer(which), records: [], snapshot: null, snapStep: 0 };
+        runs[which] = { which, precision, trainer: engine.trainer(which), records: [], watch: createJumpWatch(), snapshot: null, snapStep: 0 };
       }
       r.runs = runs;
       await hooks.onReset();
@@ -76,6 +77,7 @@ export function createRunner(app, hooks) {
     for (const run of Object.values(r.runs)) {
       const recs = JSON.parse(await run.trainer.run(k));
       run.records.push(...recs);
+      run.watch.push(recs);
     }
     if (r.backend === 'webgpu' && r.runs.main.records.length - r.runs.main.snapStep >= SNAPSHOT_EVERY) await snapshotAll();
   }

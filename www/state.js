@@ -11,7 +11,7 @@ export const DEFAULTS = Object.freeze({
   // Model
   hidden: '16,16',
   // Training (the right-hand run; the left-hand run is always 32-true on the same seed)
-  precision: '16-mixed', optimizer: 'adam', lr: 0.03, batch: 32,
+  precision: '16-mixed', optimizer: 'adam', lr: 0.005, batch: 32,
   init_scale: 65536, growth_factor: 2, growth_interval: 50, backoff_factor: 0.5,
   // Quantize
   qconfig: 'x86', observer: 'default', granularity: 'per-channel', reduce_range: 'default', calib: 128, fuse: 1,

@@ -139,7 +139,8 @@ test('the autocast trace shows a Linear\'s weight and bias in float16, as the op
 test('the decision-boundary heatmap says which run it shows, and the 32-true run can be picked', async () => {
   const { page } = await openPage(env, '#dataset=circle&hidden=8&precision=16-mixed');
   const s = await train(page, 10);
-  await page.waitForFunction(() => /16-mixed run/.test(document.getElementById('boundary-label').textContent), null, WAIT);
+  // the label follows the last refresh after the pause, which may land after train() returns
+  await page.waitForFunction((n) => new RegExp(`16-mixed run.* at step ${n}\\b`).test(document.getElementById('boundary-label').textContent), s.steps, WAIT);
   assert.match(await page.textContent('#boundary-label'), new RegExp(`p\\(class 1\\) of the 16-mixed run \\(the right-hand run\\) at step ${(await trainSummary(page)).steps}`), s.text);
   await page.selectOption('#boundary-run', 'fp32');
   await page.waitForFunction(() => document.getElementById('scatter').dataset.boundary === 'fp32', null, WAIT);

@@ -73,7 +73,7 @@ test('URL round-trip restores the settings; a bad hash gives defaults and a mess
   assert.match(bad.message, /hidden=0 is not 1 to 4 comma-separated widths/);
   assert.match(bad.message, /unknown setting "frob"/);
   assert.equal(await page.inputValue('select[data-key=dataset]'), 'spiral');
-  assert.equal(await page.inputValue('input[data-key=lr]'), '0.03');
+  assert.equal(await page.inputValue('input[data-key=lr]'), '0.005');
   assert.match(page.url(), /dataset=spiral&noise=0.1/, 'the URL is rewritten to the defaults');
   await page.screenshot({ path: `${ARTIFACTS}/bad-hash.png` });
   assert.deepEqual(page.errors, []);

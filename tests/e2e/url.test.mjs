@@ -96,10 +96,10 @@ test('a hash edited by hand is applied to the controls and the runs; a bad value
 
   await page.evaluate(() => { location.hash = '#dataset=xor&samples=100&hidden=4,4&lr=abc'; });
   await page.waitForFunction(() => /lr=abc is not a number/.test(document.getElementById('message').textContent), null, WAIT);
-  await page.waitForFunction(() => document.querySelector('[data-key=lr]').value === '0.03', null, WAIT);
-  assert.match(page.url(), /lr=0.03&/, 'the refused value is replaced by the default in the URL');
+  await page.waitForFunction(() => document.querySelector('[data-key=lr]').value === '0.005', null, WAIT);
+  assert.match(page.url(), /lr=0.005&/, 'the refused value is replaced by the default in the URL');
   await page.waitForFunction(() => document.getElementById('train-summary').dataset.steps === '0', null, WAIT);
-  assert.equal((await runConfig(page)).lr, 0.03);
+  assert.equal((await runConfig(page)).lr, 0.005);
 
   await page.goBack(); // to the first hand edit
   await page.waitForFunction(() => document.querySelector('[data-key=lr]').value === '0.1', null, WAIT);
