@@ -6,6 +6,9 @@
 import { barChart, histChart } from './histogram.js';
 
 const $ = (id) => document.getElementById(id);
+// Non-finite f32 values (an SQNR of a constant activation, e.g. one calibration sample) arrive
+// from serde_json as null: shown as "not finite" instead of failing the whole panel.
+const fixed = (x, d) => (typeof x === 'number' ? x.toFixed(d) : 'not finite');
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 const num = (x) => (typeof x === 'number' ? String(+x.toPrecision(4)) : String(x));
 
@@ -96,7 +99,7 @@ export function quantViews() {
     for (const t of ['module', 'observer', 'kind', 'scale', 'zero point', 'clip %', 'SQNR (dB)']) head.append(cell('th', t));
     const rows = r.observers.map((o) => {
       const tr = document.createElement('tr');
-      for (const v of [o.name, o.observer, o.kind, num(o.scale), String(o.zero_point), o.clip_percent.toFixed(3), o.sqnr_db.toFixed(1)]) tr.append(cell('td', v));
+      for (const v of [o.name, o.observer, o.kind, num(o.scale), String(o.zero_point), fixed(o.clip_percent, 3), fixed(o.sqnr_db, 1)]) tr.append(cell('td', v));
       return tr;
     });
     $('observer-table').tBodies[0].replaceChildren(head, ...rows);
