@@ -24,7 +24,7 @@ const indicators = (page) => page.evaluate(async () => ({
   checkbox: document.getElementById('use-gpu').checked,
   hash: new URLSearchParams(location.hash.slice(1)).get('backend'),
   runner: window.quantplay.app.runner.backend,
-  trainer: await window.quantplay.app.runner.runs.main.trainer.backend(),
+  trainer: await window.quantplay.app.runner.call('main', (t) => t.backend()),
 }));
 
 test('a calibration size larger than the training set is an error, not a GPU failure, and changes nothing', async () => {

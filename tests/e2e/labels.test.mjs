@@ -22,7 +22,7 @@ async function quantizePlacement(page) {
   return page.evaluate(async () => ({
     ...document.getElementById('quant-placement').dataset,
     text: document.getElementById('quant-placement').textContent,
-    trainer: await window.quantplay.app.runner.runs.fp32.trainer.backend(),
+    trainer: await window.quantplay.app.runner.call('fp32', (t) => t.backend()),
   }));
 }
 
@@ -50,7 +50,7 @@ test('the Backend panel says whether the CPU is the fast path or the plain-loop 
   const ref = await openPage(env, '#backend=cpu-reference&dataset=circle&hidden=8');
   assert.match(ref.ready.facts, /In use\s+CPU reference — plain loops, no SIMD/, ref.ready.facts);
   assert.match(ref.ready.facts, /not used by the reference/, ref.ready.facts);
-  assert.equal(await ref.page.evaluate(() => window.quantplay.app.runner.runs.main.trainer.backend()), 'cpu-reference');
+  assert.equal(await ref.page.evaluate(() => window.quantplay.app.runner.call('main', (t) => t.backend())), 'cpu-reference');
   await ref.page.close();
 });
 

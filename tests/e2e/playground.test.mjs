@@ -87,7 +87,7 @@ test('backend names are the crate\'s: gpu is an alias of webgpu, cpu-reference t
   const { page } = await openPage(env, '#backend=cpu-reference&dataset=circle&precision=16-mixed');
   const s = await train(page, 20);
   assert.ok(Number(s.steps) >= 20, s.text);
-  const ran = await page.evaluate(() => window.quantplay.app.runner.runs.main.trainer.backend());
+  const ran = await page.evaluate(() => window.quantplay.app.runner.call('main', (t) => t.backend()));
   assert.equal(ran, 'cpu-reference', 'the run says where it runs');
   await page.close();
 });
@@ -108,7 +108,7 @@ test('with backend=cpu the page runs on the CPU, says why, and trains', async ()
   await page.waitForFunction(() => document.getElementById('backend-info').dataset.backend === 'webgpu' && document.getElementById('status').dataset.state === 'ready');
   assert.match(page.url(), /backend=webgpu/);
   await page.waitForFunction(() => document.getElementById('train-summary').dataset.steps === '0');
-  assert.equal(await page.evaluate(() => window.quantplay.app.runner.runs.main.trainer.backend()), 'webgpu');
+  assert.equal(await page.evaluate(() => window.quantplay.app.runner.call('main', (t) => t.backend())), 'webgpu');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -144,7 +144,7 @@ test('a lost WebGPU device moves both runs to the CPU from the last saved step, 
   assert.equal(await page.evaluate(() => document.getElementById('backend-info').dataset.backend), 'cpu');
   const after = await train(page, Number(m[1]) + 10);
   assert.ok(Number(after.steps) >= Number(m[1]) + 10, after.text);
-  assert.equal(await page.evaluate(() => window.quantplay.app.runner.runs.main.trainer.backend()), 'cpu');
+  assert.equal(await page.evaluate(() => window.quantplay.app.runner.call('main', (t) => t.backend())), 'cpu');
   await page.screenshot({ path: `${ARTIFACTS}/gpu-lost-fallback.png` });
   assert.deepEqual(page.errors, []);
   await page.close();
