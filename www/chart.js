@@ -1,9 +1,17 @@
 // A hand-written canvas line chart with a one-method API: `lineChart(canvas, opts).update(data)`.
-// Draws several series against the step axis, on a linear or log2 y axis, with optional vertical
-// markers (e.g. skipped steps) and horizontal reference lines (e.g. scale = 1). It only draws: no
-// state beyond the last data (kept to redraw on resize), no DOM outside its canvas.
+// Draws several series against the step axis on a linear or log2 y axis (round ticks; log2
+// gridlines only at integer exponents), a legend in its own strip above the plot, horizontal
+// reference lines, and events along the bottom as a rug (e.g. skipped steps: one short tick per
+// pixel column, taller where denser) with triangles for marked ones (e.g. injected overflows).
+// Every series is reduced to first/min/max/last per pixel column before drawing, so the cost is
+// bounded by the canvas width, not the number of points. It only draws; what it drew (ticks,
+// legend, points drawn) is left in the canvas's data attributes for tests. No DOM outside its
+// canvas. Not here: keeping the data (history.js).
 
-const PAD = { l: 48, r: 10, t: 10, b: 22 };
+import { log2Ticks, niceTicks, tickText, pow2Text } from './axes.js';
+
+const PAD = { l: 50, r: 12, t: 20, b: 30 };
+const RUG_H = 12; // the rug's tallest tick, px
 
 /** Sizes the canvas backing store to its CSS box (times devicePixelRatio); returns the 2-D context. */
 export function fitCanvas(canvas) {
@@ -21,12 +29,43 @@ export function fitCanvas(canvas) {
   return { ctx, w, h };
 }
 
-const fmt = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(0) : String(+v.toPrecision(3)));
+/** Writes `text` in lines that fit `width` (split at spaces), from (x, y) down. */
+export function wrapText(ctx, text, x, y, width, lineH = 14) {
+  let line = '';
+  for (const word of String(text).split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && ctx.measureText(next).width > width) { ctx.fillText(line, x, y); y += lineH; line = word; } else line = next;
+  }
+  if (line) ctx.fillText(line, x, y);
+}
+
+/** Per pixel column, the first, min, max and last point of a series (in order of x). */
+function decimate(points, X, tf) {
+  const out = [];
+  let col = null, first, lo, hi, last;
+  const flush = () => {
+    if (col === null) return;
+    const keep = [first, lo, hi, last].sort((a, b) => a[0] - b[0]);
+    for (const p of keep) if (out.at(-1) !== p) out.push(p);
+  };
+  for (const p of points) {
+    const y = tf(p[1]);
+    if (!Number.isFinite(y)) { flush(); col = null; out.push(null); continue; } // a gap
+    const c = Math.round(X(p[0]));
+    if (c !== col) { flush(); col = c; first = lo = hi = last = p; continue; }
+    if (tf(p[1]) < tf(lo[1])) lo = p;
+    if (tf(p[1]) > tf(hi[1])) hi = p;
+    last = p;
+  }
+  flush();
+  return out;
+}
 
 /**
- * `opts`: { log2?: boolean, yMin?: number, yMax?: number, xLabel?: string }.
- * `update({ series: [{ name, color, points: [[x, y], …], dashed?, stepped? }], markers?: [{ x, color }],
- *           hlines?: [{ y, color, label }] })`.
+ * `opts`: { log2?: boolean, yMin?: number, yMax?: number, xLabel?: string (default 'step') }.
+ * `update({ series: [{ name, color, points: [[x, y], …], dashed?, stepped?, band?: [[x, lo, hi], …] }],
+ *           rug?: { items: [[x, count], …], color, label }, marks?: { items: [x, …], color, label },
+ *           hlines?: [{ y, color, label }], empty?: string })`.
  */
 export function lineChart(canvas, opts = {}) {
   let last = null;
@@ -34,80 +73,150 @@ export function lineChart(canvas, opts = {}) {
   function update(data) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
-    const pts = data.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(tf(y)));
-    const refs = (data.hlines || []).map((l) => tf(l.y));
-    if (!pts.length) {
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const s of data.series) {
+      for (const p of s.points) {
+        const y = tf(p[1]);
+        if (!Number.isFinite(y)) continue;
+        if (p[0] < x0) x0 = p[0];
+        if (p[0] > x1) x1 = p[0];
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+      for (const [, lo, hi] of s.band || []) {
+        if (Number.isFinite(tf(lo)) && tf(lo) < y0) y0 = tf(lo);
+        if (Number.isFinite(tf(hi)) && tf(hi) > y1) y1 = tf(hi);
+      }
+    }
+    Object.assign(canvas.dataset, { yTicks: '', xTicks: '', legend: '', drawn: '0' });
+    if (x0 === Infinity) {
       ctx.fillStyle = '#5b6475';
-      ctx.fillText(data.empty || 'no data yet', PAD.l, h / 2);
+      wrapText(ctx, data.empty || 'no data yet', 12, h / 2 - 4, w - 24);
+      canvas.dataset.empty = data.empty || 'no data yet';
       return;
     }
-    let x0 = Math.min(...pts.map((p) => p[0]));
-    let x1 = Math.max(...pts.map((p) => p[0]));
+    delete canvas.dataset.empty;
+    for (const l of data.hlines || []) { const y = tf(l.y); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    const rug = data.rug?.items?.length || data.marks?.items?.length;
+    const bottom = h - PAD.b - (rug ? RUG_H + 2 : 0);
+    // y axis
+    let yt;
+    if (opts.log2) yt = log2Ticks(y0 - 0.5, y1 + 0.5);
+    else yt = niceTicks(opts.yMin ?? y0, opts.yMax ?? y1, 4);
+    const ylo = opts.yMin ?? yt.lo, yhi = opts.yMax ?? yt.hi;
+    // x axis: whole steps
     if (x1 === x0) x1 = x0 + 1;
-    const ys = pts.map((p) => tf(p[1])).concat(refs);
-    let y0 = opts.yMin ?? Math.min(...ys);
-    let y1 = opts.yMax ?? Math.max(...ys);
-    if (opts.log2) { y0 = Math.floor(y0) - 1; y1 = Math.ceil(y1) + 1; }
-    if (y1 === y0) { y0 -= 1; y1 += 1; }
+    const xt = niceTicks(x0, x1, Math.max(2, Math.floor((w - PAD.l - PAD.r) / 70)));
+    const xstep = Math.max(1, xt.step);
     const X = (x) => PAD.l + ((x - x0) / (x1 - x0)) * (w - PAD.l - PAD.r);
-    const Y = (y) => h - PAD.b - ((y - y0) / (y1 - y0)) * (h - PAD.t - PAD.b);
-    // axes and ticks
-    ctx.strokeStyle = '#dfe3ec';
-    ctx.fillStyle = '#5b6475';
+    const Y = (y) => bottom - ((y - ylo) / (yhi - ylo || 1)) * (bottom - PAD.t);
     ctx.lineWidth = 1;
-    const ticks = 4;
-    for (let i = 0; i <= ticks; i++) {
-      const yv = y0 + ((y1 - y0) * i) / ticks;
-      const yy = Y(yv);
+    const yLabels = [];
+    for (const v of yt.ticks) {
+      if (v < ylo - 1e-9 || v > yhi + 1e-9) continue;
+      const yy = Math.round(Y(v)) + 0.5;
+      ctx.strokeStyle = '#dfe3ec';
       ctx.beginPath(); ctx.moveTo(PAD.l, yy); ctx.lineTo(w - PAD.r, yy); ctx.stroke();
-      const label = opts.log2 ? `2^${Math.round(yv)}` : fmt(yv);
-      ctx.fillText(label, 2, yy + 4);
+      const label = opts.log2 ? pow2Text(2 ** v) : tickText(v, yt.step);
+      yLabels.push(label);
+      ctx.fillStyle = '#5b6475';
+      ctx.fillText(label, PAD.l - 4 - ctx.measureText(label).width, yy + 4);
     }
-    ctx.fillText(String(Math.round(x0)), PAD.l, h - 6);
-    const xr = String(Math.round(x1));
-    ctx.fillText(xr, w - PAD.r - ctx.measureText(xr).width, h - 6);
-    if (opts.xLabel) ctx.fillText(opts.xLabel, w / 2 - 12, h - 6);
-    // vertical markers under the lines
-    for (const m of data.markers || []) {
-      ctx.strokeStyle = m.color || '#b3261e';
-      ctx.beginPath(); ctx.moveTo(X(m.x), PAD.t); ctx.lineTo(X(m.x), h - PAD.b); ctx.stroke();
+    const xLabels = [];
+    for (let v = Math.ceil(x0 / xstep) * xstep; v <= x1; v += xstep) {
+      const xx = Math.round(X(v)) + 0.5;
+      ctx.fillStyle = '#5b6475';
+      ctx.fillRect(xx, bottom, 1, 4);
+      const label = String(Math.round(v));
+      xLabels.push(label);
+      ctx.fillText(label, xx - ctx.measureText(label).width / 2, h - PAD.b + 14);
+    }
+    const xName = opts.xLabel ?? 'step';
+    ctx.fillText(xName, w - PAD.r - ctx.measureText(xName).width, h - 3);
+    ctx.strokeStyle = '#9aa3b5';
+    ctx.beginPath(); ctx.moveTo(PAD.l, PAD.t); ctx.lineTo(PAD.l, bottom); ctx.lineTo(w - PAD.r, bottom); ctx.stroke();
+    // the rug: events per pixel column, below the plot
+    const legend = [];
+    if (data.rug?.items?.length) {
+      const cols = new Map();
+      let total = 0;
+      for (const [x, c] of data.rug.items) { const k = Math.round(X(x)); cols.set(k, (cols.get(k) || 0) + c); total += c; }
+      const max = Math.max(...cols.values());
+      ctx.fillStyle = data.rug.color || '#b3261e';
+      for (const [k, c] of cols) {
+        const len = 3 + (RUG_H - 3) * (Math.log1p(c) / Math.log1p(max));
+        ctx.fillRect(k, bottom + 2 + RUG_H - len, 1, len);
+      }
+      legend.push({ text: `${data.rug.label} (${total})`, color: data.rug.color || '#b3261e', kind: 'rug' });
+    }
+    if (data.marks?.items?.length) {
+      ctx.fillStyle = data.marks.color || '#6a1b9a';
+      for (const x of data.marks.items) {
+        const k = X(x);
+        ctx.beginPath(); ctx.moveTo(k, bottom - 9); ctx.lineTo(k - 4, bottom - 1); ctx.lineTo(k + 4, bottom - 1); ctx.closePath(); ctx.fill();
+      }
+      legend.push({ text: `▲ ${data.marks.label} (${data.marks.items.length})`, color: data.marks.color || '#6a1b9a', kind: 'mark' });
     }
     for (const l of data.hlines || []) {
+      const yy = Y(tf(l.y));
       ctx.strokeStyle = l.color || '#b3261e';
       ctx.setLineDash([4, 3]);
-      ctx.beginPath(); ctx.moveTo(PAD.l, Y(tf(l.y))); ctx.lineTo(w - PAD.r, Y(tf(l.y))); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(PAD.l, yy); ctx.lineTo(w - PAD.r, yy); ctx.stroke();
       ctx.setLineDash([]);
-      if (l.label) { ctx.fillStyle = l.color || '#b3261e'; ctx.fillText(l.label, w - PAD.r - ctx.measureText(l.label).width, Y(tf(l.y)) - 3); }
+      if (l.label) { ctx.fillStyle = l.color || '#b3261e'; ctx.fillText(l.label, w - PAD.r - ctx.measureText(l.label).width, yy - 3); }
     }
     // series
-    ctx.lineWidth = 1.6;
+    let drawn = 0;
+    const lines = [];
+    ctx.save();
+    ctx.beginPath(); ctx.rect(PAD.l, PAD.t - 2, w - PAD.l - PAD.r, bottom - PAD.t + 4); ctx.clip();
     for (const s of data.series) {
+      if (s.band?.length) {
+        ctx.strokeStyle = s.color;
+        ctx.globalAlpha = 0.25;
+        ctx.beginPath();
+        for (const [x, lo, hi] of s.band) {
+          if (!(tf(hi) > tf(lo))) continue;
+          const xx = Math.round(X(x)) + 0.5;
+          ctx.moveTo(xx, Y(tf(lo))); ctx.lineTo(xx, Y(tf(hi)));
+        }
+        ctx.stroke();
+        ctx.globalAlpha = 1;
+      }
       ctx.strokeStyle = s.color;
+      ctx.lineWidth = 1.6;
       ctx.setLineDash(s.dashed ? [5, 3] : []);
       ctx.beginPath();
-      let pen = false;
-      let lastY = 0;
-      for (const [x, y] of s.points) {
-        const ty = tf(y);
-        if (!Number.isFinite(ty)) { pen = false; continue; }
-        if (pen && s.stepped) ctx.lineTo(X(x), lastY); // hold the value until the next point
-        if (pen) ctx.lineTo(X(x), Y(ty)); else ctx.moveTo(X(x), Y(ty));
-        lastY = Y(ty);
+      let pen = false, lastY = 0;
+      for (const p of decimate(s.points, X, tf)) {
+        if (p === null) { pen = false; continue; }
+        const yy = Y(tf(p[1]));
+        if (pen && s.stepped) ctx.lineTo(X(p[0]), lastY); // hold the value until the next point
+        if (pen) ctx.lineTo(X(p[0]), yy); else ctx.moveTo(X(p[0]), yy);
+        lastY = yy;
         pen = true;
+        drawn++;
       }
       ctx.stroke();
+      if (s.name) lines.push({ text: s.name, color: s.color, dashed: s.dashed, kind: 'line' });
     }
+    ctx.restore();
     ctx.setLineDash([]);
-    // legend
-    let lx = PAD.l + 6;
-    for (const s of data.series) {
-      if (!s.name) continue;
-      ctx.fillStyle = s.color;
-      ctx.fillRect(lx, PAD.t + 2, 10, 3);
-      ctx.fillStyle = '#1d2330';
-      ctx.fillText(s.name, lx + 13, PAD.t + 7);
-      lx += 20 + ctx.measureText(s.name).width;
+    // legend strip above the plot
+    const ordered = lines.concat(legend);
+    let lx = PAD.l;
+    for (const l of ordered) {
+      ctx.fillStyle = l.color;
+      if (l.kind === 'line') ctx.fillRect(lx, 8, 12, l.dashed ? 2 : 3);
+      const tx = l.kind === 'line' ? lx + 15 : lx;
+      ctx.fillStyle = l.kind === 'line' ? '#1d2330' : l.color;
+      ctx.fillText(l.text, tx, 12);
+      lx = tx + ctx.measureText(l.text).width + 14;
     }
+    Object.assign(canvas.dataset, {
+      yTicks: yLabels.join('|'), xTicks: xLabels.join('|'), legend: ordered.map((l) => l.text).join('|'),
+      drawn: String(drawn), legendRight: String(Math.round(lx)), plotTop: String(PAD.t),
+    });
   }
   return { update, redraw: () => last && update(last) };
 }

@@ -1,9 +1,12 @@
 // The f16 range panel: a number line on a log2 axis with f16's zones (rounds to 0 below 2^-24,
 // subnormal up to 2^-14, normal up to 65504, inf above) and, on it, the last step's gradient
 // magnitude histograms from Trainer.grad_magnitudes_json: unscaled below the line, times the loss
-// scale above. Draws and summarises counts only; the histograms are computed in Rust.
+// scale above. Every label is drawn last, on a backing box, clear of the others (labels.js).
+// Draws and summarises counts only; the histograms are computed in Rust.
 
 import { fitCanvas } from './chart.js';
+import { drawLabels } from './labels.js';
+import { f32Text } from './axes.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,11 +43,11 @@ export function f16Panel() {
     const X = (e) => 10 + ((e - lo) / (hi - lo)) * (w - 20);
     const mid = h / 2;
     // zones
+    const labels = []; // drawn last, on top of the bars
     const zone = (a, b, color, label) => {
       ctx.fillStyle = color;
       ctx.fillRect(X(a), 14, X(b) - X(a), h - 34);
-      ctx.fillStyle = '#1d2330';
-      ctx.fillText(label, X(a) + 3, 11);
+      labels.push({ text: label, x: X(a) + 3, y: 11, dir: 1 });
     };
     zone(lo, f16.min_subnormal_log2, '#e4e6eb', 'rounds to 0');
     zone(f16.min_subnormal_log2, f16.min_normal_log2, '#fde9c8', 'subnormal');
@@ -56,16 +59,16 @@ export function f16Panel() {
     ctx.fillStyle = '#5b6475';
     for (let e = Math.ceil(lo / 8) * 8; e <= hi; e += 8) {
       ctx.fillRect(X(e), mid - 3, 1, 6);
-      ctx.fillText(`2^${e}`, X(e) - 10, h - 6);
+      labels.push({ text: `2^${e}`, x: X(e) - 10, y: h - 6, color: '#5b6475', dir: -1 });
     }
     for (const [e, label] of [[f16.min_subnormal_log2, '6e-8'], [f16.min_normal_log2, '6.1e-5'], [Math.log2(f16.max), '65504']]) {
       ctx.fillStyle = '#b3261e';
       ctx.fillRect(X(e), 14, 1, h - 34);
-      ctx.fillText(label, X(e) + 2, mid + 14);
+      labels.push({ text: label, x: X(e) + 2, y: mid + 14, color: '#b3261e', dir: 1 });
     }
     if (!g) {
-      ctx.fillStyle = '#5b6475';
-      ctx.fillText('take a training step to see the gradients', X(lo) + 6, mid - 8);
+      labels.push({ text: 'Take a training step (Step or Start) to see the gradients on this line.', x: X(lo) + 6, y: mid - 8, color: '#5b6475', dir: -1 });
+      drawLabels(canvas, ctx, w, h, labels);
       $('f16-summary').textContent = '';
       return;
     }
@@ -83,14 +86,14 @@ export function f16Panel() {
     bars(g.unscaled, false, 'rgba(47,95,208,0.85)');
     if (g.scale !== null) bars(g.scaled, true, 'rgba(208,99,47,0.85)');
     const lx = X(f16.min_normal_log2) + 6;
-    ctx.fillStyle = '#2f5fd0';
-    ctx.fillText('|grad| unscaled ↓', lx, h - 24);
-    if (g.scale !== null) { ctx.fillStyle = '#d0632f'; ctx.fillText(`|grad|·s ↑ (s = ${g.scale})`, lx, 28); }
+    labels.push({ text: '|grad| unscaled ↓', x: lx, y: h - 24, color: '#2f5fd0', dir: -1 });
+    if (g.scale !== null) labels.push({ text: `|grad|·s ↑ (s = ${f32Text(g.scale)})`, x: lx, y: 28, color: '#d0632f', dir: 1 });
+    drawLabels(canvas, ctx, w, h, labels);
     const u = zones(g.unscaled, f16);
     const text = [`${u.n} non-zero gradient values (${u.exact} exactly 0, e.g. behind dead ReLUs, not shown). Unscaled: ${pct(u.zero)} would round to 0 in f16, ${pct(u.sub)} subnormal, ${pct(u.over)} inf.`];
     if (g.scale !== null) {
       const s = zones(g.scaled, f16);
-      text.push(`Times s = ${g.scale}: ${pct(s.zero)} round to 0, ${pct(s.sub)} subnormal, ${pct(s.over)} overflow.`);
+      text.push(`Times s = ${f32Text(g.scale)}: ${pct(s.zero)} round to 0, ${pct(s.sub)} subnormal, ${pct(s.over)} overflow.`);
     } else {
       text.push('This precision has no loss scale.');
     }

@@ -22,3 +22,19 @@ export function drawHeatmap(canvas, valueAt, rows, cols) {
   }
   ctx.putImageData(img, 0, 0);
 }
+
+/** Clears the canvas and writes what to do to fill it (before the first check). */
+export function emptyHeatmap(canvas, text) {
+  const ctx = canvas.getContext('2d');
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = '#5b6475';
+  ctx.font = '11px system-ui, sans-serif';
+  let y = canvas.height / 2 - 14;
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && ctx.measureText(next).width > canvas.width - 16) { ctx.fillText(line, 8, y); y += 14; line = word; } else line = next;
+  }
+  ctx.fillText(line, 8, y);
+  canvas.dataset.empty = text;
+}

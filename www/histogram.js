@@ -2,9 +2,10 @@
 //   barChart(canvas).update({ bars: [{ label, value }], unit })      — e.g. SQNR per layer;
 //   histChart(canvas).update({ lo, hi, counts, ticks, clip, note })  — a histogram over [lo, hi]
 //     with the quantization grid (ticks at representable values) and the clip range drawn on it.
-// They only draw what they are given.
+// Notes wrap onto lines above the plot instead of running off the canvas. They only draw what
+// they are given; an empty chart says what to do (`empty`).
 
-import { fitCanvas } from './chart.js';
+import { fitCanvas, wrapText } from './chart.js';
 
 /** Horizontal bars, one per item, labelled with the value. */
 export function barChart(canvas) {
@@ -13,7 +14,7 @@ export function barChart(canvas) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
     const bars = data.bars;
-    if (!bars.length) { ctx.fillStyle = '#5b6475'; ctx.fillText(data.empty || 'no data', 8, h / 2); return; }
+    if (!bars.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); return; }
     const max = Math.max(1, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
     const rowH = Math.min(28, (h - 8) / bars.length);
     const labelW = Math.max(...bars.map((b) => ctx.measureText(b.label).width)) + 8;
@@ -40,7 +41,19 @@ export function histChart(canvas) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
     const { lo, hi, counts } = data;
+    if (!counts?.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); delete canvas.dataset.note; return; }
     const pad = 14;
+    // the note on its own lines above the plot, split at ', ' where it is wider than the canvas
+    const noteLines = [];
+    for (const part of (data.note || '').split(', ').filter(Boolean)) {
+      const next = noteLines.length ? `${noteLines.at(-1)}, ${part}` : part;
+      if (noteLines.length && ctx.measureText(next).width <= w - 2 * pad) noteLines[noteLines.length - 1] = next;
+      else noteLines.push(part);
+    }
+    const top = 4 + 13 * noteLines.length;
+    ctx.fillStyle = '#1d2330';
+    noteLines.forEach((l, i) => ctx.fillText(l, pad, 13 + 13 * i));
+    canvas.dataset.note = JSON.stringify(noteLines.map((l) => ({ text: l, width: Math.round(ctx.measureText(l).width), room: w - 2 * pad })));
     const X = (v) => pad + ((v - lo) / (hi - lo || 1)) * (w - 2 * pad);
     const base = h - 18;
     const max = Math.max(1, ...counts);
@@ -49,13 +62,13 @@ export function histChart(canvas) {
     if (data.clip) {
       const [a, b] = data.clip;
       ctx.fillStyle = 'rgba(179,38,30,0.08)';
-      if (a > lo) ctx.fillRect(pad, 4, X(a) - pad, base - 4);
-      if (b < hi) ctx.fillRect(X(b), 4, w - pad - X(b), base - 4);
+      if (a > lo) ctx.fillRect(pad, top, X(a) - pad, base - top);
+      if (b < hi) ctx.fillRect(X(b), top, w - pad - X(b), base - top);
     }
     ctx.fillStyle = data.color || '#2f5fd0';
     counts.forEach((c, i) => {
       if (!c) return;
-      const len = Math.max(1, Math.sqrt(c / max) * (base - 8));
+      const len = Math.max(1, Math.sqrt(c / max) * (base - top - 4));
       ctx.fillRect(pad + i * bw, base - len, Math.max(1, bw - (bw > 3 ? 1 : 0)), len);
     });
     // quantization grid: one tick per representable value (thinned when denser than 3 px)
@@ -71,14 +84,14 @@ export function histChart(canvas) {
       ctx.lineWidth = 1.5;
       for (const v of data.clip) {
         if (v < lo || v > hi) continue;
-        ctx.beginPath(); ctx.moveTo(X(v), 4); ctx.lineTo(X(v), base + 5); ctx.stroke();
+        ctx.beginPath(); ctx.moveTo(X(v), top); ctx.lineTo(X(v), base + 5); ctx.stroke();
       }
     }
     ctx.fillStyle = '#5b6475';
     ctx.fillText(String(+lo.toPrecision(3)), pad, h - 2);
     const r = String(+hi.toPrecision(3));
     ctx.fillText(r, w - pad - ctx.measureText(r).width, h - 2);
-    if (data.note) ctx.fillText(data.note, w / 2 - ctx.measureText(data.note).width / 2, h - 2);
+    if (data.xLabel) ctx.fillText(data.xLabel, w / 2 - ctx.measureText(data.xLabel).width / 2, h - 2);
   }
   return { update, redraw: () => last && update(last) };
 }

@@ -10,8 +10,9 @@ import { jumpNote } from './divergence.js';
 import { parseHash, toHash, quantizeOptions } from './state.js';
 import { bindControls, showState } from './controls.js';
 import { renderBackend, renderPrecision } from './backend-panel.js';
-import { runMatmul, renderMatmul } from './matmul-panel.js';
+import { runMatmul, renderMatmul, matmulEmpty } from './matmul-panel.js';
 import { createRunner } from './runner.js';
+import { pushBounded } from './history.js';
 import { trainingViews } from './training-panel.js';
 import { f16Panel } from './f16-panel.js';
 import { quantViews } from './quant-panel.js';
@@ -59,12 +60,12 @@ async function openBackend(app) {
 async function refresh(app) {
   const r = app.runner;
   if (!r.runs) return;
-  const step = r.runs.main.records.length;
+  const step = r.runs.main.history.length;
   for (const which of ['fp32', 'main']) {
     const evals = app.evals[which];
     if (evals.at(-1)?.step === step) continue;
     const e = await r.call(which, (t) => t.evaluate());
-    if (e !== null && evals.at(-1)?.step !== step) evals.push({ step, ...JSON.parse(e) });
+    if (e !== null && evals.at(-1)?.step !== step) pushBounded(evals, { step, ...JSON.parse(e) });
   }
   if (app.data?.d === 2) {
     const which = app.views.data.boundaryRun();
@@ -83,7 +84,7 @@ async function refresh(app) {
 
 function progress(app) {
   const r = app.runner;
-  const n = r.runs?.main.records.length ?? 0;
+  const n = r.runs?.main.history.length ?? 0;
   $('train-progress').textContent = r.running ? `training… step ${n} (${r.chunk} steps per frame)` : `paused at step ${n}`;
 }
 
@@ -195,7 +196,7 @@ async function onQuantize(app) {
 function wire(app) {
   bindControls(document, app, (key) => {
     if (MATMUL_KEYS.includes(key) || QUANT_KEYS.includes(key)) return;
-    noteRestart([key], app.runner.runs?.main.records.length ?? 0);
+    noteRestart([key], app.runner.runs?.main.history.length ?? 0);
     resetRuns(app);
   });
   $('matmul-form').addEventListener('submit', (e) => onMatmul(app, e));
@@ -229,7 +230,7 @@ function wire(app) {
   syncFromUrl(app, (keys, problems) => {
     if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
     const restart = keys.filter((k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k));
-    if (restart.length) noteRestart(restart, app.runner.runs?.main.records.length ?? 0);
+    if (restart.length) noteRestart(restart, app.runner.runs?.main.history.length ?? 0);
     if (keys.includes('backend')) switchBackend(app);
     else if (restart.length) resetRuns(app);
   });
@@ -263,6 +264,7 @@ async function main() {
   history.replaceState(null, '', toHash(app.state));
   showState(document, app.state);
   app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews(() => app.runner && refresh(app)) };
+  matmulEmpty($('diff-heatmap'));
   try {
     app.engine = startEngine();
     await openBackend(app);

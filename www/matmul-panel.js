@@ -2,7 +2,7 @@
 // times each and lets Rust compare them (quantplay::parity); this file renders the verdict plus
 // a heatmap of |gpu − cpu| per entry relative to its tolerance.
 
-import { drawHeatmap } from './heatmap.js';
+import { drawHeatmap, emptyHeatmap } from './heatmap.js';
 
 const ms = (t) => `${t.toFixed(1)} ms`;
 const num = (x) => String(Number(x.toPrecision(3))); // f32 values arrive widened: 1e-4 not 0.0000999…
@@ -20,6 +20,7 @@ export function renderMatmul(el, canvas, { m, k, n, cpu, gpu, report }) {
   if (!report) {
     lines.push('WebGPU is not in use, so there is nothing to compare: switch it on in the Backend panel.');
     el.replaceChildren(...lines.map(para));
+    emptyHeatmap(canvas, 'Switch WebGPU on in the Backend panel, then run the check: each entry of C is shaded by |gpu − cpu| over its tolerance.');
     return;
   }
   const { agreement: ag } = report;
@@ -35,6 +36,7 @@ export function renderMatmul(el, canvas, { m, k, n, cpu, gpu, report }) {
   verdictEl.id = 'matmul-verdict';
   el.replaceChildren(verdictEl, ...lines.map(para));
   const rel = (i) => Math.abs(gpu.out[i] - cpu.out[i]) / (tol.atol + tol.rtol * Math.abs(cpu.out[i]));
+  delete canvas.dataset.empty;
   drawHeatmap(canvas, rel, m, n);
 }
 
@@ -42,4 +44,9 @@ function para(text) {
   const p = document.createElement('p');
   p.textContent = text;
   return p;
+}
+
+/** The heatmap before any check: what to press. */
+export function matmulEmpty(canvas) {
+  emptyHeatmap(canvas, 'Press "Run on both backends": each entry of C is shaded here by |gpu − cpu| over its tolerance.');
 }

@@ -48,7 +48,7 @@ export function quantViews() {
     const perChannel = layer.weight_scale.length > 1;
     weights.update({
       lo: -128, hi: 127, counts: layer.weight_histogram, ticks: codes,
-      clip: [-128, 127], color: '#6a4fb0',
+      clip: [-128, 127], color: '#6a4fb0', xLabel: 'int8 weight code',
       note: `${layer.weight_qscheme}${perChannel ? `, ${layer.weight_scale.length} scales (axis ${layer.weight_axis})` : `, scale ${num(layer.weight_scale[0])}`}`,
     });
   }
@@ -59,7 +59,7 @@ export function quantViews() {
     const ticks = [];
     for (let q = a.quant_min; q <= a.quant_max; q++) ticks.push((q - a.zero_point) * a.scale);
     acts.update({
-      lo: a.lo, hi: a.hi, counts: a.counts, ticks, clip: [a.clip_lo, a.clip_hi], color: '#1d7a3a',
+      lo: a.lo, hi: a.hi, counts: a.counts, ticks, clip: [a.clip_lo, a.clip_hi], color: '#1d7a3a', xLabel: 'activation value',
       note: `scale ${num(a.scale)}, zero point ${a.zero_point}, q ∈ [${a.quant_min}, ${a.quant_max}]`,
     });
   }
@@ -105,12 +105,17 @@ export function quantViews() {
     $('observer-table').tBodies[0].replaceChildren(head, ...rows);
   }
 
+  /** Empties the panel; every chart says what to do first. */
   function clear(text) {
     result = null;
     const out = $('quant-result');
     delete out.dataset.done;
     out.replaceChildren(cell('p', text));
+    const todo = 'Press Quantize (after some training) to see this.';
+    sqnr.update({ bars: [], empty: `${todo} One bar per quantized layer: how close its int8 output is to float.` });
+    weights.update({ counts: [], empty: `${todo} The int8 codes of the chosen layer's weights.` });
+    acts.update({ counts: [], empty: `${todo} The calibrated activations with the int8 grid and clip range.` });
   }
 
-  return { render, clear, redraw: () => result && (sqnr.redraw(), weights.redraw(), acts.redraw()) };
+  return { render, clear, redraw: () => (sqnr.redraw(), weights.redraw(), acts.redraw()) };
 }

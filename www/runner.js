@@ -7,6 +7,7 @@
 
 import { trainerConfig } from './state.js';
 import { createJumpWatch } from './divergence.js';
+import { createHistory } from './history.js';
 
 const SNAPSHOT_EVERY = 40; // steps between snapshots while on WebGPU (the fallback point)
 const TARGET_MS = 150; // time budget of one chunk (the worker's time; the page keeps drawing meanwhile)
@@ -15,7 +16,7 @@ const TARGET_MS = 150; // time budget of one chunk (the worker's time; the page 
 export function createRunner(app, hooks) {
   const engine = app.engine;
   const r = {
-    runs: null, // { fp32: Run, main: Run }; Run = { which, precision, trainer, records, watch (divergence.js), snapshot, snapStep }
+    runs: null, // { fp32: Run, main: Run }; Run = { which, precision, trainer, history (history.js), watch (divergence.js), snapshot, snapStep }
     running: false,
     chunk: 2,
     queue: Promise.resolve(),
@@ -52,7 +53,7 @@ export function createRunner(app, hooks) {
       const runs = {};
       for (const [which, precision] of [['fp32', '32-true'], ['main', app.state.precision]]) {
         await open(which, precision);
-        runs[which] = { which, precision, trainer: engine.trainer(which), records: [], watch: createJumpWatch(), snapshot: null, snapStep: 0 };
+        runs[which] = { which, precision, trainer: engine.trainer(which), history: createHistory(), watch: createJumpWatch(), snapshot: null, snapStep: 0 };
       }
       r.runs = runs;
       await hooks.onReset();
@@ -62,7 +63,7 @@ export function createRunner(app, hooks) {
   async function snapshotAll() {
     for (const run of Object.values(r.runs)) {
       run.snapshot = await run.trainer.snapshot();
-      run.snapStep = run.records.length;
+      run.snapStep = run.history.length;
     }
   }
 
@@ -76,10 +77,10 @@ export function createRunner(app, hooks) {
     }
     for (const run of Object.values(r.runs)) {
       const recs = JSON.parse(await run.trainer.run(k));
-      run.records.push(...recs);
+      run.history.push(recs);
       run.watch.push(recs);
     }
-    if (r.backend === 'webgpu' && r.runs.main.records.length - r.runs.main.snapStep >= SNAPSHOT_EVERY) await snapshotAll();
+    if (r.backend === 'webgpu' && r.runs.main.history.length - r.runs.main.snapStep >= SNAPSHOT_EVERY) await snapshotAll();
   }
 
   /** Moves both runs to the CPU from their last snapshot (or from step 0) after a GPU failure. */
@@ -87,9 +88,9 @@ export function createRunner(app, hooks) {
     r.backend = 'cpu';
     for (const run of Object.values(r.runs)) {
       await open(run.which, run.precision, run.snapshot); // replaces (frees) the worker's run
-      run.records.length = run.snapshot ? run.snapStep : 0;
+      run.history.truncate(run.snapshot ? run.snapStep : 0);
     }
-    const from = r.runs.main.records.length;
+    const from = r.runs.main.history.length;
     await hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${from}, the last finished step saved.`);
   }
 

@@ -1,27 +1,20 @@
 // The Training panel's views: loss and accuracy curves of both runs, the loss-scale timeline
-// (log2 axis, skipped-step markers, the growth ramp), the skipped-steps count, the alarm when
-// the scale falls below 1, and the memory table. Reads the runner's step records (field names
-// of crate/src/nn/metrics.rs); draws only. Not here: stepping (runner.js) or the controls.
+// (log2 axis at integer exponents, the scale's min–max per bucket, skipped steps as a rug and
+// injected overflows as triangles), the skipped-steps count, the alarm when the scale falls
+// below 1, and the memory table. Reads each run's bounded history (history.js; record field
+// names of crate/src/app/metrics.rs), so a frame costs the same at step 100 and step 200,000.
+// Draws only. Not here: stepping (runner.js) or the controls.
 
 import { lineChart } from './chart.js';
+import { f32Text, pow2Text } from './axes.js';
 
 const COLORS = { fp32: '#2f5fd0', main: '#d0632f' };
 const $ = (id) => document.getElementById(id);
-
-/** Exponential moving average of the loss, so the batch noise does not hide the trend. */
-function smooth(records) {
-  let ema = null;
-  return records.filter((r) => Number.isFinite(r.loss ?? NaN)).map((r) => {
-    ema = ema === null ? r.loss : 0.9 * ema + 0.1 * r.loss;
-    return [r.step, ema];
-  });
-}
 
 // Non-finite f32 values (an overflowed step's grad norm) arrive from serde_json as null.
 const finite = (xs) => xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
 const mean = (xs) => finite(xs).reduce((a, b) => a + b, 0) / Math.max(1, finite(xs).length);
 const prec = (x) => (typeof x === 'number' && Number.isFinite(x) ? x.toPrecision(3) : 'inf/NaN');
-const pow2 = (s) => (s > 0 ? `2^${Math.log2(s).toFixed(Number.isInteger(Math.log2(s)) ? 0 : 2)}` : String(s));
 
 /** Creates the panel's charts; returns `{ render(runner, evals), renderMemory(json), clear() }`. */
 export function trainingViews() {
@@ -32,57 +25,68 @@ export function trainingViews() {
   function render(runner, evals) {
     const { fp32, main } = runner.runs;
     const label = (run) => (run === fp32 ? '32-true' : main.label ?? main.precision);
+    const bucketsOf = { fp32: fp32.history.buckets(), main: main.history.buckets() };
+    const color = (i) => (i ? COLORS.main : COLORS.fp32);
     loss.update({
-      series: [fp32, main].map((run, i) => ({ name: label(run), color: i ? COLORS.main : COLORS.fp32, points: smooth(run.records), dashed: i === 1 })),
+      series: [fp32, main].map((run, i) => ({ name: label(run), color: color(i), dashed: i === 1, points: bucketsOf[run.which].filter((b) => b.ema !== null).map((b) => [b.step, b.ema]) })),
+      empty: 'Press Start (or Step) to train both runs; their loss appears here.',
     });
     acc.update({
       series: [fp32, main].flatMap((run, i) => [
-        { name: label(run), color: i ? COLORS.main : COLORS.fp32, points: evals[i ? 'main' : 'fp32'].map((e) => [e.step, e.train_accuracy]) },
-        { name: '', color: i ? COLORS.main : COLORS.fp32, dashed: true, points: evals[i ? 'main' : 'fp32'].map((e) => [e.step, e.test_accuracy]) },
+        { name: `${label(run)} train`, color: color(i), points: evals[run.which].map((e) => [e.step, e.train_accuracy]) },
+        { name: `test`, color: color(i), dashed: true, points: evals[run.which].map((e) => [e.step, e.test_accuracy]) },
       ]),
-      empty: 'accuracy appears after the first steps',
+      empty: 'Accuracy on the training and test sets appears after the first steps.',
     });
-    const scaled = main.records.filter((r) => r['amp/loss_scale'] !== undefined);
-    const skips = main.records.filter((r) => r.skipped);
+    const scaled = bucketsOf.main.filter((b) => b.scaled > 0);
+    const counts = main.history.counts();
     scale.update({
-      series: [{ name: `loss scale (${main.precision})`, color: COLORS.main, stepped: true, points: scaled.map((r) => [r.step, r['amp/loss_scale']]) }],
-      markers: skips.map((r) => ({ x: r.step, color: 'rgba(179,38,30,0.7)' })),
+      series: [{
+        name: `loss scale (${label(main)})`, color: COLORS.main, stepped: true,
+        points: scaled.map((b) => [b.step, b.scaleLast]),
+        band: scaled.filter((b) => b.n > 1).map((b) => [b.step, b.scaleMin, b.scaleMax]),
+      }],
+      rug: { items: bucketsOf.main.filter((b) => b.skipped > b.injected).map((b) => [b.step, b.skipped - b.injected]), color: '#b3261e', label: 'skipped by the scaler' },
+      marks: { items: bucketsOf.main.filter((b) => b.injected > 0).map((b) => b.step), color: '#6a1b9a', label: 'injected overflow' },
       // the scale = 1 line joins the axis once the scale comes within 2^4 of it
-      hlines: scaled.some((r) => r['amp/loss_scale'] <= 16) ? [{ y: 1, color: '#b3261e', label: 'scale = 1' }] : [],
-      empty: main.records.length ? `${main.precision} has no GradScaler: no loss scale` : 'no steps yet',
+      hlines: scaled.some((b) => b.scaleMin <= 16) ? [{ y: 1, color: '#b3261e', label: 'scale = 1' }] : [],
+      empty: main.history.length ? `${label(main)} has no GradScaler: no loss scale.` : 'Press Start to train; the loss scale of a 16-mixed run appears here.',
     });
 
     // Summary, also read by the e2e tests through its data attributes.
+    const h = main.history;
     const s = $('train-summary');
-    const last = main.records.at(-1);
-    const firstLoss = main.records[0]?.loss;
-    const lastLoss = mean(main.records.slice(-10).map((r) => r.loss));
+    const last = h.last;
+    const lastLoss = mean(h.tail(10).map((r) => r.loss));
     const lastScale = last?.['amp/loss_scale'];
-    const lastSkip = skips.at(-1);
-    const after = lastSkip && main.records.find((r) => r.step > lastSkip.step);
+    const lastSkip = h.skips().at(-1);
+    const after = lastSkip?.after;
     Object.assign(s.dataset, {
-      steps: String(main.records.length),
-      firstLoss: String(firstLoss ?? ''),
-      lastLoss: String(main.records.length ? lastLoss : ''),
-      scalePoints: String(scaled.length),
-      skipped: String(skips.length),
+      steps: String(h.length),
+      firstLoss: String(h.first?.loss ?? ''),
+      lastLoss: String(h.length ? lastLoss : ''),
+      scalePoints: String(counts.scaled),
+      skipped: String(counts.skipped),
+      injected: String(counts.injected),
       scale: String(lastScale ?? ''),
-      maxScale: String(scaled.length ? Math.max(...scaled.map((r) => r['amp/loss_scale'])) : ''),
-      skipScaleBefore: String(lastSkip?.['amp/loss_scale'] ?? ''),
+      maxScale: String(counts.maxScale ?? ''),
+      skipScaleBefore: String(lastSkip?.rec['amp/loss_scale'] ?? ''),
       skipScaleAfter: String(after?.['amp/loss_scale'] ?? ''),
+      items: String(fp32.history.size + h.size + evals.fp32.length + evals.main.length),
     });
-    const parts = [`Step ${main.records.length}.`];
-    if (main.records.length) {
-      parts.push(`32-true loss ${mean(fp32.records.slice(-10).map((r) => r.loss)).toFixed(4)}, ${label(main)} loss ${lastLoss.toFixed(4)} (mean of the last 10 batches).`);
+    const parts = [`Step ${h.length}.`];
+    if (h.length) {
+      parts.push(`32-true loss ${mean(fp32.history.tail(10).map((r) => r.loss)).toFixed(4)}, ${label(main)} loss ${lastLoss.toFixed(4)} (mean of the last 10 batches).`);
     }
     if (lastScale !== undefined) {
-      parts.push(`Loss scale ${lastScale} (${pow2(lastScale)}); skipped steps: ${skips.length}.`);
-      if (lastSkip) parts.push(`Last skip at step ${lastSkip.step}: scale ${lastSkip['amp/loss_scale']} → ${after ? after['amp/loss_scale'] : '(next step)'}.`);
-    } else if (main.records.length) {
-      parts.push(`${main.precision} runs without a GradScaler.`);
+      const inj = counts.injected ? ` (${counts.injected} injected)` : '';
+      parts.push(`Loss scale ${f32Text(lastScale)} (${pow2Text(lastScale)}); skipped steps: ${counts.skipped}${inj}.`);
+      if (lastSkip) parts.push(`Last skip at step ${lastSkip.rec.step}${lastSkip.rec.injected ? ' (injected)' : ''}: scale ${f32Text(lastSkip.rec['amp/loss_scale'])} → ${after ? f32Text(after['amp/loss_scale']) : '(next step)'}.`);
+    } else if (h.length) {
+      parts.push(`${label(main)} runs without a GradScaler.`);
     }
-    if (fp32.records.length) parts.push(`Gradient norm: 32-true ${prec(fp32.records.at(-1).grad_norm)}, ${main.precision} ${prec(last.grad_norm)}.`);
-    s.textContent = parts.join(' ');
+    if (fp32.history.length && last) parts.push(`Gradient norm: 32-true ${prec(fp32.history.last.grad_norm)}, ${label(main)} ${prec(last.grad_norm)}.`);
+    s.textContent = h.length ? parts.join(' ') : 'No steps yet: press Start, or Step for one chunk.';
     $('scale-alarm').hidden = !(lastScale < 1);
   }
 
