@@ -215,7 +215,8 @@ export function lineChart(canvas, opts = {}) {
     }
     Object.assign(canvas.dataset, {
       yTicks: yLabels.join('|'), xTicks: xLabels.join('|'), legend: ordered.map((l) => l.text).join('|'),
-      drawn: String(drawn), legendRight: String(Math.round(lx)), plotTop: String(PAD.t),
+      drawn: String(drawn), legendRight: String(Math.round(lx)), plotTop: String(PAD.t), plotBottom: String(Math.round(bottom)),
+      plotLeft: String(PAD.l), plotRight: String(w - PAD.r),
     });
   }
   return { update, redraw: () => last && update(last) };

@@ -14,7 +14,8 @@ export function barChart(canvas) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
     const bars = data.bars;
-    if (!bars.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); return; }
+    if (!bars.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); canvas.dataset.empty = data.empty || 'no data'; return; }
+    delete canvas.dataset.empty;
     const max = Math.max(1, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
     const rowH = Math.min(28, (h - 8) / bars.length);
     const labelW = Math.max(...bars.map((b) => ctx.measureText(b.label).width)) + 8;
@@ -41,7 +42,8 @@ export function histChart(canvas) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
     const { lo, hi, counts } = data;
-    if (!counts?.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); delete canvas.dataset.note; return; }
+    if (!counts?.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); delete canvas.dataset.note; canvas.dataset.empty = data.empty || 'no data'; return; }
+    delete canvas.dataset.empty;
     const pad = 14;
     // the note on its own lines above the plot, split at ', ' where it is wider than the canvas
     const noteLines = [];

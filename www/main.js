@@ -279,6 +279,8 @@ async function main() {
     get engine() { return app.engine; },
     get info() { return app.info; },
     simulateGpuLoss: () => { app.runner.simulateLoss = true; },
+    /** Reads and draws what the views need now (as after a chunk); tests call it. */
+    refresh: () => refresh(app),
   };
   wire(app);
   startGuide();

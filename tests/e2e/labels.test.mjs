@@ -64,8 +64,12 @@ test('bf16-mixed on WebGPU is labelled by what runs (32-true) in the title, lege
   const summary = await page.textContent('#train-summary');
   assert.doesNotMatch(summary, /bf16-mixed loss/, summary);
   assert.match(summary, /runs as 32-true/, summary);
-  const legend = await page.evaluate(() => window.quantplay.app.runner.runs.main.label);
-  assert.match(legend, /32-true/, legend);
+  const label = await page.evaluate(() => window.quantplay.app.runner.runs.main.label);
+  assert.match(label, /32-true/, label);
+  // what the charts' legends drew (chart.js keeps it in data-legend)
+  assert.match(await page.getAttribute('#loss-chart', 'data-legend'), /^32-true\|bf16-mixed \(runs as 32-true here\)$/);
+  // no GradScaler runs, so the scale chart says so, by the same label
+  assert.match(await page.getAttribute('#scale-chart', 'data-empty'), /^bf16-mixed \(runs as 32-true here\) has no GradScaler/);
   const rows = await page.$$eval('#memory-table tbody tr', (trs) => trs.map((tr) => ({ text: tr.textContent, hl: tr.className === 'hl' })));
   const bf16 = rows.find((r) => r.text.startsWith('bf16-mixed'));
   const f32 = rows.find((r) => r.text.startsWith('32-true'));
