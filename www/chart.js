@@ -96,6 +96,19 @@ export function lineChart(canvas, opts = {}) {
       return;
     }
     delete canvas.dataset.empty;
+    // the legend: lines, then the rug and the marks, laid out in rows above the plot
+    const entries = data.series.filter((s) => s.name).map((s) => ({ text: s.name, color: s.color, dashed: s.dashed, kind: 'line' }));
+    if (data.rug?.items?.length) entries.push({ text: `${data.rug.label} (${data.rug.items.reduce((a, [, c]) => a + c, 0)})`, color: data.rug.color || '#b3261e', kind: 'rug' });
+    if (data.marks?.items?.length) entries.push({ text: `▲ ${data.marks.label} (${data.marks.items.length})`, color: data.marks.color || '#6a1b9a', kind: 'mark' });
+    let lx = PAD.l, row = 0, legendRight = PAD.l;
+    for (const e of entries) {
+      const ew = (e.kind === 'line' ? 15 : 0) + ctx.measureText(e.text).width;
+      if (lx > PAD.l && lx + ew > w - 4) { row++; lx = PAD.l; }
+      Object.assign(e, { x: lx, y: 12 + 14 * row });
+      lx += ew + 14;
+      legendRight = Math.max(legendRight, lx - 14);
+    }
+    const top = entries.length ? PAD.t + 14 * row : 10;
     for (const l of data.hlines || []) { const y = tf(l.y); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
     const rug = data.rug?.items?.length || data.marks?.items?.length;
     const bottom = h - PAD.b - (rug ? RUG_H + 2 : 0);
@@ -109,7 +122,7 @@ export function lineChart(canvas, opts = {}) {
     const xt = niceTicks(x0, x1, Math.max(2, Math.floor((w - PAD.l - PAD.r) / 70)));
     const xstep = Math.max(1, xt.step);
     const X = (x) => PAD.l + ((x - x0) / (x1 - x0)) * (w - PAD.l - PAD.r);
-    const Y = (y) => bottom - ((y - ylo) / (yhi - ylo || 1)) * (bottom - PAD.t);
+    const Y = (y) => bottom - ((y - ylo) / (yhi - ylo || 1)) * (bottom - top);
     ctx.lineWidth = 1;
     const yLabels = [];
     for (const v of yt.ticks) {
@@ -129,25 +142,23 @@ export function lineChart(canvas, opts = {}) {
       ctx.fillRect(xx, bottom, 1, 4);
       const label = String(Math.round(v));
       xLabels.push(label);
-      ctx.fillText(label, xx - ctx.measureText(label).width / 2, h - PAD.b + 14);
+      const lw = ctx.measureText(label).width;
+      ctx.fillText(label, Math.min(w - 2 - lw, Math.max(2, xx - lw / 2)), h - PAD.b + 14);
     }
     const xName = opts.xLabel ?? 'step';
     ctx.fillText(xName, w - PAD.r - ctx.measureText(xName).width, h - 3);
     ctx.strokeStyle = '#9aa3b5';
-    ctx.beginPath(); ctx.moveTo(PAD.l, PAD.t); ctx.lineTo(PAD.l, bottom); ctx.lineTo(w - PAD.r, bottom); ctx.stroke();
+    ctx.beginPath(); ctx.moveTo(PAD.l, top); ctx.lineTo(PAD.l, bottom); ctx.lineTo(w - PAD.r, bottom); ctx.stroke();
     // the rug: events per pixel column, below the plot
-    const legend = [];
     if (data.rug?.items?.length) {
       const cols = new Map();
-      let total = 0;
-      for (const [x, c] of data.rug.items) { const k = Math.round(X(x)); cols.set(k, (cols.get(k) || 0) + c); total += c; }
+      for (const [x, c] of data.rug.items) { const k = Math.round(X(x)); cols.set(k, (cols.get(k) || 0) + c); }
       const max = Math.max(...cols.values());
       ctx.fillStyle = data.rug.color || '#b3261e';
       for (const [k, c] of cols) {
         const len = 3 + (RUG_H - 3) * (Math.log1p(c) / Math.log1p(max));
         ctx.fillRect(k, bottom + 2 + RUG_H - len, 1, len);
       }
-      legend.push({ text: `${data.rug.label} (${total})`, color: data.rug.color || '#b3261e', kind: 'rug' });
     }
     if (data.marks?.items?.length) {
       ctx.fillStyle = data.marks.color || '#6a1b9a';
@@ -155,7 +166,6 @@ export function lineChart(canvas, opts = {}) {
         const k = X(x);
         ctx.beginPath(); ctx.moveTo(k, bottom - 9); ctx.lineTo(k - 4, bottom - 1); ctx.lineTo(k + 4, bottom - 1); ctx.closePath(); ctx.fill();
       }
-      legend.push({ text: `▲ ${data.marks.label} (${data.marks.items.length})`, color: data.marks.color || '#6a1b9a', kind: 'mark' });
     }
     for (const l of data.hlines || []) {
       const yy = Y(tf(l.y));
@@ -167,9 +177,8 @@ export function lineChart(canvas, opts = {}) {
     }
     // series
     let drawn = 0;
-    const lines = [];
     ctx.save();
-    ctx.beginPath(); ctx.rect(PAD.l, PAD.t - 2, w - PAD.l - PAD.r, bottom - PAD.t + 4); ctx.clip();
+    ctx.beginPath(); ctx.rect(PAD.l, top - 2, w - PAD.l - PAD.r, bottom - top + 4); ctx.clip();
     for (const s of data.series) {
       if (s.band?.length) {
         ctx.strokeStyle = s.color;
@@ -198,24 +207,19 @@ export function lineChart(canvas, opts = {}) {
         drawn++;
       }
       ctx.stroke();
-      if (s.name) lines.push({ text: s.name, color: s.color, dashed: s.dashed, kind: 'line' });
     }
     ctx.restore();
     ctx.setLineDash([]);
     // legend strip above the plot
-    const ordered = lines.concat(legend);
-    let lx = PAD.l;
-    for (const l of ordered) {
-      ctx.fillStyle = l.color;
-      if (l.kind === 'line') ctx.fillRect(lx, 8, 12, l.dashed ? 2 : 3);
-      const tx = l.kind === 'line' ? lx + 15 : lx;
-      ctx.fillStyle = l.kind === 'line' ? '#1d2330' : l.color;
-      ctx.fillText(l.text, tx, 12);
-      lx = tx + ctx.measureText(l.text).width + 14;
+    for (const e of entries) {
+      ctx.fillStyle = e.color;
+      if (e.kind === 'line') ctx.fillRect(e.x, e.y - 4, 12, e.dashed ? 2 : 3);
+      ctx.fillStyle = e.kind === 'line' ? '#1d2330' : e.color;
+      ctx.fillText(e.text, e.kind === 'line' ? e.x + 15 : e.x, e.y);
     }
     Object.assign(canvas.dataset, {
-      yTicks: yLabels.join('|'), xTicks: xLabels.join('|'), legend: ordered.map((l) => l.text).join('|'),
-      drawn: String(drawn), legendRight: String(Math.round(lx)), plotTop: String(PAD.t), plotBottom: String(Math.round(bottom)),
+      yTicks: yLabels.join('|'), xTicks: xLabels.join('|'), legend: entries.map((l) => l.text).join('|'),
+      drawn: String(drawn), legendRight: String(Math.round(legendRight)), plotTop: String(top), plotBottom: String(Math.round(bottom)),
       plotLeft: String(PAD.l), plotRight: String(w - PAD.r),
     });
   }

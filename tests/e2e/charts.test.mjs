@@ -129,7 +129,7 @@ test('legends sit above the plot, never over the data', async () => {
     const d = await dataset(page, id);
     assert.ok(d.legend.split('|').length >= 1 && d.legend.length > 0, `${id}: no legend`);
     const width = await page.evaluate((id) => document.getElementById(id).clientWidth, id);
-    assert.ok(Number(d.legendRight) <= width + 14, `${id}: legend runs off the canvas (${d.legendRight} > ${width})`);
+    assert.ok(Number(d.legendRight) <= width, `${id}: legend runs off the canvas (${d.legendRight} > ${width})`);
   }
   await page.close();
 });
