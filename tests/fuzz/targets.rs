@@ -138,7 +138,11 @@ pub fn schedule_arg(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     match schedule::parse_schedule(&text) {
         Ok(ev) => {
-            let steps = schedule::run_schedule(Default::default(), &ev).expect("the default scaler replays");
+            // Over 144 straight inf/NaN steps the scale underflows: a named error, not a panic.
+            let steps = match schedule::run_schedule(Default::default(), &ev) {
+                Ok(steps) => steps,
+                Err(e) => return format!("ok, replay {}", class(e)),
+            };
             assert_eq!(steps.len(), ev.len());
             assert!(steps.iter().all(|s| s.scale_after.is_finite() && s.scale_after >= 0.0));
             format!("ok {}", ev.len().min(3))
