@@ -125,3 +125,51 @@ fn quantize_command_reports_torchs_qparams_and_writes_a_loadable_int8_model() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.json"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_out_path_that_is_an_input_is_refused_and_a_failed_write_leaves_no_file() {
+    let dir = std::env::temp_dir().join(format!("quantplay-cli-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sizes = [2, 3, 2];
+    let model = quantplay::model::mlp_model(&sizes, &[vec![0.1; 6], vec![-0.2; 6]], &[vec![0.0; 3], vec![0.1; 2]]);
+    let spec = dir.join("model.json");
+    std::fs::write(&spec, quantplay::model::spec::to_json(&quantplay::model::mlp_spec(&sizes)).to_string()).unwrap();
+    let weights = dir.join("model.safetensors");
+    let weight_bytes = model.unwrap().state_dict().to_safetensors(None).unwrap();
+    std::fs::write(&weights, &weight_bytes).unwrap();
+    let calib = write(
+        &dir,
+        "calib.safetensors",
+        vec![("x", Tensor::f32(&[4, 2], vec![0.5, -0.5, 1.0, 0.0, 0.2, 0.3, -1.0, 0.7]))],
+    );
+    let quantize = |out: &std::path::Path| {
+        let args = ["quantize", "--spec", spec.to_str().unwrap(), "--weights", weights.to_str().unwrap()];
+        Command::new(env!("CARGO_BIN_EXE_quantplay"))
+            .args(args)
+            .args(["--calib", &calib, "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let same = quantize(&dir.join(".").join("model.safetensors"));
+    let err = String::from_utf8_lossy(&same.stderr);
+    assert_eq!(same.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid --out") && err.contains("same file as --weights"), "{err}");
+    assert_eq!(std::fs::read(&weights).unwrap(), weight_bytes, "the input is left intact");
+    let missing = dir.join("no-such-folder").join("m.int8.safetensors");
+    let failed = quantize(&missing);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("a writable path"));
+    assert!(!missing.exists());
+    let ok = quantize(&dir.join("m.int8.safetensors"));
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["calib.safetensors", "m.int8.safetensors", "model.json", "model.safetensors"],
+        "no temporary file"
+    );
+    assert!(int8::load(&std::fs::read(dir.join("m.int8.safetensors")).unwrap()).is_ok());
+}

@@ -1,13 +1,16 @@
 //! `quantplay quantize`: reads a model (JSON spec + safetensors weights) and calibration /
 //! evaluation data (safetensors with `x` [N, …] and optional `y`), runs post-training static
-//! quantization (`quant::eager::pipeline`), prints the report, optionally writes the int8 model.
-//! A thin shell over the library: file I/O and printing only.
+//! quantization (`quant::eager::pipeline`), prints the report, optionally writes the int8 model
+//! (atomically, never over an input: `cli_files.rs`). A thin shell over the library: file I/O
+//! and printing only.
 
+use crate::cli_files::{read_input, refuse_overwriting_inputs, write_atomic};
 use clap::Args;
+use quantplay::app::data_file;
 use quantplay::app::ptq::{self, PtqOptions};
-use quantplay::backend::HostData;
-use quantplay::model::{int8, StateDict};
-use quantplay::{Error, Result};
+use quantplay::model::int8;
+use quantplay::Result;
+use std::io::Write;
 
 /// Post-training static quantization with torch.ao.quantization's eager-mode semantics.
 #[derive(Args)]
@@ -54,45 +57,17 @@ pub struct QuantizeArgs {
     dump: bool,
 }
 
-fn read(path: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::InvalidArgument {
-        name: "file",
-        value: path.into(),
-        valid: format!("a readable file ({e})"),
-    })
-}
-
-/// `x` as f32 with its shape, and `y` as class indices if present.
-#[allow(clippy::type_complexity)] // (x, shape, labels), named in the docs
-fn data(path: &str) -> Result<(Vec<f32>, Vec<usize>, Option<Vec<i32>>)> {
-    let (sd, _) = StateDict::from_safetensors(&read(path)?)?;
-    let x = sd.tensors.get("x").ok_or_else(|| Error::Model {
-        path: path.into(),
-        detail: format!("no tensor `x`; tensors: {:?}", sd.tensors.keys().collect::<Vec<_>>()),
-    })?;
-    let xs = match &x.data {
-        HostData::F32(v) => v.clone(),
-        d => return Err(Error::Model { path: path.into(), detail: format!("`x` is {}; expected float32", d.dtype()) }),
-    };
-    let y = match sd.tensors.get("y").map(|t| &t.data) {
-        None => None,
-        Some(HostData::I32(v)) => Some(v.clone()),
-        Some(HostData::U8(v)) => Some(v.iter().map(|&c| c as i32).collect()),
-        Some(d) => {
-            return Err(Error::Model {
-                path: path.into(),
-                detail: format!("`y` is {}; expected integer class labels", d.dtype()),
-            })
-        }
-    };
-    Ok((xs, x.shape.clone(), y))
-}
-
 fn run(a: &QuantizeArgs) -> Result<()> {
-    let spec = String::from_utf8_lossy(&read(&a.spec)?).into_owned();
-    let model = quantplay::model::load(&spec, &read(&a.weights)?)?;
-    let (cx, cshape, _) = data(&a.calib)?;
-    let eval = a.eval.as_deref().map(data).transpose()?;
+    if let Some(out) = &a.out {
+        let mut inputs = vec![("--spec", a.spec.as_str()), ("--weights", &a.weights), ("--calib", &a.calib)];
+        inputs.extend(a.eval.as_deref().map(|e| ("--eval", e)));
+        refuse_overwriting_inputs(out, &inputs)?;
+    }
+    let spec = String::from_utf8_lossy(&read_input("--spec", &a.spec)?).into_owned();
+    let model = quantplay::model::load(&spec, &read_input("--weights", &a.weights)?)?;
+    let data = |flag, path: &str| data_file::read(path, &read_input(flag, path)?);
+    let calib = data("--calib", &a.calib)?;
+    let eval = a.eval.as_deref().map(|p| data("--eval", p)).transpose()?;
     let opt = PtqOptions {
         qconfig: a.qconfig.clone(),
         observer: a.observer.clone(),
@@ -102,8 +77,8 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         calib_batch: a.calib_batch,
         dump: a.dump,
     };
-    let ev = eval.as_ref().map(|(x, s, _)| (x.as_slice(), s.as_slice()));
-    let labels = eval.as_ref().and_then(|(_, _, y)| y.as_deref());
+    let ev = eval.as_ref().map(|d| (d.x.as_slice(), d.shape.as_slice()));
+    let labels = eval.as_ref().and_then(|d| d.y.as_deref());
     struct PtqJob<'a> {
         model: &'a quantplay::model::Model,
         calib: (&'a [f32], &'a [usize]),
@@ -117,7 +92,7 @@ fn run(a: &QuantizeArgs) -> Result<()> {
             ptq::run(b, self.model, self.calib, self.eval, self.labels, self.opt).await
         }
     }
-    let job = PtqJob { model: &model, calib: (&cx, &cshape), eval: ev, labels, opt: &opt };
+    let job = PtqJob { model: &model, calib: (&calib.x, &calib.shape), eval: ev, labels, opt: &opt };
     let ran = pollster::block_on(quantplay::app::backends::run(a.backend, &job))?;
     if let Some(why) = &ran.fallback {
         eprintln!("note: {why}; running on {} instead", ran.ran_on);
@@ -127,11 +102,8 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     if let Some(out) = &a.out {
-        std::fs::write(out, int8::save(&result.converted.model)?).map_err(|e| Error::InvalidArgument {
-            name: "--out",
-            value: out.clone(),
-            valid: format!("a writable path ({e})"),
-        })?;
+        let bytes = int8::save(&result.converted.model)?;
+        write_atomic(out, |f| f.write_all(&bytes))?;
     }
     let r = &result.report;
     if a.json {

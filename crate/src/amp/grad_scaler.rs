@@ -6,10 +6,12 @@
 //! inf/NaN and reports it) → `update`. Calling `unscale_` twice before `update`, or after
 //! `step`, is an error with torch's message, as is `step` twice or `update` with no inf check.
 //! Not in torch, both opt-in or informative: a `min_scale` floor, and a warning when the scale
-//! drops below 1.
+//! drops below 1. Also not in torch: `unscale_` fails, naming the scale, once backoffs took it
+//! below `rules::scaler::MIN_SCALE` (its f32 reciprocal is inf), where torch would go on and
+//! unscale finite gradients to inf/NaN without flagging them.
 
 use crate::rules::error::{Error, Result};
-use crate::rules::scaler::{inv_scale, unscale_value, update_scale, ScalerConfig};
+use crate::rules::scaler::{inv_scale, unscale_value, update_scale, ScalerConfig, MIN_SCALE};
 
 /// Where the current step is in the scale / unscale / step / update cycle (torch's OptState).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -50,10 +52,12 @@ fn runtime(msg: &str) -> Error {
 }
 
 impl GradScaler {
-    /// A scaler with `cfg` (validated: growth_factor > 1, 0 < backoff_factor < 1,
-    /// growth_interval ≥ 1, finite init_scale > 0). Disabled, every method is a pass-through.
+    /// A scaler with `cfg`, validated ([`ScalerConfig::validate`]) when enabled. Disabled, every
+    /// method is a pass-through and `cfg` is not checked, as torch checks it only when enabled.
     pub fn new(cfg: ScalerConfig, enabled: bool) -> Result<GradScaler> {
-        cfg.validate()?;
+        if enabled {
+            cfg.validate()?;
+        }
         Ok(GradScaler {
             cfg,
             enabled,
@@ -125,6 +129,16 @@ impl GradScaler {
             Stage::Ready => {}
         }
         let inv = inv_scale(self.scale);
+        if !inv.is_finite() {
+            // torch multiplies by the inf anyway, and finite gradients turn inf/NaN unflagged.
+            return Err(Error::InvalidArgument {
+                name: "loss scale",
+                value: format!("{:e}", self.scale),
+                valid: format!(
+                    "at least {MIN_SCALE:e}: it backed off below that, its f32 reciprocal is inf and unscaling would corrupt the gradients unseen (persistent inf/NaN gradients; with_min_scale keeps a floor)"
+                ),
+            });
+        }
         let mut found = false;
         for g in grads.iter_mut() {
             for v in g.iter_mut() {

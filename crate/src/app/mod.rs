@@ -1,12 +1,14 @@
 //! The application layer: what the page, the CLI and the wasm surface drive. The interactive
 //! training session (`session`, its config, snapshots and data split: `session_config`,
 //! `session_io`, `session_quant`), the CLI's training loop (`trainer`), the metrics log
-//! (`metrics`) and the whole PTQ run with its option parsing (`ptq`).
+//! (`metrics`), the whole PTQ run with its option parsing (`ptq`) and the data file it reads
+//! (`data_file`).
 //!
 //! Everything below (numerics, backends, model, quantization flow, training steps) is reached
 //! through public APIs; nothing below imports this layer.
 
 pub mod backends;
+pub mod data_file;
 pub mod metrics;
 pub mod ptq;
 pub mod session;

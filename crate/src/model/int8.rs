@@ -11,6 +11,7 @@
 //!
 //! Length: one role, the int8 file's writer and reader side by side, so the layout is stated once and both directions match.
 
+use super::int8_check as check;
 use super::state::{StateDict, Tensor};
 use super::tree::{BatchNorm, Conv2d, DynamicLinear, Kind, Linear, Model, Module, QuantizedConv2d, QuantizedLinear};
 use crate::backend::HostData;
@@ -172,12 +173,20 @@ impl Reader<'_> {
             _ => Err(err(key, "missing or not float32 in the int8 model file")),
         }
     }
-    fn opt_f32(&self, key: &str) -> Option<Vec<f32>> {
-        self.f32(key).ok()
+    /// An optional vector of `n` values at `path.name` (absent is `None`; present with another
+    /// length or dtype is an error).
+    fn bias(&self, path: &str, name: &str, n: usize) -> Result<Option<Vec<f32>>> {
+        let key = join(path, name);
+        if !self.sd.tensors.contains_key(&key) {
+            return Ok(None);
+        }
+        let v = Some(self.f32(&key)?);
+        check::length(path, name, &v, n)?;
+        Ok(v)
     }
-    fn weight(&self, path: &str, node: &Value) -> Result<(Vec<i8>, QParams)> {
-        let codes = match self.sd.tensors.get(&join(path, "weight")).map(|t| &t.data) {
-            Some(HostData::I8(v)) => v.clone(),
+    fn weight(&self, path: &str, node: &Value, shape: &[usize]) -> Result<(Vec<i8>, QParams)> {
+        let (codes, codes_shape) = match self.sd.tensors.get(&join(path, "weight")) {
+            Some(Tensor { shape, data: HostData::I8(v) }) => (v.clone(), shape.clone()),
             _ => return Err(err(path, "weight codes missing or not int8")),
         };
         let scales = self.f32(&join(path, "weight_scale"))?;
@@ -185,13 +194,11 @@ impl Reader<'_> {
             Some(HostData::I32(v)) => v.clone(),
             _ => return Err(err(path, "weight_zero_point missing or not int32")),
         };
-        let q = match node["weight_axis"].as_u64() {
-            Some(axis) => {
-                QParams::PerChannel { scales, zero_points: zps, axis: axis as usize, dtype: QuantDType::QInt8 }
-            }
-            None => QParams::PerTensor { scale: scales[0], zero_point: zps[0], dtype: QuantDType::QInt8 },
+        let axis = match &node["weight_axis"] {
+            Value::Null => None,
+            v => Some(v.as_u64().ok_or_else(|| err(path, format!("weight_axis is {v}; expected 0 or null")))?),
         };
-        Ok((codes, q))
+        Ok((codes, check::weight(path, shape, &codes_shape, scales, zps, axis)?))
     }
 }
 
@@ -203,11 +210,31 @@ fn pair(node: &Value, k: &str) -> (usize, usize) {
     (node[k][0].as_u64().unwrap_or(0) as usize, node[k][1].as_u64().unwrap_or(0) as usize)
 }
 
+fn features(node: &Value, path: &str) -> Result<(usize, usize)> {
+    let (i, o) = (us(node, "in_features"), us(node, "out_features"));
+    check::positive(path, &[("in_features", i), ("out_features", o)])?;
+    Ok((i, o))
+}
+
+type ConvSizes = (usize, usize, (usize, usize), (usize, usize), (usize, usize));
+
+fn conv_sizes(node: &Value, path: &str) -> Result<ConvSizes> {
+    let (i, o) = (us(node, "in_channels"), us(node, "out_channels"));
+    check::positive(path, &[("in_channels", i), ("out_channels", o)])?;
+    let (k, s, p) = (pair(node, "kernel_size"), pair(node, "stride"), pair(node, "padding"));
+    check::conv_geometry(path, k, s, p)?;
+    Ok((i, o, k, s, p))
+}
+
 fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
     let ty = node["type"].as_str().ok_or_else(|| err(path, "node without a type"))?;
     let name = node["name"].as_str().unwrap_or("").to_string();
-    let scale = node["scale"].as_f64().unwrap_or(1.0) as f32;
-    let zero_point = node["zero_point"].as_i64().unwrap_or(0) as i32;
+    let quantized = ty.starts_with("Quantize");
+    let (scale, zero_point) = if quantized {
+        check::activation(path, node["scale"].as_f64().unwrap_or(1.0), node["zero_point"].as_i64().unwrap_or(0))?
+    } else {
+        (1.0, 0)
+    };
     let mut children = Vec::new();
     let kind = match ty {
         "Sequential" => {
@@ -218,42 +245,46 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
             Kind::Sequential
         }
         "QuantizedLinear" | "QuantizedLinearReLU" => {
-            let (weight_codes, weight_qparams) = r.weight(path, node)?;
+            let (in_features, out_features) = features(node, path)?;
+            let (weight_codes, weight_qparams) = r.weight(path, node, &[out_features, in_features])?;
             Kind::QuantizedLinear(QuantizedLinear {
-                in_features: us(node, "in_features"),
-                out_features: us(node, "out_features"),
+                in_features,
+                out_features,
                 weight_codes,
                 weight_qparams,
-                bias: r.opt_f32(&join(path, "bias")),
+                bias: r.bias(path, "bias", out_features)?,
                 scale,
                 zero_point,
                 relu: ty.ends_with("ReLU"),
             })
         }
         "QuantizedConv2d" | "QuantizedConvReLU2d" => {
-            let (weight_codes, weight_qparams) = r.weight(path, node)?;
+            let (in_channels, out_channels, kernel_size, stride, padding) = conv_sizes(node, path)?;
+            let shape = [out_channels, in_channels, kernel_size.0, kernel_size.1];
+            let (weight_codes, weight_qparams) = r.weight(path, node, &shape)?;
             Kind::QuantizedConv2d(QuantizedConv2d {
-                in_channels: us(node, "in_channels"),
-                out_channels: us(node, "out_channels"),
-                kernel_size: pair(node, "kernel_size"),
-                stride: pair(node, "stride"),
-                padding: pair(node, "padding"),
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
                 weight_codes,
                 weight_qparams,
-                bias: r.opt_f32(&join(path, "bias")),
+                bias: r.bias(path, "bias", out_channels)?,
                 scale,
                 zero_point,
                 relu: ty == "QuantizedConvReLU2d",
             })
         }
         "DynamicQuantizedLinear" | "DynamicQuantizedLinearReLU" => {
-            let (weight_codes, weight_qparams) = r.weight(path, node)?;
+            let (in_features, out_features) = features(node, path)?;
+            let (weight_codes, weight_qparams) = r.weight(path, node, &[out_features, in_features])?;
             Kind::DynamicQuantizedLinear(DynamicLinear {
-                in_features: us(node, "in_features"),
-                out_features: us(node, "out_features"),
+                in_features,
+                out_features,
                 weight_codes,
                 weight_qparams,
-                bias: r.opt_f32(&join(path, "bias")),
+                bias: r.bias(path, "bias", out_features)?,
                 reduce_range: node["reduce_range"].as_bool().unwrap_or(true),
                 relu: ty.ends_with("ReLU"),
             })
@@ -263,11 +294,12 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
         "QuantizedBatchNorm2d" => Kind::QuantizedBatchNorm2d { bn: bn(node, path, r)?, scale, zero_point },
         "Linear" | "LinearReLU" => {
             let pre = if ty == "LinearReLU" { "0." } else { "" };
+            let (in_features, out_features) = features(node, path)?;
             let l = Linear {
-                in_features: us(node, "in_features"),
-                out_features: us(node, "out_features"),
-                weight: r.f32(&join(path, &format!("{pre}weight")))?,
-                bias: r.opt_f32(&join(path, &format!("{pre}bias"))),
+                in_features,
+                out_features,
+                weight: r.sd.f32(&join(path, &format!("{pre}weight")), &[out_features, in_features])?,
+                bias: r.bias(path, &format!("{pre}bias"), out_features)?,
             };
             if ty == "LinearReLU" {
                 Kind::LinearReLU(l)
@@ -277,14 +309,16 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
         }
         "Conv2d" | "ConvReLU2d" => {
             let pre = if ty == "ConvReLU2d" { "0." } else { "" };
+            let (in_channels, out_channels, kernel_size, stride, padding) = conv_sizes(node, path)?;
+            let shape = [out_channels, in_channels, kernel_size.0, kernel_size.1];
             let c = Conv2d {
-                in_channels: us(node, "in_channels"),
-                out_channels: us(node, "out_channels"),
-                kernel_size: pair(node, "kernel_size"),
-                stride: pair(node, "stride"),
-                padding: pair(node, "padding"),
-                weight: r.f32(&join(path, &format!("{pre}weight")))?,
-                bias: r.opt_f32(&join(path, &format!("{pre}bias"))),
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                weight: r.sd.f32(&join(path, &format!("{pre}weight")), &shape)?,
+                bias: r.bias(path, &format!("{pre}bias"), out_channels)?,
             };
             if ty == "ConvReLU2d" {
                 Kind::ConvReLU2d(c)
@@ -310,16 +344,19 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
 }
 
 fn bn(node: &Value, path: &str, r: &Reader) -> Result<BatchNorm> {
-    Ok(BatchNorm {
+    let n = us(node, "num_features");
+    check::positive(path, &[("num_features", n)])?;
+    let b = BatchNorm {
         dim: 2,
-        num_features: us(node, "num_features"),
+        num_features: n,
         eps: node["eps"].as_f64().unwrap_or(1e-5),
         momentum: node["momentum"].as_f64().unwrap_or(0.1),
-        weight: r.opt_f32(&join(path, "weight")),
-        bias: r.opt_f32(&join(path, "bias")),
-        running_mean: r.f32(&join(path, "running_mean"))?,
-        running_var: r.f32(&join(path, "running_var"))?,
-    })
+        weight: r.bias(path, "weight", n)?,
+        bias: r.bias(path, "bias", n)?,
+        running_mean: r.sd.f32(&join(path, "running_mean"), &[n])?,
+        running_var: r.sd.f32(&join(path, "running_var"), &[n])?,
+    };
+    Ok(b)
 }
 
 /// Loads a file written by [`save`].

@@ -7,6 +7,7 @@
 pub mod forward;
 pub mod fuse;
 pub mod int8;
+pub mod int8_check;
 pub mod spec;
 pub mod state;
 pub mod train;

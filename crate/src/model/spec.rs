@@ -215,6 +215,16 @@ fn parse_node(v: &Value, path: &str) -> Result<NodeSpec> {
     if matches!(kind, ModuleKind::Conv2d { stride: (0, _) | (_, 0), .. }) {
         return Err(bad(path, "Conv2d stride must be >= 1"));
     }
+    if let ModuleKind::Conv2d { kernel_size: k, padding: p, .. } = kind {
+        // quantplay's limit (torch has none): past the kernel size a padded row is only zeros,
+        // and a claimed padding of 2^31 would make the first forward pass allocate terabytes.
+        if p.0 > k.0 || p.1 > k.1 {
+            return Err(bad(
+                path,
+                format!("Conv2d padding ({}, {}) is larger than kernel_size ({}, {}); padding up to the kernel size is accepted", p.0, p.1, k.0, k.1),
+            ));
+        }
+    }
     let qconfig = match obj.get("qconfig") {
         None => QConfigAttr::Inherit,
         Some(Value::Null) => QConfigAttr::None,

@@ -8,7 +8,8 @@
 //! - [`qlinear`]: [`QLinearSpec`] and fbgemm's requantization; [`dynamic`]: the dynamic
 //!   Linear's `ChooseQuantizationParams` and float output; [`fake`]: fake quantization;
 //! - [`batchnorm`], [`qbatchnorm`]: eval BatchNorm's float and quantized arithmetic;
-//! - [`optim`]: SGD / Adam configs and update rules; [`scaler`]: GradScaler's config and rules.
+//! - [`optim`]: SGD / Adam configs and update rules; [`scaler`]: GradScaler's config and rules;
+//! - [`limits`]: the named size limits that readers of outside bytes check before allocating.
 //!
 //! Backends call these per element (CPU) or mirror them in WGSL (GPU); the layers above use the
 //! configs and types in their signatures. Not here: anything that holds a tensor or a backend.
@@ -20,6 +21,7 @@ pub mod dtype;
 pub mod dynamic;
 pub mod error;
 pub mod fake;
+pub mod limits;
 pub mod optim;
 pub mod qbatchnorm;
 pub mod qlinear;

@@ -36,8 +36,10 @@ impl Default for ScalerConfig {
 }
 
 impl ScalerConfig {
-    /// torch's checks, each naming the bad value: growth_factor > 1, 0 < backoff_factor < 1,
-    /// growth_interval ≥ 1 and a finite init_scale > 0.
+    /// torch's checks, each naming the bad value: growth_factor > 1, backoff_factor < 1; and
+    /// quantplay's stricter ones (torch accepts these and trains on NaN or never steps):
+    /// backoff_factor > 0, growth_interval ≥ 1, and an init_scale that is finite, > 0 and in
+    /// `[MIN_SCALE, f32::MAX]` once rounded to the f32 the scale is kept in.
     pub fn validate(&self) -> Result<()> {
         let bad = |name: &'static str, v: String, valid: &str| {
             Err(Error::InvalidArgument { name, value: v, valid: valid.into() })
@@ -58,9 +60,27 @@ impl ScalerConfig {
         if !(self.init_scale.is_finite() && self.init_scale > 0.0) {
             return bad("init_scale", self.init_scale.to_string(), "finite and > 0");
         }
+        // The scale lives in an f32 (torch: `torch.full((), init_scale, dtype=torch.float32)`).
+        // Past f32::MAX it would round to inf (torch's fill refuses it with "value cannot be
+        // converted to type float without overflow"); below MIN_SCALE its reciprocal, which
+        // unscale_ multiplies by, is inf in f32 (torch accepts that and writes inf/NaN into the
+        // gradients unflagged). Both are refused here.
+        let s = self.init_scale as f32;
+        if !(s.is_finite() && s >= MIN_SCALE) {
+            return bad(
+                "init_scale",
+                self.init_scale.to_string(),
+                &format!("finite and > 0, and as an f32 in [{MIN_SCALE:e}, {:e}]: above, the f32 scale is inf; below, its reciprocal is", f32::MAX),
+            );
+        }
         Ok(())
     }
 }
+
+/// The smallest scale whose f32 reciprocal ([`inv_scale`]) is finite, about 1/f32::MAX
+/// (2.938737e-39, a subnormal just above 2⁻¹²⁸, whose reciprocal 2¹²⁸ rounds to inf). `init_scale` must be at least this; a scale that backs off below
+/// it at run time makes the host `GradScaler::unscale_` fail (see `amp::grad_scaler`).
+pub const MIN_SCALE: f32 = f32::from_bits(0x0020_0001);
 
 /// `GradScaler.unscale_`'s inverse scale: `(float)(1.0 / (double)scale)`.
 pub fn inv_scale(scale: f32) -> f32 {
@@ -231,5 +251,11 @@ mod tests {
         assert!(msg(ScalerConfig { growth_interval: 0, ..Default::default() }).contains(">= 1"));
         assert!(msg(ScalerConfig { init_scale: f64::INFINITY, ..Default::default() }).contains("finite"));
         assert!(ScalerConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn min_scale_is_the_smallest_f32_with_a_finite_reciprocal() {
+        assert!(inv_scale(MIN_SCALE).is_finite());
+        assert!(inv_scale(f32::from_bits(MIN_SCALE.to_bits() - 1)).is_infinite());
     }
 }
