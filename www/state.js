@@ -24,11 +24,12 @@ export const PRECISIONS = ['32-true', '16-mixed', 'bf16-mixed', '16-true', 'bf16
 
 const int = (lo, hi) => (raw) => {
   const v = Number(raw);
-  return raw !== '' && Number.isInteger(v) && v >= lo && v <= hi ? v : { error: `an integer in ${lo}..${hi}` };
+  return raw !== '' && Number.isInteger(v) && v >= lo && v <= hi ? v + 0 : { error: `an integer in ${lo}..${hi}` };
 };
 const real = (lo, hi, what = `a number in [${lo}, ${hi}]`) => (raw) => {
   const v = Number(raw);
-  return raw !== '' && Number.isFinite(v) && v >= lo && v <= hi ? v : { error: what };
+  // -0 is 0 (it serialises as "0"), so a hash with -0 round-trips
+  return raw !== '' && Number.isFinite(v) && v >= lo && v <= hi ? v + 0 : { error: what };
 };
 const oneOf = (...valid) => (raw) => (valid.includes(raw) ? raw : { error: `one of ${valid.join(', ')}` });
 // "16,16", "16, 16" and " 16 ,16 " are the same widths; the hash always gets "16,16".
@@ -74,6 +75,9 @@ export function ignoredKeys(state) {
   return { samples: why, noise: why };
 }
 
+/** A value as a message quotes it: at most 40 characters. */
+const clip = (x) => (x.length > 40 ? `${x.slice(0, 40)}…` : x);
+
 /**
  * Parses `#backend=cpu&dataset=xor...` into `{ state, problems }`; `problems` lists each ignored
  * entry with the values that would have been valid.
@@ -83,13 +87,14 @@ export function parseHash(hash) {
   const problems = [];
   const params = new URLSearchParams(String(hash || '').replace(/^#/, ''));
   for (const [key, raw] of params) {
-    const rule = RULES[key];
+    // own keys only: "valueOf" or "__proto__" in a hash must not reach Object.prototype
+    const rule = Object.hasOwn(RULES, key) ? RULES[key] : null;
     if (!rule) {
-      problems.push(`unknown setting "${key}"`);
+      problems.push(`unknown setting "${clip(key)}"`);
       continue;
     }
     const v = rule(raw);
-    if (v && typeof v === 'object' && 'error' in v) problems.push(`${key}=${raw} is not ${v.error}`);
+    if (v && typeof v === 'object' && 'error' in v) problems.push(`${key}=${clip(raw)} is not ${v.error}`);
     else state[key] = v;
   }
   return { state, problems };
