@@ -37,6 +37,11 @@ async function consistent(page, what) {
   return s;
 }
 
+/** Waits until the summary counts at least `n` steps. */
+function waitSteps(page, n, timeout = 60_000) {
+  return page.waitForFunction((n) => Number(document.getElementById('train-summary').dataset.steps) >= n, n, { timeout });
+}
+
 async function pause(page) {
   await page.evaluate(() => window.quantplay.app.runner.pause());
   await page.waitForFunction(() => document.getElementById('train-toggle').textContent === 'Start', null, { timeout: 30_000 });
@@ -45,7 +50,7 @@ async function pause(page) {
 test('a double Start runs one loop: both runs stay in step', async () => {
   const { page } = await openPage(env, HASH);
   await page.evaluate(() => { const r = window.quantplay.app.runner; r.start(); r.start(); });
-  await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 200, null, { timeout: 60_000 });
+  await waitSteps(page, 200);
   await pause(page);
   const s = await consistent(page, 'double start');
   assert.ok(s.main >= 200);
@@ -56,7 +61,7 @@ test('a double Start runs one loop: both runs stay in step', async () => {
 test('Quantize while training finishes and training goes on unharmed', async () => {
   const { page } = await openPage(env, HASH);
   await page.click('#train-toggle');
-  await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 100, null, { timeout: 60_000 });
+  await waitSteps(page, 100);
   await page.click('#run-quant');
   await page.waitForSelector('#quant-result[data-done]', { timeout: 120_000 });
   const before = Number(await page.getAttribute('#train-summary', 'data-steps'));
@@ -79,7 +84,7 @@ test('Reset during Quantize leaves new runs at step 0 and no stale result', asyn
   const done = await page.getAttribute('#quant-result', 'data-done');
   assert.equal(done, null, 'the result of the old run is not shown beside the new runs');
   await page.click('#train-step');
-  await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 1, null, { timeout: 30_000 });
+  await waitSteps(page, 1, 30_000);
   await consistent(page, 'a step after the reset');
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -88,7 +93,7 @@ test('Reset during Quantize leaves new runs at step 0 and no stale result', asyn
 test('switching the backend during a run restarts both runs on the new backend', async () => {
   const { page } = await openPage(env, HASH);
   await page.click('#train-toggle');
-  await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 50, null, { timeout: 60_000 });
+  await waitSteps(page, 50);
   await page.click('#use-gpu');
   await page.waitForFunction(() => document.getElementById('status').dataset.state === 'ready' && /WebGPU/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
   const s = await consistent(page, 'after the switch');
@@ -104,7 +109,7 @@ test('switching the backend during a run restarts both runs on the new backend',
 test('a hash change mid-run applies the setting and restarts both runs consistently', async () => {
   const { page } = await openPage(env, HASH);
   await page.click('#train-toggle');
-  await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 50, null, { timeout: 60_000 });
+  await waitSteps(page, 50);
   await page.evaluate(() => { location.hash = location.hash.replace(/lr=[^&]*/, 'lr=0.01'); });
   await page.waitForFunction(() => window.quantplay.app.state.lr === 0.01, null, { timeout: 30_000 });
   await pause(page);
