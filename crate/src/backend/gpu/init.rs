@@ -93,7 +93,15 @@ pub(super) async fn open() -> Result<GpuBackend> {
     }
 
     let info = describe(&instance, &adapter, &device).await;
-    Ok(GpuBackend { device, queue, pipelines, info, errors, readbacks: Default::default() })
+    Ok(GpuBackend {
+        device,
+        queue,
+        pipelines,
+        info,
+        errors,
+        readbacks: Default::default(),
+        nan_fault: Default::default(),
+    })
 }
 
 /// PCI vendor ids of the vendors a user is likely to meet (Khronos ids for Mesa).

@@ -60,6 +60,8 @@ pub struct GpuBackend {
     errors: Arc<Mutex<Vec<String>>>,
     /// GPU → CPU copies made so far ([`GpuBackend::readback_count`]).
     readbacks: std::sync::atomic::AtomicU64,
+    /// Armed by [`GpuBackend::inject_nan_gradient`]: the next `amp_unscale` poisons a gradient.
+    nan_fault: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for GpuBackend {
@@ -86,6 +88,21 @@ impl GpuBackend {
     /// nothing back leaves it unchanged; the benchmark reports its delta per 16-mixed step.
     pub fn readback_count(&self) -> u64 {
         self.readbacks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Fault injection: the next `amp_unscale` on this device first writes a NaN into element
+    /// 0 of its first gradient, in the device buffer, as a faulty kernel or driver would. The
+    /// NaN exists only here (a CPU run of the same step stays finite), so this is how the tests
+    /// show what a gradient that is NaN only on the GPU does: GradScaler's found-inf check, on
+    /// the device, skips that step and backs the scale off (docs/reliability.md). Nothing in the
+    /// library calls it; it stays armed until an `amp_unscale` with a non-empty gradient runs.
+    pub fn inject_nan_gradient(&self) {
+        self.nan_fault.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Disarms the fault and returns whether it was armed (see [`GpuBackend::inject_nan_gradient`]).
+    fn take_nan_fault(&self) -> bool {
+        self.nan_fault.swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The kernel's pipeline; only kernels needing an absent WGSL feature are missing.
