@@ -6,7 +6,8 @@
 //! - [`write_atomic`] writes to a temporary file in the target's folder (`.NAME.tmp-PID-N`),
 //!   syncs it and renames it over the target, so a failed write, a crash or Ctrl-C leaves the
 //!   old file (or none) at the target, never a truncated one; on an error the temporary file is
-//!   removed (a kill can leave it behind, under its own name);
+//!   removed; Ctrl-C or SIGTERM mid-write removes it too, and a SIGKILL's leftover is removed by
+//!   the next write to the same target (`cli_interrupt.rs`);
 //! - [`refuse_overwriting_inputs`] fails when `--out` is the same file as an input, by device
 //!   and inode on Unix (so `./a/../w.st`, symlinks and hard links count), by canonical path
 //!   elsewhere.
@@ -81,6 +82,8 @@ pub fn write_atomic(path: &str, write: impl FnOnce(&mut std::fs::File) -> std::i
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{}.tmp-{}-{n}", name.to_string_lossy(), std::process::id()));
+    crate::cli_interrupt::remove_stale_temps(dir, &name.to_string_lossy());
+    crate::cli_interrupt::arm(&temp);
     let result = (|| {
         let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         write(&mut f)?;
@@ -89,10 +92,12 @@ pub fn write_atomic(path: &str, write: impl FnOnce(&mut std::fs::File) -> std::i
         drop(f);
         std::fs::rename(&temp, target)
     })();
-    result.map_err(|e| {
+    let result = result.map_err(|e| {
         let _ = std::fs::remove_file(&temp);
         io_error("--out", target, "a writable path", e)
-    })
+    });
+    crate::cli_interrupt::disarm();
+    result
 }
 
 #[cfg(test)]
