@@ -171,4 +171,28 @@ mod tests {
         assert!(e.contains("100 bytes") && e.contains("at most 99"), "{e}");
         assert_eq!(read_bounded("--weights", &d.join("big"), 100).unwrap().len(), 100);
     }
+
+    /// The library and the CLI write files only through [`write_atomic`]: a new `--out` (trained
+    /// weights, logs, ONNX) that wrote directly would bring back truncated files on a kill.
+    #[test]
+    fn every_file_the_crate_writes_goes_through_write_atomic() {
+        fn walk(d: &Path, found: &mut Vec<String>) {
+            for e in std::fs::read_dir(d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("cli_files.rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for (i, line) in text.lines().enumerate() {
+                        if ["fs::write(", "File::create(", "OpenOptions::new("].iter().any(|w| line.contains(w)) {
+                            found.push(format!("{}:{}: {}", p.display(), i + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.is_empty(), "files written outside cli_files::write_atomic:\n{}", found.join("\n"));
+    }
 }
