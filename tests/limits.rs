@@ -122,7 +122,7 @@ fn quantizing_a_model_over_the_limit_is_refused_on_the_gpu_and_does_not_fall_bac
     let job = PageQuantJob { model: &model, calib: (&x, &[64, 2]), eval: (&x, &[64, 2]), eval_y: &y, opt: &opt };
     let open = Open { cpu: &CpuFast, reference: &CpuReference, gpu: Ok(&g) };
     // run_on moves device errors to the CPU; a limit must come back as itself instead.
-    let e = pollster::block_on(run_on(&open, BackendKind::WebGpu, &job)).err().expect("refused, not run on the CPU");
+    let e = pollster::block_on(run_on(&open, BackendKind::WebGpu, &job)).expect_err("refused, not run on the CPU");
     assert_eq!(limit(&e), ("fc2.weight (1024, 512) f32", 2 * MIB, "max_storage_buffer_binding_size", MIB));
     // The CPU (no device limits, 8 GiB budget) quantizes the same model.
     assert!(pollster::block_on(run_on(&open, BackendKind::Cpu, &job)).is_ok());

@@ -53,7 +53,7 @@ pub enum Error {
         /// The limit's value, in `unit`s.
         limit: u64,
         /// What the user can change, e.g. `lower the hidden widths or the batch size`.
-        hint: String,
+        hint: &'static str,
     },
     /// No usable GPU: no adapter, or the device request failed. Carries the reason.
     GpuUnavailable(String),
@@ -99,7 +99,7 @@ pub enum LimitScope {
     /// The WebGPU adapter's, with its name (`SwiftShader Device (Subzero)`).
     Adapter(String),
     /// quantplay's host memory budget, with the reason for its value.
-    Host(String),
+    Host(&'static str),
 }
 
 /// `std::result::Result` with [`Error`].

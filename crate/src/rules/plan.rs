@@ -40,7 +40,7 @@ pub struct DeviceLimits {
     /// The budget's name in errors (normally [`HOST_BUDGET_NAME`]).
     pub host_budget_name: &'static str,
     /// Why the budget has its value, in errors.
-    pub host_budget_why: String,
+    pub host_budget_why: &'static str,
 }
 
 impl DeviceLimits {
@@ -50,13 +50,13 @@ impl DeviceLimits {
             gpu: None,
             host_budget: HOST_BUDGET,
             host_budget_name: HOST_BUDGET_NAME,
-            host_budget_why: HOST_BUDGET_WHY.into(),
+            host_budget_why: HOST_BUDGET_WHY,
         }
     }
 
     /// The same limits with another host budget (tests, or a caller that knows its machine).
-    pub fn with_host_budget(self, bytes: u64, name: &'static str, why: &str) -> DeviceLimits {
-        DeviceLimits { host_budget: bytes, host_budget_name: name, host_budget_why: why.into(), ..self }
+    pub fn with_host_budget(self, bytes: u64, name: &'static str, why: &'static str) -> DeviceLimits {
+        DeviceLimits { host_budget: bytes, host_budget_name: name, host_budget_why: why, ..self }
     }
 }
 
@@ -169,7 +169,7 @@ impl Plan {
 
     /// The first limit the plan exceeds, as [`Error::ResourceLimit`] naming the tensor, its size,
     /// the limit and `hint`; `what` names the work for the host total (`one training step`).
-    pub fn check(&self, limits: &DeviceLimits, what: &str, hint: &str) -> Result<()> {
+    pub fn check(&self, limits: &DeviceLimits, what: &str, hint: &'static str) -> Result<()> {
         let err = |tensor: String, needs, unit, scope, limit_name, limit| Error::ResourceLimit {
             tensor,
             needs,
@@ -177,7 +177,7 @@ impl Plan {
             scope,
             limit_name,
             limit,
-            hint: hint.into(),
+            hint,
         };
         if let Some(g) = &limits.gpu {
             let adapter = || LimitScope::Adapter(g.adapter.clone());
@@ -214,7 +214,7 @@ impl Plan {
                 format!("the host memory of {what} ({kept})"),
                 total,
                 "bytes",
-                LimitScope::Host(limits.host_budget_why.clone()),
+                LimitScope::Host(limits.host_budget_why),
                 limits.host_budget_name,
                 limits.host_budget,
             ));

@@ -136,7 +136,7 @@ impl GpuBackend {
                     scope: crate::rules::error::LimitScope::Adapter(self.info.name.clone()),
                     limit_name: "max_compute_workgroups_per_dimension",
                     limit: max as u64,
-                    hint: "use fewer rows or columns".into(),
+                    hint: "use fewer rows or columns",
                 });
             }
         }
