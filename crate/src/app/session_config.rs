@@ -112,9 +112,9 @@ pub fn parse(json: &str) -> Result<(SessionConfig, BackendKind)> {
     c.train_ratio = num(&o, "train_ratio", "a number in (0, 1)", |x| x > 0.0 && x < 1.0)?.unwrap_or(c.train_ratio);
     if let Some(v) = o.get("hidden") {
         let h: Option<Vec<usize>> = v.as_array().and_then(|a| {
-            a.iter().map(|x| x.as_u64().filter(|&n| (1..=4096).contains(&n)).map(|n| n as usize)).collect()
+            a.iter().map(|x| x.as_u64().filter(|&n| (1..=8192).contains(&n)).map(|n| n as usize)).collect()
         });
-        c.hidden = h.ok_or_else(|| bad("hidden", v, "an array of widths in 1..=4096, e.g. [16, 16]"))?;
+        c.hidden = h.ok_or_else(|| bad("hidden", v, "an array of widths in 1..=8192, e.g. [16, 16]"))?;
     }
     if let Some(v) = o.get("precision") {
         let p = match v {
@@ -209,7 +209,7 @@ mod tests {
             (r#"{"scaler":{"backoff_factor":1.5}}"#, "backoff_factor", "(0, 1)"),
             (r#"{"scaler":{"init_scale":0}}"#, "init_scale", "> 0"),
             (r#"{"scaler":{"growth_interval":0}}"#, "growth_interval", "1..=2147483647"),
-            (r#"{"hidden":[0]}"#, "hidden", "1..=4096"),
+            (r#"{"hidden":[0]}"#, "hidden", "1..=8192"),
             (r#"{"batch":0}"#, "batch", ">= 1"),
         ] {
             let msg = parse(json).unwrap_err().to_string();

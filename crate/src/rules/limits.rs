@@ -1,8 +1,12 @@
 //! Resource limits that readers of outside bytes check before they allocate, each a named
 //! constant so an error can name it.
 //!
-//! Not here: the GPU's limits (the backend reads them from the adapter), the model checks that
-//! tie a file's claimed sizes to the tensors it carries (`model::int8`, `model::spec`).
+//! Also the host memory budget that the plan check (`rules::plan`) holds a session's or a PTQ
+//! run's host bytes to.
+//!
+//! Not here: the GPU's limits (the backend reads them from the device, `TensorOps::limits`), the
+//! plan arithmetic (`rules::plan`), the model checks that tie a file's claimed sizes to the
+//! tensors it carries (`model::int8`, `model::spec`).
 
 use crate::rules::error::{Error, Result};
 
@@ -15,6 +19,34 @@ use crate::rules::error::{Error, Result};
 /// by [`check_input_size`] before it is parsed; safetensors itself refuses a header that claims
 /// more bytes than the file holds, so a claimed shape can never outgrow this limit either.
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// Host bytes one session (a training run, or a PTQ run) may plan on wasm32: 1.5 GiB.
+///
+/// wasm32's linear memory addresses at most 4 GiB (65536 pages of 64 KiB, 32-bit pointers;
+/// Chromium allows the whole 4 GiB). Take 1 GiB of headroom for the module's code, data and
+/// stack, the allocator's slack (a `Vec` grows by doubling) and the JSON strings the page reads,
+/// and split the rest between the page's two runs (32-true and the chosen precision live in the
+/// one worker's memory): 1.5 GiB each. A chosen figure from that arithmetic, not measured.
+pub const HOST_BUDGET_WASM32: u64 = 1536 << 20;
+
+/// Host bytes one session may plan natively (the CLI, native tests): 8 GiB, half of a 16 GiB
+/// machine, leaving the rest to everything else. A default, not a measurement; a caller with
+/// other needs passes its own budget in [`crate::rules::plan::DeviceLimits`].
+pub const HOST_BUDGET_NATIVE: u64 = 8 << 30;
+
+/// This target's host budget: [`HOST_BUDGET_WASM32`] on wasm32, else [`HOST_BUDGET_NATIVE`].
+pub const HOST_BUDGET: u64 = if cfg!(target_arch = "wasm32") { HOST_BUDGET_WASM32 } else { HOST_BUDGET_NATIVE };
+
+/// [`HOST_BUDGET`]'s name, as errors print it.
+pub const HOST_BUDGET_NAME: &str =
+    if cfg!(target_arch = "wasm32") { "HOST_BUDGET_WASM32" } else { "HOST_BUDGET_NATIVE" };
+
+/// Why [`HOST_BUDGET`] has its value, in a few words for an error message.
+pub const HOST_BUDGET_WHY: &str = if cfg!(target_arch = "wasm32") {
+    "wasm32 addresses 4 GiB; 1 GiB headroom, the rest split between the page's two runs"
+} else {
+    "the native default, half of a 16 GiB machine"
+};
 
 /// [`Error::InvalidArgument`] naming `what` (e.g. `--weights model.safetensors`) and its size
 /// when `bytes` is over `limit` (normally [`MAX_INPUT_BYTES`]).
