@@ -78,16 +78,6 @@ const ops = {
     freeRun(which);
     return true;
   },
-  /**
-   * One chunk of `k` steps of run `which`, and with `snapshot` its state after them, in one
-   * request: resolves to `{ records, snapshot }` only when both succeeded, so the page never
-   * shows a step whose state it does not hold (the WebGPU fallback point; runner.js).
-   */
-  async chunk({ which, k, snapshot }) {
-    const t = trainer(which);
-    const records = await t.run(k);
-    return { records, snapshot: snapshot ? await t.snapshot() : null };
-  },
   /** Test hook: GPUDevice.destroy() on every device opened here (a real loss); resolves to how
    * many were live. The browser then rejects maps and drops submissions on its own. */
   destroyDevices() {

@@ -64,12 +64,12 @@ export function createRunner(app, hooks) {
     });
   }
 
-  /** Steps `run` `k` steps in the worker; on WebGPU its state after them comes in the same
-   * request, and the records are shown only with it (a step is finished when both are held). */
+  /** Steps `run` `k` steps; on WebGPU takes its state after them in the same queued call, and
+   * shows the records only once both came back (a step is finished when both are held). */
   async function stepRun(run, k) {
     const gpu = r.backend === 'webgpu';
-    const { records, snapshot } = await engine.request('chunk', { which: run.which, k, snapshot: gpu });
-    const recs = JSON.parse(records);
+    const recs = JSON.parse(await run.trainer.run(k));
+    const snapshot = gpu ? await run.trainer.snapshot() : null;
     run.history.push(recs);
     run.watch.push(recs);
     if (gpu) Object.assign(run, { snapshot, snapStep: run.history.length, snapBackend: 'webgpu' });

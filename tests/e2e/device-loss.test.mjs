@@ -72,40 +72,49 @@ const replayOnCpu = (page, which) => page.evaluate(async (which) => {
   const now = await r.call(which, (t) => t.snapshot());
   const n = r.runs[which].history.length;
   await q.engine.request('restore', { which: 'replay', snapshot: f.snapshots[which], backend: 'cpu' });
-  await q.engine.request('chunk', { which: 'replay', k: n - f.steps[which], snapshot: false });
+  await q.engine.request('call', { which: 'replay', method: 'run', args: [n - f.steps[which]] });
   const replay = await q.engine.request('call', { which: 'replay', method: 'snapshot' });
   await q.engine.request('free', { which: 'replay' });
   return { same: replay === now, n, from: f.steps[which], taken: f.taken[which], restoredAt: JSON.parse(f.snapshots[which]).steps_done };
 }, which);
 
 /**
- * Arms the page: the next time the runner sends run `which` a chunk, the worker is asked to
- * destroy its device right after it (so the loss lands while that chunk's steps or snapshot are
- * in flight); records what each run showed at that moment in `window.__lossAt`.
+ * Arms the page: the next time the runner calls `method` ('run': a chunk's steps, or 'snapshot':
+ * the state after them) on run `which`, the worker is asked to destroy its device right after
+ * that request, so the loss lands while it is in flight; `window.__lossAt` records what each run
+ * showed then and `k`, the size of that run's last chunk.
  */
-const destroyDuringChunkOf = (page, which) => page.evaluate((which) => {
-  const engine = window.quantplay.engine;
-  const runs = () => window.quantplay.app.runner.runs;
-  const request = engine.request;
+const destroyDuring = (page, which, method) => page.evaluate(({ which, method }) => {
+  const { engine, app } = window.quantplay;
+  const runs = app.runner.runs;
+  const real = runs[which].trainer;
   let armed = true;
-  engine.request = (op, args, onProgress) => {
-    const p = request(op, args, onProgress);
-    if (armed && op === 'chunk' && args.which === which) {
-      armed = false;
-      window.__lossAt = { fp32: runs().fp32.history.length, main: runs().main.history.length, k: args.k };
-      window.__destroyed = request('destroyDevices');
-    }
-    return p;
-  };
-}, which);
+  let k = 0;
+  runs[which].trainer = new Proxy(real, {
+    get: (t, name) => {
+      if (name !== 'run' && name !== 'snapshot') return t[name];
+      return (...args) => {
+        if (name === 'run') k = args[0];
+        const sent = t[name](...args); // posted to the worker first
+        if (armed && name === method) {
+          armed = false;
+          window.__lossAt = { fp32: runs.fp32.history.length, main: runs.main.history.length, k };
+          window.__destroyed = engine.request('destroyDevices');
+        }
+        return sent;
+      };
+    },
+  });
+}, { which, method });
 
-for (const which of ['fp32', 'main']) {
-  test(`a device destroyed during the ${which} run's chunk moves both runs to the CPU from the last shown step, with the parameters a CPU run from there gives`, async () => {
+for (const [which, method] of [['fp32', 'run'], ['main', 'run'], ['main', 'snapshot']]) {
+  const what = method === 'run' ? `the ${which} run's chunk` : `the ${which} run's snapshot after its chunk`;
+  test(`a device destroyed during ${what} moves both runs to the CPU from the last shown step, with the parameters a CPU run from there gives`, async () => {
     const { page, ready } = await openPage(env, HASH);
     assert.equal(ready.backend, 'webgpu', ready.facts);
     await page.click('#train-toggle');
     await waitSteps(page, 30);
-    await destroyDuringChunkOf(page, which);
+    await destroyDuring(page, which, method);
     await bannerShown(page);
     const at = await page.evaluate(async () => ({ ...window.__lossAt, live: await window.__destroyed }));
     assert.equal(at.live, 1, 'the one device the worker opened was destroyed');

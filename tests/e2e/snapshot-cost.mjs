@@ -23,9 +23,9 @@ try {
           for (let i = 0; i < rounds; i++) {
             for (const mode of ['plain', 'snap']) {
               const t0 = performance.now();
-              const v = await q.engine.request('chunk', { which, k, snapshot: mode === 'snap' });
+              await q.engine.request('call', { which, method: 'run', args: [k] });
+              if (mode === 'snap') bytes = (await q.engine.request('call', { which, method: 'snapshot' })).length;
               t[mode].push(performance.now() - t0);
-              if (v.snapshot) bytes = v.snapshot.length;
             }
             const t0 = performance.now();
             await q.engine.request('call', { which, method: 'snapshot' });

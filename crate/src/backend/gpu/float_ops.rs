@@ -49,7 +49,7 @@ impl TensorOps for GpuBackend {
         if t.numel() == 0 {
             return self.take_errors().map(|_| HostData::from_le_bytes(t.dtype, 0, &[]));
         }
-        // A lost device never maps a buffer natively (nothing polls it any more): fail now.
+        // After a loss, fail with it at once instead of enqueuing a copy that cannot run.
         self.check_lost()?;
         self.readbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bytes = padded_bytes(t.dtype, t.numel());
