@@ -8,6 +8,19 @@
 
 import init, { Playground, Trainer } from './pkg/quantplay.js';
 
+// Every GPUDevice the wasm opens in this worker, so `destroyDevices` (the e2e tests' real device
+// loss) can call the browser's own GPUDevice.destroy() on it. Wrapped before any device is
+// requested: module code runs before the first `open`.
+self.__quantplayDevices = [];
+if (self.GPUAdapter?.prototype.requestDevice) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    self.__quantplayDevices.push(device);
+    return device;
+  };
+}
+
 let playground = null;
 const runs = {}; // which ('fp32' | 'main') → Trainer
 
@@ -69,6 +82,16 @@ const ops = {
   free({ which }) {
     freeRun(which);
     return true;
+  },
+  /** Test hook: GPUDevice.destroy() on every device opened here (a real loss); resolves to how
+   * many were live. The browser then rejects maps and drops submissions on its own. */
+  destroyDevices() {
+    let live = 0;
+    for (const d of self.__quantplayDevices.splice(0)) {
+      live++;
+      d.destroy();
+    }
+    return live;
   },
   /** Calls one Trainer method by name; awaits it when it returns a Promise. */
   async call({ which, method, args = [] }) {

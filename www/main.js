@@ -21,24 +21,14 @@ import { dataViews, GRID_RES } from './data-panel.js';
 import { syncFromUrl } from './url-sync.js';
 import { startGuide } from './guide.js';
 import { noteRestart } from './restart-notice.js';
+import { setStatus, showMessage, showBanner } from './status.js';
+import { gpuHooks, wireRetry } from './gpu-notice.js';
 
 const $ = (id) => document.getElementById(id);
 const MATMUL_KEYS = ['m', 'k', 'n'];
 const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse'];
 const REFRESH_MS = 500;
 
-function setStatus(state, text) {
-  $('status').dataset.state = state;
-  $('status').textContent = text;
-}
-function showMessage(text) {
-  $('message').hidden = !text;
-  $('message').textContent = text || '';
-}
-function showBanner(text) {
-  $('banner').hidden = !text;
-  $('banner').textContent = text || '';
-}
 const errText = (e) => String(e?.message || e);
 
 /** Opens a Playground (in the worker) for app.state.backend and renders the Backend panel. */
@@ -49,6 +39,7 @@ async function openBackend(app) {
   const shown = app.state.backend === 'cpu-reference' ? 'cpu-reference' : active;
   app.backendLabel = renderBackend($('backend-info'), app.info, shown);
   $('use-gpu').checked = app.state.backend === 'webgpu';
+  $('retry-gpu').hidden = true;
   if (app.state.backend === 'webgpu' && app.info.active_backend !== 'webgpu') {
     showBanner(`WebGPU is not available (${app.info.gpu_unavailable_reason}); running on the CPU.`);
   } else {
@@ -129,18 +120,7 @@ function hooks(app) {
       progress(app);
       if (!on) refresh(app).catch((e) => showMessage(`Could not read the run: ${errText(e)}`));
     },
-    /** A device error moved both runs to the CPU: every indicator says so (banner, Backend
-     * panel, status, the WebGPU switch, the URL, and the matmul check runs CPU-only). */
-    async onFallback(text) {
-      showBanner(text);
-      app.active = 'cpu';
-      app.state.backend = 'cpu';
-      history.replaceState(null, '', toHash(app.state));
-      $('use-gpu').checked = false;
-      app.backendLabel = renderBackend($('backend-info'), app.info, 'cpu');
-      setStatus('ready', `Ready. Backend: ${app.backendLabel} (WebGPU failed; see the banner).`);
-      renderPrecision($('effective-precision'), JSON.parse(await app.runner.runs.main.trainer.effective_precision_json()));
-    },
+    ...gpuHooks(app),
     onError(e) {
       showMessage(`Training stopped: ${errText(e)}`);
       app.runError = true;
@@ -207,9 +187,22 @@ async function onQuantize(app) {
   button.disabled = true;
   app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} sample${app.state.calib === 1 ? '' : 's'})…`);
   try {
-    const json = await app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
-    if (json === null) throw new Error('no result (the run moved to the CPU; quantize again)');
-    app.views.quant.render(JSON.parse(json));
+    const quantize = () => app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
+    let json = await quantize();
+    let note = '';
+    if (json === null && app.runner.backend === 'cpu') {
+      // WebGPU failed during Quantize and the runs moved to the CPU: quantize there instead.
+      json = await quantize();
+      note = 'WebGPU failed during Quantize; this result was computed again on the CPU.';
+    }
+    if (json === null) throw new Error('no result (WebGPU failed and the CPU run failed too)');
+    const result = JSON.parse(json);
+    if (result.fallback && app.runner.backend === 'webgpu') {
+      // The job itself moved to the CPU (the wasm's backend rule): the device failed under it.
+      await app.runner.fallBackNow(result.fallback);
+      note = `WebGPU failed during Quantize (${result.fallback}); this result was computed on the CPU.`;
+    }
+    app.views.quant.render(result, note);
   } catch (e) {
     app.views.quant.clear(`Quantize failed: ${errText(e)}`);
   } finally {
@@ -302,11 +295,13 @@ async function main() {
     app,
     get engine() { return app.engine; },
     get info() { return app.info; },
-    simulateGpuLoss: () => { app.runner.simulateLoss = true; },
+    /** A real device loss: GPUDevice.destroy() on the worker's devices; resolves to how many. */
+    destroyGpu: () => app.engine.request('destroyDevices'),
     /** Reads and draws what the views need now (as after a chunk); tests call it. */
     refresh: () => refresh(app),
   };
   wire(app);
+  wireRetry(app);
   startGuide();
   await resetRuns(app);
   setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
