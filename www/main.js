@@ -7,7 +7,7 @@
 
 import { startEngine } from './engine.js';
 import { jumpNote } from './divergence.js';
-import { parseHash, toHash, quantizeOptions } from './state.js';
+import { parseHash, toHash, quantizeOptions, trainerConfig } from './state.js';
 import { bindControls, showState } from './controls.js';
 import { renderBackend, renderPrecision } from './backend-panel.js';
 import { runMatmul, renderMatmul, matmulEmpty } from './matmul-panel.js';
@@ -23,17 +23,17 @@ import { startGuide } from './guide.js';
 import { noteRestart } from './restart-notice.js';
 import { setStatus, showMessage, showBanner } from './status.js';
 import { gpuHooks, wireRetry } from './gpu-notice.js';
+import { MATMUL_KEYS, QUANT_KEYS, isRunKey, refuseSettings } from './settings-refusal.js';
 
 const $ = (id) => document.getElementById(id);
-const MATMUL_KEYS = ['m', 'k', 'n'];
-const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse'];
 const REFRESH_MS = 500;
 
 const errText = (e) => String(e?.message || e);
 
-/** Opens a Playground (in the worker) for app.state.backend and renders the Backend panel. */
-async function openBackend(app) {
-  const { info, active } = await app.engine.request('open', { useGpu: app.state.backend === 'webgpu' });
+/** Opens a Playground (in the worker) for app.state.backend, or takes the one `opened` says,
+ * and renders the Backend panel. */
+async function openBackend(app, opened = null) {
+  const { info, active } = opened ?? (await app.engine.request('open', { useGpu: app.state.backend === 'webgpu' }));
   app.info = info;
   app.active = active;
   const shown = app.state.backend === 'cpu-reference' ? 'cpu-reference' : active;
@@ -146,19 +146,7 @@ async function resetRuns(app, keys = null) {
     progress(app);
   } catch (e) {
     if (e?.keptRuns && app.applied) {
-      // only the settings a run is made with; a quantize or matmul setting stays as it is
-      const runKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k);
-      const refused = Object.keys(app.applied).filter((k) => runKey(k) && app.state[k] !== app.applied[k]);
-      for (const k of refused) app.state[k] = app.applied[k];
-      history.replaceState(null, '', toHash(app.state));
-      showState(document, app.state);
-      for (const key of refused) {
-        const el = document.querySelector(`[data-key="${key}"]`);
-        el?.setAttribute('aria-invalid', 'true');
-        const note = el?.closest('label')?.querySelector('.bad-value');
-        if (note) note.textContent = 'not applied: see the message above';
-      }
-      showMessage(`These settings were not applied (${refused.join(', ')}); the runs keep the previous ones: ${errText(e)}`);
+      refuseSettings(app, e);
       return;
     }
     showMessage(`Could not start a run with these settings: ${errText(e)}`);
@@ -245,10 +233,9 @@ function wire(app) {
   });
   syncFromUrl(app, (keys, problems) => {
     if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
-    const restart = keys.filter((k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k));
+    const restart = keys.filter(isRunKey);
     if (keys.includes('backend')) {
-      noteRestart(restart, app.runner.runs?.main.history.length ?? 0);
-      switchBackend(app);
+      switchBackend(app, restart);
     } else if (restart.length) resetRuns(app, restart);
   });
   let resizeTimer = 0;
@@ -258,12 +245,36 @@ function wire(app) {
   });
 }
 
-/** Reopens the backend app.state names and restarts both runs on it. */
-async function switchBackend(app) {
+/**
+ * Reopens the backend app.state names and restarts both runs on it. The worker checks the new
+ * runs' plan on the new Playground before it lets the old one and its runs go (inside the old
+ * runner's queue, so no chunk is in flight): a ResourceLimitError there keeps the old backend,
+ * runs and loop, and puts the settings back (settings-refusal.js).
+ */
+async function switchBackend(app, restart = null) {
   setStatus('busy', 'Switching backend…');
+  const old = app.runner;
+  const step = old.runs?.main.history.length ?? 0;
   try {
-    await app.runner.dispose();
-    await openBackend(app);
+    const useGpu = app.state.backend === 'webgpu';
+    const on = app.state.backend === 'cpu-reference' ? 'cpu-reference' : useGpu ? 'webgpu' : 'cpu';
+    const checks = old.runs && app.applied ? ['32-true', app.state.precision].map((p) => trainerConfig(app.state, p, on)) : [];
+    let opened;
+    try {
+      opened = await old.exclusive(async () => {
+        const o = await app.engine.request('open', { useGpu, checks });
+        Object.assign(old, { running: false, generation: old.generation + 1 }); // queued chunks bail
+        return o;
+      });
+    } catch (e) {
+      if (e?.name !== 'ResourceLimitError' || !checks.length) throw e;
+      refuseSettings(app, e);
+      setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
+      return;
+    }
+    if (restart) noteRestart(restart, step);
+    await old.dispose();
+    await openBackend(app, opened);
     app.runner = createRunner(app, hooks(app));
     await resetRuns(app);
     setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
