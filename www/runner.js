@@ -55,19 +55,19 @@ export function createRunner(app, hooks) {
    * is thrown with `keptRuns` set and the old runs, the loop and the snapshots are untouched.
    * Only then are the old runs freed and the new ones created.
    */
-  async function reset() {
+  function reset() {
     const configs = [['fp32', '32-true'], ['main', app.state.precision]].map(([, p]) => trainerConfig(app.state, p, r.backend));
-    try {
-      await exclusive(async () => {
-        for (const config of configs) await engine.request('check', { config });
-      });
-    } catch (e) {
-      if (r.runs && e && typeof e === 'object') e.keptRuns = true;
-      throw e;
-    }
-    r.running = false;
-    r.generation++;
+    // One queued call, check and all, so nothing queued after a reset (a step, a read) can run
+    // between the check and the new runs and see the old ones.
     return exclusive(async () => {
+      try {
+        for (const config of configs) await engine.request('check', { config });
+      } catch (e) {
+        if (r.runs && e && typeof e === 'object') e.keptRuns = true;
+        throw e;
+      }
+      r.running = false;
+      r.generation++;
       await freeAll();
       const runs = {};
       for (const [which, precision] of [['fp32', '32-true'], ['main', app.state.precision]]) {
