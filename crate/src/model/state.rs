@@ -115,7 +115,9 @@ impl StateDict {
         Ok((sd, meta.metadata().clone().unwrap_or_default()))
     }
 
-    /// Encodes as safetensors with `metadata` in `__metadata__`.
+    /// Encodes as safetensors with `metadata` in `__metadata__`. The same state and metadata
+    /// give the same bytes in every process: the header's keys are written sorted (the
+    /// `safetensors` crate writes `__metadata__` in `HashMap` order, which differs per process).
     pub fn to_safetensors(&self, metadata: Option<HashMap<String, String>>) -> Result<Vec<u8>> {
         let bytes: Vec<(String, StDtype, Vec<usize>, Vec<u8>)> = self
             .tensors
@@ -140,9 +142,28 @@ impl StateDict {
                     .map_err(|e| Error::Model { path: k.clone(), detail: format!("cannot encode: {e}") })?,
             ));
         }
-        safetensors::serialize(views, metadata)
-            .map_err(|e| Error::Model { path: String::new(), detail: format!("cannot write safetensors: {e}") })
+        let raw = safetensors::serialize(views, metadata)
+            .map_err(|e| Error::Model { path: String::new(), detail: format!("cannot write safetensors: {e}") })?;
+        Ok(sorted_header(raw))
     }
+}
+
+/// `raw` (a safetensors file the `safetensors` crate wrote) with its JSON header rewritten with
+/// sorted keys, padded with spaces to a multiple of 8 as the format asks; the tensors' data
+/// offsets are relative to the end of the header, so the data is unchanged.
+fn sorted_header(raw: Vec<u8>) -> Vec<u8> {
+    let n = u64::from_le_bytes(raw[..8].try_into().expect("8-byte length")) as usize;
+    let header: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&raw[8..8 + n]).expect("safetensors wrote a JSON object header");
+    let mut json = serde_json::to_string(&header).expect("a JSON object serialises");
+    while json.len() % 8 != 0 {
+        json.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + json.len() + raw.len() - 8 - n);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(json.as_bytes());
+    out.extend_from_slice(&raw[8 + n..]);
+    out
 }
 
 #[cfg(test)]
@@ -164,5 +185,30 @@ mod tests {
         let e = back.f32("fc1.weight", &[3, 2]).unwrap_err().to_string();
         assert!(e.contains("(2, 3)") && e.contains("(3, 2)"), "{e}");
         assert!(back.f32("fc2.weight", &[1]).unwrap_err().to_string().contains("missing"));
+    }
+
+    #[test]
+    fn the_same_state_and_metadata_give_the_same_bytes_whatever_the_hashmap_order() {
+        let mut sd = StateDict::default();
+        sd.insert("b.weight", Tensor::f32(&[2], vec![1.0, 2.0]));
+        sd.insert("a.bias", Tensor { shape: vec![1], data: HostData::I32(vec![3]) });
+        // Each HashMap has its own random hasher, so 16 keys iterate in a different order in
+        // each (the safetensors crate writes them in that order).
+        let keys: Vec<String> = (0..16).map(|i| format!("key{i}")).collect();
+        let meta = |rev: bool| -> HashMap<String, String> {
+            let mut ks = keys.clone();
+            if rev {
+                ks.reverse();
+            }
+            ks.into_iter().map(|k| (k.clone(), format!("value of {k}"))).collect()
+        };
+        let first = sd.to_safetensors(Some(meta(false))).unwrap();
+        for rev in [false, true, false, true] {
+            assert_eq!(sd.to_safetensors(Some(meta(rev))).unwrap(), first);
+        }
+        let n = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        assert_eq!(n % 8, 0, "the header is padded to 8 bytes");
+        let (back, m) = StateDict::from_safetensors(&first).unwrap();
+        assert_eq!((back, m), (sd, meta(false)));
     }
 }

@@ -105,7 +105,15 @@ pub(super) async fn open(lower: LowerLimits) -> Result<GpuBackend> {
     }
 
     let info = describe(&instance, &adapter, &device).await;
-    Ok(GpuBackend { device, queue, pipelines, info, faults, readbacks: Default::default(), nan_fault: Default::default() })
+    Ok(GpuBackend {
+        device,
+        queue,
+        pipelines,
+        info,
+        faults,
+        readbacks: Default::default(),
+        nan_fault: Default::default(),
+    })
 }
 
 /// PCI vendor ids of the vendors a user is likely to meet (Khronos ids for Mesa).
