@@ -15,6 +15,7 @@ use crate::data::Dataset;
 use crate::nn::amp_step::{AmpMode, DeviceScaler};
 use crate::nn::mlp::Mlp;
 use crate::rules::error::Result;
+use crate::rules::limits::{check_at_most, MAX_RUN_STEPS};
 use crate::rules::rng::Rng;
 
 /// Steps whose metrics may wait on the device before a batch read.
@@ -69,6 +70,7 @@ impl<B: Backend> Session<B> {
         let effective = effective_precision(cfg.precision, true, b.capabilities());
         let data = crate::data::load(&cfg.dataset, cfg.samples, cfg.noise, cfg.seed)?;
         let (train, test) = data.split(cfg.train_ratio, cfg.seed)?;
+        crate::app::session_config::check_model_size(&layer_sizes(&cfg, &data), data.len())?;
         let mlp = Mlp::new(b, &layer_sizes(&cfg, &data), cfg.seed)?;
         let scaler =
             if effective.effective.uses_grad_scaler() { Some(DeviceScaler::new(b, cfg.scaler)?) } else { None };
@@ -192,8 +194,11 @@ impl<B: Backend> Session<B> {
         Ok(out)
     }
 
-    /// Runs `steps` steps, reading metrics back every [`FLUSH_EVERY`] steps and at the end.
+    /// Runs `steps` steps, reading metrics back every [`FLUSH_EVERY`] steps and at the end. A
+    /// run ends at [`MAX_RUN_STEPS`] steps: a call that would pass it is refused before any step.
     pub async fn run(&mut self, b: &B, steps: usize) -> Result<Vec<StepRecord>> {
+        let total = (self.steps_done as u64).saturating_add(steps as u64);
+        check_at_most("steps", total, MAX_RUN_STEPS, "MAX_RUN_STEPS (steps in one run, these included)")?;
         let mut records = Vec::with_capacity(steps);
         for i in 0..steps {
             self.step(b)?;
