@@ -182,7 +182,7 @@ mod cli {
                             valid: "comma-separated widths, e.g. 16,16".into(),
                         })?;
                     // serde_json writes NaN and ±inf as null, which the config reads as "the
-                    // default": refuse them here, so `--lr nan` is an error and not lr 0.01.
+                    // default": refuse them here, so `--lr nan` is an error and not Adam's default 0.03.
                     let floats =
                         [("--lr", lr), ("--noise", noise), ("--momentum", momentum), ("--init-scale", init_scale)];
                     let more = [

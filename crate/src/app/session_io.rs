@@ -264,7 +264,8 @@ mod tests {
     }
 
     fn restore(edit: impl Fn(&mut Value)) -> Result<Session<CpuReference>> {
-        let mut v: Value = serde_json::from_str(&pollster::block_on(session().snapshot(&CpuReference, JSON)).unwrap()).unwrap();
+        let mut v: Value =
+            serde_json::from_str(&pollster::block_on(session().snapshot(&CpuReference, JSON)).unwrap()).unwrap();
         edit(&mut v);
         Session::restore(&CpuReference, &v.to_string(), parse(JSON).unwrap().0)
     }
@@ -272,7 +273,11 @@ mod tests {
     #[test]
     fn a_snapshot_claiming_huge_counts_is_a_named_error_and_a_missing_tracker_is_not_a_panic() {
         for (key, value, want) in [
-            ("steps_done", json!(1u64 << 40), "invalid snapshot step count \"1099511627776\"; valid values: at most 8388608"),
+            (
+                "steps_done",
+                json!(1u64 << 40),
+                "invalid snapshot step count \"1099511627776\"; valid values: at most 8388608",
+            ),
             ("optimizer_step", json!((1u64 << 32) + 5), "\"4294967301\""),
             ("overflow_count", json!(1u64 << 60), "MAX_RUN_STEPS"),
             ("adam_count", json!(1e30), "adam_count 1e+30 above optimizer_step 2"),
