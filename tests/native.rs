@@ -107,6 +107,13 @@ fn both_gpu_f16_paths_agree() {
 }
 
 #[test]
+fn a_gradient_nan_only_on_the_gpu_skips_that_step_there_and_not_on_the_cpu() {
+    if let Some(g) = gpu("a_gradient_nan_only_on_the_gpu_skips_that_step_there_and_not_on_the_cpu") {
+        pollster::block_on(cases::a_gradient_nan_only_on_the_gpu_skips_that_step_there_and_not_on_the_cpu(g));
+    }
+}
+
+#[test]
 fn simple_and_tiled_gpu_matmuls_are_identical() {
     if let Some(g) = gpu("simple_and_tiled_gpu_matmuls_are_identical") {
         pollster::block_on(cases::simple_and_tiled_gpu_matmuls_are_identical(g));

@@ -68,6 +68,11 @@ async fn both_gpu_f16_paths_agree() {
 }
 
 #[wasm_bindgen_test]
+async fn a_gradient_nan_only_on_the_gpu_skips_that_step_there_and_not_on_the_cpu() {
+    cases::a_gradient_nan_only_on_the_gpu_skips_that_step_there_and_not_on_the_cpu(gpu().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn simple_and_tiled_gpu_matmuls_are_identical() {
     cases::simple_and_tiled_gpu_matmuls_are_identical(gpu().await).await;
 }

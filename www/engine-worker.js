@@ -61,6 +61,11 @@ const ops = {
     runs[which] = Trainer.restore(playground, snapshot, backend);
     return true;
   },
+  /** The plan check of a config (Trainer.check): throws a ResourceLimitError, allocates nothing. */
+  check({ config }) {
+    Trainer.check(playground, config);
+    return true;
+  },
   free({ which }) {
     freeRun(which);
     return true;

@@ -148,15 +148,39 @@ function hooks(app) {
   };
 }
 
-/** Recreates both runs from the settings; reports a bad config instead of throwing. */
-async function resetRuns(app) {
+/**
+ * Recreates both runs from the settings; reports a bad config instead of throwing. `keys` (the
+ * settings that changed) go to the restart notice once the new runs exist. When the runner kept
+ * the old runs (the new settings failed their check, e.g. a tensor over the adapter's limit), the
+ * settings, the URL and the controls go back to what those runs were made with.
+ */
+async function resetRuns(app, keys = null) {
+  const step = app.runner.runs?.main.history.length ?? 0;
   try {
     if (app.runError) showMessage('');
     app.runError = false;
     await app.runner.reset();
+    app.applied = { ...app.state };
+    if (keys) noteRestart(keys, step);
     await refresh(app);
     progress(app);
   } catch (e) {
+    if (e?.keptRuns && app.applied) {
+      // only the settings a run is made with; a quantize or matmul setting stays as it is
+      const runKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k);
+      const refused = Object.keys(app.applied).filter((k) => runKey(k) && app.state[k] !== app.applied[k]);
+      for (const k of refused) app.state[k] = app.applied[k];
+      history.replaceState(null, '', toHash(app.state));
+      showState(document, app.state);
+      for (const key of refused) {
+        const el = document.querySelector(`[data-key="${key}"]`);
+        el?.setAttribute('aria-invalid', 'true');
+        const note = el?.closest('label')?.querySelector('.bad-value');
+        if (note) note.textContent = 'not applied: see the message above';
+      }
+      showMessage(`These settings were not applied (${refused.join(', ')}); the runs keep the previous ones: ${errText(e)}`);
+      return;
+    }
     showMessage(`Could not start a run with these settings: ${errText(e)}`);
     app.runError = true;
   }
@@ -196,8 +220,7 @@ async function onQuantize(app) {
 function wire(app) {
   bindControls(document, app, (key) => {
     if (MATMUL_KEYS.includes(key) || QUANT_KEYS.includes(key)) return;
-    noteRestart([key], app.runner.runs?.main.history.length ?? 0);
-    resetRuns(app);
+    resetRuns(app, [key]);
   });
   $('matmul-form').addEventListener('submit', (e) => onMatmul(app, e));
   $('train-toggle').addEventListener('click', () => (app.runner.running ? app.runner.pause() : app.runner.start()));
@@ -230,9 +253,10 @@ function wire(app) {
   syncFromUrl(app, (keys, problems) => {
     if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
     const restart = keys.filter((k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k));
-    if (restart.length) noteRestart(restart, app.runner.runs?.main.history.length ?? 0);
-    if (keys.includes('backend')) switchBackend(app);
-    else if (restart.length) resetRuns(app);
+    if (keys.includes('backend')) {
+      noteRestart(restart, app.runner.runs?.main.history.length ?? 0);
+      switchBackend(app);
+    } else if (restart.length) resetRuns(app, restart);
   });
   let resizeTimer = 0;
   window.addEventListener('resize', () => {

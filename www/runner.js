@@ -44,8 +44,23 @@ export function createRunner(app, hooks) {
     r.runs = null;
   }
 
-  /** Frees the runs and creates new ones from the current settings (a new seed = a new run). */
-  function reset() {
+  /**
+   * Replaces the runs with new ones from the current settings (a new seed = a new run). The new
+   * settings are checked first (Trainer.check: every tensor against the adapter's limits and the
+   * host budget, nothing allocated); if that fails (a ResourceLimitError, a bad value) the error
+   * is thrown with `keptRuns` set and the old runs, the loop and the snapshots are untouched.
+   * Only then are the old runs freed and the new ones created.
+   */
+  async function reset() {
+    const configs = [['fp32', '32-true'], ['main', app.state.precision]].map(([, p]) => trainerConfig(app.state, p, r.backend));
+    try {
+      await exclusive(async () => {
+        for (const config of configs) await engine.request('check', { config });
+      });
+    } catch (e) {
+      if (r.runs && e && typeof e === 'object') e.keptRuns = true;
+      throw e;
+    }
     r.running = false;
     r.generation++;
     return exclusive(async () => {

@@ -6,7 +6,8 @@
 //! - [`write_atomic`] writes to a temporary file in the target's folder (`.NAME.tmp-PID-N`),
 //!   syncs it and renames it over the target, so a failed write, a crash or Ctrl-C leaves the
 //!   old file (or none) at the target, never a truncated one; on an error the temporary file is
-//!   removed (a kill can leave it behind, under its own name);
+//!   removed; Ctrl-C or SIGTERM mid-write removes it too, and a SIGKILL's leftover is removed by
+//!   the next write to the same target (`cli_interrupt.rs`);
 //! - [`refuse_overwriting_inputs`] fails when `--out` is the same file as an input, by device
 //!   and inode on Unix (so `./a/../w.st`, symlinks and hard links count), by canonical path
 //!   elsewhere.
@@ -81,6 +82,8 @@ pub fn write_atomic(path: &str, write: impl FnOnce(&mut std::fs::File) -> std::i
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{}.tmp-{}-{n}", name.to_string_lossy(), std::process::id()));
+    crate::cli_interrupt::remove_stale_temps(dir, &name.to_string_lossy());
+    crate::cli_interrupt::arm(&temp);
     let result = (|| {
         let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         write(&mut f)?;
@@ -89,10 +92,12 @@ pub fn write_atomic(path: &str, write: impl FnOnce(&mut std::fs::File) -> std::i
         drop(f);
         std::fs::rename(&temp, target)
     })();
-    result.map_err(|e| {
+    let result = result.map_err(|e| {
         let _ = std::fs::remove_file(&temp);
         io_error("--out", target, "a writable path", e)
-    })
+    });
+    crate::cli_interrupt::disarm();
+    result
 }
 
 #[cfg(test)]
@@ -165,5 +170,29 @@ mod tests {
         let e = read_bounded("--weights", &d.join("big"), 99).unwrap_err().to_string();
         assert!(e.contains("100 bytes") && e.contains("at most 99"), "{e}");
         assert_eq!(read_bounded("--weights", &d.join("big"), 100).unwrap().len(), 100);
+    }
+
+    /// The library and the CLI write files only through [`write_atomic`]: a new `--out` (trained
+    /// weights, logs, ONNX) that wrote directly would bring back truncated files on a kill.
+    #[test]
+    fn every_file_the_crate_writes_goes_through_write_atomic() {
+        fn walk(d: &Path, found: &mut Vec<String>) {
+            for e in std::fs::read_dir(d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, found);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("cli_files.rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for (i, line) in text.lines().enumerate() {
+                        if ["fs::write(", "File::create(", "OpenOptions::new("].iter().any(|w| line.contains(w)) {
+                            found.push(format!("{}:{}: {}", p.display(), i + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.is_empty(), "files written outside cli_files::write_atomic:\n{}", found.join("\n"));
     }
 }

@@ -103,7 +103,12 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     }
     if let Some(out) = &a.out {
         let bytes = int8::save(&result.converted.model)?;
-        write_atomic(out, |f| f.write_all(&bytes))?;
+        write_atomic(out, |f| {
+            let (first, rest) = bytes.split_at(bytes.len() / 2);
+            f.write_all(first)?;
+            crate::cli_interrupt::fault_pause();
+            f.write_all(rest)
+        })?;
     }
     let r = &result.report;
     if a.json {

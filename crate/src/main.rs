@@ -11,6 +11,8 @@ mod cli_bench;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_files;
 #[cfg(not(target_arch = "wasm32"))]
+mod cli_interrupt;
+#[cfg(not(target_arch = "wasm32"))]
 mod cli_quantize;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -57,6 +57,9 @@ fn js_err(e: Error) -> JsValue {
     let js = js_sys::Error::new(&e.to_string());
     if crate::app::backends::is_device_error(&e) {
         js.set_name("GpuDeviceError");
+    } else if matches!(e, Error::ResourceLimit { .. }) {
+        // Not a device error: the page shows it and keeps its runs (www/runner.js reset()).
+        js.set_name("ResourceLimitError");
     }
     js.into()
 }

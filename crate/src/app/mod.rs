@@ -2,7 +2,8 @@
 //! training session (`session`, its config, snapshots and data split: `session_config`,
 //! `session_io`, `session_quant`), the CLI's training loop (`trainer`), the metrics log
 //! (`metrics`), the whole PTQ run with its option parsing (`ptq`) and the data file it reads
-//! (`data_file`).
+//! (`data_file`), and the plans of a session and a PTQ run checked against the backend's limits
+//! before they allocate (`session_plan`, `ptq_plan`).
 //!
 //! Everything below (numerics, backends, model, quantization flow, training steps) is reached
 //! through public APIs; nothing below imports this layer.
@@ -11,8 +12,10 @@ pub mod backends;
 pub mod data_file;
 pub mod metrics;
 pub mod ptq;
+pub mod ptq_plan;
 pub mod session;
 pub mod session_config;
 pub mod session_io;
+pub mod session_plan;
 pub mod session_quant;
 pub mod trainer;

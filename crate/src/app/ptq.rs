@@ -59,7 +59,9 @@ pub struct PtqRun {
 }
 
 /// Runs PTQ on a copy of `model` (it is left untouched) and reports; calibration (the float
-/// forward), the float reference and the quantized model all run on `b`. `calib`/`eval` are `(values, shape)` with the batch first; `labels` are
+/// forward), the float reference and the quantized model all run on `b`. First checks the run's
+/// plan (`ptq_plan`) against `b.limits()`: a tensor or grid over a limit is a named
+/// [`crate::rules::Error::ResourceLimit`] before anything is fused, copied or allocated. `calib`/`eval` are `(values, shape)` with the batch first; `labels` are
 /// class indices for `eval`.
 pub async fn run<B: Backend>(
     b: &B,
@@ -69,6 +71,8 @@ pub async fn run<B: Backend>(
     labels: Option<&[i32]>,
     opt: &PtqOptions,
 ) -> Result<PtqRun> {
+    use crate::app::ptq_plan::{ptq_plan, HINT};
+    ptq_plan(model, calib.1, eval.map(|e| e.1)).check(&b.limits(), "this quantization run", HINT)?;
     let mut m = if opt.fuse { fuse_modules(model, &model.fuse)? } else { model.clone() };
     match (&opt.qconfig, &m.root.qconfig) {
         (Some(name), _) => m.root.qconfig = QConfigAttr::Named(name.clone()),

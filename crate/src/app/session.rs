@@ -8,6 +8,7 @@
 
 use super::metrics::StepRecord;
 use super::session_config::{LossKind, SessionConfig};
+use super::session_plan::{forward_plan, training_plan, HINT};
 use crate::amp::autocast::Trace;
 use crate::amp::precision::{effective_precision, EffectivePrecision, Precision};
 use crate::backend::{Backend, DType, HostData};
@@ -16,6 +17,7 @@ use crate::nn::amp_step::{AmpMode, DeviceScaler};
 use crate::nn::mlp::Mlp;
 use crate::rules::error::Result;
 use crate::rules::limits::{check_at_most, MAX_RUN_STEPS};
+use crate::rules::plan::{DeviceLimits, Phase, Plan};
 use crate::rules::rng::Rng;
 
 /// Steps whose metrics may wait on the device before a batch read.
@@ -66,11 +68,18 @@ pub fn layer_sizes(cfg: &SessionConfig, data: &Dataset) -> Vec<usize> {
 impl<B: Backend> Session<B> {
     /// Generates the data, splits it, initialises the MLP and (for 16-mixed / bf16-mixed) the
     /// scaler, all from `cfg.seed`. The backend's capabilities pick the effective precision.
+    /// First checks the session's plan against `b.limits()` ([`Session::new_within`]).
     pub fn new(b: &B, cfg: SessionConfig) -> Result<Session<B>> {
-        let effective = effective_precision(cfg.precision, true, b.capabilities());
+        Session::new_within(b, cfg, &b.limits())
+    }
+
+    /// [`Session::new`] against given limits (tests lower the host budget this way): fails
+    /// with [`crate::rules::Error::ResourceLimit`] before anything is generated or allocated
+    /// when a planned tensor, a matmul grid or the host total is over a limit.
+    pub fn new_within(b: &B, cfg: SessionConfig, limits: &DeviceLimits) -> Result<Session<B>> {
+        let effective = Session::check(b, &cfg, limits)?;
         let data = crate::data::load(&cfg.dataset, cfg.samples, cfg.noise, cfg.seed)?;
         let (train, test) = data.split(cfg.train_ratio, cfg.seed)?;
-        crate::app::session_config::check_model_size(&layer_sizes(&cfg, &data), data.len())?;
         let mlp = Mlp::new(b, &layer_sizes(&cfg, &data), cfg.seed)?;
         let scaler =
             if effective.effective.uses_grad_scaler() { Some(DeviceScaler::new(b, cfg.scaler)?) } else { None };
@@ -92,6 +101,14 @@ impl<B: Backend> Session<B> {
             last_grads: Vec::new(),
             last_scale: None,
         })
+    }
+
+    /// The plan check of a session of `cfg` on `b` against `limits`, allocating nothing; returns
+    /// the precision that would run. The page calls it before it frees the runs it has.
+    pub fn check(b: &B, cfg: &SessionConfig, limits: &DeviceLimits) -> Result<EffectivePrecision> {
+        let effective = effective_precision(cfg.precision, true, b.capabilities());
+        training_plan(cfg, effective.effective)?.check(limits, "this training session", HINT)?;
+        Ok(effective)
     }
 
     /// The step's compute dtype and whether it is a `*-true` precision.
@@ -213,6 +230,9 @@ impl<B: Backend> Session<B> {
     /// Class probabilities `(n, classes)` (softmax of the f32 forward's logits) for `x` `(n, in)`.
     pub async fn probabilities(&self, b: &B, x: &[f32]) -> Result<Vec<f32>> {
         let d = self.train.d;
+        let mut plan = Plan::default();
+        forward_plan(&mut plan, &self.mlp.sizes, x.len() / d, "the samples asked for", Phase::Eval);
+        plan.check(&b.limits(), "this forward pass", "ask for fewer samples")?;
         let logits = b.read(&self.mlp.forward(b, &b.upload(x, &[x.len() / d, d])?)?).await?;
         let c = self.train.classes;
         Ok(logits

@@ -11,7 +11,7 @@ use crate::backend::{Backend, HasShape, HostData};
 use crate::nn::amp_step::{AdamCounter, DeviceScaler};
 use crate::nn::mlp::Param;
 use crate::rules::error::{Error, Result};
-use crate::rules::limits::{check_at_most, MAX_ACTIVATION_ELEMENTS, MAX_RUN_STEPS};
+use crate::rules::limits::{check_at_most, MAX_RUN_STEPS};
 use serde_json::{json, Value};
 
 /// `log2|g|` bins of the gradient histogram: `[LOG2_MIN, LOG2_MAX]`, clamped.
@@ -66,14 +66,6 @@ impl<B: Backend> Session<B> {
                 name: "predict_grid",
                 value: format!("{}-D data, res {res}", self.train.d),
                 valid: "2-D data (circle, xor, gauss, spiral) and res in 1..=512".into(),
-            });
-        }
-        let widest = self.mlp.sizes.iter().copied().max().unwrap_or(0);
-        if res * res * widest > MAX_ACTIVATION_ELEMENTS {
-            return Err(Error::InvalidArgument {
-                name: "predict_grid",
-                value: format!("res {res}: {} points × the widest layer {widest}", res * res),
-                valid: format!("at most {MAX_ACTIVATION_ELEMENTS} activation elements (rules::limits)"),
             });
         }
         let (lo, hi) = self.extent();

@@ -9,6 +9,12 @@ const RAW: &[u8] = include_bytes!("../../data/digits.bin");
 /// Samples in the file.
 pub const SAMPLES: usize = 1797;
 
+/// Features per sample (8×8 pixels).
+pub const FEATURES: usize = 64;
+
+/// Classes (the digits 0–9).
+pub const CLASSES: usize = 10;
+
 /// All 1797 digits, features in [0, 1].
 pub fn load() -> Dataset {
     assert_eq!(RAW.len(), SAMPLES * 65, "crate/data/digits.bin is corrupt");

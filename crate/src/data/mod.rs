@@ -63,7 +63,7 @@ impl Dataset {
             let j = (rng.next_u64() % (i as u64 + 1)) as usize;
             order.swap(i, j);
         }
-        let cut = ((self.len() as f64) * train_ratio).round() as usize;
+        let cut = split_sizes(self.len(), train_ratio).0;
         let take = |idx: &[usize]| Dataset {
             x: idx.iter().flat_map(|&i| self.x[i * self.d..(i + 1) * self.d].iter().copied()).collect(),
             y: idx.iter().map(|&i| self.y[i]).collect(),
@@ -94,6 +94,23 @@ pub fn load(name: &str, samples: usize, noise: f64, seed: u64) -> Result<Dataset
     }
 }
 
+/// `(samples, features, classes)` that [`load`] would make for `name`, without making it, so a
+/// plan can size the data first: the playground sets are `(samples, 2, 2)`, digits
+/// `(1797, 64, 10)`.
+pub fn dims(name: &str, samples: usize) -> Result<(usize, usize, usize)> {
+    match name {
+        "circle" | "xor" | "gauss" | "spiral" => Ok((samples, 2, 2)),
+        "digits" => Ok((digits::SAMPLES, digits::FEATURES, digits::CLASSES)),
+        other => Err(Error::InvalidArgument { name: "dataset", value: other.into(), valid: NAMES.join(", ") }),
+    }
+}
+
+/// `(train, test)` sample counts of [`Dataset::split`] of `n` samples at `train_ratio`.
+pub fn split_sizes(n: usize, train_ratio: f64) -> (usize, usize) {
+    let cut = ((n as f64) * train_ratio).round() as usize;
+    (cut.min(n), n - cut.min(n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +131,18 @@ mod tests {
         assert!(d.split(1.0, 0).is_err());
         assert!(load("moons", 10, 0.0, 0).unwrap_err().to_string().contains("circle, xor, gauss, spiral, digits"));
         assert!(load("xor", 10, 0.9, 0).unwrap_err().to_string().contains("0 to 0.5"));
+    }
+
+    #[test]
+    fn dims_and_split_sizes_match_what_load_and_split_make() {
+        for (name, n) in [("spiral", 201), ("xor", 40), ("digits", 0)] {
+            let data = load(name, n, 0.1, 3).unwrap();
+            let (len, d, classes) = dims(name, n).unwrap();
+            assert_eq!((len, d, classes), (data.len(), data.d, data.classes), "{name}");
+            let (a, b) = data.split(0.7, 3).unwrap();
+            assert_eq!(split_sizes(len, 0.7), (a.len(), b.len()), "{name}");
+        }
+        assert!(dims("moons", 10).is_err());
     }
 
     #[test]

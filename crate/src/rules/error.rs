@@ -34,6 +34,27 @@ pub enum Error {
         /// The device's limit in bytes.
         limit: u64,
     },
+    /// A planned tensor or dispatch would exceed a limit of the adapter or the host memory
+    /// budget; found by the plan check before anything is allocated (see `rules::plan`).
+    /// Not a device error: the work would fail the same way on a retry, so nothing falls back.
+    ResourceLimit {
+        /// What would be allocated or dispatched, as the user knows it, with its shape and
+        /// dtype: `fc2.weight (8192, 8192) f32`.
+        tensor: String,
+        /// What it needs, in `unit`s.
+        needs: u64,
+        /// `"bytes"`, or `"workgroups along x"` / `"… along y"` for a dispatch grid.
+        unit: &'static str,
+        /// Whose limit it is.
+        scope: LimitScope,
+        /// The limit's name as WebGPU spells it (`max_storage_buffer_binding_size`) or the
+        /// constant in `rules::limits` (`HOST_BUDGET_WASM32`).
+        limit_name: &'static str,
+        /// The limit's value, in `unit`s.
+        limit: u64,
+        /// What the user can change, e.g. `lower the hidden widths or the batch size`.
+        hint: &'static str,
+    },
     /// No usable GPU: no adapter, or the device request failed. Carries the reason.
     GpuUnavailable(String),
     /// The GPU reported an error (validation, out of memory, lost device, failed map).
@@ -72,6 +93,15 @@ pub enum Error {
     },
 }
 
+/// Whose limit an [`Error::ResourceLimit`] names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LimitScope {
+    /// The WebGPU adapter's, with its name (`SwiftShader Device (Subzero)`).
+    Adapter(String),
+    /// quantplay's host memory budget, with the reason for its value.
+    Host(&'static str),
+}
+
 /// `std::result::Result` with [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -96,6 +126,19 @@ impl fmt::Display for Error {
             }
             Error::TooLarge { what, bytes, limit } => {
                 write!(f, "{what} needs {bytes} bytes, over the device limit of {limit} bytes")
+            }
+            Error::ResourceLimit { tensor, needs, unit, scope, limit_name, limit, hint } => {
+                let needs = if *needs == u64::MAX { format!("more than {needs}") } else { needs.to_string() };
+                match scope {
+                    LimitScope::Adapter(name) => write!(
+                        f,
+                        "{tensor} needs {needs} {unit}; this adapter's {limit_name} is {limit} ({name}) — {hint}"
+                    ),
+                    LimitScope::Host(why) => write!(
+                        f,
+                        "{tensor} needs {needs} {unit}; the host memory budget {limit_name} is {limit} ({why}) — {hint}"
+                    ),
+                }
             }
             Error::GpuUnavailable(reason) => write!(f, "WebGPU unavailable: {reason}"),
             Error::Gpu(msg) => write!(f, "GPU error: {msg}"),

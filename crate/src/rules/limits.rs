@@ -1,8 +1,12 @@
 //! Resource limits that readers of outside bytes, the wasm surface and session configs check
 //! before they allocate, each a named constant with its reason so an error can name it.
 //!
-//! Not here: the GPU's limits (the backend reads them from the adapter), the model checks that
-//! tie a file's claimed sizes to the tensors it carries (`model::int8`, `model::spec`).
+//! Also the host memory budget that the plan check (`rules::plan`) holds a session's or a PTQ
+//! run's host bytes to.
+//!
+//! Not here: the GPU's limits (the backend reads them from the device, `TensorOps::limits`), the
+//! plan arithmetic (`rules::plan`), the model checks that tie a file's claimed sizes to the
+//! tensors it carries (`model::int8`, `model::spec`).
 
 use crate::rules::error::{Error, Result};
 
@@ -15,6 +19,34 @@ use crate::rules::error::{Error, Result};
 /// by [`check_input_size`] before it is parsed; safetensors itself refuses a header that claims
 /// more bytes than the file holds, so a claimed shape can never outgrow this limit either.
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// Host bytes one session (a training run, or a PTQ run) may plan on wasm32: 1.5 GiB.
+///
+/// wasm32's linear memory addresses at most 4 GiB (65536 pages of 64 KiB, 32-bit pointers;
+/// Chromium allows the whole 4 GiB). Take 1 GiB of headroom for the module's code, data and
+/// stack, the allocator's slack (a `Vec` grows by doubling) and the JSON strings the page reads,
+/// and split the rest between the page's two runs (32-true and the chosen precision live in the
+/// one worker's memory): 1.5 GiB each. A chosen figure from that arithmetic, not measured.
+pub const HOST_BUDGET_WASM32: u64 = 1536 << 20;
+
+/// Host bytes one session may plan natively (the CLI, native tests): 8 GiB, half of a 16 GiB
+/// machine, leaving the rest to everything else. A default, not a measurement; a caller with
+/// other needs passes its own budget in [`crate::rules::plan::DeviceLimits`].
+pub const HOST_BUDGET_NATIVE: u64 = 8 << 30;
+
+/// This target's host budget: [`HOST_BUDGET_WASM32`] on wasm32, else [`HOST_BUDGET_NATIVE`].
+pub const HOST_BUDGET: u64 = if cfg!(target_arch = "wasm32") { HOST_BUDGET_WASM32 } else { HOST_BUDGET_NATIVE };
+
+/// [`HOST_BUDGET`]'s name, as errors print it.
+pub const HOST_BUDGET_NAME: &str =
+    if cfg!(target_arch = "wasm32") { "HOST_BUDGET_WASM32" } else { "HOST_BUDGET_NATIVE" };
+
+/// Why [`HOST_BUDGET`] has its value, in a few words for an error message.
+pub const HOST_BUDGET_WHY: &str = if cfg!(target_arch = "wasm32") {
+    "wasm32 addresses 4 GiB; 1 GiB headroom, the rest split between the page's two runs"
+} else {
+    "the native default, half of a 16 GiB machine"
+};
 
 /// [`Error::InvalidArgument`] naming `what` (e.g. `--weights model.safetensors`) and its size
 /// when `bytes` is over `limit` (normally [`MAX_INPUT_BYTES`]).
@@ -37,28 +69,15 @@ pub fn check_input_size(what: &str, bytes: u64, limit: u64) -> Result<()> {
 pub const MAX_ELEMENTS: usize = 1 << 24;
 
 /// UTF-16 code units in one string passed to the wasm surface (a config, options, model or
-/// snapshot JSON), 2²⁶. A snapshot spends about 30 characters a parameter (value and two Adam
-/// moments as f32 bit patterns), so runs up to about 2 million parameters can be restored; the
-/// page's largest has about 200 k (4 layers of 256). The UTF-8 copy in wasm memory is at most
-/// 3 bytes a unit: 192 MiB.
+/// snapshot JSON), 2²⁶: with serde_json's parse of it (a `Value` per number) it stays within
+/// a few hundred MiB of wasm memory. A snapshot spends about 30 characters a parameter (value
+/// and two Adam moments as f32 bit patterns), so runs up to about 2 million parameters can be
+/// restored; a larger run's snapshot is refused by name (the page's widths reach 8192, so two
+/// hidden layers of 1024 or more are over it).
 pub const MAX_STRING_CHARS: usize = 1 << 26;
 
 /// Hidden layers of a session's MLP (the page allows 4; each layer is a few dispatches a step).
 pub const MAX_LAYERS: usize = 64;
-
-/// Samples a session generates (`samples` in the config; the page allows 2000). The data,
-/// the split and the batch RNG replay are all linear in it.
-pub const MAX_SAMPLES: usize = 1_000_000;
-
-/// Parameters (weights and biases) of a session's MLP, 2²⁴: 64 MiB per f32 copy. Adam keeps
-/// three copies and a step a fourth (the gradients), so one run stays under 512 MiB of a wasm32
-/// memory of at most 4 GiB, and the page holds two runs.
-pub const MAX_PARAMETERS: usize = 1 << 24;
-
-/// Elements of one activation tensor, rows × widest layer, 2²⁴ (64 MiB of f32). Evaluation and
-/// `predict_grid` push a whole set (or grid) through the MLP at once, so `samples` ×
-/// the widest layer and `res`² × the widest layer must fit.
-pub const MAX_ACTIVATION_ELEMENTS: usize = 1 << 24;
 
 /// Steps in one `Trainer.run(k)` call: the records of a call are returned as one JSON string
 /// (about 250 bytes a step, 25 MB here), and a call cannot be interrupted.
@@ -97,11 +116,11 @@ mod tests {
 
     #[test]
     fn a_count_over_its_limit_names_the_value_the_limit_and_the_constant() {
-        assert!(check_at_most("samples", MAX_SAMPLES as u64, MAX_SAMPLES, "MAX_SAMPLES").is_ok());
-        let msg = check_at_most("samples", 1_000_000_000_000, MAX_SAMPLES, "MAX_SAMPLES").unwrap_err().to_string();
+        assert!(check_at_most("steps", MAX_RUN_STEPS as u64, MAX_RUN_STEPS, "MAX_RUN_STEPS").is_ok());
+        let msg = check_at_most("steps", 1_000_000_000_000, MAX_RUN_STEPS, "MAX_RUN_STEPS").unwrap_err().to_string();
         assert_eq!(
             msg,
-            "invalid samples \"1000000000000\"; valid values: at most 1000000 (quantplay::rules::limits::MAX_SAMPLES)"
+            "invalid steps \"1000000000000\"; valid values: at most 8388608 (quantplay::rules::limits::MAX_RUN_STEPS)"
         );
     }
 }

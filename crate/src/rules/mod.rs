@@ -9,7 +9,9 @@
 //!   Linear's `ChooseQuantizationParams` and float output; [`fake`]: fake quantization;
 //! - [`batchnorm`], [`qbatchnorm`]: eval BatchNorm's float and quantized arithmetic;
 //! - [`optim`]: SGD / Adam configs and update rules; [`scaler`]: GradScaler's config and rules;
-//! - [`limits`]: the named size limits that readers of outside bytes check before allocating.
+//! - [`limits`]: the named size limits that readers of outside bytes check before allocating,
+//!   and the host memory budget; [`plan`]: the plan check of planned tensors against a
+//!   backend's [`plan::DeviceLimits`].
 //!
 //! Backends call these per element (CPU) or mirror them in WGSL (GPU); the layers above use the
 //! configs and types in their signatures. Not here: anything that holds a tensor or a backend.
@@ -23,6 +25,7 @@ pub mod error;
 pub mod fake;
 pub mod limits;
 pub mod optim;
+pub mod plan;
 pub mod qbatchnorm;
 pub mod qlinear;
 pub mod rng;

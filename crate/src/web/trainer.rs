@@ -108,6 +108,27 @@ impl Trainer {
         })
     }
 
+    /// Checks the config's plan (every tensor and matmul grid a run of it makes, and its host
+    /// bytes) against the limits of the backend it names, allocating nothing. The page calls it
+    /// before it frees its runs, so settings over a limit keep them. Errors as [`Trainer::create`]'s;
+    /// a limit is an error named `ResourceLimitError` (never `GpuDeviceError`).
+    pub fn check(playground: &Playground, config_json: JsValue) -> Result<(), JsValue> {
+        use crate::backend::TensorOps;
+        super::panic::install();
+        let config_json = args::string("config_json", &config_json).map_err(jerr)?;
+        let (cfg, backend) = session_config::parse(&config_json).map_err(jerr)?;
+        let inner = &playground.inner;
+        match backend {
+            BackendKind::Cpu => Session::check(&inner.cpu, &cfg, &inner.cpu.limits()).map(drop),
+            BackendKind::CpuReference => Session::check(&inner.reference, &cfg, &inner.reference.limits()).map(drop),
+            BackendKind::WebGpu => {
+                let g = inner.gpu.as_ref().map_err(Clone::clone).map_err(jerr)?;
+                Session::check(g, &cfg, &g.limits()).map(drop)
+            }
+        }
+        .map_err(jerr)
+    }
+
     /// Continues a run from [`Trainer::snapshot`]'s JSON (a string) on `backend` (`"cpu"`,
     /// `"cpu-reference"` or `"webgpu"`).
     pub fn restore(playground: &Playground, snapshot: JsValue, backend: JsValue) -> Result<Trainer, JsValue> {

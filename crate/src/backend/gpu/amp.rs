@@ -47,6 +47,13 @@ pub(super) fn unscale(
     for t in grads.iter() {
         expect_dtype("amp_unscale", &**t, DType::F32)?;
     }
+    // The test-only fault (GpuBackend::inject_nan_gradient); write_buffer lands before the
+    // dispatches below, which are submitted after it on the same queue.
+    if let Some(t) = grads.iter().find(|t| t.numel() > 0) {
+        if g.take_nan_fault() {
+            g.queue.write_buffer(&t.buffer, 0, &f32::NAN.to_le_bytes());
+        }
+    }
     for t in grads.iter() {
         let len = t.numel();
         g.dispatch(

@@ -17,6 +17,10 @@ impl TensorOps for GpuBackend {
         }
     }
 
+    fn limits(&self) -> crate::rules::plan::DeviceLimits {
+        self.plan_limits()
+    }
+
     fn copy(&self, x: &GpuTensor) -> Result<GpuTensor> {
         let bytes = padded_bytes(x.dtype, x.numel());
         self.check_size("copied tensor", bytes)?;

@@ -27,8 +27,18 @@ fn instance() -> wgpu::Instance {
     wgpu::Instance::new(desc)
 }
 
+/// Per-buffer limits to ask for below the adapter's (tests: trip the plan check with a modest
+/// model); `None` asks for the adapter's own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LowerLimits {
+    /// At most this `max_storage_buffer_binding_size`.
+    pub max_storage_buffer_binding_size: Option<u64>,
+    /// At most this `max_buffer_size`.
+    pub max_buffer_size: Option<u64>,
+}
+
 /// Opens the adapter and device and builds every pipeline. See the module docs.
-pub(super) async fn open() -> Result<GpuBackend> {
+pub(super) async fn open(lower: LowerLimits) -> Result<GpuBackend> {
     #[cfg(target_arch = "wasm32")]
     if !super::web_adapter::navigator_gpu_present() {
         return Err(unavailable("navigator.gpu is missing: this browser has no WebGPU, or it is turned off"));
@@ -46,11 +56,18 @@ pub(super) async fn open() -> Result<GpuBackend> {
 
     // Ask for shader-f16 where the adapter has it; the f16 kernels pick their path from it.
     let required_features = adapter.features() & wgpu::Features::SHADER_F16;
+    let mut required_limits = adapter.limits();
+    if let Some(v) = lower.max_storage_buffer_binding_size {
+        required_limits.max_storage_buffer_binding_size = required_limits.max_storage_buffer_binding_size.min(v);
+    }
+    if let Some(v) = lower.max_buffer_size {
+        required_limits.max_buffer_size = required_limits.max_buffer_size.min(v);
+    }
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("quantplay"),
             required_features,
-            required_limits: adapter.limits(),
+            required_limits,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
@@ -93,7 +110,15 @@ pub(super) async fn open() -> Result<GpuBackend> {
     }
 
     let info = describe(&instance, &adapter, &device).await;
-    Ok(GpuBackend { device, queue, pipelines, info, errors, readbacks: Default::default() })
+    Ok(GpuBackend {
+        device,
+        queue,
+        pipelines,
+        info,
+        errors,
+        readbacks: Default::default(),
+        nan_fault: Default::default(),
+    })
 }
 
 /// PCI vendor ids of the vendors a user is likely to meet (Khronos ids for Mesa).

@@ -22,6 +22,7 @@ mod web_adapter;
 use super::{expect_dtype, DType, HasShape};
 use crate::info::GpuInfo;
 use crate::rules::error::{Error, Result};
+pub use init::LowerLimits;
 use kernels::{grid_1d, Kernel};
 pub use paths::{F16Path, Int8Path, MatmulPath};
 use std::sync::{Arc, Mutex};
@@ -60,6 +61,8 @@ pub struct GpuBackend {
     errors: Arc<Mutex<Vec<String>>>,
     /// GPU → CPU copies made so far ([`GpuBackend::readback_count`]).
     readbacks: std::sync::atomic::AtomicU64,
+    /// Armed by [`GpuBackend::inject_nan_gradient`]: the next `amp_unscale` poisons a gradient.
+    nan_fault: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for GpuBackend {
@@ -73,7 +76,13 @@ impl GpuBackend {
     /// `navigator.gpu`), opens a device and compiles every kernel. Fails with
     /// [`Error::GpuUnavailable`] and the reason; never panics.
     pub async fn new() -> Result<GpuBackend> {
-        init::open().await
+        init::open(LowerLimits::default()).await
+    }
+
+    /// [`GpuBackend::new`] with a device whose per-buffer limits are at most `lower`'s, so tests
+    /// can meet `max_storage_buffer_binding_size` with a modest model instead of gigabytes.
+    pub async fn with_lower_limits(lower: LowerLimits) -> Result<GpuBackend> {
+        init::open(lower).await
     }
 
     /// What the adapter is and offers.
@@ -88,9 +97,38 @@ impl GpuBackend {
         self.readbacks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Fault injection: the next `amp_unscale` on this device first writes a NaN into element
+    /// 0 of its first gradient, in the device buffer, as a faulty kernel or driver would. The
+    /// NaN exists only here (a CPU run of the same step stays finite), so this is how the tests
+    /// show what a gradient that is NaN only on the GPU does: GradScaler's found-inf check, on
+    /// the device, skips that step and backs the scale off (docs/reliability.md). Nothing in the
+    /// library calls it; it stays armed until an `amp_unscale` with a non-empty gradient runs.
+    pub fn inject_nan_gradient(&self) {
+        self.nan_fault.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Disarms the fault and returns whether it was armed (see [`GpuBackend::inject_nan_gradient`]).
+    fn take_nan_fault(&self) -> bool {
+        self.nan_fault.swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The kernel's pipeline; only kernels needing an absent WGSL feature are missing.
     fn pipeline(&self, k: Kernel) -> &wgpu::ComputePipeline {
         &self.pipelines.iter().find(|(kk, _)| *kk == k).expect("kernel built (callers check Kernel::needs)").1
+    }
+
+    /// The device's limits for the plan check ([`TensorOps::limits`]): its buffer and workgroup
+    /// limits and the default f32 matmul's outputs per workgroup side, plus the host budget.
+    fn plan_limits(&self) -> crate::rules::plan::DeviceLimits {
+        let l = self.device.limits();
+        let gpu = crate::rules::plan::GpuLimits {
+            adapter: self.info.name.clone(),
+            max_storage_buffer_binding_size: l.max_storage_buffer_binding_size,
+            max_buffer_size: l.max_buffer_size,
+            max_compute_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
+            matmul_tile: MatmulPath::DEFAULT.outputs_per_workgroup_side(),
+        };
+        crate::rules::plan::DeviceLimits { gpu: Some(gpu), ..crate::rules::plan::DeviceLimits::host() }
     }
 
     fn check_size(&self, what: &str, bytes: u64) -> Result<()> {
@@ -98,6 +136,26 @@ impl GpuBackend {
         let limit = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
         if bytes > limit {
             return Err(Error::TooLarge { what: what.to_string(), bytes, limit });
+        }
+        Ok(())
+    }
+
+    /// A named error instead of a validation error when a 2-D grid (the f32 matmul's, not spread
+    /// like [`grid_1d`]) has a side over `max_compute_workgroups_per_dimension`.
+    fn check_grid(&self, what: &str, (m, n): (usize, usize), grid: [u32; 3]) -> Result<()> {
+        let max = self.device.limits().max_compute_workgroups_per_dimension;
+        for (groups, unit) in [(grid[0], "workgroups along x"), (grid[1], "workgroups along y")] {
+            if groups > max {
+                return Err(Error::ResourceLimit {
+                    tensor: format!("the {what} with a ({m}, {n}) output"),
+                    needs: groups as u64,
+                    unit,
+                    scope: crate::rules::error::LimitScope::Adapter(self.info.name.clone()),
+                    limit_name: "max_compute_workgroups_per_dimension",
+                    limit: max as u64,
+                    hint: "use fewer rows or columns",
+                });
+            }
         }
         Ok(())
     }

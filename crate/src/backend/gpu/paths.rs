@@ -24,6 +24,16 @@ impl MatmulPath {
     /// simple and 1183 ms tiled (CPU emulation gains nothing from workgroup memory). Re-run the
     /// benchmark on a hardware GPU before changing this.
     pub const DEFAULT: MatmulPath = MatmulPath::Blocked;
+
+    /// Output rows (and columns) one workgroup covers: 8 (8×8 invocations), 16 (16×16), 32
+    /// (8×8 invocations of 4×4 outputs). The grid is `(⌈n / side⌉, ⌈m / side⌉)`.
+    pub fn outputs_per_workgroup_side(self) -> u32 {
+        match self {
+            MatmulPath::Simple => super::kernels::MATMUL_TILE,
+            MatmulPath::Tiled => super::kernels::MATMUL_TILED_TILE,
+            MatmulPath::Blocked => 4 * super::kernels::MATMUL_TILE,
+        }
+    }
 }
 
 /// Which f16 matmul kernel [`GpuBackend::matmul_f16_with`] runs.

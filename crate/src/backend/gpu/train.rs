@@ -30,9 +30,12 @@ pub(super) fn matmul_t(
         MatmulPath::Simple => (Kernel::Matmul, grid_matmul(m, n, MATMUL_TILE)),
         MatmulPath::Tiled => (Kernel::MatmulTiled, grid_matmul(m, n, MATMUL_TILED_TILE)),
         // The vec4 variant needs whole vec4 rows of B and C: the plain form with n % 4 == 0.
-        MatmulPath::Blocked if !ta && !tb && n % 4 == 0 => (Kernel::MatmulBlockedV4, grid_matmul(m, n, 32)),
-        MatmulPath::Blocked => (Kernel::MatmulBlocked, grid_matmul(m, n, 32)),
+        MatmulPath::Blocked if !ta && !tb && n % 4 == 0 => {
+            (Kernel::MatmulBlockedV4, grid_matmul(m, n, path.outputs_per_workgroup_side()))
+        }
+        MatmulPath::Blocked => (Kernel::MatmulBlocked, grid_matmul(m, n, path.outputs_per_workgroup_side())),
     };
+    g.check_grid("matmul", (m, n), grid)?;
     g.dispatch(kernel, &params, &[&a.buffer, &b.buffer, &out.buffer], grid);
     Ok(out)
 }

@@ -3,6 +3,7 @@
 
 use crate::backend::{BackendKind, Capabilities, HasShape};
 use crate::rules::error::Result;
+use crate::rules::plan::DeviceLimits;
 use crate::rules::HostData;
 use std::future::Future;
 
@@ -24,6 +25,13 @@ pub trait TensorOps {
     fn name(&self) -> &'static str {
         let kind: BackendKind = self.capabilities().backend;
         kind.name()
+    }
+
+    /// What the plan check compares against: the device's buffer and workgroup limits (WebGPU:
+    /// `device.limits()`) and the host memory budget. CPU backends have no device limits and
+    /// this target's `rules::limits::HOST_BUDGET`.
+    fn limits(&self) -> DeviceLimits {
+        DeviceLimits::host()
     }
 
     /// A new tensor with the same shape, dtype and elements (`tensor.clone()`); the source is
