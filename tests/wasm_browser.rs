@@ -104,3 +104,43 @@ async fn playground_prefers_webgpu_and_its_matmul_agrees_with_the_cpu() {
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["agreement"]["len"], m * n);
 }
+
+/// A task's pause in the browser (`setTimeout(ms)`), so the browser can settle promises such as
+/// `GPUDevice.lost`.
+async fn pause_ms(ms: i32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function =
+            js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().dyn_into().unwrap();
+        set_timeout.call2(&wasm_bindgen::JsValue::NULL, &resolve, &ms.into()).unwrap();
+    });
+    JsFuture::from(wait).await.unwrap();
+}
+
+/// The browser's own `GPUDevice.destroy()` (through wgpu) on a device of its own: the read in
+/// flight after it is rejected as a named device error (no hang: the browser rejects the map),
+/// and once `device.lost` has resolved, wgpu's device-lost callback makes every op fail as
+/// `Error::DeviceLost`, reason `Destroyed`.
+#[wasm_bindgen_test]
+async fn a_destroyed_browser_device_fails_its_reads_by_name_and_then_every_op_as_lost() {
+    use quantplay::app::backends::is_device_error;
+    use quantplay::{Error, FloatOps, TensorOps};
+    let g = GpuBackend::new().await.expect("a second device");
+    let x = g.upload(&[-1.0, 2.0], &[2]).unwrap();
+    let y = g.relu(&x).unwrap();
+    assert_eq!(g.read(&y).await.unwrap(), [0.0, 2.0], "the device works before");
+    g.destroy_device_for_test();
+    let e = g.read(&y).await.unwrap_err();
+    assert!(is_device_error(&e), "{e:?}");
+    console_log!("DESTROYED first read: {e}");
+    let mut lost = None;
+    for _ in 0..100 {
+        if let Err(e) = g.relu(&x) {
+            lost = Some(e);
+            break;
+        }
+        pause_ms(10).await;
+    }
+    let lost = lost.expect("device.lost never resolved within 100 pauses of 10 ms");
+    console_log!("DESTROYED later op: {lost}");
+    assert!(matches!(&lost, Error::DeviceLost { reason } if reason.starts_with("Destroyed")), "{lost:?}");
+}

@@ -8,6 +8,23 @@
 
 import init, { Playground, Trainer } from './pkg/quantplay.js';
 
+// Every GPUDevice the wasm opens in this worker, so `destroyDevices` (the e2e tests' real device
+// loss) can call the browser's own GPUDevice.destroy() on it. Wrapped before any device is
+// requested: module code runs before the first `open`. `lowerGpuLimits` (another test hook)
+// makes later devices ask the browser for lower limits than the adapter's, which the browser
+// then enforces, as on a smaller GPU.
+self.__quantplayDevices = [];
+let lowerLimits = null;
+if (self.GPUAdapter?.prototype.requestDevice) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (desc = {}, ...rest) {
+    if (lowerLimits) desc = { ...desc, requiredLimits: { ...desc.requiredLimits, ...lowerLimits } };
+    const device = await requestDevice.call(this, desc, ...rest);
+    self.__quantplayDevices.push(device);
+    return device;
+  };
+}
+
 let playground = null;
 const runs = {}; // which ('fp32' | 'main') → Trainer
 
@@ -21,6 +38,14 @@ function freeRun(which) {
     // a lost device may refuse; the run is dropped anyway
   }
   delete runs[which];
+}
+
+/** `config` (Trainer config JSON) on the backend `pg` really opened: "webgpu" becomes "cpu"
+ * when no GPU opened, as the runner does (runner.js `backend`). */
+function onActive(config, pg) {
+  const c = JSON.parse(config);
+  if (c.backend === 'webgpu' && pg.active_backend() !== 'webgpu') c.backend = 'cpu';
+  return JSON.stringify(c);
 }
 
 function trainer(which) {
@@ -44,11 +69,22 @@ async function matmulRows(backend, a, b, m, k, n, progress) {
 
 const ops = {
   /** Loads the wasm (once) and opens a Playground; resolves to its info and active backend. */
-  async open({ useGpu, wasmUrl }) {
+  async open({ useGpu, wasmUrl, checks = [] }) {
     await init(wasmUrl ? { module_or_path: wasmUrl } : undefined);
+    const devices = self.__quantplayDevices.length;
+    const next = await Playground.create(useGpu);
+    // A backend switch checks its new runs here first: on a refusal (a ResourceLimitError) the
+    // new Playground goes and the old one, with its runs, stays as it was.
+    try {
+      for (const config of checks) Trainer.check(next, onActive(config, next));
+    } catch (e) {
+      next.free();
+      self.__quantplayDevices.splice(devices); // the checked device is not a live one
+      throw e;
+    }
     for (const which of Object.keys(runs)) freeRun(which);
     playground?.free();
-    playground = await Playground.create(useGpu);
+    playground = next;
     return { info: JSON.parse(playground.info_json()), active: playground.active_backend() };
   },
   create({ which, config }) {
@@ -68,6 +104,22 @@ const ops = {
   },
   free({ which }) {
     freeRun(which);
+    return true;
+  },
+  /** Test hook: GPUDevice.destroy() on every device opened here (a real loss); resolves to how
+   * many were live. The browser then rejects maps and drops submissions on its own. */
+  destroyDevices() {
+    let live = 0;
+    for (const d of self.__quantplayDevices.splice(0)) {
+      live++;
+      d.destroy();
+    }
+    return live;
+  },
+  /** Test hook: devices opened from now on get these limits (e.g. `{maxStorageBufferBindingSize:
+   * 67108864}`) instead of the adapter's; null for the adapter's own. */
+  lowerGpuLimits({ limits }) {
+    lowerLimits = limits;
     return true;
   },
   /** Calls one Trainer method by name; awaits it when it returns a Promise. */

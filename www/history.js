@@ -6,7 +6,7 @@
 // once kept every record and threw a RangeError near step 62,000 in `Math.min(...points)`).
 // Not here: drawing (chart.js, training-panel.js) or stepping (runner.js).
 
-/** Whole records kept at the end (≥ the ≤ 64 steps a WebGPU fallback rolls back; runner.js). */
+/** Whole records kept at the end (the charts' recent steps; a WebGPU fallback rolls back none: runner.js). */
 export const TAIL = 256;
 /** Buckets kept for the older steps. */
 export const KEEP = 2048;

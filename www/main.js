@@ -7,7 +7,7 @@
 
 import { startEngine } from './engine.js';
 import { jumpNote } from './divergence.js';
-import { parseHash, toHash, quantizeOptions } from './state.js';
+import { parseHash, toHash, quantizeOptions, trainerConfig } from './state.js';
 import { bindControls, showState } from './controls.js';
 import { renderBackend, renderPrecision } from './backend-panel.js';
 import { runMatmul, renderMatmul, matmulEmpty } from './matmul-panel.js';
@@ -21,34 +21,25 @@ import { dataViews, GRID_RES } from './data-panel.js';
 import { syncFromUrl } from './url-sync.js';
 import { startGuide } from './guide.js';
 import { noteRestart } from './restart-notice.js';
+import { setStatus, showMessage, showBanner } from './status.js';
+import { gpuHooks, wireRetry } from './gpu-notice.js';
+import { MATMUL_KEYS, QUANT_KEYS, isRunKey, refuseSettings } from './settings-refusal.js';
 
 const $ = (id) => document.getElementById(id);
-const MATMUL_KEYS = ['m', 'k', 'n'];
-const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse'];
 const REFRESH_MS = 500;
 
-function setStatus(state, text) {
-  $('status').dataset.state = state;
-  $('status').textContent = text;
-}
-function showMessage(text) {
-  $('message').hidden = !text;
-  $('message').textContent = text || '';
-}
-function showBanner(text) {
-  $('banner').hidden = !text;
-  $('banner').textContent = text || '';
-}
 const errText = (e) => String(e?.message || e);
 
-/** Opens a Playground (in the worker) for app.state.backend and renders the Backend panel. */
-async function openBackend(app) {
-  const { info, active } = await app.engine.request('open', { useGpu: app.state.backend === 'webgpu' });
+/** Opens a Playground (in the worker) for app.state.backend, or takes the one `opened` says,
+ * and renders the Backend panel. */
+async function openBackend(app, opened = null) {
+  const { info, active } = opened ?? (await app.engine.request('open', { useGpu: app.state.backend === 'webgpu' }));
   app.info = info;
   app.active = active;
   const shown = app.state.backend === 'cpu-reference' ? 'cpu-reference' : active;
   app.backendLabel = renderBackend($('backend-info'), app.info, shown);
   $('use-gpu').checked = app.state.backend === 'webgpu';
+  $('retry-gpu').hidden = true;
   if (app.state.backend === 'webgpu' && app.info.active_backend !== 'webgpu') {
     showBanner(`WebGPU is not available (${app.info.gpu_unavailable_reason}); running on the CPU.`);
   } else {
@@ -129,18 +120,7 @@ function hooks(app) {
       progress(app);
       if (!on) refresh(app).catch((e) => showMessage(`Could not read the run: ${errText(e)}`));
     },
-    /** A device error moved both runs to the CPU: every indicator says so (banner, Backend
-     * panel, status, the WebGPU switch, the URL, and the matmul check runs CPU-only). */
-    async onFallback(text) {
-      showBanner(text);
-      app.active = 'cpu';
-      app.state.backend = 'cpu';
-      history.replaceState(null, '', toHash(app.state));
-      $('use-gpu').checked = false;
-      app.backendLabel = renderBackend($('backend-info'), app.info, 'cpu');
-      setStatus('ready', `Ready. Backend: ${app.backendLabel} (WebGPU failed; see the banner).`);
-      renderPrecision($('effective-precision'), JSON.parse(await app.runner.runs.main.trainer.effective_precision_json()));
-    },
+    ...gpuHooks(app),
     onError(e) {
       showMessage(`Training stopped: ${errText(e)}`);
       app.runError = true;
@@ -166,19 +146,7 @@ async function resetRuns(app, keys = null) {
     progress(app);
   } catch (e) {
     if (e?.keptRuns && app.applied) {
-      // only the settings a run is made with; a quantize or matmul setting stays as it is
-      const runKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k);
-      const refused = Object.keys(app.applied).filter((k) => runKey(k) && app.state[k] !== app.applied[k]);
-      for (const k of refused) app.state[k] = app.applied[k];
-      history.replaceState(null, '', toHash(app.state));
-      showState(document, app.state);
-      for (const key of refused) {
-        const el = document.querySelector(`[data-key="${key}"]`);
-        el?.setAttribute('aria-invalid', 'true');
-        const note = el?.closest('label')?.querySelector('.bad-value');
-        if (note) note.textContent = 'not applied: see the message above';
-      }
-      showMessage(`These settings were not applied (${refused.join(', ')}); the runs keep the previous ones: ${errText(e)}`);
+      refuseSettings(app, e);
       return;
     }
     showMessage(`Could not start a run with these settings: ${errText(e)}`);
@@ -207,9 +175,22 @@ async function onQuantize(app) {
   button.disabled = true;
   app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} sample${app.state.calib === 1 ? '' : 's'})…`);
   try {
-    const json = await app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
-    if (json === null) throw new Error('no result (the run moved to the CPU; quantize again)');
-    app.views.quant.render(JSON.parse(json));
+    const quantize = () => app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
+    let json = await quantize();
+    let note = '';
+    if (json === null && app.runner.backend === 'cpu') {
+      // WebGPU failed during Quantize and the runs moved to the CPU: quantize there instead.
+      json = await quantize();
+      note = 'WebGPU failed during Quantize; this result was computed again on the CPU.';
+    }
+    if (json === null) throw new Error('no result (WebGPU failed and the CPU run failed too)');
+    const result = JSON.parse(json);
+    if (result.fallback && app.runner.backend === 'webgpu') {
+      // The job itself moved to the CPU (the wasm's backend rule): the device failed under it.
+      await app.runner.fallBackNow(result.fallback);
+      note = `WebGPU failed during Quantize (${result.fallback}); this result was computed on the CPU.`;
+    }
+    app.views.quant.render(result, note);
   } catch (e) {
     app.views.quant.clear(`Quantize failed: ${errText(e)}`);
   } finally {
@@ -252,10 +233,9 @@ function wire(app) {
   });
   syncFromUrl(app, (keys, problems) => {
     if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
-    const restart = keys.filter((k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k));
+    const restart = keys.filter(isRunKey);
     if (keys.includes('backend')) {
-      noteRestart(restart, app.runner.runs?.main.history.length ?? 0);
-      switchBackend(app);
+      switchBackend(app, restart);
     } else if (restart.length) resetRuns(app, restart);
   });
   let resizeTimer = 0;
@@ -265,12 +245,36 @@ function wire(app) {
   });
 }
 
-/** Reopens the backend app.state names and restarts both runs on it. */
-async function switchBackend(app) {
+/**
+ * Reopens the backend app.state names and restarts both runs on it. The worker checks the new
+ * runs' plan on the new Playground before it lets the old one and its runs go (inside the old
+ * runner's queue, so no chunk is in flight): a ResourceLimitError there keeps the old backend,
+ * runs and loop, and puts the settings back (settings-refusal.js).
+ */
+async function switchBackend(app, restart = null) {
   setStatus('busy', 'Switching backend…');
+  const old = app.runner;
+  const step = old.runs?.main.history.length ?? 0;
   try {
-    await app.runner.dispose();
-    await openBackend(app);
+    const useGpu = app.state.backend === 'webgpu';
+    const on = app.state.backend === 'cpu-reference' ? 'cpu-reference' : useGpu ? 'webgpu' : 'cpu';
+    const checks = old.runs && app.applied ? ['32-true', app.state.precision].map((p) => trainerConfig(app.state, p, on)) : [];
+    let opened;
+    try {
+      opened = await old.exclusive(async () => {
+        const o = await app.engine.request('open', { useGpu, checks });
+        Object.assign(old, { running: false, generation: old.generation + 1 }); // queued chunks bail
+        return o;
+      });
+    } catch (e) {
+      if (e?.name !== 'ResourceLimitError' || !checks.length) throw e;
+      refuseSettings(app, e);
+      setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
+      return;
+    }
+    if (restart) noteRestart(restart, step);
+    await old.dispose();
+    await openBackend(app, opened);
     app.runner = createRunner(app, hooks(app));
     await resetRuns(app);
     setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
@@ -302,11 +306,13 @@ async function main() {
     app,
     get engine() { return app.engine; },
     get info() { return app.info; },
-    simulateGpuLoss: () => { app.runner.simulateLoss = true; },
+    /** A real device loss: GPUDevice.destroy() on the worker's devices; resolves to how many. */
+    destroyGpu: () => app.engine.request('destroyDevices'),
     /** Reads and draws what the views need now (as after a chunk); tests call it. */
     refresh: () => refresh(app),
   };
   wire(app);
+  wireRetry(app);
   startGuide();
   await resetRuns(app);
   setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);

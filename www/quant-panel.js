@@ -67,12 +67,18 @@ export function quantViews() {
   $('weight-layer').addEventListener('change', () => result && drawWeights());
   $('act-select').addEventListener('change', () => result && drawActivation());
 
-  function render(r) {
+  /** Draws a quantize result; `note` (if any) is said first, e.g. that it was recomputed on the CPU. */
+  function render(r, note = '') {
     result = r;
     const { report } = r;
     const acc = report.accuracy;
     const out = $('quant-result');
     const lines = [];
+    if (note) {
+      const p = cell('p', note);
+      p.id = 'quant-note';
+      lines.push(p);
+    }
     if (acc) {
       const head = cell('p', `Test accuracy: float ${pct(acc.float)}, int8 ${pct(acc.int8)} (${((acc.int8 - acc.float) * 100).toFixed(1)} points); the two agree on ${pct(acc.agreement)} of the predictions.`);
       head.id = 'quant-accuracy';

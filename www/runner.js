@@ -1,29 +1,33 @@
 // The training runner: owns the two runs (32-true on the left, the chosen precision on the
 // right, same seed), whose Trainers live in the engine worker (engine.js); serialises every call
 // on them (a Trainer rejects overlapping calls with "busy"), steps them in chunks sized to a
-// time budget, keeps snapshots, and moves both runs to the CPU from the last finished step when
-// WebGPU fails. No wasm runs on the main thread: a chunk only awaits the worker.
+// time budget, and on WebGPU takes each run's state with every chunk, so when WebGPU fails both
+// runs move to the CPU from the last step the page shows, none lost or redone (docs/
+// reliability.md); "retry WebGPU" moves them back onto a new device. No wasm runs on the main
+// thread: a chunk only awaits the worker.
 // Not here: drawing (training-panel.js etc.) and the URL (state.js).
 
 import { trainerConfig } from './state.js';
 import { createJumpWatch } from './divergence.js';
 import { createHistory } from './history.js';
 
-const SNAPSHOT_EVERY = 40; // steps between snapshots while on WebGPU (the fallback point)
 const TARGET_MS = 150; // time budget of one chunk (the worker's time; the page keeps drawing meanwhile)
 
 /** Creates the runner's part of the app state; `app` must have engine, active, state. */
 export function createRunner(app, hooks) {
   const engine = app.engine;
   const r = {
-    runs: null, // { fp32: Run, main: Run }; Run = { which, precision, trainer, history (history.js), watch (divergence.js), snapshot, snapStep }
+    // { fp32: Run, main: Run }; Run = { which, precision, trainer, history (history.js), watch
+    // (divergence.js), snapshot (its state after step snapStep, taken on snapBackend) }
+    runs: null,
     running: false,
     chunk: 2,
     queue: Promise.resolve(),
     // cpu-reference (the plain-loop oracle) only when the URL asks for it; else what opened.
     backend: app.state.backend === 'cpu-reference' ? 'cpu-reference' : app.active,
-    simulateLoss: false,
     generation: 0,
+    /** The last fallback: { steps: {fp32, main} restored at, snapshots: {fp32, main}, taken: {fp32, main} backends }. */
+    fallbackFrom: null,
   };
 
   /** Runs `fn` after every earlier call; resolves/rejects with its result. */
@@ -68,45 +72,84 @@ export function createRunner(app, hooks) {
       const runs = {};
       for (const [which, precision] of [['fp32', '32-true'], ['main', app.state.precision]]) {
         await open(which, precision);
-        runs[which] = { which, precision, trainer: engine.trainer(which), history: createHistory(), watch: createJumpWatch(), snapshot: null, snapStep: 0 };
+        runs[which] = { which, precision, trainer: engine.trainer(which), history: createHistory(), watch: createJumpWatch(), snapshot: null, snapStep: 0, snapBackend: r.backend };
       }
       r.runs = runs;
       await hooks.onReset();
     });
   }
 
-  async function snapshotAll() {
-    for (const run of Object.values(r.runs)) {
-      run.snapshot = await run.trainer.snapshot();
-      run.snapStep = run.history.length;
-    }
+  /** Steps `run` `k` steps; on WebGPU takes its state after them in the same queued call, and
+   * shows the records only once both came back (a step is finished when both are held). */
+  async function stepRun(run, k) {
+    const gpu = r.backend === 'webgpu';
+    const recs = JSON.parse(await run.trainer.run(k));
+    const snapshot = gpu ? await run.trainer.snapshot() : null;
+    run.history.push(recs);
+    run.watch.push(recs);
+    if (gpu) Object.assign(run, { snapshot, snapStep: run.history.length, snapBackend: 'webgpu' });
   }
 
   /** One chunk of `k` steps on both runs (inside exclusive). */
   async function chunk(k) {
-    if (r.simulateLoss && r.backend === 'webgpu') {
-      r.simulateLoss = false;
-      const lost = new Error('GPU device lost (simulated from the page handle)');
-      lost.name = 'GpuDeviceError';
-      throw lost;
-    }
-    for (const run of Object.values(r.runs)) {
-      const recs = JSON.parse(await run.trainer.run(k));
-      run.history.push(recs);
-      run.watch.push(recs);
-    }
-    if (r.backend === 'webgpu' && r.runs.main.history.length - r.runs.main.snapStep >= SNAPSHOT_EVERY) await snapshotAll();
+    for (const run of Object.values(r.runs)) await stepRun(run, k);
   }
 
-  /** Moves both runs to the CPU from their last snapshot (or from step 0) after a GPU failure. */
+  /**
+   * Moves both runs to the CPU after a GPU failure, each from its last finished step (its
+   * snapshot; step 0 without one), so no shown step is lost or redone. When the failure came
+   * between the two runs' chunks, the run that finished its chunk is ahead: the CPU steps the
+   * other one up to it, so both stay in step.
+   */
   async function fallback(err) {
     r.backend = 'cpu';
-    for (const run of Object.values(r.runs)) {
+    const runs = Object.values(r.runs);
+    const from = { steps: {}, snapshots: {}, taken: {} };
+    for (const run of runs) {
       await open(run.which, run.precision, run.snapshot); // replaces (frees) the worker's run
-      run.history.truncate(run.snapshot ? run.snapStep : 0);
+      run.history.truncate(run.snapshot ? run.snapStep : 0); // a no-op: only finished steps are shown
+      Object.assign(from, {
+        steps: { ...from.steps, [run.which]: run.history.length },
+        snapshots: { ...from.snapshots, [run.which]: run.snapshot },
+        taken: { ...from.taken, [run.which]: run.snapshot ? run.snapBackend : null },
+      });
     }
-    const from = r.runs.main.history.length;
-    await hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${from}, the last finished step saved.`);
+    r.fallbackFrom = from;
+    const target = Math.max(...runs.map((run) => run.history.length));
+    for (const run of runs) if (run.history.length < target) await stepRun(run, target - run.history.length);
+    await hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${target}, the last finished step: no step lost or redone.`);
+  }
+
+  /**
+   * "Retry WebGPU": opens a new device (a new Playground in the worker, which drops the runs
+   * there) and restores both runs on it from their state now, so training goes on from the same
+   * step. Resolves to the open's `{ info, active }`; when no GPU opens, the runs stay on the CPU.
+   */
+  function retryGpu() {
+    return exclusive(async () => {
+      if (!r.runs) return null;
+      const runs = Object.values(r.runs);
+      const snaps = {};
+      for (const run of runs) snaps[run.which] = await run.trainer.snapshot();
+      const opened = await engine.request('open', { useGpu: true });
+      const restoreAll = async () => {
+        for (const run of runs) {
+          await open(run.which, run.precision, snaps[run.which]);
+          Object.assign(run, { snapshot: snaps[run.which], snapStep: run.history.length, snapBackend: 'cpu' });
+        }
+      };
+      r.backend = opened.active === 'webgpu' ? 'webgpu' : 'cpu';
+      try {
+        await restoreAll();
+      } catch (e) {
+        if (e?.name !== 'GpuDeviceError') throw e;
+        r.backend = 'cpu'; // the new device failed at once: the runs stay on the CPU
+        await restoreAll();
+        opened.active = 'cpu';
+      }
+      await hooks.onGpuRetry(opened);
+      return opened;
+    });
   }
 
   /**
@@ -125,13 +168,16 @@ export function createRunner(app, hooks) {
     }
   }
 
-  /** Runs `k` steps on both; on a GPU error falls back to the CPU and reports. */
+  /** Runs `k` steps on both; on a GPU error falls back to the CPU, reports, and runs the
+   * chunk there (its steps were never shown, so this is their first run as far as the log goes). */
   async function step(k) {
     const gen = r.generation;
-    await guarded(async () => {
-      if (gen !== r.generation) return;
+    const once = () => guarded(async () => {
+      if (gen !== r.generation) return false;
       await chunk(k);
+      return true;
     });
+    if ((await once()) === null && r.backend === 'cpu') await once();
     hooks.onRecords();
   }
 
@@ -170,6 +216,14 @@ export function createRunner(app, hooks) {
     return guarded(() => (r.runs ? fn(r.runs[which].trainer) : null));
   }
 
+  /** Moves the runs to the CPU now, for a GPU failure seen by a call that did not fail: a
+   * quantize job that the wasm's backend rule (app::backends) already reran on the CPU. */
+  function fallBackNow(reason) {
+    return exclusive(async () => {
+      if (r.backend === 'webgpu' && r.runs) await fallback(new Error(reason));
+    });
+  }
+
   /** Stops the loop and frees both trainers (before the playground is replaced). */
   function dispose() {
     r.running = false;
@@ -177,5 +231,5 @@ export function createRunner(app, hooks) {
     return exclusive(freeAll);
   }
 
-  return Object.assign(r, { reset, start, pause, step, call, exclusive, dispose });
+  return Object.assign(r, { reset, start, pause, step, call, exclusive, dispose, retryGpu, fallBackNow });
 }

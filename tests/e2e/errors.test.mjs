@@ -1,7 +1,7 @@
 // End-to-end: the backend rule of crate/src/backend/kind.rs on the page. An argument error (a
 // calibration size larger than the training set) is shown as that error and changes nothing:
 // no banner, no move to the CPU, no rollback, and every indicator still says WebGPU. A device
-// error (a lost GPU, simulated from the page handle) moves both runs to the CPU, and then every
+// error (a real device loss: GPUDevice.destroy() on the worker's device) moves both runs to the CPU, and then every
 // indicator says CPU: the banner, the Backend panel, the status line, the WebGPU switch, the URL
 // and the matmul check.
 import { test, before, after } from 'node:test';
@@ -47,11 +47,11 @@ test('a calibration size larger than the training set is an error, not a GPU fai
   await page.close();
 });
 
-test('after a device error (a simulated GPU loss) every indicator says CPU', async () => {
+test('after a device error (the GPU device destroyed) every indicator says CPU', async () => {
   const { page, ready } = await openPage(env, '#backend=webgpu&dataset=gauss&hidden=8');
   assert.equal(ready.backend, 'webgpu', ready.facts);
   await train(page, 45);
-  await page.evaluate(() => window.quantplay.simulateGpuLoss());
+  assert.equal(await page.evaluate(() => window.quantplay.destroyGpu()), 1);
   await page.click('#train-step');
   await page.waitForSelector('#banner:not([hidden])');
   await page.waitForFunction(() => document.getElementById('backend-info').dataset.backend === 'cpu');

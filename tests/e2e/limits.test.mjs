@@ -4,7 +4,8 @@
 // evaluation over 40000 training samples; the wasm32 host budget on the CPU) are refused by
 // the engine's plan check before the old runs are freed: the named error is shown, the previous
 // runs keep their steps and last report, the URL and the control go back to the previous value,
-// a running loop goes on, and training works after.
+// a running loop goes on, and training works after. A backend switch is checked the same way,
+// on the new device, before the old runs are let go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openBrowser, openPage, train } from './browser.mjs';
@@ -118,6 +119,45 @@ test('on the CPU, widths over the wasm32 host budget are refused by name and the
   assert.deepEqual(await runState(page), was);
   const after = await train(page, Number(before.steps) + 10);
   assert.ok(Number(after.steps) >= Number(before.steps) + 10);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a switch to a WebGPU device whose limits cannot hold the runs is refused by name; the CPU runs, URL and checkbox stay', async () => {
+  // A device with WebGPU's default 128 MiB binding limit instead of the adapter's 1 GiB (the
+  // browser enforces it, as on a smaller GPU; it raises any lower request to the default): the
+  // evaluation output (40000, 1024) f32 = 163840000 bytes is over it, while the CPU's host
+  // budget holds the whole session.
+  const limit = 128 * 1024 * 1024;
+  const { page } = await openPage(env, '#backend=cpu&dataset=spiral&samples=50000&ratio=0.8&batch=32&hidden=1024');
+  await page.evaluate((l) => window.quantplay.engine.request('lowerGpuLimits', { limits: { maxStorageBufferBindingSize: l } }), limit);
+  const before = await train(page, 10);
+  const was = await runState(page);
+  assert.equal(was.backend, 'cpu');
+  await page.click('#use-gpu');
+  await waitRefused(page);
+  const s = await page.evaluate(() => ({
+    message: document.getElementById('message').textContent,
+    checked: document.getElementById('use-gpu').checked,
+    url: new URLSearchParams(location.hash.slice(1)).get('backend'),
+    state: window.quantplay.app.state.backend,
+    active: window.quantplay.app.active,
+  }));
+  const want = `output of fc1 on the training split (${TRAIN_ROWS}, 1024) f32 needs ${TRAIN_ROWS * 1024 * 4} bytes; this adapter's max_storage_buffer_binding_size is ${limit}`;
+  assert.ok(s.message.includes(want), `${s.message}\nwants: ${want}`);
+  assert.match(s.message, /not applied \(backend\)/);
+  assert.deepEqual([s.checked, s.url, s.state, s.active], [false, 'cpu', 'cpu', 'cpu'], 'the checkbox, URL and state are back on the CPU');
+  assert.deepEqual(await runState(page), was, 'the CPU runs keep their steps and last records');
+  const after = await train(page, Number(before.steps) + 10);
+  assert.ok(Number(after.steps) >= Number(before.steps) + 10, 'training goes on on the CPU');
+  assert.equal((await runState(page)).backend, 'cpu');
+
+  // With the adapter's own limits the same switch goes through: the check refuses only what
+  // does not fit.
+  await page.evaluate(() => window.quantplay.engine.request('lowerGpuLimits', { limits: null }));
+  await page.click('#use-gpu');
+  await page.waitForFunction(() => window.quantplay.app.runner.backend === 'webgpu' && window.quantplay.app.runner.runs, null, { timeout: 60_000 });
+  assert.equal(new URLSearchParams(await page.evaluate(() => location.hash.slice(1))).get('backend'), 'webgpu');
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -4,7 +4,7 @@
 // docs/reliability.md). A kind's `ok(v)` says which of the generic values it accepts, so a case
 // knows whether it must reject. Not here: calling anything (the test does that).
 
-export const LIMIT = { elements: 2 ** 24, chars: 2 ** 26, steps: 100_000, res: 512 };
+export const LIMIT = { elements: 2 ** 24, chars: 2 ** 27, steps: 100_000, res: 512 };
 
 /** Values every parameter is tried with, by class. */
 export const GENERIC = [
@@ -39,7 +39,7 @@ const isInt = (v, lo, hi) => typeof v === 'number' && Number.isInteger(v) && v >
 const f32s = (n, x = 0.5) => new Float32Array(n).fill(x);
 let bigF32 = null; // 2^24 + 1 values (64 MiB), made once
 const oversizedF32 = () => (bigF32 ??= new Float32Array(LIMIT.elements + 1));
-let bigString = null; // 2^26 + 1 characters, made once
+let bigString = null; // 2^27 + 1 characters, made once
 const oversizedString = () => (bigString ??= '{'.padEnd(LIMIT.chars + 1, ' '));
 
 /** Kinds of parameters: which generic values pass, and the extra bad values of the kind. */
@@ -67,7 +67,7 @@ export const KINDS = {
       ['bad name', 'empty string', ''],
       ['bad name', 'upper case', 'CPU'],
       ['bad name', 'a NUL', 'cpu\u0000'],
-      ['oversized', 'string over 2^26 characters', oversizedString()],
+      ['oversized', 'string over 2^27 characters', oversizedString()],
     ],
   },
   json: {
@@ -82,7 +82,7 @@ export const KINDS = {
       ['JSON not an object', 'array', '[]'],
       ['JSON not an object', 'number', '42'],
       ['JSON not an object', 'null', 'null'],
-      ['oversized', 'string over 2^26 characters', oversizedString()],
+      ['oversized', 'string over 2^27 characters', oversizedString()],
     ],
   },
   // Arrays: `o.type` is the typed array the parameter takes (a plain Array of numbers in its

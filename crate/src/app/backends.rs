@@ -43,7 +43,7 @@ pub struct Open<'a> {
 /// Whether an error is the device's (no adapter, a lost device, a GPU validation or mapping
 /// failure), the only kind that moves work to the CPU.
 pub fn is_device_error(e: &Error) -> bool {
-    matches!(e, Error::Gpu(_) | Error::GpuUnavailable(_))
+    matches!(e, Error::Gpu(_) | Error::GpuUnavailable(_) | Error::DeviceLost { .. } | Error::GpuFault { .. })
 }
 
 /// Runs `job` on `kind` among the open backends, with the fallback rule.
@@ -122,5 +122,11 @@ mod tests {
         let e = pollster::block_on(run_on(&open, BackendKind::Cpu, &Where(Some(bad.clone())))).unwrap_err();
         assert_eq!(e, bad);
         assert!(!is_device_error(&bad) && is_device_error(&none) && is_device_error(&Error::Gpu("lost".into())));
+        let lost = Error::DeviceLost { reason: "Destroyed".into() };
+        let oom = Error::GpuFault { kind: "out-of-memory", op: "output tensor (4,)".into(), wgpu: "…".into() };
+        assert!(
+            is_device_error(&lost) && is_device_error(&oom),
+            "a lost device and an op's GPU fault move work to the CPU"
+        );
     }
 }

@@ -57,8 +57,25 @@ pub enum Error {
     },
     /// No usable GPU: no adapter, or the device request failed. Carries the reason.
     GpuUnavailable(String),
-    /// The GPU reported an error (validation, out of memory, lost device, failed map).
+    /// The GPU reported an error outside an op's error scopes (a failed map or poll, an error
+    /// the browser reported without naming the op).
     Gpu(String),
+    /// The GPU device is lost (`GPUDevice.destroy()`, a driver reset, wgpu's device-lost
+    /// callback): every later op on it fails with this error instead of hanging.
+    DeviceLost {
+        /// What wgpu's device-lost callback said: the reason (`Destroyed`, `Unknown`) and message.
+        reason: String,
+    },
+    /// An op's WebGPU error scope caught an error (`GPUErrorFilter` validation, out-of-memory or
+    /// internal; wgpu's `push_error_scope`).
+    GpuFault {
+        /// The error filter that caught it: `"validation"`, `"out-of-memory"` or `"internal"`.
+        kind: &'static str,
+        /// The op or tensor being made, e.g. `"kernel relu"`, `"output tensor (64, 32)"`.
+        op: String,
+        /// What wgpu said.
+        wgpu: String,
+    },
     /// An operand has the wrong element type, e.g. `matmul` of int8 codes.
     DType {
         /// The op that rejected its operand.
@@ -142,6 +159,10 @@ impl fmt::Display for Error {
             }
             Error::GpuUnavailable(reason) => write!(f, "WebGPU unavailable: {reason}"),
             Error::Gpu(msg) => write!(f, "GPU error: {msg}"),
+            Error::DeviceLost { reason } => {
+                write!(f, "GPU device lost ({reason}); the GPU cannot be used until it is opened again")
+            }
+            Error::GpuFault { kind, op, wgpu } => write!(f, "GPU {kind} error in {op}: {wgpu}"),
             Error::DType { op, expected, got } => write!(f, "{op}: expected a {expected} tensor, got {got}"),
             Error::Unsupported { op, detail } => write!(f, "{op}: {detail}"),
             Error::InvalidArgument { name, value, valid } => {

@@ -69,12 +69,12 @@ pub fn check_input_size(what: &str, bytes: u64, limit: u64) -> Result<()> {
 pub const MAX_ELEMENTS: usize = 1 << 24;
 
 /// UTF-16 code units in one string passed to the wasm surface (a config, options, model or
-/// snapshot JSON), 2²⁶: with serde_json's parse of it (a `Value` per number) it stays within
-/// a few hundred MiB of wasm memory. A snapshot spends about 30 characters a parameter (value
-/// and two Adam moments as f32 bit patterns), so runs up to about 2 million parameters can be
-/// restored; a larger run's snapshot is refused by name (the page's widths reach 8192, so two
-/// hidden layers of 1024 or more are over it).
-pub const MAX_STRING_CHARS: usize = 1 << 26;
+/// snapshot JSON), 2²⁷: with serde_json's parse of it (a `Value` of 32 bytes per number, so an
+/// estimated 450 MiB for a snapshot this long; not measured) it stays within wasm32's 4 GiB. A snapshot spends about 30
+/// characters a parameter (value and two Adam moments as f32 bit patterns), so runs up to about
+/// 4 million parameters can be restored; a larger run's snapshot is refused by name (the page's
+/// widths reach 8192, so two hidden layers of 2048 are just over it).
+pub const MAX_STRING_CHARS: usize = 1 << 27;
 
 /// Hidden layers of a session's MLP (the page allows 4; each layer is a few dispatches a step).
 pub const MAX_LAYERS: usize = 64;

@@ -4,7 +4,7 @@
 use super::*;
 use crate::backend::prelude::*;
 use crate::backend::{bias_dims, check_upload, same_shape, BackendKind, Capabilities, HasShape, HostData};
-use crate::rules::error::{Error, Result};
+use crate::rules::error::{fmt_shape, Error, Result};
 
 impl TensorOps for GpuBackend {
     type Tensor = GpuTensor;
@@ -22,6 +22,7 @@ impl TensorOps for GpuBackend {
     }
 
     fn copy(&self, x: &GpuTensor) -> Result<GpuTensor> {
+        self.check_lost()?;
         let bytes = padded_bytes(x.dtype, x.numel());
         self.check_size("copied tensor", bytes)?;
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -38,15 +39,13 @@ impl TensorOps for GpuBackend {
 
     fn upload_data(&self, data: HostData, shape: &[usize]) -> Result<GpuTensor> {
         check_upload(data.len(), shape)?;
+        self.check_lost()?;
         let dtype = data.dtype();
         let mut contents = data.to_le_bytes();
         contents.resize(padded_bytes(dtype, data.len()) as usize, 0);
         self.check_size("uploaded tensor", contents.len() as u64)?;
-        let buffer = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("quantplay tensor"),
-            contents: &contents,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-        });
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let buffer = self.try_init_buffer("quantplay tensor", &contents, usage)?;
         Ok(GpuTensor { shape: shape.to_vec(), dtype, buffer })
     }
 
@@ -54,6 +53,8 @@ impl TensorOps for GpuBackend {
         if t.numel() == 0 {
             return self.take_errors().map(|_| HostData::from_le_bytes(t.dtype, 0, &[]));
         }
+        // After a loss, fail with it at once instead of enqueuing a copy that cannot run.
+        self.check_lost()?;
         self.readbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bytes = padded_bytes(t.dtype, t.numel());
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -73,8 +74,13 @@ impl TensorOps for GpuBackend {
         // poll is a no-op, so the await below is what waits.
         #[cfg(not(target_arch = "wasm32"))]
         self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("poll failed: {e}")))?;
-        let mapped = rx.await.map_err(|_| Error::Gpu("readback was cancelled (device lost?)".into()))?;
-        mapped.map_err(|e| Error::Gpu(format!("mapping the readback buffer failed: {e}")))?;
+        let mapped = rx.await;
+        // On a loss the browser rejects the map (GPUDevice.destroy() aborts it) and wgpu-core
+        // fails it: name the loss when the device-lost callback has said so already.
+        self.check_lost()?;
+        mapped
+            .map_err(|_| Error::Gpu("readback was cancelled (device lost?)".into()))?
+            .map_err(|e| Error::Gpu(format!("mapping the readback buffer of {} failed: {e}", fmt_shape(&t.shape))))?;
         let out = {
             let view = staging.slice(..).get_mapped_range().map_err(|e| Error::Gpu(format!("{e}")))?;
             HostData::from_le_bytes(t.dtype, t.numel(), &view)

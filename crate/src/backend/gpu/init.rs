@@ -9,7 +9,6 @@ use super::kernels::{Kernel, Needs};
 use super::GpuBackend;
 use crate::info::GpuInfo;
 use crate::rules::error::{Error, Result};
-use std::sync::{Arc, Mutex};
 
 fn unavailable(reason: impl Into<String>) -> Error {
     Error::GpuUnavailable(reason.into())
@@ -75,11 +74,7 @@ pub(super) async fn open(lower: LowerLimits) -> Result<GpuBackend> {
         .await
         .map_err(|e| unavailable(format!("device request failed: {e}")))?;
 
-    let errors = Arc::new(Mutex::new(Vec::new()));
-    let sink = errors.clone();
-    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-        sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
-    }));
+    let faults = super::faults::watch(&device);
 
     let packed_dot = instance.wgsl_language_features().contains(wgpu::WgslLanguageFeatures::Packed4x8IntegerDotProduct);
     let mut pipelines = Vec::new();
@@ -115,7 +110,7 @@ pub(super) async fn open(lower: LowerLimits) -> Result<GpuBackend> {
         queue,
         pipelines,
         info,
-        errors,
+        faults,
         readbacks: Default::default(),
         nan_fault: Default::default(),
     })

@@ -3,11 +3,13 @@
 //! `float_ops.rs`, `quant_ops.rs` and `train_ops.rs`.
 //!
 //! Not here: adapter and device acquisition (`init.rs`), tolerances (`crate::parity`).
-//! GPU errors never panic: wgpu's uncaptured-error handler records them, and the next `read`
-//! returns them as [`Error::Gpu`].
+//! GPU errors never panic or hang: `faults.rs` records the device-lost callback and each op's
+//! error scopes, and the next `read` returns them as named errors ([`Error::DeviceLost`],
+//! [`Error::GpuFault`]); after a loss every op fails at once.
 
 mod amp;
 mod conv;
+mod faults;
 mod float_ops;
 mod init;
 pub mod kernels;
@@ -25,8 +27,6 @@ use crate::rules::error::{Error, Result};
 pub use init::LowerLimits;
 use kernels::{grid_1d, Kernel};
 pub use paths::{F16Path, Int8Path, MatmulPath};
-use std::sync::{Arc, Mutex};
-use wgpu::util::DeviceExt;
 
 /// A dense, row-major tensor in a GPU storage buffer, as little-endian bytes padded to a
 /// multiple of 4 (f16 two per u32 word, int8 four per word; see `backend::dtype`).
@@ -58,7 +58,7 @@ pub struct GpuBackend {
     queue: wgpu::Queue,
     pipelines: Vec<(Kernel, wgpu::ComputePipeline)>,
     info: GpuInfo,
-    errors: Arc<Mutex<Vec<String>>>,
+    faults: faults::Sink,
     /// GPU → CPU copies made so far ([`GpuBackend::readback_count`]).
     readbacks: std::sync::atomic::AtomicU64,
     /// Armed by [`GpuBackend::inject_nan_gradient`]: the next `amp_unscale` poisons a gradient.
@@ -162,13 +162,17 @@ impl GpuBackend {
 
     /// A zero-filled storage buffer for a tensor of `shape` and `dtype`.
     fn output(&self, shape: &[usize], dtype: DType) -> Result<GpuTensor> {
+        self.check_lost()?;
         let bytes = padded_bytes(dtype, super::checked_numel(shape)?);
         self.check_size("output tensor", bytes)?;
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("quantplay tensor"),
-            size: bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+        let what = || format!("output tensor {} of {dtype}", crate::rules::error::fmt_shape(shape));
+        let buffer = self.scoped(what, || {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("quantplay tensor"),
+                size: bytes,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
         });
         Ok(GpuTensor { shape: shape.to_vec(), dtype, buffer })
     }
@@ -176,11 +180,7 @@ impl GpuBackend {
     /// A small read-only storage buffer of 4-byte values (scales, zero points).
     fn small_buffer(&self, words: &[u32]) -> wgpu::Buffer {
         let contents: &[u32] = if words.is_empty() { &[0] } else { words };
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("quantplay small"),
-            contents: bytemuck::cast_slice(contents),
-            usage: wgpu::BufferUsages::STORAGE,
-        })
+        self.init_buffer("quantplay small", bytemuck::cast_slice(contents), wgpu::BufferUsages::STORAGE)
     }
 
     /// Binds `params` (a uniform of 4-byte fields, a multiple of 16 bytes) at binding 0 and
@@ -189,11 +189,13 @@ impl GpuBackend {
         if grid.contains(&0) {
             return; // empty tensor: nothing to compute, the zero-filled output is the answer
         }
-        let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("quantplay params"),
-            contents: bytemuck::cast_slice(if params.is_empty() { &[0u32; 4] } else { params }),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        self.scoped(|| format!("kernel {}", k.entry_point()), || self.encode(k, params, buffers, grid));
+    }
+
+    /// [`GpuBackend::dispatch`]'s body: the bind group, one compute pass, one submit.
+    fn encode(&self, k: Kernel, params: &[u32], buffers: &[&wgpu::Buffer], grid: [u32; 3]) {
+        let params_bytes = bytemuck::cast_slice(if params.is_empty() { &[0u32; 4] } else { params });
+        let uniform = self.init_buffer("quantplay params", params_bytes, wgpu::BufferUsages::UNIFORM);
         let pipeline = self.pipeline(k);
         // Kernels with no parameters (an empty `params`) start their buffers at binding 0.
         let mut entries = Vec::new();
@@ -235,17 +237,6 @@ impl GpuBackend {
         buffers.push(&out.buffer);
         self.dispatch(k, &[u32_dim("len", len)?, extra, 0, 0], &buffers, self.grid(len));
         Ok(out)
-    }
-
-    /// Errors wgpu reported since the last call, as one [`Error::Gpu`].
-    fn take_errors(&self) -> Result<()> {
-        let mut errs = self.errors.lock().unwrap_or_else(|p| p.into_inner());
-        if errs.is_empty() {
-            return Ok(());
-        }
-        let msg = errs.join("; ");
-        errs.clear();
-        Err(Error::Gpu(msg))
     }
 }
 

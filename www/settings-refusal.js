@@ -1,0 +1,36 @@
+// Settings the engine refused (a ResourceLimitError from Trainer.check: a tensor over the
+// adapter's limits, or the host budget) while the runs were kept: puts the refused settings
+// back in app.state, the URL and the controls, marks each control "not applied" and shows the
+// named error. Used by a reset (runner.js) and by a backend switch (main.js), which both check
+// the new settings before they let the old runs go. Not here: the check itself (the worker).
+
+import { toHash } from './state.js';
+import { showState } from './controls.js';
+import { showMessage } from './status.js';
+
+/** Settings that only the matmul check or Quantize read: they never restart the runs. */
+export const MATMUL_KEYS = ['m', 'k', 'n'];
+export const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse'];
+
+/** True for a setting the runs are made with (a change restarts them). */
+export const isRunKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k);
+
+/**
+ * Undoes the run settings that differ from `app.applied` (the last settings the runs were made
+ * with) after `err` refused them; the runs are untouched. Returns the refused keys.
+ */
+export function refuseSettings(app, err) {
+  const refused = Object.keys(app.applied).filter((k) => isRunKey(k) && app.state[k] !== app.applied[k]);
+  for (const k of refused) app.state[k] = app.applied[k];
+  history.replaceState(null, '', toHash(app.state));
+  showState(document, app.state);
+  document.getElementById('use-gpu').checked = app.state.backend === 'webgpu';
+  for (const key of refused) {
+    const el = key === 'backend' ? document.getElementById('use-gpu') : document.querySelector(`[data-key="${key}"]`);
+    el?.setAttribute('aria-invalid', 'true');
+    const note = el?.closest('label')?.querySelector('.bad-value');
+    if (note) note.textContent = 'not applied: see the message above';
+  }
+  showMessage(`These settings were not applied (${refused.join(', ')}); the runs keep the previous ones: ${String(err?.message || err)}`);
+  return refused;
+}

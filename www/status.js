@@ -1,0 +1,23 @@
+// The page's three text slots for what is going on: the status line, the message (a problem the
+// user caused or can fix) and the banner (the backend changed under them). Not here: what to say
+// (main.js, gpu-notice.js).
+
+const $ = (id) => document.getElementById(id);
+
+/** Sets the status line and its state (`busy`, `ready`, `error`; e2e tests wait on it). */
+export function setStatus(state, text) {
+  $('status').dataset.state = state;
+  $('status').textContent = text;
+}
+
+/** Shows `text` as the message, or hides the message when it is empty. */
+export function showMessage(text) {
+  $('message').hidden = !text;
+  $('message').textContent = text || '';
+}
+
+/** Shows `text` as the banner, or hides the banner when it is empty. */
+export function showBanner(text) {
+  $('banner').hidden = !text;
+  $('banner').textContent = text || '';
+}
