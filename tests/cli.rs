@@ -185,6 +185,45 @@ fn an_out_path_that_is_an_input_is_refused_and_a_failed_write_leaves_no_file() {
     assert!(int8::load(&std::fs::read(dir.join("m.int8.safetensors")).unwrap()).is_ok());
 }
 
+#[test]
+fn bad_numeric_flags_of_train_and_scaler_exit_2_with_a_message_naming_the_flag_or_value() {
+    // Each would have trained with a default (serde_json writes NaN as null), or allocated
+    // without bound (10^11 steps; 10^12 samples: now the plan check's named error), without its
+    // check. Valid flags around each bad
+    // one keep a run short if a check were missing.
+    let cases: &[(&[&str], &str)] = &[
+        (&["train", "--steps=-1"], "'-1' for '--steps"),
+        (&["train", "--steps", "abc"], "'abc' for '--steps"),
+        (&["train", "--steps", "1.5"], "'1.5' for '--steps"),
+        (&["train", "--steps", "1e12"], "'1e12' for '--steps"),
+        (&["train", "--steps", "18446744073709551616"], "number too large"),
+        (&["train", "--steps", "0"], "invalid steps \"0\""),
+        (&["train", "--steps", "100000000000"], "invalid steps \"100000000000\"; valid values: at most 8388608"),
+        (&["train", "--steps", "1", "--lr", "nan"], "invalid --lr \"NaN\"; valid values: a finite number"),
+        (&["train", "--steps", "1", "--lr", "inf"], "invalid --lr \"inf\""),
+        (&["train", "--steps", "1", "--lr=-1"], "invalid lr \"-1.0\""),
+        (&["train", "--steps", "1", "--noise", "nan"], "invalid --noise \"NaN\""),
+        (&["train", "--steps", "1", "--loss-multiplier=-inf"], "invalid --loss-multiplier \"-inf\""),
+        (&["train", "--steps", "1", "--samples", "1000000000000"], "HOST_BUDGET_NATIVE"),
+        (&["train", "--steps", "1", "--samples", "2"], "invalid samples \"2\""),
+        (&["train", "--steps", "1", "--samples=-5"], "'-5' for '--samples"),
+        (&["train", "--steps", "1", "--batch", "0"], "invalid batch \"0\""),
+        (&["train", "--steps", "1", "--seed=-1"], "'-1' for '--seed"),
+        (&["train", "--steps", "1", "--hidden", "0"], "invalid hidden \"[0]\""),
+        (&["train", "--steps", "1", "--growth-interval", "99999999999"], "invalid growth_interval"),
+        (&["scaler", "--schedule", "ok", "--init-scale", "nan"], "invalid init_scale \"NaN\""),
+        (&["scaler", "--schedule", "ok", "--growth-factor", "nan"], "invalid growth_factor \"NaN\""),
+        (&["scaler", "--schedule", "ok", "--growth-interval", "0"], "invalid growth_interval \"0\""),
+        (&["scaler", "--schedule", "ok", "--growth-interval", "99999999999"], "'99999999999' for '--growth-interval"),
+    ];
+    for (args, want) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_quantplay")).args(*args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
 /// The temporary files `.NAME.tmp-…` in `dir`, with their sizes.
 fn temps(dir: &std::path::Path) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)

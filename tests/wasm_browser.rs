@@ -9,7 +9,7 @@ mod cases;
 use quantplay::web::Playground;
 use quantplay::GpuBackend;
 use std::cell::OnceCell;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -88,18 +88,19 @@ async fn browser_adapter_is_real_and_its_info_is_printed() {
 
 #[wasm_bindgen_test]
 async fn playground_prefers_webgpu_and_its_matmul_agrees_with_the_cpu() {
-    let p = Playground::create(true).await.unwrap();
+    let p = Playground::create(JsValue::TRUE).await.unwrap();
     assert_eq!(p.active_backend(), "webgpu", "{}", p.info_json());
-    let (m, k, n) = (33, 70, 17);
-    let a = Playground::random(m * k, 1, -1.0, 1.0);
-    let b = Playground::random(k * n, 2, -1.0, 1.0);
+    let (m, k, n) = (33usize, 70usize, 17usize);
+    let f32s = |v: &[f32]| JsValue::from(js_sys::Float32Array::from(v));
+    let a = f32s(&Playground::random((m * k).into(), 1.into(), (-1.0).into(), 1.0.into()).unwrap());
+    let b = f32s(&Playground::random((k * n).into(), 2.into(), (-1.0).into(), 1.0.into()).unwrap());
     let mut outs = Vec::new();
     for backend in ["cpu", "webgpu"] {
-        let v = JsFuture::from(p.matmul(backend.into(), a.clone(), b.clone(), m, k, n)).await.unwrap();
-        outs.push(v.dyn_into::<js_sys::Float32Array>().unwrap().to_vec());
+        let call = p.matmul(backend.into(), a.clone(), b.clone(), m.into(), k.into(), n.into());
+        outs.push(JsFuture::from(call).await.unwrap().dyn_into::<js_sys::Float32Array>().unwrap());
     }
-    let report: serde_json::Value =
-        serde_json::from_str(&Playground::compare(outs[1].clone(), outs[0].clone(), "f32_matmul").unwrap()).unwrap();
+    let cmp = Playground::compare(outs[1].clone().into(), outs[0].clone().into(), "f32_matmul".into()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&cmp).unwrap();
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["agreement"]["len"], m * n);
 }

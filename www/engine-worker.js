@@ -131,7 +131,8 @@ const ops = {
   /** The seeded CPU-vs-WebGPU matmul check, timed here; the CPU side reports progress. */
   async matmul({ m, k, n, seed, gpu: wantGpu = true }, progress) {
     const a = Playground.random(m * k, seed, -1, 1);
-    const b = Playground.random(k * n, seed + 1, -1, 1);
+    // B's seed stays a u32 (the page allows seeds up to 2^32 - 1; random() rejects 2^32)
+    const b = Playground.random(k * n, (seed + 1) >>> 0, -1, 1);
     const gpuToo = wantGpu && playground.active_backend() === 'webgpu';
     const timed = async (backend, part) => {
       const t0 = performance.now();

@@ -183,6 +183,22 @@ mod cli {
                             value: hidden.clone(),
                             valid: "comma-separated widths, e.g. 16,16".into(),
                         })?;
+                    // serde_json writes NaN and ±inf as null, which the config reads as "the
+                    // default": refuse them here, so `--lr nan` is an error and not Adam's default 0.03.
+                    let floats =
+                        [("--lr", lr), ("--noise", noise), ("--momentum", momentum), ("--init-scale", init_scale)];
+                    let more = [
+                        ("--growth-factor", growth_factor),
+                        ("--backoff-factor", backoff_factor),
+                        ("--loss-multiplier", loss_multiplier),
+                    ];
+                    if let Some((name, v)) = floats.into_iter().chain(more).find(|(_, v)| !v.is_finite()) {
+                        return Err(quantplay::Error::InvalidArgument {
+                            name,
+                            value: v.to_string(),
+                            valid: "a finite number".into(),
+                        });
+                    }
                     let config = serde_json::json!({
                         "dataset": dataset, "samples": samples, "noise": noise, "hidden": hidden, "precision": precision,
                         "optimizer": optimizer, "lr": lr, "momentum": momentum, "batch": batch, "seed": seed, "loss": loss,

@@ -1,6 +1,10 @@
 //! The one wasm surface: `#[wasm_bindgen]` glue that converts arguments, delegates to the
-//! library and returns `Result<_, JsError>`. JS owns the DOM, the charts and the timing; nothing
-//! here touches the document.
+//! library and returns `Result<_, JsValue>` (a JS `Error`). JS owns the DOM, the charts and the
+//! timing; nothing here touches the document.
+//!
+//! Every number, string and array argument is a `JsValue` checked by [`args`], so a bad call
+//! rejects with an error naming the parameter and the value instead of being coerced or
+//! trapping; [`panic`]'s hook records any panic for [`last_panic`] (there should be none).
 //!
 //! Async methods return a `Promise` built with `future_to_promise`, because wasm-bindgen futures
 //! must be `'static`: the state lives behind an `Rc` that each promise clones.
@@ -12,12 +16,15 @@ use crate::parity::{compare, Tolerance, EXACT, F32_MATMUL};
 use crate::rules::error::Error;
 use crate::rules::rng::Rng;
 use js_sys::{Float32Array, Promise};
+pub use panic::last_panic;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+mod args;
 #[cfg(feature = "bench")]
 mod bench;
+mod panic;
 mod quant;
 mod trainer;
 pub use trainer::Trainer;
@@ -57,6 +64,11 @@ fn js_err(e: Error) -> JsValue {
     js.into()
 }
 
+/// A promise already rejected with `e`, for an async export whose arguments are bad.
+fn reject(e: Error) -> Promise {
+    Promise::reject(&js_err(e))
+}
+
 fn tolerance(name: &str) -> Result<Tolerance, Error> {
     match name {
         "exact" => Ok(EXACT),
@@ -73,8 +85,9 @@ fn tolerance(name: &str) -> Result<Tolerance, Error> {
 impl Playground {
     /// Opens WebGPU through `navigator.gpu` when `use_gpu` is true; otherwise, or when that
     /// fails, works on the CPU and records why (see `info_json().gpu_unavailable_reason`).
-    pub async fn create(use_gpu: bool) -> Result<Playground, JsError> {
-        let gpu = if use_gpu {
+    pub async fn create(use_gpu: JsValue) -> Result<Playground, JsValue> {
+        panic::install();
+        let gpu = if args::boolean("use_gpu", &use_gpu).map_err(js_err)? {
             GpuBackend::new().await
         } else {
             Err(Error::GpuUnavailable("WebGPU turned off by the user".into()))
@@ -93,27 +106,48 @@ impl Playground {
         self.inner.info.active_backend.clone()
     }
 
-    /// `len` seeded values uniform in `[lo, hi)`: the same numbers on every target for one seed.
-    pub fn random(len: usize, seed: u32, lo: f32, hi: f32) -> Vec<f32> {
-        Rng::new(seed as u64).uniform_vec(len, lo, hi)
+    /// `len` (1..=2²⁴) seeded values uniform in `[lo, hi)` (finite f32s) for a `seed` in
+    /// 0..=2³² − 1: the same numbers on every target for one seed.
+    pub fn random(len: JsValue, seed: JsValue, lo: JsValue, hi: JsValue) -> Result<Vec<f32>, JsValue> {
+        panic::install();
+        let len = args::size("len", &len).map_err(js_err)?;
+        let seed = args::seed("seed", &seed).map_err(js_err)?;
+        let (lo, hi) = (args::finite_f32("lo", &lo).map_err(js_err)?, args::finite_f32("hi", &hi).map_err(js_err)?);
+        Ok(Rng::new(seed as u64).uniform_vec(len, lo, hi))
     }
 
     /// `A (m, k) · B (k, n)` on exactly `backend` (`"cpu"`, `"cpu-reference"` or `"webgpu"`,
-    /// no fallback: this is a check between backends); resolves to a `Float32Array` of `m·n`
-    /// values, row-major, or rejects with the error message.
-    pub fn matmul(&self, backend: String, a: Vec<f32>, b: Vec<f32>, m: usize, k: usize, n: usize) -> Promise {
+    /// no fallback: this is a check between backends); `a` and `b` are `Float32Array`s (or
+    /// arrays of numbers) of `m·k` and `k·n` values, each size at least 1 and each product at
+    /// most 2²⁴. Resolves to a `Float32Array` of `m·n` values, row-major, or rejects with the
+    /// error message.
+    pub fn matmul(&self, backend: JsValue, a: JsValue, b: JsValue, m: JsValue, k: JsValue, n: JsValue) -> Promise {
+        let checked = || -> Result<_, Error> {
+            let kind = BackendKind::parse(&args::string("backend", &backend)?)?;
+            let (m, k, n) = (args::size("m", &m)?, args::size("k", &k)?, args::size("n", &n)?);
+            let (mk, kn, _) = args::matrix_lengths(m, k, n)?;
+            let (a, b) = (args::f32_array("a", &a, Some(mk))?, args::f32_array("b", &b, Some(kn))?);
+            Ok((kind, a, b, m, k, n))
+        };
+        let (kind, a, b, m, k, n) = match checked() {
+            Ok(v) => v,
+            Err(e) => return reject(e),
+        };
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let kind = BackendKind::parse(&backend).map_err(js_err)?;
             let out = run_strict(&inner.open(), kind, &MatmulJob { a: &a, b: &b, m, k, n }).await;
             out.map(|v| Float32Array::from(v.as_slice()).into()).map_err(js_err)
         })
     }
 
-    /// Compares `got` with the reference `want` under a named tolerance (`"exact"` or
-    /// `"f32_matmul"`); returns `parity::Agreement` as JSON.
-    pub fn compare(got: Vec<f32>, want: Vec<f32>, tolerance_name: &str) -> Result<String, JsError> {
-        let tol = tolerance(tolerance_name).map_err(|e| JsError::new(&e.to_string()))?;
+    /// Compares `got` with the reference `want` (`Float32Array`s or arrays of numbers; a length
+    /// difference counts as mismatches) under a named tolerance (`"exact"` or `"f32_matmul"`);
+    /// returns `parity::Agreement` as JSON.
+    pub fn compare(got: JsValue, want: JsValue, tolerance_name: JsValue) -> Result<String, JsValue> {
+        panic::install();
+        let got = args::f32_array("got", &got, None).map_err(js_err)?;
+        let want = args::f32_array("want", &want, None).map_err(js_err)?;
+        let tol = tolerance(&args::string("tolerance_name", &tolerance_name).map_err(js_err)?).map_err(js_err)?;
         let a = compare(&got, &want, tol);
         Ok(serde_json::json!({ "ok": a.ok(), "agreement": a }).to_string())
     }

@@ -31,6 +31,7 @@ pub use eager_api::*;
 pub use eager_errors::*;
 pub use eager_forward::*;
 pub use eager_page::*;
+#[allow(unused_imports)] // native.rs and wasm_browser.rs use these; wasm_node.rs (no GPU) does not
 pub use gpu_faults::*;
 pub use mlp::*;
 pub use observers::*;

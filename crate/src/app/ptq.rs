@@ -155,8 +155,13 @@ pub fn options_from_json(text: &str) -> Result<PtqOptions> {
             }
             "fuse" => o.fuse = val.as_bool().ok_or_else(|| bad("fuse: true or false"))?,
             "calib_batch" => {
-                o.calib_batch =
-                    val.as_u64().filter(|&n| n >= 1).ok_or_else(|| bad("calib_batch: an integer >= 1"))? as usize
+                // Checked before the cast: on wasm32 `2³² as usize` is 0, a chunk size of 0.
+                let max = crate::rules::limits::MAX_ELEMENTS as u64;
+                o.calib_batch = val
+                    .as_u64()
+                    .filter(|&n| (1..=max).contains(&n))
+                    .ok_or_else(|| bad(&format!("calib_batch: an integer in 1..={max}")))?
+                    as usize
             }
             _ => return Err(bad("fields qconfig, observer, per_tensor, reduce_range, fuse, calib_batch")),
         }

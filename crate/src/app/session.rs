@@ -16,6 +16,7 @@ use crate::data::Dataset;
 use crate::nn::amp_step::{AmpMode, DeviceScaler};
 use crate::nn::mlp::Mlp;
 use crate::rules::error::Result;
+use crate::rules::limits::{check_at_most, MAX_RUN_STEPS};
 use crate::rules::plan::{DeviceLimits, Phase, Plan};
 use crate::rules::rng::Rng;
 
@@ -210,8 +211,11 @@ impl<B: Backend> Session<B> {
         Ok(out)
     }
 
-    /// Runs `steps` steps, reading metrics back every [`FLUSH_EVERY`] steps and at the end.
+    /// Runs `steps` steps, reading metrics back every [`FLUSH_EVERY`] steps and at the end. A
+    /// run ends at [`MAX_RUN_STEPS`] steps: a call that would pass it is refused before any step.
     pub async fn run(&mut self, b: &B, steps: usize) -> Result<Vec<StepRecord>> {
+        let total = (self.steps_done as u64).saturating_add(steps as u64);
+        check_at_most("steps", total, MAX_RUN_STEPS, "MAX_RUN_STEPS (steps in one run, these included)")?;
         let mut records = Vec::with_capacity(steps);
         for i in 0..steps {
             self.step(b)?;

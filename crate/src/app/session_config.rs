@@ -7,6 +7,7 @@ use crate::amp::precision::{parse_precision, parse_precision_number, Precision};
 use crate::backend::{BackendKind, BACKEND_NAMES};
 use crate::nn::mlp::Optimizer;
 use crate::rules::error::{Error, Result};
+use crate::rules::limits;
 use crate::rules::optim::{AdamConfig, SgdConfig};
 use crate::rules::scaler::ScalerConfig;
 use serde_json::Value;
@@ -107,14 +108,22 @@ pub fn parse(json: &str) -> Result<(SessionConfig, BackendKind)> {
         c.dataset =
             s.ok_or_else(|| bad("dataset", v, "\"circle\", \"xor\", \"gauss\", \"spiral\", \"digits\""))?.into();
     }
-    c.samples = int(&o, "samples", "an integer >= 4", 4)?.map_or(c.samples, |v| v as usize);
+    // Counts are converted with `usize::try_from`, not `as`: on wasm32, 2³² + 4 would become 4.
+    // How large a session may be is the plan check's call (`Session::check`).
+    let count = |name: &'static str, min: u64| -> Result<Option<usize>> {
+        let valid = format!("an integer in {min}..={}", usize::MAX);
+        int(&o, name, &valid, min)?.map(|v| usize::try_from(v).map_err(|_| bad(name, &o[name], &valid))).transpose()
+    };
+    c.samples = count("samples", 4)?.unwrap_or(c.samples);
     c.noise = num(&o, "noise", "a number in [0, 0.5]", |x| (0.0..=0.5).contains(&x))?.unwrap_or(c.noise);
     c.train_ratio = num(&o, "train_ratio", "a number in (0, 1)", |x| x > 0.0 && x < 1.0)?.unwrap_or(c.train_ratio);
     if let Some(v) = o.get("hidden") {
         let h: Option<Vec<usize>> = v.as_array().and_then(|a| {
             a.iter().map(|x| x.as_u64().filter(|&n| (1..=8192).contains(&n)).map(|n| n as usize)).collect()
         });
-        c.hidden = h.ok_or_else(|| bad("hidden", v, "an array of widths in 1..=8192, e.g. [16, 16]"))?;
+        c.hidden = h
+            .filter(|h| h.len() <= limits::MAX_LAYERS)
+            .ok_or_else(|| bad("hidden", v, "an array of at most 64 widths in 1..=8192, e.g. [16, 16]"))?;
     }
     if let Some(v) = o.get("precision") {
         let p = match v {
@@ -140,7 +149,7 @@ pub fn parse(json: &str) -> Result<(SessionConfig, BackendKind)> {
         }
         Some((v, _)) => return Err(bad("optimizer", v, "\"sgd\", \"adam\"")),
     };
-    c.batch = int(&o, "batch", "an integer >= 1", 1)?.map_or(c.batch, |v| v as usize);
+    c.batch = count("batch", 1)?.unwrap_or(c.batch);
     c.seed = int(&o, "seed", "an integer >= 0", 0)?.unwrap_or(c.seed);
     if let Some(v) = o.get("loss") {
         c.loss = match v.as_str() {
@@ -210,7 +219,14 @@ mod tests {
             (r#"{"scaler":{"init_scale":0}}"#, "init_scale", "> 0"),
             (r#"{"scaler":{"growth_interval":0}}"#, "growth_interval", "1..=2147483647"),
             (r#"{"hidden":[0]}"#, "hidden", "1..=8192"),
-            (r#"{"batch":0}"#, "batch", ">= 1"),
+            (r#"{"batch":0}"#, "batch", "an integer in 1.."),
+            (r#"{"samples":2}"#, "samples", "an integer in 4.."),
+            (r#"{"samples":1e12}"#, "samples", "an integer in 4.."),
+            (
+                r#"{"hidden":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}"#,
+                "hidden",
+                "at most 64",
+            ),
         ] {
             let msg = parse(json).unwrap_err().to_string();
             assert!(msg.contains(field) && msg.contains(valid), "{json}: {msg}");

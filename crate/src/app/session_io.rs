@@ -11,6 +11,7 @@ use crate::backend::{Backend, HasShape, HostData};
 use crate::nn::amp_step::{AdamCounter, DeviceScaler};
 use crate::nn::mlp::Param;
 use crate::rules::error::{Error, Result};
+use crate::rules::limits::{check_at_most, MAX_RUN_STEPS};
 use serde_json::{json, Value};
 
 /// `log2|g|` bins of the gradient histogram: `[LOG2_MIN, LOG2_MAX]`, clamped.
@@ -176,27 +177,49 @@ impl<B: Backend> Session<B> {
                 (from_bits(&p["value"], "value")?, from_bits(&p["s1"], "s1")?, from_bits(&p["s2"], "s2")?);
             *dst = Param { value: b.upload(&v, &shape)?, s1: b.upload(&s1, &shape)?, s2: b.upload(&s2, &shape)? };
         }
-        let steps = s["steps_done"].as_u64().ok_or_else(|| bad("no steps_done"))? as usize;
+        // Counts are checked before they are used: each step of steps_done replays the batch
+        // RNG, and the Adam table below has two entries per optimizer step.
+        let count = |key: &str, default: Option<u64>| -> Result<u64> {
+            let v = match (&s[key], default) {
+                (Value::Null, Some(d)) => d,
+                (v, _) => v.as_u64().ok_or_else(|| bad(&format!("{key} {v}")))?,
+            };
+            check_at_most("snapshot step count", v, MAX_RUN_STEPS, "MAX_RUN_STEPS")?;
+            Ok(v)
+        };
+        let steps = count("steps_done", None)? as usize;
+        let optimizer_step = count("optimizer_step", Some(steps as u64))?;
+        let overflow_count = count("overflow_count", Some(0))?;
         for _ in 0..steps {
             sess.next_indices();
         }
         sess.steps_done = steps;
-        sess.mlp.step = s["optimizer_step"].as_u64().unwrap_or(steps as u64) as u32;
-        sess.overflow_count = s["overflow_count"].as_u64().unwrap_or(0) as usize;
-        if let (Some(count), crate::nn::mlp::Optimizer::Adam(c)) = (s["adam_count"].as_f64(), &sess.cfg.optimizer) {
-            let n = (sess.mlp.step as usize * 2).max(256);
+        sess.mlp.step = optimizer_step as u32;
+        sess.overflow_count = overflow_count as usize;
+        let adam_count = s["adam_count"].as_f64();
+        if adam_count.is_some_and(|c| !(0.0..=optimizer_step as f64).contains(&c)) {
+            return Err(bad(&format!("adam_count {} above optimizer_step {optimizer_step}", s["adam_count"])));
+        }
+        if let (Some(count), crate::nn::mlp::Optimizer::Adam(c)) = (adam_count, &sess.cfg.optimizer) {
+            let n = crate::nn::amp_step::adam_table_len(sess.mlp.step as usize);
             sess.mlp.adam_dev = Some(AdamCounter {
                 count: b.upload(&[count as f32], &[1])?,
                 table: b.upload(&crate::rules::optim::adam_table(c, n), &[2 * n])?,
                 n,
             });
         }
-        if let (Some(sc), Some(v)) = (sess.scaler.as_mut(), s["scaler"].as_object()) {
-            let scale = f32::from_bits(v["scale"].as_u64().ok_or_else(|| bad("scaler.scale"))? as u32);
+        // `Value` indexing (a missing key is Null); indexing the `Map` itself panics on one.
+        if let (Some(sc), Some(_)) = (sess.scaler.as_mut(), s["scaler"].as_object()) {
+            let v = &s["scaler"];
+            let scale = v["scale"].as_u64().and_then(|u| u32::try_from(u).ok()).map(f32::from_bits);
+            let scale = scale.ok_or_else(|| bad("scaler.scale"))?;
+            let tracker = match &v["growth_tracker"] {
+                Value::Null => 0,
+                t => t.as_i64().and_then(|t| i32::try_from(t).ok()).ok_or_else(|| bad("scaler.growth_tracker"))?,
+            };
             *sc = DeviceScaler {
                 scale: b.upload(&[scale], &[1])?,
-                growth_tracker: b
-                    .upload_data(HostData::I32(vec![v["growth_tracker"].as_i64().unwrap_or(0) as i32]), &[1])?,
+                growth_tracker: b.upload_data(HostData::I32(vec![tracker]), &[1])?,
                 cfg: sc.cfg,
             };
         }
@@ -216,4 +239,64 @@ pub fn memory_by_precision<B: Backend>(b: &B, cfg: &SessionConfig) -> Result<Val
         out.push(s.memory());
     }
     Ok(Value::Array(out))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::app::session_config::parse;
+    use crate::backend::cpu::CpuReference;
+
+    const JSON: &str = r#"{"samples":20,"hidden":[4],"batch":4,"precision":"16-mixed"}"#;
+
+    fn session() -> Session<CpuReference> {
+        let mut s = Session::new(&CpuReference, parse(JSON).unwrap().0).unwrap();
+        pollster::block_on(s.run(&CpuReference, 2)).unwrap();
+        s
+    }
+
+    fn restore(edit: impl Fn(&mut Value)) -> Result<Session<CpuReference>> {
+        let mut v: Value =
+            serde_json::from_str(&pollster::block_on(session().snapshot(&CpuReference, JSON)).unwrap()).unwrap();
+        edit(&mut v);
+        Session::restore(&CpuReference, &v.to_string(), parse(JSON).unwrap().0)
+    }
+
+    #[test]
+    fn a_snapshot_claiming_huge_counts_is_a_named_error_and_a_missing_tracker_is_not_a_panic() {
+        for (key, value, want) in [
+            (
+                "steps_done",
+                json!(1u64 << 40),
+                "invalid snapshot step count \"1099511627776\"; valid values: at most 8388608",
+            ),
+            ("optimizer_step", json!((1u64 << 32) + 5), "\"4294967301\""),
+            ("overflow_count", json!(1u64 << 60), "MAX_RUN_STEPS"),
+            ("adam_count", json!(1e30), "adam_count 1e+30 above optimizer_step 2"),
+        ] {
+            let msg = restore(|v| v[key] = value.clone()).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(msg.contains(want), "{key}: {msg}");
+        }
+        // Indexing the scaler's JSON object panicked on a missing key (a wasm trap); now the
+        // tracker defaults to 0 and a missing or out-of-range scale is named.
+        assert!(restore(|v| v["scaler"].as_object_mut().unwrap().retain(|k, _| k != "growth_tracker")).is_ok());
+        for scale in [Value::Null, json!(1u64 << 32)] {
+            let msg = restore(|v| v["scaler"]["scale"] = scale.clone()).err().unwrap().to_string();
+            assert!(msg.contains("scaler.scale"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn a_run_or_an_adam_table_past_max_run_steps_is_a_named_error_before_it_allocates() {
+        let mut s = session();
+        s.steps_done = MAX_RUN_STEPS - 1;
+        let msg = pollster::block_on(s.run(&CpuReference, 2)).unwrap_err().to_string();
+        assert!(msg.contains("invalid steps \"8388609\"") && msg.contains("MAX_RUN_STEPS"), "{msg}");
+        assert_eq!(s.steps_done, MAX_RUN_STEPS - 1, "refused before any step");
+        // The step itself refuses to grow Adam's table past the limit (2 f32 a step).
+        s.mlp.step = MAX_RUN_STEPS as u32;
+        s.mlp.adam_dev = None;
+        let msg = s.step(&CpuReference).unwrap_err().to_string();
+        assert!(msg.contains("invalid Adam step \"8388609\"") && msg.contains("MAX_RUN_STEPS"), "{msg}");
+    }
 }

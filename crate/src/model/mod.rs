@@ -68,6 +68,22 @@ pub fn mlp_model(sizes: &[usize], weights: &[Vec<f32>], biases: &[Vec<f32>]) -> 
         });
     }
     for (l, pair) in sizes.windows(2).enumerate() {
+        // Overflow-checked: on wasm32 a (65536, 65536) layer's 2³² values would wrap to 0.
+        let need = pair[0].checked_mul(pair[1]);
+        if need != Some(weights[l].len()) || biases[l].len() != pair[1] {
+            return Err(crate::Error::Model {
+                path: format!("fc{}", l + 1),
+                detail: format!(
+                    "sizes {} → {} need {} weights and {} biases, got {} and {}",
+                    pair[0],
+                    pair[1],
+                    need.map_or("more than usize::MAX".into(), |n| n.to_string()),
+                    pair[1],
+                    weights[l].len(),
+                    biases[l].len()
+                ),
+            });
+        }
         sd.insert(format!("fc{}.weight", l + 1), state::Tensor::f32(&[pair[1], pair[0]], weights[l].clone()));
         sd.insert(format!("fc{}.bias", l + 1), state::Tensor::f32(&[pair[1]], biases[l].clone()));
     }

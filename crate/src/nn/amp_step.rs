@@ -20,6 +20,7 @@ use crate::amp::autocast::{Op, Trace};
 use crate::backend::{Backend, DType, HasShape, HostData};
 use crate::functional::{linear_backward_with, linear_forward};
 use crate::rules::error::Result;
+use crate::rules::limits::{check_at_most, MAX_RUN_STEPS};
 use crate::rules::scaler::ScalerConfig;
 
 /// GradScaler state on the backend: scale `(1,)` f32 and growth tracker `(1,)` int32.
@@ -52,6 +53,12 @@ pub struct AdamCounter<B: Backend> {
     pub table: B::Tensor,
     /// Steps the table covers.
     pub n: usize,
+}
+
+/// Entries of an Adam table that covers `step`: double it (at least 256) so the table is
+/// rebuilt rarely, but no more than [`MAX_RUN_STEPS`] (64 MiB), past which no run goes.
+pub fn adam_table_len(step: usize) -> usize {
+    step.saturating_mul(2).clamp(256, MAX_RUN_STEPS.max(step))
 }
 
 /// How one autocast step runs.
@@ -211,7 +218,8 @@ impl<B: Backend> Mlp<B> {
         if let Optimizer::Adam(c) = opt {
             // Dispatched steps bound the count, so a table of `self.step` entries suffices.
             if self.adam_dev.as_ref().is_none_or(|a| a.n < self.step as usize) {
-                let n = (self.step as usize * 2).max(256);
+                check_at_most("Adam step", self.step as u64, MAX_RUN_STEPS, "MAX_RUN_STEPS")?;
+                let n = adam_table_len(self.step as usize);
                 let count = match self.adam_dev.take() {
                     Some(a) => a.count,
                     None => b.upload(&[(self.step - 1) as f32], &[1])?,

@@ -1,5 +1,5 @@
-//! Resource limits that readers of outside bytes check before they allocate, each a named
-//! constant so an error can name it.
+//! Resource limits that readers of outside bytes, the wasm surface and session configs check
+//! before they allocate, each a named constant with its reason so an error can name it.
 //!
 //! Also the host memory budget that the plan check (`rules::plan`) holds a session's or a PTQ
 //! run's host bytes to.
@@ -61,6 +61,46 @@ pub fn check_input_size(what: &str, bytes: u64, limit: u64) -> Result<()> {
     Ok(())
 }
 
+/// Elements in one array passed to the wasm surface (a typed array or a plain `Array`), 2²⁴:
+/// 64 MiB of f32, 16 times the page's largest (the 2048 × 2048 matmul check, 2²² values). The
+/// surface checks the length before it copies the array into wasm memory, so a huge array is a
+/// named error instead of a failed allocation (which in wasm32 is a trap: `handle_alloc_error`
+/// aborts, and an abort is `unreachable`).
+pub const MAX_ELEMENTS: usize = 1 << 24;
+
+/// UTF-16 code units in one string passed to the wasm surface (a config, options, model or
+/// snapshot JSON), 2²⁷: with serde_json's parse of it (a `Value` of 32 bytes per number, so an
+/// estimated 450 MiB for a snapshot this long; not measured) it stays within wasm32's 4 GiB. A snapshot spends about 30
+/// characters a parameter (value and two Adam moments as f32 bit patterns), so runs up to about
+/// 4 million parameters can be restored; a larger run's snapshot is refused by name (the page's
+/// widths reach 8192, so two hidden layers of 2048 are just over it).
+pub const MAX_STRING_CHARS: usize = 1 << 27;
+
+/// Hidden layers of a session's MLP (the page allows 4; each layer is a few dispatches a step).
+pub const MAX_LAYERS: usize = 64;
+
+/// Steps in one `Trainer.run(k)` call: the records of a call are returned as one JSON string
+/// (about 250 bytes a step, 25 MB here), and a call cannot be interrupted.
+pub const MAX_STEPS_PER_CALL: usize = 100_000;
+
+/// Steps in one training run, 2²³. The device counts Adam steps in an f32, exact only up to
+/// 2²⁴, and keeps a bias-correction table of two f32 per step (64 MiB at this cap, allocated
+/// as the run grows); a snapshot's restore replays the batch RNG once per step.
+pub const MAX_RUN_STEPS: usize = 1 << 23;
+
+/// [`Error::InvalidArgument`] naming `name` and `value` when `value` is over `limit`, the
+/// constant called `constant` here (so the message says which limit it hit).
+pub fn check_at_most(name: &'static str, value: u64, limit: usize, constant: &str) -> Result<()> {
+    if value > limit as u64 {
+        return Err(Error::InvalidArgument {
+            name,
+            value: value.to_string(),
+            valid: format!("at most {limit} (quantplay::rules::limits::{constant})"),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +112,15 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("--calib x.safetensors") && msg.contains("268435457"), "{msg}");
         assert!(msg.contains("268435456") && msg.contains("MAX_INPUT_BYTES"), "{msg}");
+    }
+
+    #[test]
+    fn a_count_over_its_limit_names_the_value_the_limit_and_the_constant() {
+        assert!(check_at_most("steps", MAX_RUN_STEPS as u64, MAX_RUN_STEPS, "MAX_RUN_STEPS").is_ok());
+        let msg = check_at_most("steps", 1_000_000_000_000, MAX_RUN_STEPS, "MAX_RUN_STEPS").unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "invalid steps \"1000000000000\"; valid values: at most 8388608 (quantplay::rules::limits::MAX_RUN_STEPS)"
+        );
     }
 }

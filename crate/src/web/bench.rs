@@ -2,7 +2,7 @@
 //! path's GEMMs and the WebGPU matmul. Built only with the `bench` cargo feature (on by default;
 //! a package build leaves it out).
 
-use super::js_err;
+use super::{args, js_err};
 use crate::backend::gpu::GpuBackend;
 use crate::backend::prelude::*;
 use js_sys::Promise;
@@ -18,41 +18,47 @@ pub struct BenchWorkload {
 
 #[wasm_bindgen]
 impl BenchWorkload {
-    /// `f32_gemm` on the given row-major inputs A (m, k) and B (k, n).
-    pub fn f32_gemm(m: usize, k: usize, n: usize, a: Vec<f32>, b: Vec<f32>) -> Result<BenchWorkload, JsError> {
-        if a.len() != m * k || b.len() != k * n {
-            return Err(JsError::new(&format!(
-                "f32_gemm: A needs {} values and B {}, got {} and {}",
-                m * k,
-                k * n,
-                a.len(),
-                b.len()
-            )));
-        }
-        Ok(BenchWorkload { inner: crate::bench::Workload::f32(m, k, n, a, b) })
+    /// `f32_gemm` on the given row-major inputs A (m, k) and B (k, n) (`Float32Array`s).
+    pub fn f32_gemm(m: JsValue, k: JsValue, n: JsValue, a: JsValue, b: JsValue) -> Result<BenchWorkload, JsValue> {
+        super::panic::install();
+        let checked = || -> Result<_, crate::rules::error::Error> {
+            let (m, k, n) = (args::size("m", &m)?, args::size("k", &k)?, args::size("n", &n)?);
+            let (mk, kn, _) = args::matrix_lengths(m, k, n)?;
+            Ok(crate::bench::Workload::f32(
+                m,
+                k,
+                n,
+                args::f32_array("a", &a, Some(mk))?,
+                args::f32_array("b", &b, Some(kn))?,
+            ))
+        };
+        Ok(BenchWorkload { inner: checked().map_err(js_err)? })
     }
 
-    /// `int8_gemm` (MatMulInteger): A (m, k) uint8, B (k, n) int8, with zero points.
+    /// `int8_gemm` (MatMulInteger): A (m, k) uint8 (`Uint8Array`), B (k, n) int8 (`Int8Array`),
+    /// with zero points in 0..=255 and -128..=127.
     pub fn int8_gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: Vec<u8>,
-        b: Vec<i8>,
-        a_zero_point: i32,
-        b_zero_point: i32,
-    ) -> Result<BenchWorkload, JsError> {
-        if a.len() != m * k || b.len() != k * n {
-            return Err(JsError::new(&format!(
-                "int8_gemm: A needs {} values and B {}, got {} and {}",
-                m * k,
-                k * n,
-                a.len(),
-                b.len()
-            )));
-        }
-        let b = b.into_iter().map(i32::from).collect();
-        Ok(BenchWorkload { inner: crate::bench::Workload::int8(m, k, n, a, b, a_zero_point, b_zero_point) })
+        m: JsValue,
+        k: JsValue,
+        n: JsValue,
+        a: JsValue,
+        b: JsValue,
+        a_zero_point: JsValue,
+        b_zero_point: JsValue,
+    ) -> Result<BenchWorkload, JsValue> {
+        super::panic::install();
+        let checked = || -> Result<_, crate::rules::error::Error> {
+            let (m, k, n) = (args::size("m", &m)?, args::size("k", &k)?, args::size("n", &n)?);
+            let (mk, kn, _) = args::matrix_lengths(m, k, n)?;
+            let (a, b) = (args::u8_array("a", &a, Some(mk))?, args::i8_array("b", &b, Some(kn))?);
+            let (za, zb) = (
+                args::int_in("a_zero_point", &a_zero_point, 0, 255)?,
+                args::int_in("b_zero_point", &b_zero_point, -128, 127)?,
+            );
+            let b = b.into_iter().map(i32::from).collect();
+            Ok(crate::bench::Workload::int8(m, k, n, a, b, za, zb))
+        };
+        Ok(BenchWorkload { inner: checked().map_err(js_err)? })
     }
 
     /// Runs once; returns the sum of the outputs.
@@ -75,22 +81,26 @@ pub struct GpuBenchWorkload {
 
 #[wasm_bindgen]
 impl GpuBenchWorkload {
-    /// Opens WebGPU and uploads A (n, n) and B (n, n); `kernel` is "simple", "tiled" or "blocked".
-    pub async fn create(n: usize, a: Vec<f32>, b: Vec<f32>, kernel: &str) -> Result<GpuBenchWorkload, JsError> {
+    /// Opens WebGPU and uploads A (n, n) and B (n, n) (`Float32Array`s); `kernel` is
+    /// "simple", "tiled" or "blocked".
+    pub async fn create(n: JsValue, a: JsValue, b: JsValue, kernel: JsValue) -> Result<GpuBenchWorkload, JsValue> {
         use crate::backend::gpu::MatmulPath;
-        let path = match kernel {
-            "simple" => MatmulPath::Simple,
-            "tiled" => MatmulPath::Tiled,
-            "blocked" => MatmulPath::Blocked,
-            other => {
-                return Err(JsError::new(&format!(
-                    "invalid kernel {other:?}; valid values: \"simple\", \"tiled\", \"blocked\""
-                )))
-            }
+        super::panic::install();
+        let checked = || -> Result<_, crate::rules::error::Error> {
+            let n = args::size("n", &n)?;
+            let (nn, _, _) = args::matrix_lengths(n, n, n)?;
+            let path = match args::string("kernel", &kernel)?.as_str() {
+                "simple" => MatmulPath::Simple,
+                "tiled" => MatmulPath::Tiled,
+                "blocked" => MatmulPath::Blocked,
+                _ => return Err(args::bad("kernel", &kernel, "\"simple\", \"tiled\", \"blocked\"")),
+            };
+            Ok((n, args::f32_array("a", &a, Some(nn))?, args::f32_array("b", &b, Some(nn))?, path))
         };
-        let g = GpuBackend::new().await.map_err(|e| JsError::new(&e.to_string()))?;
-        let at = g.upload(&a, &[n, n]).map_err(|e| JsError::new(&e.to_string()))?;
-        let bt = g.upload(&b, &[n, n]).map_err(|e| JsError::new(&e.to_string()))?;
+        let (n, a, b, path) = checked().map_err(js_err)?;
+        let g = GpuBackend::new().await.map_err(js_err)?;
+        let at = g.upload(&a, &[n, n]).map_err(js_err)?;
+        let bt = g.upload(&b, &[n, n]).map_err(js_err)?;
         Ok(GpuBenchWorkload { inner: Rc::new((g, at, bt, path)) })
     }
 

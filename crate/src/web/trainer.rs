@@ -9,12 +9,13 @@
 // second call while one is in flight (try_borrow fails instead of interleaving two steps).
 #![allow(clippy::await_holding_refcell_ref)]
 
-use super::{Inner, Playground};
+use super::{args, Inner, Playground};
 use crate::app::session::Session;
 use crate::app::session_config::{self, SessionConfig};
 use crate::app::session_io::memory_by_precision;
 use crate::backend::{cpu::CpuFast, cpu::CpuReference, gpu::GpuBackend, BackendKind};
 use crate::rules::error::Error;
+use crate::rules::limits::MAX_STEPS_PER_CALL;
 use js_sys::{Float32Array, Promise};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -95,18 +96,15 @@ fn jerr(e: Error) -> JsValue {
 
 #[wasm_bindgen]
 impl Trainer {
-    /// A run from the config JSON (see `nn::session_config::parse`); errors name the bad
-    /// field and its valid values.
-    pub fn create(playground: &Playground, config_json: &str) -> Result<Trainer, JsValue> {
-        let (cfg, backend) = session_config::parse(config_json).map_err(jerr)?;
+    /// A run from the config JSON (a string; see `app::session_config::parse`); errors name
+    /// the bad field and its valid values.
+    pub fn create(playground: &Playground, config_json: JsValue) -> Result<Trainer, JsValue> {
+        super::panic::install();
+        let config_json = args::string("config_json", &config_json).map_err(jerr)?;
+        let (cfg, backend) = session_config::parse(&config_json).map_err(jerr)?;
         let run = open(&playground.inner, cfg.clone(), backend, None).map_err(jerr)?;
         Ok(Trainer {
-            state: Rc::new(State {
-                inner: playground.inner.clone(),
-                run: RefCell::new(run),
-                config_json: config_json.into(),
-                cfg,
-            }),
+            state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json, cfg }),
         })
     }
 
@@ -114,9 +112,11 @@ impl Trainer {
     /// bytes) against the limits of the backend it names, allocating nothing. The page calls it
     /// before it frees its runs, so settings over a limit keep them. Errors as [`Trainer::create`]'s;
     /// a limit is an error named `ResourceLimitError` (never `GpuDeviceError`).
-    pub fn check(playground: &Playground, config_json: &str) -> Result<(), JsValue> {
+    pub fn check(playground: &Playground, config_json: JsValue) -> Result<(), JsValue> {
         use crate::backend::TensorOps;
-        let (cfg, backend) = session_config::parse(config_json).map_err(jerr)?;
+        super::panic::install();
+        let config_json = args::string("config_json", &config_json).map_err(jerr)?;
+        let (cfg, backend) = session_config::parse(&config_json).map_err(jerr)?;
         let inner = &playground.inner;
         match backend {
             BackendKind::Cpu => Session::check(&inner.cpu, &cfg, &inner.cpu.limits()).map(drop),
@@ -129,25 +129,36 @@ impl Trainer {
         .map_err(jerr)
     }
 
-    /// Continues a run from [`Trainer::snapshot`]'s JSON on `backend` (`"cpu"`, `"cpu-reference"`
-    /// or `"webgpu"`).
-    pub fn restore(playground: &Playground, snapshot: &str, backend: &str) -> Result<Trainer, JsValue> {
-        let v: serde_json::Value =
-            serde_json::from_str(snapshot).map_err(|e| JsError::new(&format!("invalid snapshot: {e}")))?;
-        let config_json = v["config"].as_str().ok_or_else(|| JsError::new("invalid snapshot: no config"))?.to_string();
+    /// Continues a run from [`Trainer::snapshot`]'s JSON (a string) on `backend` (`"cpu"`,
+    /// `"cpu-reference"` or `"webgpu"`).
+    pub fn restore(playground: &Playground, snapshot: JsValue, backend: JsValue) -> Result<Trainer, JsValue> {
+        super::panic::install();
+        let snapshot = args::string("snapshot", &snapshot).map_err(jerr)?;
+        let backend = BackendKind::parse(&args::string("backend", &backend).map_err(jerr)?).map_err(jerr)?;
+        let bad = |what: String| Error::InvalidArgument {
+            name: "snapshot",
+            value: what,
+            valid: "the JSON Trainer.snapshot() returned".into(),
+        };
+        let v: serde_json::Value = serde_json::from_str(&snapshot).map_err(|e| jerr(bad(e.to_string())))?;
+        let config_json = v["config"].as_str().ok_or_else(|| jerr(bad("no config".into())))?.to_string();
         let (cfg, _) = session_config::parse(&config_json).map_err(jerr)?;
-        let backend = BackendKind::parse(backend).map_err(jerr)?;
-        let run = open(&playground.inner, cfg.clone(), backend, Some(snapshot)).map_err(jerr)?;
+        let run = open(&playground.inner, cfg.clone(), backend, Some(&snapshot)).map_err(jerr)?;
         Ok(Trainer {
             state: Rc::new(State { inner: playground.inner.clone(), run: RefCell::new(run), config_json, cfg }),
         })
     }
 
-    /// Runs `steps` steps; resolves to a JSON array of their StepRecords.
-    pub fn run(&self, steps: u32) -> Promise {
+    /// Runs `steps` steps (an integer in 0..=`rules::limits::MAX_STEPS_PER_CALL`); resolves to a
+    /// JSON array of their StepRecords.
+    pub fn run(&self, steps: JsValue) -> Promise {
+        let steps = match args::int("steps", &steps, 0, MAX_STEPS_PER_CALL as u64) {
+            Ok(n) => n as usize,
+            Err(e) => return super::reject(e),
+        };
         let st = self.state.clone();
         promise(async move {
-            let recs = with_run!(st, |b, s| s.run(b, steps as usize).await.map_err(jerr)?);
+            let recs = with_run!(st, |b, s| s.run(b, steps).await.map_err(jerr)?);
             Ok(JsValue::from_str(&serde_json::to_string(&recs).expect("records serialise")))
         })
     }
@@ -167,11 +178,16 @@ impl Trainer {
         )
     }
 
-    /// Resolves to a `Float32Array` of res×res class-1 probabilities over the data's extent.
-    pub fn predict_grid(&self, res: u32) -> Promise {
+    /// Resolves to a `Float32Array` of res×res class-1 probabilities over the data's extent
+    /// (`res` an integer in 1..=512).
+    pub fn predict_grid(&self, res: JsValue) -> Promise {
+        let res = match args::int("res", &res, 1, 512) {
+            Ok(n) => n as usize,
+            Err(e) => return super::reject(e),
+        };
         let st = self.state.clone();
         promise(async move {
-            let v = with_run!(st, |b, s| s.predict_grid(b, res as usize).await.map_err(jerr)?);
+            let v = with_run!(st, |b, s| s.predict_grid(b, res).await.map_err(jerr)?);
             Ok(Float32Array::from(v.as_slice()).into())
         })
     }

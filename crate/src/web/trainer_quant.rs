@@ -26,7 +26,11 @@ impl Trainer {
     /// defaults to the trainer's). Resolves to `{"report", "activations", "observers",
     /// "calib_size", "backend", "ran_on", "fallback"}` JSON (`ran_on`: where it ran; `fallback`:
     /// why not on `backend`, or null); bad options reject with a message naming the value and the valid ones.
-    pub fn quantize(&self, options_json: String) -> Promise {
+    pub fn quantize(&self, options_json: JsValue) -> Promise {
+        let options_json = match crate::web::args::string("options_json", &options_json) {
+            Ok(s) => s,
+            Err(e) => return crate::web::reject(e),
+        };
         let st = self.state.clone();
         promise(async move {
             let bad =
@@ -44,7 +48,8 @@ impl Trainer {
                     .map_err(|_| JsError::new("Trainer is busy: wait for the previous call to finish"))?;
                 let size = |train_len: usize| match &calib_size {
                     None | Some(serde_json::Value::Null) => Ok(DEFAULT_CALIB_SIZE.min(train_len)),
-                    Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| Error::InvalidArgument {
+                    // Checked before the cast: on wasm32 `2³² + 1 as usize` is 1.
+                    Some(v) => v.as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| Error::InvalidArgument {
                         name: "calib_size",
                         value: v.to_string(),
                         valid: format!("an integer in 1..={train_len}"),
