@@ -156,7 +156,7 @@ fn sorted_header(raw: Vec<u8>) -> Vec<u8> {
     let header: BTreeMap<String, serde_json::Value> =
         serde_json::from_slice(&raw[8..8 + n]).expect("safetensors wrote a JSON object header");
     let mut json = serde_json::to_string(&header).expect("a JSON object serialises");
-    while json.len() % 8 != 0 {
+    while !json.len().is_multiple_of(8) {
         json.push(' ');
     }
     let mut out = Vec::with_capacity(8 + json.len() + raw.len() - 8 - n);
