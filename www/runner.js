@@ -26,6 +26,7 @@ export function createRunner(app, hooks) {
     // cpu-reference (the plain-loop oracle) only when the URL asks for it; else what opened.
     backend: app.state.backend === 'cpu-reference' ? 'cpu-reference' : app.active,
     generation: 0,
+    starts: 0, // loops started (a reset tells a Start pressed while it was pending)
     /** The last fallback: { steps: {fp32, main} restored at, snapshots: {fp32, main}, taken: {fp32, main} backends }. */
     fallbackFrom: null,
   };
@@ -59,6 +60,7 @@ export function createRunner(app, hooks) {
     const configs = [['fp32', '32-true'], ['main', app.state.precision]].map(([, p]) => trainerConfig(app.state, p, r.backend));
     // One queued call, check and all, so nothing queued after a reset (a step, a read) can run
     // between the check and the new runs and see the old ones.
+    const starts = r.starts;
     return exclusive(async () => {
       try {
         for (const config of configs) await engine.request('check', { config });
@@ -66,6 +68,9 @@ export function createRunner(app, hooks) {
         if (r.runs && e && typeof e === 'object') e.keptRuns = true;
         throw e;
       }
+      // A loop running since before the reset stops, as a reset always did; a Start pressed
+      // while the check was pending is the user's wish for the new runs: it resumes on them.
+      const resume = r.running && r.starts !== starts;
       r.running = false;
       r.generation++;
       await freeAll();
@@ -76,6 +81,7 @@ export function createRunner(app, hooks) {
       }
       r.runs = runs;
       await hooks.onReset();
+      if (resume) start(); // its first chunk queues behind this call
     });
   }
 
@@ -185,6 +191,7 @@ export function createRunner(app, hooks) {
   async function start() {
     if (r.running) return;
     r.running = true;
+    r.starts++;
     hooks.onRunning(true);
     const gen = r.generation;
     try {
@@ -202,7 +209,7 @@ export function createRunner(app, hooks) {
       hooks.onError(e);
     } finally {
       if (gen === r.generation) r.running = false;
-      hooks.onRunning(false);
+      if (!r.running) hooks.onRunning(false); // else a newer loop runs (a Start during a reset)
     }
   }
 

@@ -120,3 +120,24 @@ test('a hash change mid-run applies the setting and restarts both runs consisten
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('Start pressed while a settings change is still being checked trains the new runs', async () => {
+  const { page } = await openPage(env, HASH);
+  // The change queues the reset (its plan check first); the Start lands before the reset runs.
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-key="hidden"]');
+    el.value = '16';
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+    document.getElementById('train-toggle').click();
+  });
+  await waitSteps(page, 30);
+  const running = await page.evaluate(() => window.quantplay.app.runner.running);
+  assert.equal(running, true, 'the Start was not cancelled by the reset');
+  await pause(page);
+  const s = await consistent(page, 'start during a reset');
+  assert.ok(s.main >= 30);
+  assert.equal(await page.evaluate(() => window.quantplay.app.state.hidden), '16');
+  assert.equal(await page.evaluate(() => document.getElementById('train-toggle').textContent), 'Start');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
