@@ -7,7 +7,7 @@
 
 import { startEngine } from './engine.js';
 import { jumpNote } from './divergence.js';
-import { parseHash, toHash, quantizeOptions, trainerConfig } from './state.js';
+import { parseHash, toHash, trainerConfig } from './state.js';
 import { bindControls, showState } from './controls.js';
 import { renderBackend, renderPrecision } from './backend-panel.js';
 import { runMatmul, renderMatmul, matmulEmpty } from './matmul-panel.js';
@@ -24,6 +24,7 @@ import { noteRestart } from './restart-notice.js';
 import { setStatus, showMessage, showBanner } from './status.js';
 import { gpuHooks, wireRetry } from './gpu-notice.js';
 import { MATMUL_KEYS, QUANT_KEYS, isRunKey, refuseSettings } from './settings-refusal.js';
+import { onQuantize } from './quantize-action.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 500;
@@ -165,34 +166,6 @@ async function onMatmul(app, event) {
     renderMatmul($('matmul-result'), $('diff-heatmap'), result);
   } catch (e) {
     showMessage(`Matmul failed: ${errText(e)}`);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-async function onQuantize(app) {
-  const button = $('run-quant');
-  button.disabled = true;
-  app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} sample${app.state.calib === 1 ? '' : 's'})…`);
-  try {
-    const quantize = () => app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
-    let json = await quantize();
-    let note = '';
-    if (json === null && app.runner.backend === 'cpu') {
-      // WebGPU failed during Quantize and the runs moved to the CPU: quantize there instead.
-      json = await quantize();
-      note = 'WebGPU failed during Quantize; this result was computed again on the CPU.';
-    }
-    if (json === null) throw new Error('no result (WebGPU failed and the CPU run failed too)');
-    const result = JSON.parse(json);
-    if (result.fallback && app.runner.backend === 'webgpu') {
-      // The job itself moved to the CPU (the wasm's backend rule): the device failed under it.
-      await app.runner.fallBackNow(result.fallback);
-      note = `WebGPU failed during Quantize (${result.fallback}); this result was computed on the CPU.`;
-    }
-    app.views.quant.render(result, note);
-  } catch (e) {
-    app.views.quant.clear(`Quantize failed: ${errText(e)}`);
   } finally {
     button.disabled = false;
   }
