@@ -1,7 +1,8 @@
 // Measures what the per-chunk snapshot costs on WebGPU (runner.js takes each run's state with
 // every chunk, the fallback point of docs/reliability.md): the worker's time for one chunk of k
 // steps without and with the snapshot, alternating, and the snapshot request alone; medians of
-// ROUNDS, per run, and the snapshot's size. A script, not a test (it asserts no time): `node tests/e2e/snapshot-cost.mjs [ROUNDS]`.
+// ROUNDS, per run, and the snapshot's size. A script, not a test (it asserts no time): `node tests/e2e/snapshot-cost.mjs [ROUNDS] [HASH ...]`
+// (default hashes: a tiny model and the page's defaults).
 import { openBrowser, openPage } from './browser.mjs';
 
 const ROUNDS = Number(process.argv[2] || 15);
@@ -9,7 +10,8 @@ const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 const env = await openBrowser();
 try {
-  for (const hash of ['#backend=webgpu&dataset=gauss&hidden=8', '#backend=webgpu']) {
+  const hashes = process.argv.length > 3 ? process.argv.slice(3) : ['#backend=webgpu&dataset=gauss&hidden=8', '#backend=webgpu'];
+  for (const hash of hashes) {
     const { page, ready } = await openPage(env, hash);
     if (ready.backend !== 'webgpu') throw new Error(`no WebGPU here: ${ready.facts}`);
     const out = await page.evaluate(async (rounds) => {
