@@ -7,19 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHash, toHash, DEFAULTS, RULES } from '../../www/state.js';
+import { rng } from './seeded.mjs';
 
 const SECONDS = Number(process.env.QUANTPLAY_FUZZ_SECONDS || 5);
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = Object.keys(DEFAULTS);
 const ODD_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '', '%00', 'backend[]'];

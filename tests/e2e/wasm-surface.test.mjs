@@ -15,22 +15,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as pkg from '../../www/pkg/quantplay.js';
 import { EXPORTS, KINDS, GENERIC, NAMES, TINY } from './wasm-surface-inputs.mjs';
+import { rng } from './seeded.mjs';
 
 const SEED = Number(process.env.QUANTPLAY_FUZZ_SEED ?? 17);
 const RANDOM_CALLS = Number(process.env.QUANTPLAY_WASM_RANDOM_CALLS ?? 3000);
 const PKG = new URL('../../www/pkg/', import.meta.url);
 pkg.initSync({ module: readFileSync(new URL('quantplay_bg.wasm', PKG)) });
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const isClass = (f) => typeof f === 'function' && /^class\b/.test(Function.prototype.toString.call(f));
 const GLUE = new Set(['initSync', 'default']); // wasm-bindgen's loaders, not the surface
