@@ -36,14 +36,17 @@ def build(node):
 
 def qconfig_for(name, observer=None, per_tensor=False):
     """The qconfig a name stands for; `observer` swaps the activation observer class (keeping
-    dtype, qscheme, reduce_range), `per_tensor` uses default_weight_observer for weights."""
+    every constructor argument of the qconfig's observer: dtype, qscheme, reduce_range, and
+    quant_min/quant_max where the qconfig sets them, as default_qconfig's 0..127), `per_tensor`
+    uses default_weight_observer for weights."""
     if name is None:
         return None
     qc = tq.default_qconfig if name == "default" else tq.get_default_qconfig(name)
     act, wt = qc.activation, qc.weight
     if observer:
         a = act()
-        act = OBSERVERS[observer].with_args(dtype=a.dtype, qscheme=a.qscheme, reduce_range=a.reduce_range)
+        rng = {"quant_min": a.quant_min, "quant_max": a.quant_max} if a.has_customized_qrange else {}
+        act = OBSERVERS[observer].with_args(dtype=a.dtype, qscheme=a.qscheme, reduce_range=a.reduce_range, **rng)
     if per_tensor:
         wt = tq.default_weight_observer
     return tq.QConfig(activation=act, weight=wt)

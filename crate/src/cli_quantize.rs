@@ -30,7 +30,8 @@ pub struct QuantizeArgs {
     /// qconfig: default, x86, fbgemm, qnnpack or onednn (default: the spec's, else x86).
     #[arg(long)]
     qconfig: Option<String>,
-    /// Activation observer override: minmax, moving_average or histogram.
+    /// Activation observer override: minmax, moving_average or histogram. Swaps the observer class
+    /// only: the qconfig's dtype, qscheme, reduce_range and quant range are kept (`default` keeps 0..127).
     #[arg(long)]
     observer: Option<String>,
     /// Per-tensor weights (default_weight_observer) instead of the qconfig's.
