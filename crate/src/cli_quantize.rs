@@ -4,9 +4,9 @@
 //! (atomically, never over an input: `cli_files.rs`). A thin shell over the library: file I/O
 //! and printing only.
 
-use crate::cli_files::{read_input, refuse_overwriting_inputs, write_atomic};
+use crate::cli_files::{refuse_overwriting_inputs, write_atomic};
+use crate::cli_inputs;
 use clap::Args;
-use quantplay::app::data_file;
 use quantplay::app::ptq::{self, PtqOptions};
 use quantplay::model::int8;
 use quantplay::Result;
@@ -40,7 +40,7 @@ pub struct QuantizeArgs {
     /// Do not apply the spec's fuse groups.
     #[arg(long)]
     no_fuse: bool,
-    /// Samples per calibration batch.
+    /// Samples per calibration batch (>= 1).
     #[arg(long, default_value_t = 32)]
     calib_batch: usize,
     /// cpu (the fast path), cpu-reference (plain loops) or webgpu (alias gpu; a missing or
@@ -64,11 +64,16 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         inputs.extend(a.eval.as_deref().map(|e| ("--eval", e)));
         refuse_overwriting_inputs(out, &inputs)?;
     }
-    let spec = String::from_utf8_lossy(&read_input("--spec", &a.spec)?).into_owned();
-    let model = quantplay::model::load(&spec, &read_input("--weights", &a.weights)?)?;
-    let data = |flag, path: &str| data_file::read(path, &read_input(flag, path)?);
-    let calib = data("--calib", &a.calib)?;
-    let eval = a.eval.as_deref().map(|p| data("--eval", p)).transpose()?;
+    if a.calib_batch == 0 {
+        return Err(quantplay::Error::InvalidArgument {
+            name: "--calib-batch",
+            value: "0".into(),
+            valid: "a sample count >= 1".into(),
+        });
+    }
+    let model = cli_inputs::model(&a.spec, &a.weights)?;
+    let calib = cli_inputs::data("--calib", &a.calib, &model)?;
+    let eval = a.eval.as_deref().map(|p| cli_inputs::data("--eval", p, &model)).transpose()?;
     let opt = PtqOptions {
         qconfig: a.qconfig.clone(),
         observer: a.observer.clone(),

@@ -9,7 +9,11 @@
 #[cfg(all(not(target_arch = "wasm32"), feature = "bench"))]
 mod cli_bench;
 #[cfg(not(target_arch = "wasm32"))]
+mod cli_env;
+#[cfg(not(target_arch = "wasm32"))]
 mod cli_files;
+#[cfg(not(target_arch = "wasm32"))]
+mod cli_inputs;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_interrupt;
 #[cfg(not(target_arch = "wasm32"))]
@@ -134,6 +138,7 @@ mod cli {
     }
 
     pub fn main() -> std::process::ExitCode {
+        crate::cli_env::quiet_vulkan_loader();
         let cli = Cli::parse();
         match cli.command {
             Command::Info { json } => {

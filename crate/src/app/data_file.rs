@@ -20,12 +20,15 @@ pub struct DataFile {
     pub y: Option<Vec<i32>>,
 }
 
-/// Parses a data file's bytes; `name` (the path) appears in every error.
+/// Parses a data file's bytes; `name` (how the file was given, e.g. `--calib calib.safetensors`)
+/// names it in every error ([`Error::File`]).
 pub fn read(name: &str, bytes: &[u8]) -> Result<DataFile> {
-    let bad = |detail: String| Error::Model { path: name.into(), detail };
-    let (sd, _) = StateDict::from_safetensors(bytes)?;
+    let bad = |detail: String| Error::File { file: name.into(), detail };
+    let (sd, _) = StateDict::from_safetensors(bytes).map_err(|e| bad(e.to_string()))?;
     let x = sd.tensors.get("x").ok_or_else(|| {
-        bad(format!("no tensor `x`; tensors: {:?} (a data file needs `x` and may have `y`)", sd.tensors.keys()))
+        let has: Vec<&str> = sd.tensors.keys().map(|k| k.as_str()).collect();
+        let has = if has.is_empty() { "none".to_string() } else { has.join(", ") };
+        bad(format!("has no tensor `x` (it has: {has}); a data file needs `x` [N, …] and may have `y`"))
     })?;
     let xs = match &x.data {
         HostData::F32(v) => v.clone(),
@@ -88,6 +91,10 @@ mod tests {
         let negative = Tensor { shape: vec![2], data: HostData::I32(vec![0, -1]) };
         assert!(msg(file(vec![x(), ("y", negative)])).contains("label -1"));
         assert!(msg(file(vec![("x", Tensor::f32(&[0, 3], vec![]))])).contains("N >= 1"));
-        assert!(msg(file(vec![("z", Tensor::f32(&[1], vec![0.0]))])).contains("no tensor `x`"));
+        assert_eq!(
+            msg(file(vec![("z", Tensor::f32(&[1], vec![0.0])), ("w", Tensor::f32(&[1], vec![0.0]))])),
+            "eval.st: has no tensor `x` (it has: w, z); a data file needs `x` [N, …] and may have `y`"
+        );
+        assert!(msg(b"not safetensors".to_vec()).starts_with("eval.st: "));
     }
 }

@@ -101,6 +101,14 @@ pub enum Error {
         /// The values that would have been accepted.
         valid: String,
     },
+    /// A problem with an input file as a whole, named by its path (and the CLI flag that gave it):
+    /// a data file without `x`, of the wrong width, or not safetensors at all.
+    File {
+        /// How the file was given, e.g. `--calib calib.safetensors`.
+        file: String,
+        /// What is wrong and what would be valid.
+        detail: String,
+    },
     /// A model spec, weights file or module tree problem, at a module path (`""` = the root).
     Model {
         /// The module path, as `named_modules()` spells it.
@@ -168,6 +176,7 @@ impl fmt::Display for Error {
             Error::InvalidArgument { name, value, valid } => {
                 write!(f, "invalid {name} {value:?}; valid values: {valid}")
             }
+            Error::File { file, detail } => write!(f, "{file}: {detail}"),
             Error::Model { path, detail } if path.is_empty() => write!(f, "model: {detail}"),
             Error::Model { path, detail } => write!(f, "module `{path}`: {detail}"),
         }
