@@ -42,7 +42,8 @@ export function quantViews() {
   let result = null;
 
   function drawWeights() {
-    const layer = result.report.layers.find((l) => l.name === $('weight-layer').value) || result.report.layers[0];
+    const weighted = result.report.layers.filter((l) => l.weight_qscheme);
+    const layer = weighted.find((l) => l.name === $('weight-layer').value) || weighted[0];
     if (!layer) return;
     const codes = Array.from({ length: 256 }, (_, i) => i - 128);
     const perChannel = layer.weight_scale.length > 1;
@@ -96,7 +97,7 @@ export function quantViews() {
     out.dataset.done = 'true';
 
     sqnr.update({ bars: report.layers.map((l) => ({ label: l.name, value: l.sqnr_db })), unit: 'dB' });
-    options($('weight-layer'), report.layers.map((l) => l.name));
+    options($('weight-layer'), report.layers.filter((l) => l.weight_qscheme).map((l) => l.name));
     options($('act-select'), r.activations.map((a) => a.name));
     drawWeights();
     drawActivation();

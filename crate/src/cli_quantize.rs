@@ -125,13 +125,21 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         println!("input: scale {} zero_point {}", i.scale, i.zero_point);
     }
     println!(
-        "{:<16} {:<22} {:>12} {:>5} {:<18} {:>9} {:>7}",
-        "layer", "kind", "out scale", "zp", "weight qscheme", "SQNR dB", "clip %"
+        "{:<16} {:<22} {:>12} {:>5} {:<18} {:>6} {:>9} {:>7}",
+        "layer", "kind", "out scale", "zp", "weight qscheme", "bias", "SQNR dB", "clip %"
     );
     for l in &r.layers {
+        let bias = l.bias.as_ref().map_or("-".to_string(), |b| format!("f32×{}", b.len()));
         println!(
-            "{:<16} {:<22} {:>12.6e} {:>5} {:<18} {:>9.2} {:>7.3}",
-            l.name, l.kind, l.output_scale, l.output_zero_point, l.weight_qscheme, l.sqnr_db, l.clip_percent
+            "{:<16} {:<22} {:>12.6e} {:>5} {:<18} {:>6} {:>9.2} {:>7.3}",
+            l.name,
+            l.kind,
+            l.output_scale,
+            l.output_zero_point,
+            l.weight_qscheme.as_deref().unwrap_or("- (no weights)"),
+            bias,
+            l.sqnr_db,
+            l.clip_percent
         );
     }
     for (p, t) in &r.float_modules {

@@ -65,7 +65,10 @@ pub async fn page_quantize_keeps_int8_within_two_points_of_float_on_spiral_and_d
             assert!(f > 0.8, "{name}: float accuracy {f} — the model did not train");
             assert!((f - q).abs() <= 0.02, "{}: {name} {qconfig}: float {f} vs int8 {q}", b.name());
             let layers = out["report"]["layers"].as_array().unwrap();
-            assert_eq!(layers.len(), sizes.len() - 1);
+            assert_eq!(layers.len(), sizes.len(), "the QuantStub's Quantize + every Linear");
+            assert_eq!(layers[0]["kind"], "Quantize");
+            assert!(layers[0]["weight_qscheme"].is_null() && layers[0]["input_scale"].is_null());
+            assert!(layers[1..].iter().all(|l| l["bias"].as_array().is_some_and(|b| !b.is_empty())));
             assert!(layers.iter().all(|l| l["sqnr_db"].as_f64().unwrap() > 15.0), "{name} {qconfig}: {layers:?}");
             assert_eq!(out["activations"].as_array().unwrap().len(), sizes.len(), "QuantStub + every layer");
             assert_eq!(out["observers"].as_array().unwrap().len(), 3 * sizes.len());

@@ -15,6 +15,7 @@ mod eager_api;
 mod eager_errors;
 mod eager_forward;
 mod eager_page;
+mod eager_report;
 pub mod fixture;
 mod gpu_faults;
 mod mlp;
@@ -31,6 +32,7 @@ pub use eager_api::*;
 pub use eager_errors::*;
 pub use eager_forward::*;
 pub use eager_page::*;
+pub use eager_report::*;
 #[allow(unused_imports)] // native.rs and wasm_browser.rs use these; wasm_node.rs (no GPU) does not
 pub use gpu_faults::*;
 pub use mlp::*;
@@ -108,6 +110,7 @@ macro_rules! all_cases {
             session_reports_memory_trace_and_precision,
             mixed_losses_and_scales_match_torch,
             qat_training_follows_torch_losses_and_fake_quant_qparams,
+            the_report_lists_every_quantized_layer_with_torchs_qparams_and_bias,
         );
     };
 }

@@ -1,5 +1,6 @@
-//! The quantization report: per quantized layer its qparams, a histogram of its int8 weight
-//! codes, the SQNR of its output against the float model's and the share of calibration values
+//! The quantization report: per quantized layer (every `Quantize`, and every quantized op with or
+//! without int8 weights, e.g. `QuantizedBatchNorm2d`) its qparams, its float bias, a histogram of
+//! its int8 weight codes, the SQNR of its output against the float model's and the share of calibration values
 //! its output range clips; for the model, float vs int8 accuracy and agreement. The CLI prints it
 //! as JSON and the page draws it.
 //!
@@ -34,20 +35,25 @@ pub struct LayerReport {
     pub name: String,
     /// torch's name for the quantized module (`QuantizedLinearReLU`, …).
     pub kind: String,
-    /// The qparams of the input it receives.
-    pub input_scale: f32,
+    /// The qparams of the input it receives; `None` for a `Quantize` (a QuantStub), whose
+    /// input is float.
+    pub input_scale: Option<f32>,
     /// See `input_scale`.
-    pub input_zero_point: i32,
-    /// `torch.per_tensor_affine` or `torch.per_channel_affine` (as `q_per_channel_*` names it).
-    pub weight_qscheme: String,
+    pub input_zero_point: Option<i32>,
+    /// `per_tensor_affine` or `per_channel_affine` (as `q_per_channel_*` names it); `None` for
+    /// a layer without int8 weights (`Quantize`, `QuantizedBatchNorm2d`).
+    pub weight_qscheme: Option<String>,
     /// Per-channel axis, if any.
     pub weight_axis: Option<usize>,
-    /// One scale per tensor or per output channel.
+    /// One scale per tensor or per output channel (empty without weights).
     pub weight_scale: Vec<f32>,
-    /// One zero point per tensor or per output channel.
+    /// One zero point per tensor or per output channel (empty without weights).
     pub weight_zero_point: Vec<i32>,
-    /// Counts of weight codes −128..=127 (256 bins).
+    /// Counts of weight codes −128..=127 (256 bins; empty without weights).
     pub weight_histogram: Vec<u32>,
+    /// The float bias the quantized op adds (torch keeps it f32 in `quantized::linear` /
+    /// `conv2d` and quantizes it inside the kernel); `None` when the layer has none.
+    pub bias: Option<Vec<f32>>,
     /// The output's scale.
     pub output_scale: f32,
     /// The output's zero point.
@@ -120,8 +126,9 @@ pub async fn float_outputs<B: Backend>(
 /// What the quantized model did at each quantized leaf: the input qparams, output codes and
 /// qparams; plus the final output (codes before a final DeQuantize, and floats).
 pub struct QuantTrace {
-    /// Per quantized module path: (input qparams, output codes, output qparams).
-    pub layers: BTreeMap<String, (QParams, Vec<i32>, QParams)>,
+    /// Per quantized module path (every `Quantize` and every quantized op): (input qparams,
+    /// `None` for a `Quantize`; output codes; output qparams).
+    pub layers: BTreeMap<String, (Option<QParams>, Vec<i32>, QParams)>,
     /// Codes entering the last DeQuantize (empty if the output is never quantized).
     pub output_codes: Vec<i32>,
     /// The model's float output.
@@ -153,7 +160,9 @@ pub async fn quant_trace<B: Backend>(b: &B, model: &Model, x: &[f32], shape: &[u
             Act::Float(_) => None,
         };
         act = crate::model::forward::run_leaf_async(b, &path, m, act).await?;
-        if let (true, Some(q_in), Act::Quant(t, q_out)) = (m.kind.is_quantized(), q_in, &act) {
+        let listed = m.kind.is_quantized() || matches!(m.kind, Kind::Quantize(_));
+        if let (true, Act::Quant(t, q_out)) = (listed && (q_in.is_some() || matches!(m.kind, Kind::Quantize(_))), &act)
+        {
             layers.insert(path.clone(), (q_in, codes(b, t).await?, q_out.clone()));
         }
     }
@@ -200,11 +209,12 @@ pub fn accuracy(float_out: &[f32], int8_out: &[f32], labels: &[i32]) -> Accuracy
     Accuracy { float: f as f64 / n as f64, int8: q as f64 / n as f64, agreement: agree as f64 / n as f64 }
 }
 
-fn weight_report(k: &Kind) -> Option<(&[i8], &QParams)> {
+/// A layer's int8 weight codes, their qparams and its float bias.
+fn weight_report(k: &Kind) -> Option<(&[i8], &QParams, &Option<Vec<f32>>)> {
     match k {
-        Kind::QuantizedLinear(l) => Some((&l.weight_codes, &l.weight_qparams)),
-        Kind::QuantizedConv2d(c) => Some((&c.weight_codes, &c.weight_qparams)),
-        Kind::DynamicQuantizedLinear(d) => Some((&d.weight_codes, &d.weight_qparams)),
+        Kind::QuantizedLinear(l) => Some((&l.weight_codes, &l.weight_qparams, &l.bias)),
+        Kind::QuantizedConv2d(c) => Some((&c.weight_codes, &c.weight_qparams, &c.bias)),
+        Kind::DynamicQuantizedLinear(d) => Some((&d.weight_codes, &d.weight_qparams, &d.bias)),
         _ => None,
     }
 }
@@ -232,14 +242,12 @@ pub async fn build<B: Backend>(
         if let Kind::Quantize(QParams::PerTensor { scale, zero_point, .. }) = &m.kind {
             input.get_or_insert(QPair { scale: *scale, zero_point: *zero_point });
         }
-        let Some((wc, wq)) = weight_report(&m.kind) else { continue };
         let Some((q_in, out_codes, q_out)) = trace.layers.get(&path) else { continue };
-        let (
-            QParams::PerTensor { scale: in_s, zero_point: in_z, .. },
-            QParams::PerTensor { scale: out_s, zero_point: out_z, dtype },
-        ) = (q_in, q_out)
-        else {
-            continue;
+        let QParams::PerTensor { scale: out_s, zero_point: out_z, dtype } = q_out else { continue };
+        let (in_s, in_z) = match q_in {
+            Some(QParams::PerTensor { scale, zero_point, .. }) => (Some(*scale), Some(*zero_point)),
+            Some(QParams::PerChannel { .. }) => continue,
+            None => (None, None),
         };
         let deq: Vec<f32> = out_codes.iter().map(|&c| dequantize_val(c, *out_s, *out_z)).collect();
         let sqnr = float_eval.get(&path).map_or(f64::NAN, |f| sqnr_db(f, &deq));
@@ -248,33 +256,36 @@ pub async fn build<B: Backend>(
         let clip = float_calib
             .get(&path)
             .map_or(0.0, |f| 100.0 * clip_fraction(f, &[f.len()], q_out, dtype.qmin(), dtype.qmax()));
-        let mut hist = vec![0u32; 256];
-        for &c in wc {
+        let w = weight_report(&m.kind);
+        let mut hist = vec![0u32; if w.is_some() { 256 } else { 0 }];
+        for &c in w.map_or(&[][..], |w| w.0) {
             hist[(c as i32 + 128) as usize] += 1;
         }
-        let (scheme, axis, scales, zps) = match wq {
-            QParams::PerTensor { scale, zero_point, .. } => {
-                ("per_tensor_affine", None, vec![*scale], vec![*zero_point])
+        let (scheme, axis, scales, zps) = match w.map(|w| w.1) {
+            Some(QParams::PerTensor { scale, zero_point, .. }) => {
+                (Some("per_tensor_affine"), None, vec![*scale], vec![*zero_point])
             }
-            QParams::PerChannel { scales, zero_points, axis, .. } => {
-                ("per_channel_affine", Some(*axis), scales.clone(), zero_points.clone())
+            Some(QParams::PerChannel { scales, zero_points, axis, .. }) => {
+                (Some("per_channel_affine"), Some(*axis), scales.clone(), zero_points.clone())
             }
+            None => (None, None, vec![], vec![]),
         };
         layers.push(LayerReport {
             name: path.clone(),
             kind: m.kind.type_name().into(),
-            input_scale: *in_s,
-            input_zero_point: *in_z,
-            weight_qscheme: scheme.into(),
+            input_scale: in_s,
+            input_zero_point: in_z,
+            weight_qscheme: scheme.map(String::from),
             weight_axis: axis,
             weight_scale: scales,
             weight_zero_point: zps,
             weight_histogram: hist,
+            bias: w.and_then(|w| w.2.clone()),
             output_scale: *out_s,
             output_zero_point: *out_z,
             sqnr_db: sqnr,
             clip_percent: clip,
-            weight_codes: dump.then(|| wc.to_vec()),
+            weight_codes: (dump && w.is_some()).then(|| w.map_or(vec![], |w| w.0.to_vec())),
         });
     }
     let accuracy = labels.map(|y| accuracy(&float_last, &trace.output, y));
