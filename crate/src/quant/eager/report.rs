@@ -210,7 +210,9 @@ pub fn accuracy(float_out: &[f32], int8_out: &[f32], labels: &[i32]) -> Accuracy
 }
 
 /// A layer's int8 weight codes, their qparams and its float bias.
-fn weight_report(k: &Kind) -> Option<(&[i8], &QParams, &Option<Vec<f32>>)> {
+type WeightOf<'a> = (&'a [i8], &'a QParams, &'a Option<Vec<f32>>);
+
+fn weight_report(k: &Kind) -> Option<WeightOf<'_>> {
     match k {
         Kind::QuantizedLinear(l) => Some((&l.weight_codes, &l.weight_qparams, &l.bias)),
         Kind::QuantizedConv2d(c) => Some((&c.weight_codes, &c.weight_qparams, &c.bias)),
