@@ -16,6 +16,7 @@ mod eager_errors;
 mod eager_forward;
 mod eager_page;
 mod eager_report;
+mod eager_rule;
 pub mod fixture;
 mod gpu_faults;
 mod mlp;
@@ -33,6 +34,7 @@ pub use eager_errors::*;
 pub use eager_forward::*;
 pub use eager_page::*;
 pub use eager_report::*;
+pub use eager_rule::*;
 #[allow(unused_imports)] // native.rs and wasm_browser.rs use these; wasm_node.rs (no GPU) does not
 pub use gpu_faults::*;
 pub use mlp::*;
@@ -124,6 +126,7 @@ macro_rules! host_cases {
     ($wire:ident) => {
         $wire!(
             eager_flow_matches_torch_on_mlp_cnn_and_nested_models,
+            our_flow_stays_within_the_readme_rule_of_torchs_scales_and_codes,
             quantize_leaves_the_callers_model_untouched_unless_inplace,
             run_fn_receives_run_args_and_sees_the_prepared_model,
             convert_without_calibration_warns_and_uses_scale_one_zero_point_zero,
