@@ -57,6 +57,9 @@ impl Default for QatOptions {
     }
 }
 
+/// Samples `(values, shape)` with the batch first, and optional class labels.
+pub type Samples<'a> = (&'a [f32], &'a [usize], Option<&'a [i32]>);
+
 /// One training step's record.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct QatStepRecord {
@@ -150,7 +153,7 @@ pub async fn run<B: Backend>(
     b: &B,
     model: &Model,
     train: (&[f32], &[usize], &[i32]),
-    eval: Option<(&[f32], &[usize], Option<&[i32]>)>,
+    eval: Option<Samples<'_>>,
     opt: &QatOptions,
     on_step: &dyn Fn(&QatStepRecord),
 ) -> Result<QatRun> {
@@ -206,7 +209,7 @@ pub struct QatJob<'a> {
     /// Training samples, shape `(n, …)`, and labels `(n,)`.
     pub train: (&'a [f32], &'a [usize], &'a [i32]),
     /// Evaluation samples, shape and optional labels.
-    pub eval: Option<(&'a [f32], &'a [usize], Option<&'a [i32]>)>,
+    pub eval: Option<Samples<'a>>,
     /// The run's options.
     pub opt: &'a QatOptions,
     /// Called after each step.
