@@ -106,6 +106,21 @@ fn fell_back(backend: &str, run: &Output, test: &str) -> bool {
     true
 }
 
+/// Runs `first` (the subcommand and its own flags) on the case's files with its `args`,
+/// `--backend`, `--json --dump --out out`; the report, or `None` after a SKIP (see [`fell_back`]).
+fn run_case(case: &Value, first: &[&str], f: &Files, backend: &str, out: &Path) -> Option<Value> {
+    let mut args = first.to_vec();
+    args.extend(["--spec", &f.spec, "--weights", &f.weights, "--eval", &f.eval, "--backend", backend]);
+    args.extend(case["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()));
+    args.extend(["--json", "--dump", "--out", out.to_str().unwrap()]);
+    let run = quantplay(&args);
+    assert!(run.status.success(), "{}: {}", case["name"], String::from_utf8_lossy(&run.stderr));
+    if fell_back(backend, &run, first[0]) {
+        return None;
+    }
+    Some(serde_json::from_slice(&run.stdout).unwrap())
+}
+
 #[test]
 fn quantize_dynamic_from_files_reports_torchs_weight_codes_qparams_and_outputs_bit_for_bit() {
     check_dynamic("cpu");
@@ -125,17 +140,7 @@ fn check_dynamic(backend: &str) {
         let name = case["name"].as_str().unwrap();
         let f = files(case, &format!("dyn{i}{backend}"));
         let out = f.dir.join("model.int8.safetensors");
-        let mut args =
-            vec!["quantize", "--spec", &f.spec, "--weights", &f.weights, "--eval", &f.eval, "--backend", backend];
-        let extra: Vec<&str> = case["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-        args.extend(extra);
-        args.extend(["--json", "--dump", "--out", out.to_str().unwrap()]);
-        let run = quantplay(&args);
-        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
-        if fell_back(backend, &run, "quantize_dynamic") {
-            return;
-        }
-        let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let Some(r) = run_case(case, &["quantize"], &f, backend, &out) else { return };
         let exp = &case["expected"];
         assert_eq!(r["mode"], "dynamic");
         let (got, want) = (r["layers"].as_array().unwrap(), exp["layers"].as_array().unwrap());
@@ -234,28 +239,7 @@ fn check_qat(backend: &str) {
         let f = files(case, &format!("qat{i}{backend}"));
         let out = f.dir.join("model.int8.safetensors");
         let train = f.train.clone().unwrap();
-        let mut args = vec![
-            "qat",
-            "--spec",
-            &f.spec,
-            "--weights",
-            &f.weights,
-            "--data",
-            &train,
-            "--eval",
-            &f.eval,
-            "--backend",
-            backend,
-        ];
-        let extra: Vec<&str> = case["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-        args.extend(extra);
-        args.extend(["--json", "--dump", "--out", out.to_str().unwrap()]);
-        let run = quantplay(&args);
-        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
-        if fell_back(backend, &run, "qat") {
-            return;
-        }
-        let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let Some(r) = run_case(case, &["qat", "--data", &train], &f, backend, &out) else { return };
         let exp = &case["expected"];
         assert_eq!(r["mode"], "qat");
         let want_losses = fixture::f32s(&exp["steps"]);
