@@ -25,6 +25,7 @@ import { setStatus, showMessage, showBanner } from './status.js';
 import { gpuHooks, wireRetry } from './gpu-notice.js';
 import { MATMUL_KEYS, QUANT_KEYS, isRunKey, refuseSettings } from './settings-refusal.js';
 import { onQuantize } from './quantize-action.js';
+import { bindModes } from './quant-modes.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 500;
@@ -211,6 +212,7 @@ function wire(app) {
       switchBackend(app, restart);
     } else if (restart.length) resetRuns(app, restart);
   });
+  bindModes(app);
   let resizeTimer = 0;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);

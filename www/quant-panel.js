@@ -1,9 +1,11 @@
 // The Quantize panel's views: float vs int8 accuracy, per-layer SQNR bars, the weight-code and
 // activation histograms with the quantization grid and clip range, and the observer comparison
-// table, all from Trainer.quantize's JSON (crate/src/web/trainer_quant.rs). Draws only; the
+// table, all from Trainer.quantize's JSON (crate/src/web/trainer_quant.rs; dynamic and QAT results
+// have no activations or observers, and say what they did through quant-modes.js). Draws only; the
 // quantization and every number shown are computed in Rust.
 
 import { barChart, histChart } from './histogram.js';
+import { modeText } from './quant-modes.js';
 
 const $ = (id) => document.getElementById(id);
 // Non-finite f32 values (an SQNR of a constant activation, e.g. one calibration sample) arrive
@@ -56,7 +58,7 @@ export function quantViews() {
 
   function drawActivation() {
     const a = result.activations.find((x) => x.name === $('act-select').value) || result.activations[0];
-    if (!a) return;
+    if (!a) return acts.update({ counts: [], empty: 'No calibrated activations in this mode (dynamic picks them per batch; QAT learned them while training).' });
     const ticks = [];
     for (let q = a.quant_min; q <= a.quant_max; q++) ticks.push((q - a.zero_point) * a.scale);
     acts.update({
@@ -87,7 +89,7 @@ export function quantViews() {
       lines.push(head);
       Object.assign(out.dataset, { float: String(acc.float), int8: String(acc.int8), agreement: String(acc.agreement) });
     }
-    const where = cell('p', placementText(r));
+    const where = cell('p', modeText(r) ?? placementText(r));
     where.id = 'quant-placement';
     Object.assign(where.dataset, { ranOn: r.ran_on, ...(r.placement || {}) });
     lines.push(where);

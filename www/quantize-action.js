@@ -4,13 +4,14 @@
 // (quant-panel.js), the options (state.js quantizeOptions).
 
 import { quantizeOptions } from './state.js';
+import { busyText } from './quant-modes.js';
 
 /** Runs Quantize for `app` (its runner, state and quant view); never throws. */
 export async function onQuantize(app) {
   const button = document.getElementById('run-quant');
   const errText = (e) => String(e?.message || e);
   button.disabled = true;
-  app.views.quant.clear(`Quantizing (calibrating on ${app.state.calib} sample${app.state.calib === 1 ? '' : 's'})…`);
+  app.views.quant.clear(busyText(app.state));
   try {
     const quantize = () => app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
     let json = await quantize();

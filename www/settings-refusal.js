@@ -10,7 +10,7 @@ import { showMessage } from './status.js';
 
 /** Settings that only the matmul check or Quantize read: they never restart the runs. */
 export const MATMUL_KEYS = ['m', 'k', 'n'];
-export const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse'];
+export const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse', 'qmode', 'qat_steps', 'qat_lr'];
 
 /** True for a setting the runs are made with (a change restarts them). */
 export const isRunKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k);

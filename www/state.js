@@ -15,6 +15,8 @@ export const DEFAULTS = Object.freeze({
   init_scale: 65536, growth_factor: 2, growth_interval: 50, backoff_factor: 0.5,
   // Quantize
   qconfig: 'x86', observer: 'default', granularity: 'per-channel', reduce_range: 'default', calib: 128, fuse: 1,
+  // Quantize mode: static PTQ, dynamic (quantize_dynamic), or QAT fine-tuning of the 32-true run
+  qmode: 'static', qat_steps: 50, qat_lr: 0.01,
   // CPU vs WebGPU matmul check
   m: 128, k: 128, n: 128,
 });
@@ -66,6 +68,9 @@ export const RULES = {
   reduce_range: oneOf('default', 'on', 'off'),
   calib: int(1, 2000),
   fuse: int(0, 1),
+  qmode: oneOf('static', 'dynamic', 'qat'),
+  qat_steps: int(1, 2000), // crate/src/app/page_qmodes.rs MAX_PAGE_QAT_STEPS
+  qat_lr: real(1e-6, 10, 'a number in (0, 10]'),
   m: int(1, 2048),
   k: int(1, 2048),
   n: int(1, 2048),
@@ -148,5 +153,7 @@ export function quantizeOptions(state, backend) {
     fuse: state.fuse === 1,
     calib_size: state.calib,
     backend,
+    mode: state.qmode,
+    ...(state.qmode === 'qat' ? { qat_steps: state.qat_steps, qat_lr: state.qat_lr, qat_batch: state.batch } : {}),
   });
 }

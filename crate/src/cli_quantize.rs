@@ -1,6 +1,6 @@
 //! `quantplay quantize`: reads a model (JSON spec + safetensors weights) and calibration /
 //! evaluation data (safetensors with `x` [N, …] and optional `y`), runs post-training static
-//! quantization (`quant::eager::pipeline`), prints the report, optionally writes the int8 model
+//! quantization (`quant::eager::pipeline`; `--dynamic` hands over to `cli_dynamic.rs`), prints the report, optionally writes the int8 model
 //! (atomically, never over an input: `cli_files.rs`). A thin shell over the library: file I/O
 //! and printing only.
 
@@ -12,59 +12,73 @@ use quantplay::model::int8;
 use quantplay::Result;
 use std::io::Write;
 
-/// Post-training static quantization with torch.ao.quantization's eager-mode semantics.
+/// Post-training static quantization with torch.ao.quantization's eager-mode semantics, or
+/// dynamic quantization (`--dynamic`, `cli_dynamic.rs`).
 #[derive(Args)]
 pub struct QuantizeArgs {
     /// The model spec (docs/model-format.md).
     #[arg(long)]
-    spec: String,
+    pub(crate) spec: String,
     /// Float weights, keyed as the model's state_dict.
     #[arg(long)]
-    weights: String,
-    /// Calibration data: safetensors with `x` [N, ...].
+    pub(crate) weights: String,
+    /// Calibration data: safetensors with `x` [N, ...] (static only; required there).
     #[arg(long)]
-    calib: String,
+    pub(crate) calib: Option<String>,
     /// Evaluation data: safetensors with `x` and optionally `y` (class labels).
     #[arg(long)]
-    eval: Option<String>,
-    /// qconfig: default, x86, fbgemm, qnnpack or onednn (default: the spec's, else x86).
+    pub(crate) eval: Option<String>,
+    /// Dynamic quantization (torch's quantize_dynamic on Linear and LinearReLU): no calibration.
     #[arg(long)]
-    qconfig: Option<String>,
+    pub(crate) dynamic: bool,
+    /// qconfig: default, x86, fbgemm, qnnpack or onednn (default: the spec's, else x86); with
+    /// --dynamic: default (default_dynamic_qconfig) or per_channel.
+    #[arg(long)]
+    pub(crate) qconfig: Option<String>,
     /// Activation observer override: minmax, moving_average or histogram. Swaps the observer class
     /// only: the qconfig's dtype, qscheme, reduce_range and quant range are kept (`default` keeps 0..127).
     #[arg(long)]
-    observer: Option<String>,
+    pub(crate) observer: Option<String>,
     /// Per-tensor weights (default_weight_observer) instead of the qconfig's.
     #[arg(long)]
-    per_tensor: bool,
+    pub(crate) per_tensor: bool,
     /// Do not apply the spec's fuse groups.
     #[arg(long)]
-    no_fuse: bool,
-    /// Samples per calibration batch (>= 1).
-    #[arg(long, default_value_t = 32)]
-    calib_batch: usize,
+    pub(crate) no_fuse: bool,
+    /// Samples per calibration batch (>= 1) [default: 32].
+    #[arg(long)]
+    pub(crate) calib_batch: Option<usize>,
     /// cpu (the fast path), cpu-reference (plain loops) or webgpu (alias gpu; a missing or
     /// failing GPU falls back to cpu with the reason).
     #[arg(long, default_value = "cpu")]
-    backend: quantplay::BackendKind,
+    pub(crate) backend: quantplay::BackendKind,
     /// Write the int8 model (safetensors, layout quantplay-int8/1).
     #[arg(long)]
-    out: Option<String>,
+    pub(crate) out: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Add each layer's weight codes and the eval outputs (codes and dequantized) to the report.
     #[arg(long)]
-    dump: bool,
+    pub(crate) dump: bool,
 }
 
 fn run(a: &QuantizeArgs) -> Result<()> {
+    if a.dynamic {
+        return crate::cli_dynamic::run(a);
+    }
+    let calib_path = a.calib.as_deref().ok_or_else(|| quantplay::Error::InvalidArgument {
+        name: "--calib",
+        value: "(missing)".into(),
+        valid: "a calibration file (safetensors with `x`) for static quantization, or --dynamic, which needs none"
+            .into(),
+    })?;
     if let Some(out) = &a.out {
-        let mut inputs = vec![("--spec", a.spec.as_str()), ("--weights", &a.weights), ("--calib", &a.calib)];
+        let mut inputs = vec![("--spec", a.spec.as_str()), ("--weights", &a.weights), ("--calib", calib_path)];
         inputs.extend(a.eval.as_deref().map(|e| ("--eval", e)));
         refuse_overwriting_inputs(out, &inputs)?;
     }
-    if a.calib_batch == 0 {
+    if a.calib_batch == Some(0) {
         return Err(quantplay::Error::InvalidArgument {
             name: "--calib-batch",
             value: "0".into(),
@@ -72,7 +86,7 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         });
     }
     let model = cli_inputs::model(&a.spec, &a.weights)?;
-    let calib = cli_inputs::data("--calib", &a.calib, &model)?;
+    let calib = cli_inputs::data("--calib", calib_path, &model)?;
     let eval = a.eval.as_deref().map(|p| cli_inputs::data("--eval", p, &model)).transpose()?;
     let opt = PtqOptions {
         qconfig: a.qconfig.clone(),
@@ -80,7 +94,7 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         per_tensor: a.per_tensor,
         reduce_range: None,
         fuse: !a.no_fuse,
-        calib_batch: a.calib_batch,
+        calib_batch: a.calib_batch.unwrap_or(32),
         dump: a.dump,
     };
     let ev = eval.as_ref().map(|d| (d.x.as_slice(), d.shape.as_slice()));
@@ -108,19 +122,19 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     if let Some(out) = &a.out {
-        let bytes = int8::save(&result.converted.model)?;
-        write_atomic(out, |f| {
-            let (first, rest) = bytes.split_at(bytes.len() / 2);
-            f.write_all(first)?;
-            crate::cli_interrupt::fault_pause();
-            f.write_all(rest)
-        })?;
+        write_int8(out, &result.converted.model)?;
     }
     let r = &result.report;
     if a.json {
         println!("{}", serde_json::to_string(r).expect("report serialises"));
         return Ok(());
     }
+    print_report(r);
+    Ok(())
+}
+
+/// Prints a static report as text: input qparams, the per-layer table, float modules, accuracy.
+pub fn print_report(r: &quantplay::quant::eager::Report) {
     if let Some(i) = &r.input {
         println!("input: scale {} zero_point {}", i.scale, i.zero_point);
     }
@@ -148,7 +162,18 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     if let Some(acc) = &r.accuracy {
         println!("accuracy: float {:.4}  int8 {:.4}  agreement {:.4}", acc.float, acc.int8, acc.agreement);
     }
-    Ok(())
+}
+
+/// Writes a converted model to `out` (`quantplay-int8/1`, atomically; the fault pause halfway
+/// lets tests interrupt it).
+pub fn write_int8(out: &str, model: &quantplay::model::Model) -> Result<()> {
+    let bytes = int8::save(model)?;
+    write_atomic(out, |f| {
+        let (first, rest) = bytes.split_at(bytes.len() / 2);
+        f.write_all(first)?;
+        crate::cli_interrupt::fault_pause();
+        f.write_all(rest)
+    })
 }
 
 /// Runs the subcommand; errors print as `error: …` with exit code 2.

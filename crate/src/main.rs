@@ -1,13 +1,16 @@
 //! The `quantplay` command line: `info [--json]` reports the CPU's SIMD features and the WebGPU
 //! adapter (or why there is none); `scaler` replays a GradScaler over a schedule; `train`
 //! trains an MLP and prints per-step metrics; `quantize` runs post-training static quantization
-//! (`cli_quantize.rs`); `bench-worker` serves benchmark workloads to `scripts/bench`
+//! (`cli_quantize.rs`) or dynamic quantization (`--dynamic`, `cli_dynamic.rs`); `qat` runs
+//! quantization-aware training (`cli_qat.rs`); `bench-worker` serves benchmark workloads to `scripts/bench`
 //! (`cli_bench.rs`, feature `bench`). Each is argument parsing plus one call into the library;
 //! `--backend` takes `cpu`, `cpu-reference` or `webgpu` (`gpu`), with the fallback rule of
 //! `quantplay::app::backends`.
 
 #[cfg(all(not(target_arch = "wasm32"), feature = "bench"))]
 mod cli_bench;
+#[cfg(not(target_arch = "wasm32"))]
+mod cli_dynamic;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_env;
 #[cfg(not(target_arch = "wasm32"))]
@@ -16,6 +19,8 @@ mod cli_files;
 mod cli_inputs;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_interrupt;
+#[cfg(not(target_arch = "wasm32"))]
+mod cli_qat;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_quantize;
 
@@ -128,8 +133,11 @@ mod cli {
             #[arg(long)]
             csv: bool,
         },
-        /// Post-training static quantization of a model (JSON spec + safetensors), with a report.
+        /// Post-training static (or, with --dynamic, dynamic) quantization of a model (JSON spec +
+        /// safetensors), with a report.
         Quantize(crate::cli_quantize::QuantizeArgs),
+        /// Quantization-aware training: fuse_modules_qat, prepare_qat, SGD steps, convert.
+        Qat(crate::cli_qat::QatArgs),
         #[cfg(feature = "bench")]
         /// Serve benchmark workloads over stdin/stdout for `scripts/bench` (one thread).
         /// Lines in: `setup NAME KIND M K N`, `run NAME`, `quit`. Lines out: `ready NAME`,
@@ -153,6 +161,7 @@ mod cli {
             #[cfg(feature = "bench")]
             Command::BenchWorker => crate::cli_bench::main(),
             Command::Quantize(args) => return crate::cli_quantize::main(&args),
+            Command::Qat(args) => return crate::cli_qat::main(&args),
             Command::Train {
                 dataset,
                 precision,

@@ -79,6 +79,14 @@ pub const F32_DYNAMIC_LINEAR: Tolerance = Tolerance {
     why: "WGSL fma may not fuse: one extra rounding of acc*x_scale*w_scale against fbgemm's fused multiply-add",
 };
 
+/// The run-time input scale of a dynamic Linear that follows another one, on WebGPU against
+/// torch (tests/cli_modes.rs): its input is the previous layer's float output, within
+/// [`F32_DYNAMIC_LINEAR`] of torch's, so the batch max and the scale `(max − min) / 127` (f64,
+/// `rules::dynamic::choose_qparams_dynamic`) differ by the same few ulps relative. Measured on
+/// lavapipe: 1 ulp (≤ 1.2e-7 relative); the budget is 2 ulps. The first layer's input scale and
+/// every zero point must be exact.
+pub const DYNAMIC_CHAINED_INPUT_SCALE_RTOL: f32 = 2.4e-7;
+
 /// 16-mixed losses of two backends over ten steps. Logits are f16 (ulp 2⁻¹¹ relative), and a
 /// different f32 summation order in a GEMM flips an f16 rounding now and then; each flip is an
 /// f16 ulp of one activation, which the updates carry on. Measured: see README (amp section);

@@ -173,6 +173,13 @@ export const BAD_OPTIONS = [
   ['bad JSON field', 'backend "tpu"', { backend: 'tpu' }],
   ['bad JSON field', 'backend 7', { backend: 7 }],
   ['bad JSON field', 'unknown field', { bogus: true }],
+  // Trainer.quantize's modes (crate/src/app/page_qmodes.rs); Playground.quantize_mlp has no `mode`.
+  ['bad JSON field', 'mode "fp8"', { mode: 'fp8' }],
+  ['bad JSON field', 'mode 1', { mode: 1 }],
+  ['bad JSON field', 'qat_steps 0', { mode: 'qat', qat_steps: 0 }],
+  ['bad JSON field', 'qat_steps 2^32 + 1 (1 as a wasm32 usize)', { mode: 'qat', qat_steps: 2 ** 32 + 1 }],
+  ['bad JSON field', 'qat_lr -1', { mode: 'qat', qat_lr: -1 }],
+  ['bad JSON field', 'qat_batch 0', { mode: 'qat', qat_batch: 0 }],
 ];
 
 /** A tiny float MLP for Playground.quantize_mlp: 2 → 3 → 2. */

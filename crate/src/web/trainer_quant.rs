@@ -1,6 +1,7 @@
 //! `Trainer.quantize`: the Quantize panel's one call (part of the wasm surface). Reads the
 //! trainer's current float MLP and data split ([`crate::app::session_quant`]), then runs the eager
-//! PTQ flow ([`crate::app::ptq::run_for_page`]) on the CPU or WebGPU. Glue only.
+//! PTQ flow ([`crate::app::ptq::run_for_page`]), or the dynamic / QAT mode
+//! ([`crate::app::page_qmodes`]), on the CPU or WebGPU. Glue only.
 
 // A run's RefCell borrow is held across awaits on purpose: it is the "busy" lock that rejects a
 // second call while one is in flight (try_borrow fails instead of interleaving two steps).
@@ -22,8 +23,9 @@ impl Trainer {
     /// Post-training static quantization of the run's current float MLP, calibrated on the first
     /// `calib_size` training samples and evaluated on the test split. `options_json`:
     /// `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse", "calib_batch",
-    /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu"}`, all optional (backend
-    /// defaults to the trainer's). Resolves to `{"report", "activations", "observers",
+    /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu", "mode": "static" | "dynamic"
+    /// | "qat", "qat_steps", "qat_lr", "qat_batch"}`, all optional (backend defaults to the
+    /// trainer's; mode to static; dynamic and QAT: `app::page_qmodes`). Resolves to `{"report", "activations", "observers",
     /// "calib_size", "backend", "ran_on", "fallback"}` JSON (`ran_on`: where it ran; `fallback`:
     /// why not on `backend`, or null); bad options reject with a message naming the value and the valid ones.
     pub fn quantize(&self, options_json: JsValue) -> Promise {
@@ -40,8 +42,10 @@ impl Trainer {
             let o = opts.as_object_mut().ok_or_else(|| jerr(bad(options_json.clone())))?;
             let backend = o.remove("backend");
             let calib_size = o.remove("calib_size");
+            let mode = crate::app::page_qmodes::take_mode(o).map_err(jerr)?;
             let opt = options_from_json(&opts.to_string()).map_err(jerr)?;
-            let (model, data, own) = {
+            let want_train = matches!(mode, Some(crate::app::page_qmodes::PageMode::Qat(_)));
+            let (model, data, own, train) = {
                 let guard = st
                     .run
                     .try_borrow()
@@ -57,7 +61,12 @@ impl Trainer {
                 };
                 macro_rules! read {
                     ($s:expr, $b:expr, $kind:expr) => {
-                        ($s.float_model($b).await, size($s.train_len()).and_then(|n| $s.quant_data(n)), $kind)
+                        (
+                            $s.float_model($b).await,
+                            size($s.train_len()).and_then(|n| $s.quant_data(n)),
+                            $kind,
+                            want_train.then(|| $s.train_data()).unwrap_or_default(),
+                        )
                     };
                 }
                 match &*guard {
@@ -71,14 +80,29 @@ impl Trainer {
                 None | Some(serde_json::Value::Null) => own,
                 Some(v) => BackendKind::parse(v.as_str().unwrap_or(&v.to_string())).map_err(jerr)?,
             };
-            let job = PageQuantJob {
-                model: &model,
-                calib: (&data.calib_x, &data.calib_shape),
-                eval: (&data.eval_x, &data.eval_shape),
-                eval_y: &data.eval_y,
-                opt: &opt,
+            let out = match &mode {
+                None => {
+                    let job = PageQuantJob {
+                        model: &model,
+                        calib: (&data.calib_x, &data.calib_shape),
+                        eval: (&data.eval_x, &data.eval_shape),
+                        eval_y: &data.eval_y,
+                        opt: &opt,
+                    };
+                    run_on(&st.inner.open(), backend, &job).await.map(|ran| ran.into_json())
+                }
+                Some(mode) => {
+                    let job = crate::app::page_qmodes::PageModeJob {
+                        model: &model,
+                        mode,
+                        fuse: opt.fuse,
+                        qconfig: opt.qconfig.as_deref().unwrap_or("x86"),
+                        train: (&train.0, &train.1, &train.2),
+                        eval: (&data.eval_x, &data.eval_shape, &data.eval_y),
+                    };
+                    run_on(&st.inner.open(), backend, &job).await.map(|ran| ran.into_json())
+                }
             };
-            let out = run_on(&st.inner.open(), backend, &job).await.map(|ran| ran.into_json());
             let mut v = out.map_err(jerr)?;
             v["calib_size"] = data.calib_shape[0].into();
             v["backend"] = backend.name().into();

@@ -11,6 +11,7 @@ pub mod prepare;
 pub mod qat;
 pub mod qat_step;
 pub mod report;
+pub mod report_dynamic;
 
 pub use convert::{convert, quantize, Converted, Mapping};
 pub use dynamic::quantize_dynamic;

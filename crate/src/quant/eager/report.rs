@@ -235,8 +235,25 @@ pub async fn build<B: Backend>(
     labels: Option<&[i32]>,
     dump: bool,
 ) -> Result<Report> {
-    let (float_eval, float_last) = float_outputs(b, &prepared.model, eval.0, eval.1).await?;
-    let (float_calib, _) = float_outputs(b, &prepared.model, calib.0, calib.1).await?;
+    build_against(b, &prepared.model, quantized, float_modules, warnings, calib, eval, labels, dump).await
+}
+
+/// [`build`] against any float model `float` (QAT compares with the float model it started
+/// from, which was never `prepare`d); its leaves must have the quantized model's paths.
+#[allow(clippy::too_many_arguments)]
+pub async fn build_against<B: Backend>(
+    b: &B,
+    float: &Model,
+    quantized: &Model,
+    float_modules: Vec<(String, String)>,
+    warnings: Vec<String>,
+    calib: (&[f32], &[usize]),
+    eval: (&[f32], &[usize]),
+    labels: Option<&[i32]>,
+    dump: bool,
+) -> Result<Report> {
+    let (float_eval, float_last) = float_outputs(b, float, eval.0, eval.1).await?;
+    let (float_calib, _) = float_outputs(b, float, calib.0, calib.1).await?;
     let trace = quant_trace(b, quantized, eval.0, eval.1).await?;
     let mut layers = Vec::new();
     let mut input = None;
