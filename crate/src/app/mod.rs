@@ -12,6 +12,7 @@ pub mod backends;
 pub mod data_file;
 pub mod metrics;
 pub mod ptq;
+pub mod ptq_debug;
 pub mod ptq_plan;
 pub mod session;
 pub mod session_config;
