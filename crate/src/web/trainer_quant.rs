@@ -1,6 +1,7 @@
 //! `Trainer.quantize`: the Quantize panel's one call (part of the wasm surface). Reads the
 //! trainer's current float MLP and data split ([`crate::app::session_quant`]), then runs the eager
-//! PTQ flow ([`crate::app::ptq::run_for_page`]) on the CPU or WebGPU. Glue only.
+//! PTQ flow ([`crate::app::ptq::run_for_page`], with the numeric debugger's additions of
+//! [`crate::app::ptq_debug`] when asked) on the CPU or WebGPU. Glue only.
 
 // A run's RefCell borrow is held across awaits on purpose: it is the "busy" lock that rejects a
 // second call while one is in flight (try_borrow fails instead of interleaving two steps).
@@ -9,6 +10,7 @@
 use super::{jerr, promise, Run, Trainer};
 use crate::app::backends::run_on;
 use crate::app::ptq::{options_from_json, PageQuantJob};
+use crate::app::ptq_debug::{take_page_options, PageDebugJob};
 use crate::backend::BackendKind;
 use crate::rules::error::Error;
 use js_sys::Promise;
@@ -22,9 +24,11 @@ impl Trainer {
     /// Post-training static quantization of the run's current float MLP, calibrated on the first
     /// `calib_size` training samples and evaluated on the test split. `options_json`:
     /// `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse", "calib_batch",
-    /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu"}`, all optional (backend
-    /// defaults to the trainer's). Resolves to `{"report", "activations", "observers",
-    /// "calib_size", "backend", "ran_on", "fallback"}` JSON (`ran_on`: where it ran; `fallback`:
+    /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu", "debug", "sweep",
+    /// "keep_float": ["fc1", …]}`, all optional (backend defaults to the trainer's; the last
+    /// three are the numeric debugger's, `app::ptq_debug`). Resolves to `{"report",
+    /// "activations", "observers", "calib_size", "backend", "ran_on", "fallback"}` JSON, plus
+    /// `"debug"`, `"sweep"` and `"keep_float"` when asked for (`ran_on`: where it ran; `fallback`:
     /// why not on `backend`, or null); bad options reject with a message naming the value and the valid ones.
     pub fn quantize(&self, options_json: JsValue) -> Promise {
         let options_json = match crate::web::args::string("options_json", &options_json) {
@@ -40,7 +44,9 @@ impl Trainer {
             let o = opts.as_object_mut().ok_or_else(|| jerr(bad(options_json.clone())))?;
             let backend = o.remove("backend");
             let calib_size = o.remove("calib_size");
-            let opt = options_from_json(&opts.to_string()).map_err(jerr)?;
+            let (dbg, keep_float) = take_page_options(o).map_err(jerr)?;
+            let mut opt = options_from_json(&opts.to_string()).map_err(jerr)?;
+            opt.keep_float = keep_float;
             let (model, data, own) = {
                 let guard = st
                     .run
@@ -71,13 +77,14 @@ impl Trainer {
                 None | Some(serde_json::Value::Null) => own,
                 Some(v) => BackendKind::parse(v.as_str().unwrap_or(&v.to_string())).map_err(jerr)?,
             };
-            let job = PageQuantJob {
+            let quant = PageQuantJob {
                 model: &model,
                 calib: (&data.calib_x, &data.calib_shape),
                 eval: (&data.eval_x, &data.eval_shape),
                 eval_y: &data.eval_y,
                 opt: &opt,
             };
+            let job = PageDebugJob { quant, dbg };
             let out = run_on(&st.inner.open(), backend, &job).await.map(|ran| ran.into_json());
             let mut v = out.map_err(jerr)?;
             v["calib_size"] = data.calib_shape[0].into();
