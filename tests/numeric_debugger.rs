@@ -119,7 +119,10 @@ fn compare_weights_and_outputs_match_torchs_numeric_suite_on_webgpu() {
 
 /// The fixture's MLP with labels that the float model gets right (its own argmax on eval), so
 /// quantization can only lose accuracy and keeping a layer float can win it back.
-fn mlp_with_own_labels() -> (Model, Vec<f32>, Vec<usize>, Vec<f32>, Vec<usize>, Vec<i32>) {
+/// A tensor's values and shape.
+type Data = (Vec<f32>, Vec<usize>);
+
+fn mlp_with_own_labels() -> (Model, Data, Data, Vec<i32>) {
     let file: Value = serde_json::from_str(SUITE).unwrap();
     let m = &file["models"][0];
     let model = model_of(m);
@@ -133,12 +136,12 @@ fn mlp_with_own_labels() -> (Model, Vec<f32>, Vec<usize>, Vec<f32>, Vec<usize>, 
         .chunks(classes)
         .map(|r| r.iter().enumerate().fold(0, |b, (i, &v)| if v > r[b] { i } else { b }) as i32)
         .collect();
-    (model, calib, cshape, eval, eshape, labels)
+    (model, (calib, cshape), (eval, eshape), labels)
 }
 
 #[test]
 fn the_sweep_has_one_row_per_quantized_layer_sorted_by_gain_and_keeping_a_layer_float_gives_its_row() {
-    let (model, calib, cshape, eval, eshape, y) = mlp_with_own_labels();
+    let (model, (calib, cshape), (eval, eshape), y) = mlp_with_own_labels();
     let opt = PtqOptions { calib_batch: 8, ..Default::default() };
     let data = ((calib.as_slice(), cshape.as_slice()), Some((eval.as_slice(), eshape.as_slice())), Some(y.as_slice()));
     let mut seen = Vec::new();
@@ -184,7 +187,7 @@ fn the_sweep_has_one_row_per_quantized_layer_sorted_by_gain_and_keeping_a_layer_
 
 #[test]
 fn keeping_every_layer_float_gives_the_float_models_accuracy() {
-    let (model, calib, cshape, eval, eshape, y) = mlp_with_own_labels();
+    let (model, (calib, cshape), (eval, eshape), y) = mlp_with_own_labels();
     let all = vec!["fc1".to_string(), "fc2".into(), "fc3".into()];
     let opt = PtqOptions { calib_batch: 8, keep_float: all, ..Default::default() };
     let r = pollster::block_on(run(&CpuReference, &model, (&calib, &cshape), Some((&eval, &eshape)), Some(&y), &opt))
@@ -198,7 +201,7 @@ fn keeping_every_layer_float_gives_the_float_models_accuracy() {
 
 #[test]
 fn a_sweep_without_labels_and_an_unknown_keep_float_layer_are_named_errors() {
-    let (model, calib, cshape, eval, eshape, _) = mlp_with_own_labels();
+    let (model, (calib, cshape), (eval, eshape), _) = mlp_with_own_labels();
     let data = ((calib.as_slice(), cshape.as_slice()), Some((eval.as_slice(), eshape.as_slice())), None);
     let dbg = DebugOptions { debug: false, sweep: true };
     let e =
@@ -215,7 +218,7 @@ fn a_sweep_without_labels_and_an_unknown_keep_float_layer_are_named_errors() {
 /// The MLP's spec, weights, calibration and labelled evaluation files in a fresh folder.
 fn cli_inputs(tag: &str) -> (std::path::PathBuf, [String; 4]) {
     use quantplay::HostData;
-    let (model, calib, cshape, eval, eshape, y) = mlp_with_own_labels();
+    let (model, (calib, cshape), (eval, eshape), y) = mlp_with_own_labels();
     let file: Value = serde_json::from_str(SUITE).unwrap();
     let dir = std::env::temp_dir().join(format!("quantplay-numdbg-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
