@@ -28,7 +28,11 @@ export function debugViews(run) {
   function drawActivation() {
     const name = $('debug-layer').value;
     const a = result?.activations?.find((x) => x.name === name);
-    if (!a) return hist.update({ counts: [], empty: 'Run the sweep to see each layer\'s activations.' });
+    if (!a) {
+      const kept = result?.keep_float?.layers?.includes(name);
+      $('debug-act-hist').dataset.layer = name;
+      return hist.update({ counts: [], empty: kept ? `${name} is kept float in this run: its output is not quantized.` : 'Run the sweep to see each layer\'s activations.' });
+    }
     const d = result.debug?.activations?.find((x) => x.name === name);
     const ticks = [];
     for (let q = a.quant_min; q <= a.quant_max; q++) ticks.push((q - a.zero_point) * a.scale);

@@ -44,6 +44,9 @@ async function sweepThenKeepTop(page, name) {
   assert.equal(Number(after.int8), rows[0].accuracy, 'the panel\'s report is the re-converted model');
   // the sweep's bars stay after keep-float
   assert.deepEqual(JSON.parse(await page.getAttribute('#sweep-chart', 'data-rows')), rows);
+  // a kept-float layer has no quantized output to show, and the panel says so
+  await page.selectOption('#debug-layer', rows[0].name);
+  assert.match(await page.getAttribute('#debug-act-hist', 'data-empty'), /kept float/);
   await page.locator('#quant-panel').screenshot({ path: `${ARTIFACTS}/panel-debugger-${name}.png` });
   assert.deepEqual(page.errors, []);
 }
