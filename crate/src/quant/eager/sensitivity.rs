@@ -61,7 +61,12 @@ pub fn keep_float(model: &Model, dict: &QConfigDict, paths: &[String]) -> Result
     }
     let valid = quantizable_layers(model, dict)?;
     let mut m = model.clone();
+    let mut seen = Vec::new();
     for path in paths {
+        if seen.contains(&path) {
+            continue; // twice the same layer: one pair of stubs
+        }
+        seen.push(path);
         if !valid.contains(path) {
             return Err(Error::InvalidArgument {
                 name: "keep-float layer",
@@ -69,17 +74,37 @@ pub fn keep_float(model: &Model, dict: &QConfigDict, paths: &[String]) -> Result
                 valid: if valid.is_empty() { "none (no layer is quantized)".into() } else { valid.join(", ") },
             });
         }
+        let named = nearest_named(&m, path);
         let (parent_path, name) = parent_and_name(path);
         let parent = m.get_mut(parent_path).expect("a valid path has a parent");
         let at = parent.children.iter().position(|c| c.name == name).expect("a valid path is a child");
         parent.children[at].qconfig = QConfigAttr::None;
         let dq = unique_name(parent, format!("{name}_dequant"));
         let q = unique_name(parent, format!("{name}_quant"));
-        parent.children.insert(at + 1, stub(q, Kind::QuantStub));
+        let mut quant = stub(q, Kind::QuantStub);
+        // The layer's own qconfig (its attribute or its nearest ancestor's), so the stub observes
+        // even where the parent's qconfig is None and the layer had its own.
+        quant.qconfig = named;
+        parent.children.insert(at + 1, quant);
         parent.children.insert(at, stub(dq, Kind::DeQuantStub));
     }
     drop_redundant_stubs(&mut m);
     Ok(m)
+}
+
+/// The qconfig attribute that applies at `path`: its own or its nearest ancestor's `Named` one
+/// (`Inherit` when none is set).
+fn nearest_named(m: &Model, path: &str) -> QConfigAttr {
+    let mut p = path;
+    loop {
+        if let Some(QConfigAttr::Named(n)) = m.get(p).map(|x| &x.qconfig) {
+            return QConfigAttr::Named(n.clone());
+        }
+        if p.is_empty() {
+            return QConfigAttr::Inherit;
+        }
+        p = parent_and_name(p).0;
+    }
 }
 
 /// Removes every QuantStub → (layout-only modules) → DeQuantStub pair, in forward order.
@@ -170,6 +195,28 @@ mod tests {
         let at = n.iter().position(|s| s.starts_with(&format!("{first}:"))).unwrap();
         assert!(n[..at].iter().all(|s| !s.ends_with("QuantStub")), "{n:?}");
         assert!(n[at + 1].ends_with(":QuantStub"), "{n:?}");
+    }
+
+    #[test]
+    fn a_layer_named_twice_gets_one_pair_of_stubs() {
+        let m = mlp();
+        let mid = quantizable_layers(&m, &QConfigDict::default()).unwrap()[1].clone();
+        let once = keep_float(&m, &QConfigDict::default(), std::slice::from_ref(&mid)).unwrap();
+        let twice = keep_float(&m, &QConfigDict::default(), &[mid.clone(), mid]).unwrap();
+        assert_eq!(names(&once), names(&twice));
+    }
+
+    #[test]
+    fn the_quant_stub_after_a_kept_layer_takes_the_qconfig_that_applied_to_it() {
+        let mut m = mlp();
+        let mid = quantizable_layers(&m, &QConfigDict::default()).unwrap()[1].clone();
+        m.root.qconfig = QConfigAttr::None;
+        m.get_mut(&mid).unwrap().qconfig = QConfigAttr::Named("qnnpack".into());
+        let k = keep_float(&m, &QConfigDict::default(), std::slice::from_ref(&mid)).unwrap();
+        let n = names(&k);
+        let at = n.iter().position(|s| s.starts_with(&format!("{mid}:"))).unwrap();
+        let q = n[at + 1].split(':').next().unwrap().to_string();
+        assert_eq!(k.get(&q).unwrap().qconfig, QConfigAttr::Named("qnnpack".into()), "{n:?}");
     }
 
     #[test]
