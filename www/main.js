@@ -16,6 +16,7 @@ import { pushBounded } from './history.js';
 import { trainingViews } from './training-panel.js';
 import { f16Panel } from './f16-panel.js';
 import { quantViews } from './quant-panel.js';
+import { debugViews } from './debug-panel.js';
 import { renderTrace } from './trace-panel.js';
 import { dataViews, GRID_RES } from './data-panel.js';
 import { syncFromUrl } from './url-sync.js';
@@ -102,6 +103,7 @@ function hooks(app) {
       app.views.f16.update(null);
       renderTrace($('trace-table'), [], runs.main.precision);
       app.views.quant.clear('Train a few hundred steps, then quantize the 32-true model.');
+      app.views.debug.clear();
     },
     onRecords() {
       const { fp32, main } = app.runner.runs;
@@ -266,7 +268,7 @@ async function main() {
   }
   history.replaceState(null, '', toHash(app.state));
   showState(document, app.state);
-  app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), data: dataViews(() => app.runner && refresh(app)) };
+  app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), debug: debugViews((extra) => onQuantize(app, extra)), data: dataViews(() => app.runner && refresh(app)) };
   matmulEmpty($('diff-heatmap'));
   try {
     app.engine = startEngine();

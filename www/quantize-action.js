@@ -1,19 +1,23 @@
 // The Quantize button's action: quantizes the 32-true run (Trainer.quantize in the worker, on
 // the runner's queue) and draws the result; when WebGPU fails under it, the runs move to the CPU
-// (runner.js) and the result is computed there, with a note saying so. Not here: drawing
-// (quant-panel.js), the options (state.js quantizeOptions).
+// (runner.js) and the result is computed there, with a note saying so. `extra` adds the numeric
+// debugger's options (`sweep`, `debug`, `keep_float`; debug-panel.js draws their part). Not
+// here: drawing (quant-panel.js, debug-panel.js), the options (state.js quantizeOptions).
 
 import { quantizeOptions } from './state.js';
 import { busyText } from './quant-modes.js';
 
-/** Runs Quantize for `app` (its runner, state and quant view); never throws. */
-export async function onQuantize(app) {
+/** Runs Quantize for `app` (its runner, state and quant views) with `extra` options; never throws. */
+export async function onQuantize(app, extra = {}) {
   const button = document.getElementById('run-quant');
   const errText = (e) => String(e?.message || e);
   button.disabled = true;
+  const debugging = Object.keys(extra).length > 0;
+  if (debugging) app.views.debug.busy(extra.sweep ? 'Sweeping: one PTQ per layer…' : 'Re-converting with those layers float…');
   app.views.quant.clear(busyText(app.state));
   try {
-    const quantize = () => app.runner.call('fp32', (t) => t.quantize(quantizeOptions(app.state, app.runner.backend)));
+    const options = () => JSON.stringify({ ...JSON.parse(quantizeOptions(app.state, app.runner.backend)), ...extra });
+    const quantize = () => app.runner.call('fp32', (t) => t.quantize(options()));
     let json = await quantize();
     let note = '';
     if (json === null && app.runner.backend === 'cpu') {
@@ -29,9 +33,12 @@ export async function onQuantize(app) {
       note = `WebGPU failed during Quantize (${result.fallback}); this result was computed on the CPU.`;
     }
     app.views.quant.render(result, note);
+    app.views.debug.render(result);
   } catch (e) {
     app.views.quant.clear(`Quantize failed: ${errText(e)}`);
+    if (debugging) app.views.debug.busy(`Failed: ${errText(e)}`);
   } finally {
     button.disabled = false;
+    app.views.debug.idle();
   }
 }

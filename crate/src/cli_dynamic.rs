@@ -17,6 +17,9 @@ fn static_only(a: &QuantizeArgs) -> Vec<&'static str> {
         ("--observer", a.observer.is_some()),
         ("--calib-batch", a.calib_batch.is_some()),
         ("--per-tensor", a.per_tensor),
+        ("--debug", a.debug.debug),
+        ("--sweep", a.debug.sweep),
+        ("--keep-float", a.debug.keep_float.is_some()),
     ];
     given.into_iter().filter(|g| g.1).map(|g| g.0).collect()
 }
@@ -28,7 +31,8 @@ pub fn run(a: &QuantizeArgs) -> Result<()> {
             name: "--dynamic",
             value: format!("with {flag}"),
             valid: "--dynamic calibrates nothing: leave out --calib, --observer, --calib-batch and --per-tensor \
-                    (per-channel weights: --qconfig per_channel)"
+                    (per-channel weights: --qconfig per_channel); the numeric debugger (--debug, --sweep, \
+                    --keep-float) is for static quantization"
                 .into(),
         });
     }

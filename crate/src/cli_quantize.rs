@@ -61,6 +61,9 @@ pub struct QuantizeArgs {
     /// Add each layer's weight codes and the eval outputs (codes and dequantized) to the report.
     #[arg(long)]
     pub(crate) dump: bool,
+    /// The numeric debugger's flags (`cli_debug.rs`).
+    #[command(flatten)]
+    pub(crate) debug: crate::cli_debug::DebugArgs,
 }
 
 fn run(a: &QuantizeArgs) -> Result<()> {
@@ -96,6 +99,7 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         fuse: !a.no_fuse,
         calib_batch: a.calib_batch.unwrap_or(32),
         dump: a.dump,
+        keep_float: crate::cli_debug::keep_float_paths(a.debug.keep_float.as_deref()),
     };
     let ev = eval.as_ref().map(|d| (d.x.as_slice(), d.shape.as_slice()));
     let labels = eval.as_ref().and_then(|d| d.y.as_deref());
@@ -105,19 +109,24 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         eval: Option<(&'a [f32], &'a [usize])>,
         labels: Option<&'a [i32]>,
         opt: &'a PtqOptions,
+        dbg: quantplay::app::ptq_debug::DebugOptions,
     }
     impl quantplay::app::backends::Job for PtqJob<'_> {
-        type Output = ptq::PtqRun;
-        async fn run<B: quantplay::Backend>(&self, b: &B) -> Result<ptq::PtqRun> {
-            ptq::run(b, self.model, self.calib, self.eval, self.labels, self.opt).await
+        type Output = (ptq::PtqRun, quantplay::app::ptq_debug::DebugReport);
+        async fn run<B: quantplay::Backend>(&self, b: &B) -> Result<Self::Output> {
+            let r = ptq::run(b, self.model, self.calib, self.eval, self.labels, self.opt).await?;
+            let data = (self.calib, self.eval, self.labels);
+            let d = crate::cli_debug::extras(b, self.model, data, self.opt, self.dbg, &r).await?;
+            Ok((r, d))
         }
     }
-    let job = PtqJob { model: &model, calib: (&calib.x, &calib.shape), eval: ev, labels, opt: &opt };
+    let dbg = a.debug.options();
+    let job = PtqJob { model: &model, calib: (&calib.x, &calib.shape), eval: ev, labels, opt: &opt, dbg };
     let ran = pollster::block_on(quantplay::app::backends::run(a.backend, &job))?;
     if let Some(why) = &ran.fallback {
         eprintln!("note: {why}; running on {} instead", ran.ran_on);
     }
-    let result = ran.output;
+    let (result, extras) = ran.output;
     for w in &result.report.warnings {
         eprintln!("warning: {w}");
     }
@@ -126,10 +135,11 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     }
     let r = &result.report;
     if a.json {
-        println!("{}", serde_json::to_string(r).expect("report serialises"));
+        println!("{}", crate::cli_debug::json(r, &extras));
         return Ok(());
     }
     print_report(r);
+    crate::cli_debug::print_text(&extras);
     Ok(())
 }
 

@@ -202,6 +202,20 @@ pub const QAT_SCALE_RTOL: f32 = 1e-6;
 /// steps (lr 0.05). Measured worst: 1.2e-7 (1 ulp of a BatchNorm weight near 1.0).
 pub const QAT_PARAM_ATOL: f32 = 1e-6;
 
+/// Numeric debugger, `compare_weights` (tests/numeric_debugger.rs): absolute tolerance in dB on a
+/// layer's weight SQNR against torch's `compute_sqnr`. The weight codes and the dequantized
+/// weight are bit-exact (so is the max abs error); only the reduction differs: torch takes two
+/// f32 `torch.norm`s, a f32 division and log10, quantplay sums in f64. Each f32 norm is within a
+/// few ulps (~1e-6 relative), which moves 20·log10 by ≲ 2e-5 dB; 1e-4 dB leaves room.
+pub const NUMERIC_SUITE_SQNR_DB: f64 = 1e-4;
+
+/// Numeric debugger, `compare_model_outputs`: absolute tolerance in dB on a layer's output SQNR
+/// against torch's. The quantized outputs are torch's codes exactly, but the float reference
+/// outputs come from our GEMMs, which sum in another order than MKL (a few ulps per value), on
+/// top of the f32-vs-f64 reduction of [`NUMERIC_SUITE_SQNR_DB`]. Measured on the fixture's 12
+/// outputs on the CPU reference and fast path: at most 1.4e-5 dB; 1e-4 dB leaves ~7× room.
+pub const NUMERIC_SUITE_OUTPUT_SQNR_DB: f64 = 1e-4;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,6 +182,15 @@ export const BAD_OPTIONS = [
   ['bad JSON field', 'qat_batch 0', { mode: 'qat', qat_batch: 0 }],
 ];
 
+/** Bad numeric-debugger options (Trainer.quantize only; app/ptq_debug.rs take_page_options). */
+export const BAD_DEBUG_OPTIONS = [
+  ['bad JSON field', 'sweep "yes"', { sweep: 'yes' }],
+  ['bad JSON field', 'debug 1', { debug: 1 }],
+  ['bad JSON field', 'keep_float "fc1" (not a list)', { keep_float: 'fc1' }],
+  ['bad JSON field', 'keep_float [1]', { keep_float: [1] }],
+  ['bad JSON field', 'keep_float ["nope"] (no such layer)', { keep_float: ['nope'] }],
+];
+
 /** A tiny float MLP for Playground.quantize_mlp: 2 → 3 → 2. */
 export const MLP = { sizes: [2, 3, 2], weights: [[0.1, -0.2, 0.3, 0.4, -0.5, 0.6], [0.2, 0.1, -0.1, 0.3, 0.2, -0.4]], biases: [[0, 0.1, 0], [0.05, -0.05]] };
 
@@ -277,7 +286,7 @@ export const EXPORTS = [
   ['Trainer', false, 'grad_magnitudes_json', []],
   ['Trainer', false, 'snapshot', []],
   ['Trainer', false, 'backend', []],
-  ['Trainer', false, 'quantize', [['options_json', 'json', () => '{"calib_size":8}', { fields: BAD_OPTIONS, base: {} }]]],
+  ['Trainer', false, 'quantize', [['options_json', 'json', () => '{"calib_size":8}', { fields: [...BAD_OPTIONS, ...BAD_DEBUG_OPTIONS], base: {} }]]],
   ['Trainer', false, 'data_json', []],
   ['BenchWorkload', true, 'f32_gemm', [
     ['m', 'size', () => 2], ['k', 'size', () => 2], ['n', 'size', () => 2],

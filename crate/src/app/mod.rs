@@ -15,6 +15,7 @@ pub mod dynamic_run;
 pub mod metrics;
 pub mod page_qmodes;
 pub mod ptq;
+pub mod ptq_debug;
 pub mod ptq_plan;
 pub mod qat_run;
 pub mod session;

@@ -32,6 +32,9 @@ pub struct PtqOptions {
     pub calib_batch: usize,
     /// Put weight codes and eval outputs in the report.
     pub dump: bool,
+    /// Layers (fused paths) left float: `qconfig = None` plus stubs
+    /// (`quant::eager::sensitivity::keep_float`); an unknown path is an error naming the valid.
+    pub keep_float: Vec<String>,
 }
 
 impl Default for PtqOptions {
@@ -44,6 +47,7 @@ impl Default for PtqOptions {
             fuse: true,
             calib_batch: 32,
             dump: false,
+            keep_float: Vec::new(),
         }
     }
 }
@@ -85,6 +89,7 @@ pub async fn run<B: Backend>(
         reduce_range: opt.reduce_range,
         ..Default::default()
     };
+    let m = crate::quant::eager::sensitivity::keep_float(&m, &dict, &opt.keep_float)?;
     let mut prepared = prepare(&m, &dict)?;
     prepared.calibrate_on(b, calib.0, calib.1, opt.calib_batch).await?;
     let converted = convert(&prepared, &Mapping::default())?;

@@ -1,7 +1,8 @@
 //! `Trainer.quantize`: the Quantize panel's one call (part of the wasm surface). Reads the
 //! trainer's current float MLP and data split ([`crate::app::session_quant`]), then runs the eager
-//! PTQ flow ([`crate::app::ptq::run_for_page`]), or the dynamic / QAT mode
-//! ([`crate::app::page_qmodes`]), on the CPU or WebGPU. Glue only.
+//! PTQ flow ([`crate::app::ptq::run_for_page`], with the numeric debugger's additions of
+//! [`crate::app::ptq_debug`] when asked), or the dynamic / QAT mode ([`crate::app::page_qmodes`]),
+//! on the CPU or WebGPU. Glue only.
 
 // A run's RefCell borrow is held across awaits on purpose: it is the "busy" lock that rejects a
 // second call while one is in flight (try_borrow fails instead of interleaving two steps).
@@ -10,6 +11,7 @@
 use super::{jerr, promise, Run, Trainer};
 use crate::app::backends::run_on;
 use crate::app::ptq::{options_from_json, PageQuantJob};
+use crate::app::ptq_debug::{take_page_options, PageDebugJob};
 use crate::backend::BackendKind;
 use crate::rules::error::Error;
 use js_sys::Promise;
@@ -24,9 +26,12 @@ impl Trainer {
     /// `calib_size` training samples and evaluated on the test split. `options_json`:
     /// `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse", "calib_batch",
     /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu", "mode": "static" | "dynamic"
-    /// | "qat", "qat_steps", "qat_lr", "qat_batch"}`, all optional (backend defaults to the
-    /// trainer's; mode to static; dynamic and QAT: `app::page_qmodes`). Resolves to `{"report", "activations", "observers",
-    /// "calib_size", "backend", "ran_on", "fallback"}` JSON (`ran_on`: where it ran; `fallback`:
+    /// | "qat", "qat_steps", "qat_lr", "qat_batch", "debug", "sweep", "keep_float": ["fc1", …]}`,
+    /// all optional (backend defaults to the trainer's; mode to static; dynamic and QAT:
+    /// `app::page_qmodes`; the last three are the numeric debugger's, `app::ptq_debug`, static
+    /// only). Resolves to `{"report", "activations", "observers", "calib_size", "backend",
+    /// "ran_on", "fallback"}` JSON, plus `"debug"`, `"sweep"` and `"keep_float"` when asked for
+    /// (`ran_on`: where it ran; `fallback`:
     /// why not on `backend`, or null); bad options reject with a message naming the value and the valid ones.
     pub fn quantize(&self, options_json: JsValue) -> Promise {
         let options_json = match crate::web::args::string("options_json", &options_json) {
@@ -43,7 +48,16 @@ impl Trainer {
             let backend = o.remove("backend");
             let calib_size = o.remove("calib_size");
             let mode = crate::app::page_qmodes::take_mode(o).map_err(jerr)?;
-            let opt = options_from_json(&opts.to_string()).map_err(jerr)?;
+            let (dbg, keep_float) = take_page_options(o).map_err(jerr)?;
+            if mode.is_some() && (dbg.debug || dbg.sweep || !keep_float.is_empty()) {
+                return Err(jerr(Error::InvalidArgument {
+                    name: "mode",
+                    value: "dynamic or qat with debug, sweep or keep_float".into(),
+                    valid: "the numeric debugger (debug, sweep, keep_float) with mode \"static\" only".into(),
+                }));
+            }
+            let mut opt = options_from_json(&opts.to_string()).map_err(jerr)?;
+            opt.keep_float = keep_float;
             let want_train = matches!(mode, Some(crate::app::page_qmodes::PageMode::Qat(_)));
             let (model, data, own, train) = {
                 let guard = st
@@ -82,13 +96,14 @@ impl Trainer {
             };
             let out = match &mode {
                 None => {
-                    let job = PageQuantJob {
+                    let quant = PageQuantJob {
                         model: &model,
                         calib: (&data.calib_x, &data.calib_shape),
                         eval: (&data.eval_x, &data.eval_shape),
                         eval_y: &data.eval_y,
                         opt: &opt,
                     };
+                    let job = PageDebugJob { quant, dbg };
                     run_on(&st.inner.open(), backend, &job).await.map(|ran| ran.into_json())
                 }
                 Some(mode) => {

@@ -1,10 +1,12 @@
 //! The eager-mode quantization flow of `torch.ao.quantization` on quantplay's module tree:
 //! `prepare` (qconfig propagation, observers), calibration, `convert`, `quantize`,
-//! `quantize_dynamic`, QAT (`qat`, `qat_step`), and the report the CLI and the page show.
+//! `quantize_dynamic`, QAT (`qat`, `qat_step`), the report the CLI and the page show, and the numeric debugger
+//! (`debug`: Numeric Suite's comparisons; `sensitivity`: keeping layers float).
 //!
 //! Not here: the observers' math (`quant::observer`), the module tree (`crate::model`).
 
 pub mod convert;
+pub mod debug;
 pub mod dynamic;
 pub mod inspect;
 pub mod prepare;
@@ -12,6 +14,7 @@ pub mod qat;
 pub mod qat_step;
 pub mod report;
 pub mod report_dynamic;
+pub mod sensitivity;
 
 pub use convert::{convert, quantize, Converted, Mapping};
 pub use dynamic::quantize_dynamic;
