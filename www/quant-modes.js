@@ -1,6 +1,6 @@
 // The Quantize panel's mode switch (static PTQ / dynamic / QAT fine-tune, state key `qmode`,
 // kept in location.hash like every setting): shows only the controls the mode reads (each
-// <label data-qmode="…"> lists the modes it belongs to), and says in words what a result of
+// <label data-qmode="…"> lists the modes it belongs to; the debugger block is static only), and says in words what a result of
 // each mode did. The select itself is bound by controls.js; the run is Trainer.quantize with
 // `mode` (state.js quantizeOptions, crate/src/app/page_qmodes.rs). Not here: drawing the report
 // (quant-panel.js).
@@ -10,7 +10,8 @@ const on = (name) => (name === 'webgpu' ? 'WebGPU' : name === 'cpu-reference' ? 
 
 /** Shows the controls of `mode` and hides the others'; marks the panel with the mode. */
 export function showMode(mode, root = document) {
-  for (const label of root.querySelectorAll('#quant-panel label[data-qmode]')) {
+  // The controls, and the numeric debugger (static PTQ only: it re-runs calibration per layer).
+  for (const label of root.querySelectorAll('#quant-panel [data-qmode]')) {
     label.hidden = !label.dataset.qmode.split(' ').includes(mode);
   }
   root.getElementById?.('quant-panel')?.setAttribute('data-mode', mode);

@@ -35,6 +35,7 @@ async function runMode(page, mode) {
     hash: location.hash,
     visible: [...document.querySelectorAll('#quant-panel label[data-qmode]')].filter((l) => !l.hidden).map((l) => l.querySelector('[data-key]').dataset.key),
     layers: [...document.querySelectorAll('#weight-layer option')].map((o) => o.value),
+    debugger: !document.getElementById('debugger-block').hidden,
   }));
 }
 
@@ -49,6 +50,7 @@ async function modes(hash, backend) {
   assert.ok(Number(dyn.float) >= 0 && Number(dyn.int8) >= 0 && Number(dyn.agreement) >= 0.5, dyn.text);
   assert.deepEqual(dyn.layers, ['fc1', 'fc2', 'fc3'], 'one row per dynamic Linear');
   assert.ok(!dyn.visible.includes('calib') && !dyn.visible.includes('observer'), `dynamic needs no calibration: ${dyn.visible}`);
+  assert.equal(dyn.debugger, false, 'the numeric debugger (static PTQ only) is hidden in dynamic mode');
   await page.locator('#quant-panel').screenshot({ path: `${ARTIFACTS}/panel-quantize-dynamic-${backend}.png` });
 
   await pick(page, 'qat');
@@ -61,6 +63,7 @@ async function modes(hash, backend) {
   assert.match(qat.text, /QAT: 12 SGD steps/);
   assert.match(qat.text, /Test accuracy: float/);
   assert.ok(qat.visible.includes('qat_steps') && !qat.visible.includes('calib'), `${qat.visible}`);
+  assert.equal(qat.debugger, false, 'the numeric debugger is hidden in QAT mode');
   assert.deepEqual(qat.layers, ['fc1', 'fc2', 'fc3']);
   await page.locator('#quant-panel').screenshot({ path: `${ARTIFACTS}/panel-quantize-qat-${backend}.png` });
 
@@ -76,6 +79,7 @@ async function modes(hash, backend) {
   assert.match(st.hash, /qmode=static/);
   assert.match(st.text, /Calibrated on/);
   assert.ok(st.visible.includes('calib'));
+  assert.equal(st.debugger, true, 'the numeric debugger shows for static PTQ');
   console.log(`${backend}: dynamic float ${dyn.float} int8 ${dyn.int8}; qat float ${qat.float} int8 ${qat.int8}; static int8 ${st.int8}`);
   assert.deepEqual(page.errors, []);
   await page.close();
