@@ -12,15 +12,17 @@
 //!
 //! Observers live in a side table keyed by the module path (torch hangs them on the module as
 //! `<path>.activation_post_process`); the calibration forward runs on the backend the caller
-//! passes to [`Prepared::observe_on`] (the CPU fast path for [`Prepared::observe`]).
+//! passes to [`Prepared::observe_on`] (the CPU fast path for [`Prepared::observe`]), and the
+//! observers take statistics reduced there (`calib_device.rs`).
 //!
 //! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
 
 use crate::backend::cpu::fast::simd;
-use crate::backend::{cpu::CpuFast, ready, Backend, HasShape};
+use crate::backend::{cpu::CpuFast, ready, Backend};
 use crate::model::forward::{run_leaf_with, Act, Params};
 use crate::model::spec::QConfigAttr;
 use crate::model::tree::{Kind, Model, Module};
+use crate::quant::eager::calib_device::DeviceRun;
 use crate::quant::observer::Observer;
 use crate::quant::qconfig::{qconfig_by_name, QConfig};
 use crate::rules::error::{fmt_shape, Error, Result};
@@ -145,20 +147,26 @@ impl Prepared {
     }
 
     /// [`Prepared::observe`] with the float forward on backend `b`: each observed module's output
-    /// is read back and fed to its observer on the host. NaN or inf in `x` or in any observed
-    /// output is an error naming the module; the observers are left as they were before the
-    /// batch.
+    /// is reduced on `b` (`ObserveOps`: min/max, per-channel min/max, histc counts) and only
+    /// those statistics come back to the observers ([`DeviceRun`]). NaN or inf in `x` or in any
+    /// observed output is an error naming the module; the observers are left as they were
+    /// before the batch.
     pub async fn observe_on<B: Backend>(&mut self, b: &B, x: &[f32], shape: &[usize]) -> Result<()> {
-        self.observe_with(b, x, shape, None).await
+        let mut run = DeviceRun::new(1);
+        let r = self.observe_with(b, x, shape, None, &mut run).await;
+        run.flush(b, &mut self.observers).await?;
+        r
     }
 
-    /// [`Prepared::observe_on`] with the float parameters already on `b` when given.
+    /// [`Prepared::observe_on`] with the float parameters already on `b` when given, inside the
+    /// calibration run `run` (the caller flushes it).
     async fn observe_with<B: Backend>(
         &mut self,
         b: &B,
         x: &[f32],
         shape: &[usize],
         params: Option<&Params<B>>,
+        run: &mut DeviceRun<B>,
     ) -> Result<()> {
         if let Some(want) = &self.model.input_shape {
             if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
@@ -179,46 +187,40 @@ impl Prepared {
             });
         }
         let mut staged = self.observers.clone();
+        let r = self.observe_staged(b, x, shape, params, run, &mut staged).await;
+        match r {
+            Ok(()) => {
+                run.commit();
+                self.observers = staged;
+                self.batches_observed += 1;
+            }
+            Err(_) => run.discard(),
+        }
+        r
+    }
+
+    async fn observe_staged<B: Backend>(
+        &self,
+        b: &B,
+        x: &[f32],
+        shape: &[usize],
+        params: Option<&Params<B>>,
+        run: &mut DeviceRun<B>,
+        staged: &mut BTreeMap<String, Observer>,
+    ) -> Result<()> {
         let mut act = Act::Float(b.upload(x, shape)?);
         for (path, m) in self.model.leaves() {
             act = run_leaf_with(b, &path, m, act, params)?;
             let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) else { continue };
-            let v = b.read(t).await?;
-            let vshape = t.shape();
-            let non_finite = |i: usize| Error::Model {
-                path: path.clone(),
-                detail: format!(
-                    "output contains {} at index {i} during calibration; observers need finite values",
-                    v[i]
-                ),
-            };
-            // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
-            // runs only when one fails (to name the element); others scan first.
-            let self_checking = matches!(obs, Observer::MinMax(_));
-            if !self_checking {
-                if let Some(i) = simd::first_non_finite(&v) {
-                    return Err(non_finite(i));
-                }
-            }
             // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
             // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
             // the Sequential and once more from the forward hook: it sees each batch twice
-            // (visible with MovingAverage observers).
-            // A plain MinMaxObserver is idempotent (min(min(m, lo), lo) = min(m, lo), ±0 ties
-            // included), so its second look is skipped: same min/max, one pass less.
+            // (visible with MovingAverage observers). A plain MinMaxObserver is idempotent
+            // (min(min(m, lo), lo) = min(m, lo)), so its second look is skipped.
             let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
             let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
-            for _ in 0..times {
-                if let Err(e) = obs.forward(&v, vshape) {
-                    return Err(match simd::first_non_finite(&v) {
-                        Some(i) if self_checking => non_finite(i),
-                        _ => Error::Model { path: path.clone(), detail: e.to_string() },
-                    });
-                }
-            }
+            run.observe(b, &path, obs, t, times).await?;
         }
-        self.observers = staged;
-        self.batches_observed += 1;
         Ok(())
     }
 
@@ -244,12 +246,20 @@ impl Prepared {
         let batch = batch.max(1);
         // The float weights go to the backend once for every batch.
         let params = Params::upload(b, &self.model)?;
+        let mut run = DeviceRun::new(n.div_ceil(batch));
         for start in (0..n).step_by(batch) {
             let end = (start + batch).min(n);
             let mut s = shape.to_vec();
             s[0] = end - start;
-            self.observe_with(b, &x[start * per..end * per], &s, Some(&params)).await?;
+            if let Err(e) = self.observe_with(b, &x[start * per..end * per], &s, Some(&params), &mut run).await {
+                // The batches before this one stay observed, as with one observe call each.
+                run.flush(b, &mut self.observers).await?;
+                return Err(e);
+            }
+            if run.full() {
+                run.flush(b, &mut self.observers).await?;
+            }
         }
-        Ok(())
+        run.flush(b, &mut self.observers).await
     }
 }
