@@ -5,14 +5,36 @@ use crate::backend::{expect_dtype, DType, HasShape};
 use crate::rules::error::{fmt_shape, Error, Result};
 use crate::rules::histc::HistcRange;
 
-/// Validates `aminmax`: an F32 tensor.
-pub fn check_aminmax(x: &impl HasShape) -> Result<()> {
-    expect_dtype("aminmax", x, DType::F32)
+/// Validates the output region of an `*_into` reduction: I32 `out` with `words` words from `at`.
+fn check_out(op: &'static str, out: &impl HasShape, at: usize, words: usize) -> Result<()> {
+    expect_dtype(op, out, DType::I32)?;
+    if at.checked_add(words).is_none_or(|end| end > out.numel()) {
+        return Err(Error::Shape {
+            op,
+            detail: format!(
+                "{words} result words at word {at} do not fit out of shape {} ({} words)",
+                fmt_shape(out.shape()),
+                out.numel()
+            ),
+        });
+    }
+    Ok(())
 }
 
-/// Validates `aminmax_per_channel` and returns `(channels, inner)`: `ch_axis`'s size and the
-/// product of the dimensions after it.
-pub fn check_aminmax_per_channel(x: &impl HasShape, ch_axis: usize) -> Result<(usize, usize)> {
+/// Validates `aminmax_into`: F32 `x`, room for `AMINMAX_WORDS` words at `at`.
+pub fn check_aminmax(x: &impl HasShape, out: &impl HasShape, at: usize) -> Result<()> {
+    expect_dtype("aminmax", x, DType::F32)?;
+    check_out("aminmax", out, at, crate::rules::stats::AMINMAX_WORDS)
+}
+
+/// Validates `aminmax_per_channel_into` and returns `(channels, inner)`: `ch_axis`'s size and
+/// the product of the dimensions after it.
+pub fn check_aminmax_per_channel(
+    x: &impl HasShape,
+    ch_axis: usize,
+    out: &impl HasShape,
+    at: usize,
+) -> Result<(usize, usize)> {
     expect_dtype("aminmax_per_channel", x, DType::F32)?;
     let Some(&c) = x.shape().get(ch_axis) else {
         return Err(Error::Shape {
@@ -24,6 +46,7 @@ pub fn check_aminmax_per_channel(x: &impl HasShape, ch_axis: usize) -> Result<(u
             ),
         });
     };
+    check_out("aminmax_per_channel", out, at, crate::rules::stats::channel_words(c))?;
     Ok((c, x.shape()[ch_axis + 1..].iter().product()))
 }
 

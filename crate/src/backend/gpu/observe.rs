@@ -4,7 +4,7 @@
 
 use super::kernels::{Kernel, ELEMENTWISE_WORKGROUP};
 use super::{u32_dim, GpuBackend, GpuTensor};
-use crate::backend::{check_aminmax, check_aminmax_per_channel, check_histc, DType, HasShape, ObserveOps};
+use crate::backend::{check_aminmax, check_aminmax_per_channel, check_histc, HasShape, ObserveOps};
 use crate::rules::error::Result;
 use crate::rules::histc::HistcRange;
 
@@ -12,22 +12,20 @@ use crate::rules::histc::HistcRange;
 const MAX_INVOCATIONS: usize = 1024 * ELEMENTWISE_WORKGROUP as usize;
 
 impl ObserveOps for GpuBackend {
-    fn aminmax(&self, x: &GpuTensor) -> Result<GpuTensor> {
-        check_aminmax(x)?;
-        let out = self.output(&[4], DType::I32)?;
+    fn aminmax_into(&self, x: &GpuTensor, out: &mut GpuTensor, at: usize) -> Result<()> {
+        check_aminmax(x, out, at)?;
         let len = x.numel();
-        let p = [u32_dim("len", len)?, 0, 0, 0];
+        let p = [u32_dim("len", len)?, 0, 0, u32_dim("at", at)?];
         self.dispatch(Kernel::Aminmax, &p, &[&x.buffer, &out.buffer], self.grid(len.min(MAX_INVOCATIONS)));
-        Ok(out)
+        Ok(())
     }
 
-    fn aminmax_per_channel(&self, x: &GpuTensor, ch_axis: usize) -> Result<GpuTensor> {
-        let (c, inner) = check_aminmax_per_channel(x, ch_axis)?;
-        let out = self.output(&[2 * c + 2], DType::I32)?;
+    fn aminmax_per_channel_into(&self, x: &GpuTensor, ch_axis: usize, out: &mut GpuTensor, at: usize) -> Result<()> {
+        let (c, inner) = check_aminmax_per_channel(x, ch_axis, out, at)?;
         let len = x.numel();
-        let p = [u32_dim("len", len)?, u32_dim("channels", c)?, u32_dim("inner", inner.max(1))?, 0];
+        let p = [u32_dim("len", len)?, u32_dim("channels", c)?, u32_dim("inner", inner.max(1))?, u32_dim("at", at)?];
         self.dispatch(Kernel::AminmaxPerChannel, &p, &[&x.buffer, &out.buffer], self.grid(len.min(MAX_INVOCATIONS)));
-        Ok(out)
+        Ok(())
     }
 
     fn histc_accumulate(&self, x: &GpuTensor, range: &HistcRange, counts: &mut GpuTensor, row: usize) -> Result<()> {

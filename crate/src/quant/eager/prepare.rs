@@ -153,65 +153,71 @@ impl Prepared {
     /// before the batch.
     pub async fn observe_on<B: Backend>(&mut self, b: &B, x: &[f32], shape: &[usize]) -> Result<()> {
         let mut run = DeviceRun::new(1);
-        let r = self.observe_with(b, x, shape, None, &mut run).await;
-        run.flush(b, &mut self.observers).await?;
-        r
+        let failed = self.observe_with(b, x, shape, None, &mut run).await.err();
+        run.flush(b, &mut self.observers, &mut self.batches_observed, failed).await
     }
 
-    /// [`Prepared::observe_on`] with the float parameters already on `b` when given, inside the
-    /// calibration run `run` (the caller flushes it).
+    /// One batch of [`Prepared::observe_on`] inside the calibration run `run`, with the float
+    /// parameters already on `b` when given: the forward, every observer's reduction enqueued,
+    /// the batch committed to `run` on success. The caller flushes `run` (which applies the
+    /// statistics); an error is `(leaf index, error)` for that flush.
     async fn observe_with<B: Backend>(
-        &mut self,
-        b: &B,
-        x: &[f32],
-        shape: &[usize],
-        params: Option<&Params<B>>,
-        run: &mut DeviceRun<B>,
-    ) -> Result<()> {
-        if let Some(want) = &self.model.input_shape {
-            if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
-                return Err(Error::Model {
-                    path: String::new(),
-                    detail: format!(
-                        "calibration batch has shape {}; the model takes (batch, {})",
-                        fmt_shape(shape),
-                        want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
-                    ),
-                });
-            }
-        }
-        if let Some(i) = simd::first_non_finite(x) {
-            return Err(Error::Model {
-                path: String::new(),
-                detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
-            });
-        }
-        let mut staged = self.observers.clone();
-        let r = self.observe_staged(b, x, shape, params, run, &mut staged).await;
-        match r {
-            Ok(()) => {
-                run.commit();
-                self.observers = staged;
-                self.batches_observed += 1;
-            }
-            Err(_) => run.discard(),
-        }
-        r
-    }
-
-    async fn observe_staged<B: Backend>(
         &self,
         b: &B,
         x: &[f32],
         shape: &[usize],
         params: Option<&Params<B>>,
         run: &mut DeviceRun<B>,
-        staged: &mut BTreeMap<String, Observer>,
-    ) -> Result<()> {
-        let mut act = Act::Float(b.upload(x, shape)?);
-        for (path, m) in self.model.leaves() {
-            act = run_leaf_with(b, &path, m, act, params)?;
-            let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) else { continue };
+    ) -> std::result::Result<bool, (usize, Error)> {
+        if let Some(want) = &self.model.input_shape {
+            if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
+                return Err((
+                    0,
+                    Error::Model {
+                        path: String::new(),
+                        detail: format!(
+                            "calibration batch has shape {}; the model takes (batch, {})",
+                            fmt_shape(shape),
+                            want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                        ),
+                    },
+                ));
+            }
+        }
+        if let Some(i) = simd::first_non_finite(x) {
+            return Err((
+                0,
+                Error::Model {
+                    path: String::new(),
+                    detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
+                },
+            ));
+        }
+        let forward = self.observe_forward(b, x, shape, params, run);
+        let r = forward.await;
+        // Histogram observers' statistics are checked even when a later module failed, so the
+        // earliest bad module is the one named.
+        let end = run.end_batch(b).await;
+        match (r, end) {
+            (Ok(()), Ok(())) => Ok(run.commit()),
+            (Err(a), Err(b)) => Err(if b.0 < a.0 { b } else { a }),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+
+    /// The float forward of one batch, each observer's reduction enqueued on its output.
+    async fn observe_forward<B: Backend>(
+        &self,
+        b: &B,
+        x: &[f32],
+        shape: &[usize],
+        params: Option<&Params<B>>,
+        run: &mut DeviceRun<B>,
+    ) -> std::result::Result<(), (usize, Error)> {
+        let mut act = Act::Float(b.upload(x, shape).map_err(|e| (0, e))?);
+        for (leaf, (path, m)) in self.model.leaves().into_iter().enumerate() {
+            act = run_leaf_with(b, &path, m, act, params).map_err(|e| (leaf, e))?;
+            let (Some(obs), Act::Float(t)) = (self.observers.get(&path), &act) else { continue };
             // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
             // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
             // the Sequential and once more from the forward hook: it sees each batch twice
@@ -219,7 +225,7 @@ impl Prepared {
             // (min(min(m, lo), lo) = min(m, lo)), so its second look is skipped.
             let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
             let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
-            run.observe(b, &path, obs, t, times).await?;
+            run.look(b, leaf, &path, obs, t, times).map_err(|e| (leaf, e))?;
         }
         Ok(())
     }
@@ -251,15 +257,13 @@ impl Prepared {
             let end = (start + batch).min(n);
             let mut s = shape.to_vec();
             s[0] = end - start;
-            if let Err(e) = self.observe_with(b, &x[start * per..end * per], &s, Some(&params), &mut run).await {
+            match self.observe_with(b, &x[start * per..end * per], &s, Some(&params), &mut run).await {
+                Ok(false) => {}
+                Ok(true) => run.flush(b, &mut self.observers, &mut self.batches_observed, None).await?,
                 // The batches before this one stay observed, as with one observe call each.
-                run.flush(b, &mut self.observers).await?;
-                return Err(e);
-            }
-            if run.full() {
-                run.flush(b, &mut self.observers).await?;
+                Err(e) => return run.flush(b, &mut self.observers, &mut self.batches_observed, Some(e)).await,
             }
         }
-        run.flush(b, &mut self.observers).await
+        run.flush(b, &mut self.observers, &mut self.batches_observed, None).await
     }
 }

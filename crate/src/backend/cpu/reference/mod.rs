@@ -18,6 +18,7 @@ mod train_ops;
 
 pub use conv::*;
 pub use math::*;
+pub(crate) use observe::put_words;
 pub use observe::{aminmax, aminmax_per_channel, histc_accumulate};
 pub use train::*;
 pub(crate) use train_ops::{adam_counted_with, adam_with, sgd_with};

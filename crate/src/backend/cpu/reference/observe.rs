@@ -2,7 +2,7 @@
 //! `gpu/observe_aminmax.wgsl` and `gpu/histc.wgsl`. Sequential order; min and max keep the
 //! later of equal values (torch's scalar `aminmax`).
 
-use super::super::tensor::{tensor, CpuTensor};
+use super::super::tensor::CpuTensor;
 use super::CpuReference;
 use crate::backend::{check_aminmax, check_aminmax_per_channel, check_histc, HostData, ObserveOps};
 use crate::rules::error::Result;
@@ -20,13 +20,11 @@ pub fn aminmax_per_channel(x: &[f32], channels: usize, inner: usize) -> ChannelS
     let mut s = ChannelStats {
         min: vec![f32::INFINITY; channels],
         max: vec![f32::NEG_INFINITY; channels],
-        non_finite: 0,
-        first_non_finite: None,
+        non_finite: Default::default(),
     };
     for (i, &v) in x.iter().enumerate() {
         if !v.is_finite() {
-            s.non_finite += 1;
-            s.first_non_finite.get_or_insert(i);
+            s.non_finite.add(i, v);
             continue;
         }
         let c = (i / inner.max(1)) % channels.max(1);
@@ -49,16 +47,23 @@ pub fn histc_accumulate(x: &[f32], range: &HistcRange, row: &mut [i32]) {
     }
 }
 
+/// Writes `w` at word `at` of the I32 tensor `out` (checked by the caller).
+pub(crate) fn put_words(out: &mut CpuTensor, at: usize, w: &[i32]) {
+    let HostData::I32(o) = &mut out.data else { unreachable!("dtype checked") };
+    o[at..at + w.len()].copy_from_slice(w);
+}
+
 impl ObserveOps for CpuReference {
-    fn aminmax(&self, x: &CpuTensor) -> Result<CpuTensor> {
-        check_aminmax(x)?;
-        Ok(tensor(&[4], HostData::I32(aminmax(x.f32s("aminmax")?).encode().to_vec())))
+    fn aminmax_into(&self, x: &CpuTensor, out: &mut CpuTensor, at: usize) -> Result<()> {
+        check_aminmax(x, out, at)?;
+        put_words(out, at, &aminmax(x.f32s("aminmax")?).encode());
+        Ok(())
     }
 
-    fn aminmax_per_channel(&self, x: &CpuTensor, ch_axis: usize) -> Result<CpuTensor> {
-        let (c, inner) = check_aminmax_per_channel(x, ch_axis)?;
-        let w = aminmax_per_channel(x.f32s("aminmax_per_channel")?, c, inner).encode();
-        Ok(tensor(&[2 * c + 2], HostData::I32(w)))
+    fn aminmax_per_channel_into(&self, x: &CpuTensor, ch_axis: usize, out: &mut CpuTensor, at: usize) -> Result<()> {
+        let (c, inner) = check_aminmax_per_channel(x, ch_axis, out, at)?;
+        put_words(out, at, &aminmax_per_channel(x.f32s("aminmax_per_channel")?, c, inner).encode());
+        Ok(())
     }
 
     fn histc_accumulate(&self, x: &CpuTensor, range: &HistcRange, counts: &mut CpuTensor, row: usize) -> Result<()> {
