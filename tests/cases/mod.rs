@@ -9,6 +9,8 @@
 #![allow(dead_code)]
 
 mod amp;
+mod calib_budget;
+mod calib_device;
 mod conv;
 mod eager;
 mod eager_api;
@@ -26,6 +28,8 @@ mod session;
 mod train;
 mod typed;
 pub use amp::*;
+pub use calib_budget::*;
+pub use calib_device::*;
 pub use conv::*;
 pub use eager_api::*;
 pub use eager_errors::*;
@@ -108,6 +112,9 @@ macro_rules! all_cases {
             session_reports_memory_trace_and_precision,
             mixed_losses_and_scales_match_torch,
             qat_training_follows_torch_losses_and_fake_quant_qparams,
+            observer_reductions_agree_with_the_cpu_reference_bit_for_bit,
+            where_activations_are_equal_calibrated_qparams_are_equal,
+            calibration_on_the_backend_keeps_qparams_within_the_named_budget,
         );
     };
 }
