@@ -225,3 +225,31 @@ pub async fn calibration_reads_back_once_per_observer_and_once_per_batch_for_his
         }
     }
 }
+
+/// An inf that appears only in a later batch (a sample of 3e38s overflows a Linear) is
+/// the same named error on every backend, although the statistics of that batch are read only
+/// at the end of the run; the observers hold exactly the batches before it.
+pub async fn an_overflow_in_a_later_batch_is_named_and_the_earlier_batches_stay_observed<B: Backend>(b: &B) {
+    let m = integer_mlp();
+    let (n, d, batch) = (48, 4, 16);
+    let mut x = integer_data(n, d, batch);
+    for v in &mut x[(2 * batch + 1) * d..(2 * batch + 2) * d] {
+        *v = 3e38; // one sample of the third batch: |Σ w·x| overflows f32
+    }
+    for observer in ["minmax", "moving_average", "histogram"] {
+        let dict = QConfigDict { observer: Some(observer.into()), ..Default::default() };
+        let mut mm = m.clone();
+        mm.root.qconfig = QConfigAttr::Named("x86".into());
+        let (mut p, mut want, mut reference) =
+            (prepare(&mm, &dict).unwrap(), prepare(&mm, &dict).unwrap(), prepare(&mm, &dict).unwrap());
+        let e = p.calibrate_on(b, &x, &[n, d], batch).await.unwrap_err().to_string();
+        let e_ref = reference.calibrate_on(&CpuReference, &x, &[n, d], batch).await.unwrap_err().to_string();
+        assert_eq!(e, e_ref, "{}: {observer}", b.name());
+        assert!(e.contains("output contains") && e.contains("inf at index") && e.contains("during calibration"), "{e}");
+        want.calibrate_on(&CpuReference, &x[..2 * batch * d], &[2 * batch, d], batch).await.unwrap();
+        assert_eq!(p.batches_observed, 2, "{}: {observer}", b.name());
+        for (path, o) in &want.observers {
+            assert_eq!(qparams(&p.observers[path]), qparams(o), "{}: {observer} at {path}", b.name());
+        }
+    }
+}

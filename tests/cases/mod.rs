@@ -115,6 +115,7 @@ macro_rules! all_cases {
             observer_reductions_agree_with_the_cpu_reference_bit_for_bit,
             where_activations_are_equal_calibrated_qparams_are_equal,
             calibration_on_the_backend_keeps_qparams_within_the_named_budget,
+            an_overflow_in_a_later_batch_is_named_and_the_earlier_batches_stay_observed,
         );
     };
 }
