@@ -55,6 +55,10 @@ pub struct QuantizeArgs {
     /// Add each layer's weight codes and the eval outputs (codes and dequantized) to the report.
     #[arg(long)]
     dump: bool,
+    /// With --backend webgpu: also calibrate on the CPU and report both qparams per observer
+    /// and how many int8 eval codes differ (`calibration_vs_cpu` in --json).
+    #[arg(long)]
+    compare_cpu: bool,
 }
 
 fn run(a: &QuantizeArgs) -> Result<()> {
@@ -76,6 +80,7 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         fuse: !a.no_fuse,
         calib_batch: a.calib_batch,
         dump: a.dump,
+        compare_cpu: a.compare_cpu,
     };
     let ev = eval.as_ref().map(|d| (d.x.as_slice(), d.shape.as_slice()));
     let labels = eval.as_ref().and_then(|d| d.y.as_deref());
@@ -133,6 +138,11 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     }
     if let Some(acc) = &r.accuracy {
         println!("accuracy: float {:.4}  int8 {:.4}  agreement {:.4}", acc.float, acc.int8, acc.agreement);
+    }
+    match &r.calibration_vs_cpu {
+        Some(c) => crate::cli_compare::print(c),
+        None if a.compare_cpu => println!("--compare-cpu: the run was on {}, nothing to compare", ran.ran_on),
+        None => {}
     }
     Ok(())
 }

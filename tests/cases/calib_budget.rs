@@ -136,3 +136,33 @@ pub async fn calibration_on_the_backend_keeps_qparams_within_the_named_budget<B:
         );
     }
 }
+
+/// The page's PTQ JSON with `compare_cpu: true`: on a backend other than the CPU fast path the
+/// report carries `calibration_vs_cpu` (per observer both qparams within the budget, and the
+/// differing int8 eval codes), on the fast path itself none; without the option none.
+pub async fn the_page_json_carries_the_cpu_comparison_when_asked<B: Backend>(b: &B) {
+    use quantplay::app::ptq::{options_from_json, run_for_page};
+    let (sizes, w, bias, train, test) = super::eager_page::trained("circle", &[8], 100).await;
+    let model = mlp_model(&sizes, &w, &bias).unwrap();
+    let d = sizes[0];
+    for (opts, asked) in [(r#"{"compare_cpu": true, "observer": "histogram"}"#, true), (r#"{}"#, false)] {
+        let opt = options_from_json(opts).unwrap();
+        let out = run_for_page(b, &model, (&train.x[..64 * d], &[64, d]), (&test.x, &[test.len(), d]), &test.y, &opt)
+            .await
+            .unwrap();
+        let c = &out["report"]["calibration_vs_cpu"];
+        if !asked || b.name() == "cpu" {
+            assert!(c.is_null(), "{}: {opts}: {c}", b.name());
+            continue;
+        }
+        assert_eq!(c["backend"], b.name());
+        let obs = c["observers"].as_array().unwrap();
+        assert_eq!(obs.len(), sizes.len(), "QuantStub and every layer: {c}");
+        let budget = quantplay::parity::GPU_CALIBRATION_QPARAMS;
+        assert!(obs.iter().all(|o| o["scale_ulps"].as_u64().unwrap() <= budget.scale_ulps as u64), "{c}");
+        let codes = c["eval_codes"].as_u64().unwrap();
+        assert_eq!(codes, (test.len() * sizes[1..].iter().sum::<usize>()) as u64, "{c}");
+        assert!(c["eval_codes_differ"].as_u64().unwrap() <= codes);
+    }
+    assert!(options_from_json(r#"{"compare_cpu": 1}"#).unwrap_err().to_string().contains("compare_cpu: true or false"));
+}

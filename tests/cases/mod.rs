@@ -116,6 +116,7 @@ macro_rules! all_cases {
             where_activations_are_equal_calibrated_qparams_are_equal,
             calibration_on_the_backend_keeps_qparams_within_the_named_budget,
             an_overflow_in_a_later_batch_is_named_and_the_earlier_batches_stay_observed,
+            the_page_json_carries_the_cpu_comparison_when_asked,
         );
     };
 }

@@ -22,8 +22,9 @@ impl Trainer {
     /// Post-training static quantization of the run's current float MLP, calibrated on the first
     /// `calib_size` training samples and evaluated on the test split. `options_json`:
     /// `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse", "calib_batch",
-    /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu"}`, all optional (backend
-    /// defaults to the trainer's). Resolves to `{"report", "activations", "observers",
+    /// "calib_size", "compare_cpu", "backend": "cpu" | "cpu-reference" | "webgpu"}`, all optional
+    /// (backend defaults to the trainer's; `compare_cpu: true` on WebGPU adds the report's
+    /// `calibration_vs_cpu`). Resolves to `{"report", "activations", "observers",
     /// "calib_size", "backend", "ran_on", "fallback"}` JSON (`ran_on`: where it ran; `fallback`:
     /// why not on `backend`, or null); bad options reject with a message naming the value and the valid ones.
     pub fn quantize(&self, options_json: JsValue) -> Promise {

@@ -4,6 +4,7 @@
 //!
 //! Not here: the observers' math (`quant::observer`), the module tree (`crate::model`).
 
+pub mod calib_compare;
 pub mod calib_device;
 pub mod convert;
 pub mod dynamic;
