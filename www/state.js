@@ -148,5 +148,7 @@ export function quantizeOptions(state, backend) {
     fuse: state.fuse === 1,
     calib_size: state.calib,
     backend,
+    // On WebGPU the report also compares the GPU's calibration with the CPU's (calib-compare.js).
+    compare_cpu: backend === 'webgpu',
   });
 }
