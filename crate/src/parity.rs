@@ -249,12 +249,13 @@ pub struct QParamsBudget {
 /// and `scale = (max − min) / 255` with it. Measured (tests/cases/calib_budget.rs, 147
 /// observers of the eager fixtures eager_mlp/cnn/nested/boundaries plus the page's spiral,
 /// circle and digits MLPs with MinMax, MovingAverage and Histogram observers): WebGPU on
-/// lavapipe 0 differences (the same k order, no FMA); the CPU fast path (sgemm's blocked
-/// order) 33 of 147 scales differ, by at most 2 ulps, no zero point differs. The budget leaves
-/// 4× that for a GPU that contracts into FMAs, and one zero-point step, which a min that lands
-/// on a rounding boundary of `qmin − round(min / scale)` can take.
+/// lavapipe and on Chromium's SwiftShader 0 differences (the same k order, no FMA); the CPU
+/// fast path (sgemm's blocked order) 33 of 147 scales differ, by at most 2 ulps, no zero point
+/// differs. The budget leaves 4× that for a GPU that contracts into FMAs (not measured: no
+/// hardware adapter here), and one zero-point step, which a min that lands on a rounding
+/// boundary of `qmin − round(min / scale)` can take.
 pub const GPU_CALIBRATION_QPARAMS: QParamsBudget = QParamsBudget {
     scale_ulps: 8,
     zero_point: 1,
-    why: "observer statistics are exact; only the float forward's matmul order/FMA moves min/max by ulps (measured: 0 on lavapipe, <= 2 ulps for the CPU fast path)",
+    why: "observer statistics are exact; only the float forward's matmul order/FMA moves min/max by ulps (measured: 0 on lavapipe and SwiftShader, <= 2 ulps for the CPU fast path)",
 };
