@@ -94,6 +94,7 @@ async function native() {
   }
   const res = await alternate(loads, { rounds, warmup });
   const readbacks = await gpuReadbacks(q);
+  const calibration = await calibrationRows(q);
   q.close();
   t?.close();
   const rows = res.map((r, i) => ({ ...r, group: loads[i].group, quantplay: loads[i].quantplay }));
@@ -103,7 +104,7 @@ async function native() {
     const [mixed, fp32] = ['train_16mixed_256x0x0', 'train_fp32_256x0x0'].map((g) => rows.find((r) => r.name === `${who} ${g}`));
     if (mixed && fp32) rows.push({ name: `${who} train 16-mixed / fp32 step time`, value: mixed.median_ms / fp32.median_ms, unit: 'ratio', derived: true });
   }
-  rows.push(readbacks);
+  rows.push(readbacks, ...calibration);
   // int8 vs quantplay's own f32 on the same shape (256×784×256).
   const f32 = rows.find((r) => r.quantplay && r.group === 'f32_gemm_256x784x256');
   for (const r of rows.filter((x) => x.quantplay && x.group.startsWith('qlinear'))) {
@@ -122,6 +123,41 @@ async function gpuReadbacks(q) {
   } catch (e) {
     return { name, error: String(e.message ?? e), derived: true };
   }
+}
+
+/**
+ * "PTQ calibration, CPU vs WebGPU": `calibrate_on` of the fused MLP 784-256-256-10 on 8×256
+ * samples and of the page's 2-16-16-2 on 4×32, MinMax and Histogram observers, on quantplay's
+ * CPU fast path and its native WebGPU backend, alternated; each row has the median time and
+ * the readbacks of one calibration. On a software adapter the WebGPU time says nothing about
+ * GPU speed (the note says so).
+ */
+async function calibrationRows(q) {
+  const rows = [];
+  const note = 'WebGPU here is the machine\'s adapter (lavapipe or SwiftShader when software): its time says nothing about GPU speed; the readbacks are the point';
+  for (const [model, m, k, n] of [['MLP 784-256-256-10 8x256', 256, 8, 784], ['page MLP 2-16-16-2 4x32', 32, 4, 2]]) {
+    for (const obs of ['minmax', 'histogram']) {
+      const loads = [];
+      for (const dev of ['cpu', 'webgpu']) {
+        const id = `calib_${obs}_${dev}_${n}`;
+        const name = `PTQ calibration, CPU vs WebGPU: ${model} ${obs} on ${dev}`;
+        try {
+          await q.ask(`setup ${id} calib_${obs}_${dev} ${m} ${k} ${n}`);
+          loads.push({ name, group: `calib_${obs}_${n}`, quantplay: dev === 'cpu', run: () => q.ask(`run ${id}`), id });
+        } catch (e) {
+          rows.push({ name, error: String(e.message ?? e), derived: true });
+        }
+      }
+      if (!loads.length) continue;
+      const res = await alternate(loads, { rounds, warmup });
+      for (const [i, r] of res.entries()) {
+        const reply = await q.ask(`run ${loads[i].id}`);
+        const readbacks = Number(reply.split(' ')[3]);
+        rows.push({ ...r, name: `${r.name}, ${readbacks} readbacks`, group: loads[i].group, quantplay: loads[i].quantplay, readbacks, note });
+      }
+    }
+  }
+  return rows;
 }
 
 async function wasm() {

@@ -306,3 +306,57 @@ fn a_ctrl_c_or_kill_mid_write_leaves_the_old_file_whole_and_no_half_file_behind(
     assert_eq!(temps(&dir), [], "and removes the dead process's half file");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `quantize --backend gpu --compare-cpu` reports, per activation observer, the qparams
+/// calibrated on the GPU and on the CPU (text and `--json`'s `calibration_vs_cpu`) within the
+/// named budget, and how many int8 eval codes differ; on the CPU it says there is nothing to
+/// compare. Without an adapter (the CLI falls back to cpu) the GPU half prints SKIP.
+#[test]
+fn quantize_with_compare_cpu_reports_gpu_against_cpu_calibration() {
+    let file: Value = serde_json::from_str(MLP).unwrap();
+    let dir = std::env::temp_dir().join(format!("quantplay-cli-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = file["cases"].as_array().unwrap().iter().find(|c| c["name"] == "mlp fused x86").unwrap();
+    let spec = dir.join("model.json");
+    std::fs::write(&spec, case["spec"].to_string()).unwrap();
+    let weights = write(
+        &dir,
+        "model.safetensors",
+        file["weights"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), tensor(v))).collect(),
+    );
+    let calib = write(&dir, "calib.safetensors", vec![("x", tensor(&file["calib"]))]);
+    let exe = env!("CARGO_BIN_EXE_quantplay");
+    let run = |backend: &str, json: bool| {
+        let mut a = vec!["quantize", "--spec", spec.to_str().unwrap(), "--weights", &weights, "--calib", &calib];
+        a.extend(["--calib-batch", "8", "--compare-cpu", "--backend", backend]);
+        if json {
+            a.push("--json");
+        }
+        let out = Command::new(exe).args(&a).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (text, _) = run("cpu", false);
+    assert!(text.contains("--compare-cpu: the run was on cpu, nothing to compare"), "{text}");
+    let (json, err) = run("gpu", true);
+    if err.contains("instead") {
+        assert_ne!(std::env::var("QUANTPLAY_REQUIRE_GPU").as_deref(), Ok("1"), "no GPU: {err}");
+        eprintln!("SKIP quantize_with_compare_cpu_reports_gpu_against_cpu_calibration: {err}");
+        return;
+    }
+    let r: Value = serde_json::from_str(&json).unwrap();
+    let c = &r["calibration_vs_cpu"];
+    assert_eq!(c["backend"], "webgpu", "{c}");
+    let obs = c["observers"].as_array().unwrap();
+    assert_eq!(obs.len(), 4, "QuantStub and three layers: {c}");
+    let budget = quantplay::parity::GPU_CALIBRATION_QPARAMS;
+    for o in obs {
+        assert!(o["scale_ulps"].as_u64().unwrap() <= budget.scale_ulps as u64, "{o}");
+        let dz = (o["zero_point"].as_i64().unwrap() - o["cpu_zero_point"].as_i64().unwrap()).abs();
+        assert!(dz <= budget.zero_point as i64, "{o}");
+    }
+    assert!(c["eval_codes"].as_u64().unwrap() > 0, "{c}");
+    let (text, _) = run("gpu", false);
+    assert!(text.contains("calibration on webgpu vs cpu:") && text.contains("int8 eval codes differ"), "{text}");
+    println!("{text}");
+}

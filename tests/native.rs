@@ -114,6 +114,13 @@ fn a_gradient_nan_only_on_the_gpu_skips_that_step_there_and_not_on_the_cpu() {
 }
 
 #[test]
+fn calibration_reads_back_once_per_observer_and_once_per_batch_for_histograms() {
+    if let Some(g) = gpu("calibration_reads_back_once_per_observer_and_once_per_batch_for_histograms") {
+        pollster::block_on(cases::calibration_reads_back_once_per_observer_and_once_per_batch_for_histograms(g));
+    }
+}
+
+#[test]
 fn simple_and_tiled_gpu_matmuls_are_identical() {
     if let Some(g) = gpu("simple_and_tiled_gpu_matmuls_are_identical") {
         pollster::block_on(cases::simple_and_tiled_gpu_matmuls_are_identical(g));

@@ -73,6 +73,11 @@ async fn a_gradient_nan_only_on_the_gpu_skips_that_step_there_and_not_on_the_cpu
 }
 
 #[wasm_bindgen_test]
+async fn calibration_reads_back_once_per_observer_and_once_per_batch_for_histograms() {
+    cases::calibration_reads_back_once_per_observer_and_once_per_batch_for_histograms(gpu().await).await;
+}
+
+#[wasm_bindgen_test]
 async fn simple_and_tiled_gpu_matmuls_are_identical() {
     cases::simple_and_tiled_gpu_matmuls_are_identical(gpu().await).await;
 }

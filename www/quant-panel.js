@@ -6,6 +6,7 @@
 
 import { barChart, histChart } from './histogram.js';
 import { modeText } from './quant-modes.js';
+import { calibCompareView } from './calib-compare.js';
 
 const $ = (id) => document.getElementById(id);
 // Non-finite f32 values (an SQNR of a constant activation, e.g. one calibration sample) arrive
@@ -27,7 +28,7 @@ function placementText(r) {
   const on = (name) => (name === 'webgpu' ? 'WebGPU' : name === 'cpu-reference' ? 'the CPU reference' : 'the CPU');
   const why = r.fallback ? ` (moved to the CPU: ${r.fallback})` : '';
   const input = `input qparams: scale ${num(r.report.input?.scale)}, zero point ${r.report.input?.zero_point}`;
-  return `Calibrated on ${samples}: the float forward ran on ${on(p.calibration_forward)}${why}, the observers reduced each activation on ${on(p.observer_statistics)}; the float and int8 evaluation ran on ${on(p.int8_forward)}. ${input[0].toUpperCase()}${input.slice(1)}.`;
+  return `Calibrated on ${samples}: the float forward ran on ${on(p.calibration_forward)}${why}, the observers reduced each activation on ${on(p.observer_statistics)} (only their min/max and histogram counts came back to the CPU); the float and int8 evaluation ran on ${on(p.int8_forward)}. ${input[0].toUpperCase()}${input.slice(1)}.`;
 }
 
 function options(select, names) {
@@ -95,6 +96,7 @@ export function quantViews() {
     lines.push(where);
     if (report.float_modules?.length) lines.push(cell('p', `Left in float: ${report.float_modules.map((m) => m.join(' ')).join(', ')}.`));
     for (const w of report.warnings || []) lines.push(cell('p', `Warning: ${w}`));
+    lines.push(...calibCompareView(report.calibration_vs_cpu));
     out.replaceChildren(...lines);
     out.dataset.done = 'true';
 

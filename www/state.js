@@ -155,5 +155,7 @@ export function quantizeOptions(state, backend) {
     backend,
     mode: state.qmode,
     ...(state.qmode === 'qat' ? { qat_steps: state.qat_steps, qat_lr: state.qat_lr, qat_batch: state.batch } : {}),
+    // On WebGPU a static run also compares the GPU's calibration with the CPU's (calib-compare.js).
+    compare_cpu: backend === 'webgpu' && state.qmode !== 'dynamic' && state.qmode !== 'qat',
   });
 }

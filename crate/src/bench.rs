@@ -14,6 +14,9 @@
 //!   `m` (see `bench/train.rs`); `run` returns the loss.
 //! - `gpu_readbacks_16mixed` (native only): `k` 16-mixed steps (batch `m`) on the WebGPU
 //!   backend; `run` returns GPU → CPU reads per step, a count, not a time.
+//! - `calib_{minmax,histogram}_{cpu,webgpu}`: `calibrate_on` of a fused MLP (n = 784:
+//!   784-256-256-10, n = 2: the page's 2-16-16-2) on `k` batches of `m`, on the CPU fast path
+//!   or native WebGPU (`bench/calib.rs`); `run` returns the readbacks of one calibration.
 
 use crate::backend::cpu::fast;
 use crate::backend::cpu::fast::int8_kernels::{accumulate_packed, PackedWeight};
@@ -32,8 +35,13 @@ pub const KINDS: &[&str] = &[
     "train_fp32",
     "train_16mixed",
     "gpu_readbacks_16mixed",
+    "calib_minmax_cpu",
+    "calib_minmax_webgpu",
+    "calib_histogram_cpu",
+    "calib_histogram_webgpu",
 ];
 
+pub mod calib;
 pub mod train;
 
 enum Data {
@@ -61,6 +69,8 @@ enum Data {
     /// 16-mixed steps on the WebGPU backend, counting readbacks.
     #[cfg(not(target_arch = "wasm32"))]
     GpuReadbacks(Box<std::cell::RefCell<train::GpuReadbacks>>),
+    /// Calibration on the CPU or WebGPU (`bench/calib.rs`).
+    Calib(Box<calib::CalibBench>),
 }
 
 /// One benchmark workload with its inputs.
@@ -136,6 +146,9 @@ impl Workload {
             "gpu_readbacks_16mixed" => {
                 Data::GpuReadbacks(Box::new(std::cell::RefCell::new(train::GpuReadbacks::new(m, k, seed)?)))
             }
+            k_ if k_.starts_with("calib_") && KINDS.contains(&k_) => {
+                Data::Calib(Box::new(calib::CalibBench::new(kind, m, k, n, seed)?))
+            }
             other => {
                 return Err(Error::InvalidArgument { name: "workload", value: other.into(), valid: KINDS.join(", ") })
             }
@@ -164,6 +177,7 @@ impl Workload {
         let mlp = 784.0 * 256.0 + 256.0 * 256.0 + 256.0 * 10.0;
         match self.data {
             Data::Ptq { .. } => (self.m * self.k) as f64 * mlp,
+            Data::Calib(_) => 0.0,
             // Forward, dW for every layer, dh for all but the first.
             Data::Train(_) => self.m as f64 * (3.0 * mlp - 784.0 * 256.0),
             #[cfg(not(target_arch = "wasm32"))]
@@ -203,6 +217,7 @@ impl Workload {
             }
             #[cfg(not(target_arch = "wasm32"))]
             Data::GpuReadbacks(g) => g.borrow_mut().readbacks_per_step().expect("GPU readbacks workload"),
+            Data::Calib(c) => c.run().expect("calibration workload"),
             Data::QLinear { x, w, spec } => {
                 let r = spec.requant(n);
                 let acc = accumulate_packed(x, m, spec.x_zero_point, w);
@@ -222,8 +237,13 @@ mod tests {
         let w = Workload::int8(1, 2, 2, vec![130, 128], vec![1, 2, 3, 4], 128, 1);
         assert_eq!(w.run(), 2.0);
         assert!(Workload::new("nope", 1, 1, 1, 0).err().unwrap().to_string().contains("f32_gemm"));
-        for kind in KINDS.iter().filter(|k| !k.starts_with("gpu_")) {
+        for kind in KINDS.iter().filter(|k| !k.starts_with("gpu_") && !k.starts_with("calib_")) {
             assert!(Workload::new(kind, 3, 5, 4, 1).unwrap().run().is_finite(), "{kind}");
         }
+        for kind in ["calib_minmax_cpu", "calib_histogram_cpu"] {
+            assert_eq!(Workload::new(kind, 4, 3, 2, 1).unwrap().run(), 0.0, "{kind}: no readbacks on the CPU");
+        }
+        let e = Workload::new("calib_minmax_cpu", 4, 3, 5, 1).err().unwrap().to_string();
+        assert!(e.contains('5') && e.contains("784"), "{e}");
     }
 }

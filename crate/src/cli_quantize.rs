@@ -64,6 +64,10 @@ pub struct QuantizeArgs {
     /// The numeric debugger's flags (`cli_debug.rs`).
     #[command(flatten)]
     pub(crate) debug: crate::cli_debug::DebugArgs,
+    /// With --backend webgpu: also calibrate on the CPU and report both qparams per observer
+    /// and how many int8 eval codes differ (`calibration_vs_cpu` in --json).
+    #[arg(long)]
+    pub(crate) compare_cpu: bool,
 }
 
 fn run(a: &QuantizeArgs) -> Result<()> {
@@ -100,6 +104,7 @@ fn run(a: &QuantizeArgs) -> Result<()> {
         calib_batch: a.calib_batch.unwrap_or(32),
         dump: a.dump,
         keep_float: crate::cli_debug::keep_float_paths(a.debug.keep_float.as_deref()),
+        compare_cpu: a.compare_cpu,
     };
     let ev = eval.as_ref().map(|d| (d.x.as_slice(), d.shape.as_slice()));
     let labels = eval.as_ref().and_then(|d| d.y.as_deref());
@@ -140,6 +145,11 @@ fn run(a: &QuantizeArgs) -> Result<()> {
     }
     print_report(r);
     crate::cli_debug::print_text(&extras);
+    match &r.calibration_vs_cpu {
+        Some(c) => crate::cli_compare::print(c),
+        None if a.compare_cpu => println!("--compare-cpu: the run was on {}, nothing to compare", ran.ran_on),
+        None => {}
+    }
     Ok(())
 }
 

@@ -41,7 +41,7 @@ pub mod web;
 pub use backend::cpu::{CpuFast, CpuReference};
 pub use backend::gpu::GpuBackend;
 pub use backend::{prelude, Backend, BackendKind, Capabilities, DType, HasShape, HostData};
-pub use backend::{AmpOps, DTypeOps, FloatOps, LayoutOps, OptimOps, QuantOps, TensorOps};
+pub use backend::{AmpOps, DTypeOps, FloatOps, LayoutOps, ObserveOps, OptimOps, QuantOps, TensorOps};
 pub use model::{load, Model, ModelSpec, StateDict};
 pub use quant::eager::{convert, prepare, quantize, quantize_dynamic, Mapping, Prepared, QConfigDict};
 pub use rules::error::{Error, Result};

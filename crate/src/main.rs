@@ -10,6 +10,8 @@
 #[cfg(all(not(target_arch = "wasm32"), feature = "bench"))]
 mod cli_bench;
 #[cfg(not(target_arch = "wasm32"))]
+mod cli_compare;
+#[cfg(not(target_arch = "wasm32"))]
 mod cli_debug;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_dynamic;

@@ -251,3 +251,33 @@ mod tests {
         assert!(!compare(&[f32::INFINITY], &[f32::NEG_INFINITY], F32_MATMUL).ok());
     }
 }
+
+/// How far calibrated activation qparams may be from the CPU reference's: scale ulps and
+/// zero-point steps, with the reason.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct QParamsBudget {
+    /// Largest scale difference, in ulps of the f32 scale.
+    pub scale_ulps: u32,
+    /// Largest zero-point difference.
+    pub zero_point: i32,
+    /// One line on why this budget is right.
+    pub why: &'static str,
+}
+
+/// Activation qparams calibrated on a backend against the CPU reference's. The observers'
+/// statistics are exact on every backend (integer comparisons and counts, `ObserveOps`), so
+/// the qparams differ only where the float forward's outputs do: the f32 matmul's summation
+/// order or FMA contraction (`F32_MATMUL`) can move an activation's min/max by an ulp or two,
+/// and `scale = (max − min) / 255` with it. Measured (tests/cases/calib_budget.rs, 147
+/// observers of the eager fixtures eager_mlp/cnn/nested/boundaries plus the page's spiral,
+/// circle and digits MLPs with MinMax, MovingAverage and Histogram observers): WebGPU on
+/// lavapipe and on Chromium's SwiftShader 0 differences (the same k order, no FMA); the CPU
+/// fast path (sgemm's blocked order) 33 of 147 scales differ, by at most 2 ulps, no zero point
+/// differs. The budget leaves 4× that for a GPU that contracts into FMAs (not measured: no
+/// hardware adapter here), and one zero-point step, which a min that lands on a rounding
+/// boundary of `qmin − round(min / scale)` can take.
+pub const GPU_CALIBRATION_QPARAMS: QParamsBudget = QParamsBudget {
+    scale_ulps: 8,
+    zero_point: 1,
+    why: "observer statistics are exact; only the float forward's matmul order/FMA moves min/max by ulps (measured: 0 on lavapipe and SwiftShader, <= 2 ulps for the CPU fast path)",
+};

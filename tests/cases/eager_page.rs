@@ -12,8 +12,9 @@ use quantplay::prelude::*;
 use quantplay::rules::rng::Rng;
 use quantplay::{CpuFast, HostData};
 
-/// Trains `sizes` on the CPU fast path with Adam, minibatches of 32, and returns the float MLP.
-async fn trained(
+/// Trains `sizes` on the CPU fast path with Adam, minibatches of 32, and returns the float MLP
+/// (also the page models of `calib_device.rs`).
+pub async fn trained(
     name: &str,
     hidden: &[usize],
     steps: usize,

@@ -9,6 +9,8 @@
 #![allow(dead_code)]
 
 mod amp;
+mod calib_budget;
+mod calib_device;
 mod conv;
 mod eager;
 mod eager_api;
@@ -28,6 +30,8 @@ mod session;
 mod train;
 mod typed;
 pub use amp::*;
+pub use calib_budget::*;
+pub use calib_device::*;
 pub use conv::*;
 pub use eager_api::*;
 pub use eager_errors::*;
@@ -113,6 +117,11 @@ macro_rules! all_cases {
             mixed_losses_and_scales_match_torch,
             qat_training_follows_torch_losses_and_fake_quant_qparams,
             the_report_lists_every_quantized_layer_with_torchs_qparams_and_bias,
+            observer_reductions_agree_with_the_cpu_reference_bit_for_bit,
+            where_activations_are_equal_calibrated_qparams_are_equal,
+            calibration_on_the_backend_keeps_qparams_within_the_named_budget,
+            an_overflow_in_a_later_batch_is_named_and_the_earlier_batches_stay_observed,
+            the_page_json_carries_the_cpu_comparison_when_asked,
         );
     };
 }

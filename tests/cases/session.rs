@@ -271,14 +271,15 @@ pub async fn a_trained_sessions_float_model_quantizes_within_two_points<B: Backe
     let session_test = json_eval["test_accuracy"].as_f64().unwrap();
     assert!((f - session_test).abs() < 1e-6, "{}: the exported model scores {f}, the session {session_test}", b.name());
     assert!(f > 0.8 && (f - q).abs() <= 0.02, "{}: float {f} vs int8 {q}", b.name());
-    // It says where each part ran: the forwards on this backend, the observers' reductions on
-    // the host (until they move to the device).
+    // It says where each part ran: the forwards and the observers' reductions on this backend,
+    // the observers' updates from those statistics on the host.
     let p = &out["placement"];
     assert_eq!(
         [&p["calibration_forward"], &p["float_reference"], &p["int8_forward"], &p["observer_statistics"]],
-        [b.name(), b.name(), b.name(), "cpu"],
+        [b.name(), b.name(), b.name(), b.name()],
         "{p}"
     );
+    assert_eq!(p["observer_updates"], "cpu", "{p}");
     for bad in [0, data.eval_shape[0] * 100] {
         let e = s.quant_data(bad).err().expect("out of range").to_string();
         assert!(e.contains("calib_size") && e.contains(&bad.to_string()), "{e}");

@@ -33,9 +33,23 @@ test('the Quantize panel says where calibration and evaluation ran, on WebGPU an
     const p = await quantizePlacement(page);
     assert.equal(p.ranOn, p.trainer, `${backend}: the label's backend is the run's: ${p.text}`);
     assert.equal(p.calibration_forward, backend, p.text);
-    assert.equal(p.observer_statistics, 'cpu', p.text);
+    // The observers' reductions run where the forward ran; only their statistics come back.
+    assert.equal(p.observer_statistics, backend, p.text);
+    assert.equal(p.observer_updates, 'cpu', p.text);
     assert.match(p.text, new RegExp(`Calibrated on 1 training sample: the float forward ran on ${name}`), p.text);
-    assert.match(p.text, /the observers reduced each activation on the CPU/, p.text);
+    assert.match(p.text, new RegExp(`the observers reduced each activation on ${name} \\(only their min/max`), p.text);
+    // On WebGPU the panel compares the GPU's calibration with the CPU's; on the CPU there is none.
+    const compare = await page.evaluate(() => {
+      const s = document.getElementById('calib-compare-summary');
+      return s && { ...s.dataset, rows: document.querySelectorAll('#calib-compare tr').length, text: s.textContent };
+    });
+    if (backend === 'webgpu') {
+      assert.ok(compare, 'no comparison table on WebGPU');
+      assert.equal(compare.rows, 1 + 3, `header + QuantStub and two layers: ${compare.text}`);
+      assert.match(compare.text, /Calibration on WebGPU vs the CPU: \d+ of 3 observers/, compare.text);
+    } else {
+      assert.equal(compare, null, 'a comparison on the CPU');
+    }
     assert.doesNotMatch(p.text, /samples on webgpu/, 'the old, untrue label');
     assert.deepEqual(page.errors, []);
     await page.close();

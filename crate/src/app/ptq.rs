@@ -6,9 +6,11 @@
 
 use crate::app::backends::{Job, Ran};
 use crate::backend::Backend;
+use crate::backend::BackendKind;
 use crate::model::fuse::fuse_modules;
 use crate::model::spec::QConfigAttr;
 use crate::model::Model;
+use crate::quant::eager::calib_compare::{calibrate_on_cpu, compare};
 use crate::quant::eager::convert::{convert, Converted, Mapping};
 use crate::quant::eager::prepare::{prepare, Prepared, QConfigDict};
 use crate::quant::eager::report::{build, Report};
@@ -35,6 +37,9 @@ pub struct PtqOptions {
     /// Layers (fused paths) left float: `qconfig = None` plus stubs
     /// (`quant::eager::sensitivity::keep_float`); an unknown path is an error naming the valid.
     pub keep_float: Vec<String>,
+    /// On a backend other than the CPU fast path, also calibrate on the CPU and put the
+    /// comparison in the report (`calibration_vs_cpu`).
+    pub compare_cpu: bool,
 }
 
 impl Default for PtqOptions {
@@ -48,6 +53,7 @@ impl Default for PtqOptions {
             calib_batch: 32,
             dump: false,
             keep_float: Vec::new(),
+            compare_cpu: false,
         }
     }
 }
@@ -91,10 +97,11 @@ pub async fn run<B: Backend>(
     };
     let m = crate::quant::eager::sensitivity::keep_float(&m, &dict, &opt.keep_float)?;
     let mut prepared = prepare(&m, &dict)?;
+    let unprepared = (opt.compare_cpu && b.capabilities().backend != BackendKind::Cpu).then(|| prepared.clone());
     prepared.calibrate_on(b, calib.0, calib.1, opt.calib_batch).await?;
     let converted = convert(&prepared, &Mapping::default())?;
     let eval = eval.unwrap_or(calib);
-    let report = build(
+    let mut report = build(
         b,
         &prepared,
         &converted.model,
@@ -106,11 +113,17 @@ pub async fn run<B: Backend>(
         opt.dump,
     )
     .await?;
+    if let Some(u) = unprepared {
+        let cpu = calibrate_on_cpu(&u, calib, opt.calib_batch).await?;
+        let cpu_converted = convert(&cpu, &Mapping::default())?;
+        let both = ((&prepared, &converted.model), (&cpu, &cpu_converted.model));
+        report.calibration_vs_cpu = Some(compare(b, both.0, both.1, eval).await?);
+    }
     Ok(PtqRun { prepared, converted, report })
 }
 
 /// Parses the page's options JSON: `{"qconfig", "observer", "per_tensor", "reduce_range",
-/// "fuse", "calib_batch"}`, every field optional; unknown fields and bad values are errors
+/// "fuse", "calib_batch", "compare_cpu"}`, every field optional; unknown fields and bad values are errors
 /// naming them and the valid values.
 pub fn options_from_json(text: &str) -> Result<PtqOptions> {
     use crate::rules::error::Error;
@@ -159,6 +172,7 @@ pub fn options_from_json(text: &str) -> Result<PtqOptions> {
                 }
             }
             "fuse" => o.fuse = val.as_bool().ok_or_else(|| bad("fuse: true or false"))?,
+            "compare_cpu" => o.compare_cpu = val.as_bool().ok_or_else(|| bad("compare_cpu: true or false"))?,
             "calib_batch" => {
                 // Checked before the cast: on wasm32 `2³² as usize` is 0, a chunk size of 0.
                 let max = crate::rules::limits::MAX_ELEMENTS as u64;
@@ -168,7 +182,7 @@ pub fn options_from_json(text: &str) -> Result<PtqOptions> {
                     .ok_or_else(|| bad(&format!("calib_batch: an integer in 1..={max}")))?
                     as usize
             }
-            _ => return Err(bad("fields qconfig, observer, per_tensor, reduce_range, fuse, calib_batch")),
+            _ => return Err(bad("fields qconfig, observer, per_tensor, reduce_range, fuse, calib_batch, compare_cpu")),
         }
     }
     Ok(o)
@@ -195,13 +209,14 @@ pub async fn run_for_page<B: Backend>(
     let observers =
         crate::quant::eager::inspect::observer_comparison(b, &r.prepared, &qc, calib.0, calib.1, opt.calib_batch)
             .await?;
-    // Where each part ran, so the page can say it truly: the forward passes run on `b`; the
-    // observers read each activation back and reduce it on the host (the CPU), see
-    // `quant::eager::Prepared::observe_on`.
+    // Where each part ran, so the page can say it truly: the forward passes run on `b`, and so
+    // do the observers' reductions (min/max, histc counts: `quant::eager::calib_device`); the
+    // host only folds those few statistics into the observers (`observer_updates`).
     let on = b.name();
     let placement = serde_json::json!({
         "calibration_forward": on,
-        "observer_statistics": "cpu",
+        "observer_statistics": on,
+        "observer_updates": "cpu",
         "float_reference": on,
         "int8_forward": on,
     });

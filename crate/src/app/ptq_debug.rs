@@ -94,7 +94,8 @@ pub async fn extras<B: Backend>(
             valid: "evaluation data with class labels (the CLI's --eval file with a `y` tensor)".into(),
         });
     }
-    let quiet = PtqOptions { dump: false, ..opt.clone() };
+    // The extra runs need neither the dump nor a second, CPU calibration to compare with.
+    let quiet = PtqOptions { dump: false, compare_cpu: false, ..opt.clone() };
     let main_owned;
     let main = match main {
         Some(m) => m,

@@ -12,13 +12,15 @@ pub mod cpu;
 mod geom;
 pub mod gpu;
 mod kind;
+mod observe_shapes;
 mod ops;
 mod shapes;
 
 pub use crate::rules::dtype::{DType, HostData};
 pub use conv::Conv2dGeom;
 pub use kind::{BackendKind, Capabilities, BACKEND_NAMES};
-pub use ops::{AmpOps, DTypeOps, FloatOps, LayoutOps, OptimOps, QuantOps, TensorOps};
+pub use observe_shapes::*;
+pub use ops::{AmpOps, DTypeOps, FloatOps, LayoutOps, ObserveOps, OptimOps, QuantOps, TensorOps};
 pub use shapes::*;
 
 /// The value of a future that is already complete, such as every CPU backend's `read_data`:
@@ -47,12 +49,14 @@ pub trait HasShape {
 /// A compute backend: every op group. The CPU reference ([`cpu::CpuReference`]) is the oracle;
 /// every other backend must agree with it within the tolerances in `crate::parity`. Implement
 /// the groups and this trait follows; generic code takes `B: Backend`.
-pub trait Backend: TensorOps + FloatOps + LayoutOps + DTypeOps + QuantOps + OptimOps + AmpOps {}
+pub trait Backend: TensorOps + FloatOps + LayoutOps + DTypeOps + QuantOps + ObserveOps + OptimOps + AmpOps {}
 
-impl<B: TensorOps + FloatOps + LayoutOps + DTypeOps + QuantOps + OptimOps + AmpOps> Backend for B {}
+impl<B: TensorOps + FloatOps + LayoutOps + DTypeOps + QuantOps + ObserveOps + OptimOps + AmpOps> Backend for B {}
 
 /// The traits a caller needs in scope to call ops on a concrete backend type
 /// (`use quantplay::backend::prelude::*`); generic code bounded by [`Backend`] needs none.
 pub mod prelude {
-    pub use super::{AmpOps, Backend, DTypeOps, FloatOps, HasShape, LayoutOps, OptimOps, QuantOps, TensorOps};
+    pub use super::{
+        AmpOps, Backend, DTypeOps, FloatOps, HasShape, LayoutOps, ObserveOps, OptimOps, QuantOps, TensorOps,
+    };
 }

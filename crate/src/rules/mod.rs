@@ -9,6 +9,8 @@
 //!   Linear's `ChooseQuantizationParams` and float output; [`fake`]: fake quantization;
 //! - [`batchnorm`], [`qbatchnorm`]: eval BatchNorm's float and quantized arithmetic;
 //! - [`optim`]: SGD / Adam configs and update rules; [`scaler`]: GradScaler's config and rules;
+//! - [`histc`]: `torch.histc`'s bin rule and its exact edge table; [`stats`]: the words the
+//!   observer reductions return (order keys, the non-finite report);
 //! - [`limits`]: the named size limits that readers of outside bytes check before allocating,
 //!   and the host memory budget; [`plan`]: the plan check of planned tensors against a
 //!   backend's [`plan::DeviceLimits`].
@@ -23,6 +25,7 @@ pub mod dtype;
 pub mod dynamic;
 pub mod error;
 pub mod fake;
+pub mod histc;
 pub mod limits;
 pub mod optim;
 pub mod plan;
@@ -30,6 +33,7 @@ pub mod qbatchnorm;
 pub mod qlinear;
 pub mod rng;
 pub mod scaler;
+pub mod stats;
 
 pub use affine::{QParams, QuantDType};
 pub use dtype::{DType, HostData};

@@ -87,7 +87,8 @@ impl Playground {
     /// stores them) calibrated on `calib_x` `(n, in)` and evaluated on `eval_x` / `eval_y`
     /// (`Float32Array`s and an `Int32Array` of labels, or plain arrays).
     /// `options_json`: `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse",
-    /// "calib_batch", "backend": "cpu" | "cpu-reference" | "webgpu"}`. Resolves to `{"report",
+    /// "calib_batch", "compare_cpu", "backend": "cpu" | "cpu-reference" | "webgpu"}`
+    /// (`compare_cpu: true` on WebGPU adds the report's `calibration_vs_cpu`). Resolves to `{"report",
     /// "activations", "observers", "ran_on", "fallback"}` JSON (see `quant::eager::report` and
     /// `inspect`); `ran_on` is where it ran, `fallback` why that is not `backend` (a missing or
     /// failed GPU), or null.

@@ -25,7 +25,8 @@ impl Trainer {
     /// Post-training static quantization of the run's current float MLP, calibrated on the first
     /// `calib_size` training samples and evaluated on the test split. `options_json`:
     /// `{"qconfig", "observer", "per_tensor", "reduce_range", "fuse", "calib_batch",
-    /// "calib_size", "backend": "cpu" | "cpu-reference" | "webgpu", "mode": "static" | "dynamic"
+    /// "calib_size", "compare_cpu" (on WebGPU, adds the report's
+    /// `calibration_vs_cpu`), "backend": "cpu" | "cpu-reference" | "webgpu", "mode": "static" | "dynamic"
     /// | "qat", "qat_steps", "qat_lr", "qat_batch", "debug", "sweep", "keep_float": ["fc1", …]}`,
     /// all optional (backend defaults to the trainer's; mode to static; dynamic and QAT:
     /// `app::page_qmodes`; the last three are the numeric debugger's, `app::ptq_debug`, static

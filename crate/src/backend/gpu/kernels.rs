@@ -78,6 +78,8 @@ pub const SHADER_FILES: &[ShaderFile] = &[
         source: concat!(include_str!("qlinear_float.wgsl"), include_str!("lib_i32_to_f32.wgsl")),
     },
     ShaderFile { file: "channel_lut.wgsl", source: include_str!("channel_lut.wgsl") },
+    ShaderFile { file: "observe_aminmax.wgsl", source: include_str!("observe_aminmax.wgsl") },
+    ShaderFile { file: "histc.wgsl", source: include_str!("histc.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -165,6 +167,12 @@ pub enum Kernel {
     MinMax,
     /// `qlinear_float.wgsl :: quantized_linear_float`, one invocation per output.
     QLinearFloat,
+    /// `observe_aminmax.wgsl :: aminmax`, strided over at most 1024 workgroups.
+    Aminmax,
+    /// `observe_aminmax.wgsl :: aminmax_per_channel`, strided over at most 1024 workgroups.
+    AminmaxPerChannel,
+    /// `histc.wgsl :: histc_accumulate`, one invocation per element.
+    Histc,
 }
 
 /// What an adapter must offer for a kernel to be built.
@@ -220,6 +228,9 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::MinMax, "min_max.wgsl", "min_max"),
     (Kernel::QLinearFloat, "qlinear_float.wgsl", "quantized_linear_float"),
     (Kernel::ChannelLut, "channel_lut.wgsl", "channel_lut"),
+    (Kernel::Aminmax, "observe_aminmax.wgsl", "aminmax"),
+    (Kernel::AminmaxPerChannel, "observe_aminmax.wgsl", "aminmax_per_channel"),
+    (Kernel::Histc, "histc.wgsl", "histc_accumulate"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).

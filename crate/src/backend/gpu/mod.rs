@@ -13,6 +13,7 @@ mod faults;
 mod float_ops;
 mod init;
 pub mod kernels;
+mod observe;
 mod paths;
 mod quant_ops;
 mod train;

@@ -5,6 +5,8 @@
 //!
 //! Not here: the observers' math (`quant::observer`), the module tree (`crate::model`).
 
+pub mod calib_compare;
+pub mod calib_device;
 pub mod convert;
 pub mod debug;
 pub mod dynamic;

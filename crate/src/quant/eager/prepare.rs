@@ -12,15 +12,17 @@
 //!
 //! Observers live in a side table keyed by the module path (torch hangs them on the module as
 //! `<path>.activation_post_process`); the calibration forward runs on the backend the caller
-//! passes to [`Prepared::observe_on`] (the CPU fast path for [`Prepared::observe`]).
+//! passes to [`Prepared::observe_on`] (the CPU fast path for [`Prepared::observe`]), and the
+//! observers take statistics reduced there (`calib_device.rs`).
 //!
 //! Not here: convert (`convert.rs`), the observers' math (`quant::observer`).
 
 use crate::backend::cpu::fast::simd;
-use crate::backend::{cpu::CpuFast, ready, Backend, HasShape};
+use crate::backend::{cpu::CpuFast, ready, Backend};
 use crate::model::forward::{run_leaf_with, Act, Params};
 use crate::model::spec::QConfigAttr;
 use crate::model::tree::{Kind, Model, Module};
+use crate::quant::eager::calib_device::DeviceRun;
 use crate::quant::observer::Observer;
 use crate::quant::qconfig::{qconfig_by_name, QConfig};
 use crate::rules::error::{fmt_shape, Error, Result};
@@ -145,80 +147,86 @@ impl Prepared {
     }
 
     /// [`Prepared::observe`] with the float forward on backend `b`: each observed module's output
-    /// is read back and fed to its observer on the host. NaN or inf in `x` or in any observed
-    /// output is an error naming the module; the observers are left as they were before the
-    /// batch.
+    /// is reduced on `b` (`ObserveOps`: min/max, per-channel min/max, histc counts) and only
+    /// those statistics come back to the observers ([`DeviceRun`]). NaN or inf in `x` or in any
+    /// observed output is an error naming the module; the observers are left as they were
+    /// before the batch.
     pub async fn observe_on<B: Backend>(&mut self, b: &B, x: &[f32], shape: &[usize]) -> Result<()> {
-        self.observe_with(b, x, shape, None).await
+        let mut run = DeviceRun::new(1);
+        let failed = self.observe_with(b, x, shape, None, &mut run).await.err();
+        run.flush(b, &mut self.observers, &mut self.batches_observed, failed).await
     }
 
-    /// [`Prepared::observe_on`] with the float parameters already on `b` when given.
+    /// One batch of [`Prepared::observe_on`] inside the calibration run `run`, with the float
+    /// parameters already on `b` when given: the forward, every observer's reduction enqueued,
+    /// the batch committed to `run` on success. The caller flushes `run` (which applies the
+    /// statistics); an error is `(leaf index, error)` for that flush.
     async fn observe_with<B: Backend>(
-        &mut self,
+        &self,
         b: &B,
         x: &[f32],
         shape: &[usize],
         params: Option<&Params<B>>,
-    ) -> Result<()> {
+        run: &mut DeviceRun<B>,
+    ) -> std::result::Result<bool, (usize, Error)> {
         if let Some(want) = &self.model.input_shape {
             if shape.len() != want.len() + 1 || &shape[1..] != want.as_slice() {
-                return Err(Error::Model {
-                    path: String::new(),
-                    detail: format!(
-                        "calibration batch has shape {}; the model takes (batch, {})",
-                        fmt_shape(shape),
-                        want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
-                    ),
-                });
+                return Err((
+                    0,
+                    Error::Model {
+                        path: String::new(),
+                        detail: format!(
+                            "calibration batch has shape {}; the model takes (batch, {})",
+                            fmt_shape(shape),
+                            want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                        ),
+                    },
+                ));
             }
         }
         if let Some(i) = simd::first_non_finite(x) {
-            return Err(Error::Model {
-                path: String::new(),
-                detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
-            });
+            return Err((
+                0,
+                Error::Model {
+                    path: String::new(),
+                    detail: format!("calibration data contains {} at index {i}; observers need finite values", x[i]),
+                },
+            ));
         }
-        let mut staged = self.observers.clone();
-        let mut act = Act::Float(b.upload(x, shape)?);
-        for (path, m) in self.model.leaves() {
-            act = run_leaf_with(b, &path, m, act, params)?;
-            let (Some(obs), Act::Float(t)) = (staged.get_mut(&path), &act) else { continue };
-            let v = b.read(t).await?;
-            let vshape = t.shape();
-            let non_finite = |i: usize| Error::Model {
-                path: path.clone(),
-                detail: format!(
-                    "output contains {} at index {i} during calibration; observers need finite values",
-                    v[i]
-                ),
-            };
-            // MinMax observers reject NaN/inf in their own aminmax pass, so the separate scan
-            // runs only when one fails (to name the element); others scan first.
-            let self_checking = matches!(obs, Observer::MinMax(_));
-            if !self_checking {
-                if let Some(i) = simd::first_non_finite(&v) {
-                    return Err(non_finite(i));
-                }
-            }
+        let forward = self.observe_forward(b, x, shape, params, run);
+        let r = forward.await;
+        // Histogram observers' statistics are checked even when a later module failed, so the
+        // earliest bad module is the one named.
+        let end = run.end_batch(b).await;
+        match (r, end) {
+            (Ok(()), Ok(())) => Ok(run.commit()),
+            (Err(a), Err(b)) => Err(if b.0 < a.0 { b } else { a }),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+
+    /// The float forward of one batch, each observer's reduction enqueued on its output.
+    async fn observe_forward<B: Backend>(
+        &self,
+        b: &B,
+        x: &[f32],
+        shape: &[usize],
+        params: Option<&Params<B>>,
+        run: &mut DeviceRun<B>,
+    ) -> std::result::Result<(), (usize, Error)> {
+        let mut act = Act::Float(b.upload(x, shape).map_err(|e| (0, e))?);
+        for (leaf, (path, m)) in self.model.leaves().into_iter().enumerate() {
+            act = run_leaf_with(b, &path, m, act, params).map_err(|e| (leaf, e))?;
+            let (Some(obs), Act::Float(t)) = (self.observers.get(&path), &act) else { continue };
             // torch quirk, kept for exactness: a fused module (`LinearReLU`, `ConvReLU2d`) is an
             // `nn.Sequential`, so the observer torch adds as its child runs once as a layer of
             // the Sequential and once more from the forward hook: it sees each batch twice
-            // (visible with MovingAverage observers).
-            // A plain MinMaxObserver is idempotent (min(min(m, lo), lo) = min(m, lo), ±0 ties
-            // included), so its second look is skipped: same min/max, one pass less.
+            // (visible with MovingAverage observers). A plain MinMaxObserver is idempotent
+            // (min(min(m, lo), lo) = min(m, lo)), so its second look is skipped.
             let idempotent = matches!(obs, Observer::MinMax(o) if o.averaging_constant.is_none());
             let times = if matches!(m.kind, Kind::LinearReLU(_) | Kind::ConvReLU2d(_)) && !idempotent { 2 } else { 1 };
-            for _ in 0..times {
-                if let Err(e) = obs.forward(&v, vshape) {
-                    return Err(match simd::first_non_finite(&v) {
-                        Some(i) if self_checking => non_finite(i),
-                        _ => Error::Model { path: path.clone(), detail: e.to_string() },
-                    });
-                }
-            }
+            run.look(b, leaf, &path, obs, t, times).map_err(|e| (leaf, e))?;
         }
-        self.observers = staged;
-        self.batches_observed += 1;
         Ok(())
     }
 
@@ -244,12 +252,18 @@ impl Prepared {
         let batch = batch.max(1);
         // The float weights go to the backend once for every batch.
         let params = Params::upload(b, &self.model)?;
+        let mut run = DeviceRun::new(n.div_ceil(batch));
         for start in (0..n).step_by(batch) {
             let end = (start + batch).min(n);
             let mut s = shape.to_vec();
             s[0] = end - start;
-            self.observe_with(b, &x[start * per..end * per], &s, Some(&params)).await?;
+            match self.observe_with(b, &x[start * per..end * per], &s, Some(&params), &mut run).await {
+                Ok(false) => {}
+                Ok(true) => run.flush(b, &mut self.observers, &mut self.batches_observed, None).await?,
+                // The batches before this one stay observed, as with one observe call each.
+                Err(e) => return run.flush(b, &mut self.observers, &mut self.batches_observed, Some(e)).await,
+            }
         }
-        Ok(())
+        run.flush(b, &mut self.observers, &mut self.batches_observed, None).await
     }
 }

@@ -97,6 +97,9 @@ pub struct Report {
     /// The quantized model's float output on the evaluation data (`--dump`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Vec<f32>>,
+    /// Calibration on this backend against the CPU fast path's (`--compare-cpu`, on WebGPU).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration_vs_cpu: Option<super::calib_compare::CalibrationComparison>,
 }
 
 /// Every leaf's float output on `x` and the model's last output (empty when quantized), with
@@ -316,5 +319,6 @@ pub async fn build_against<B: Backend>(
         warnings,
         output_codes: dump.then(|| trace.output_codes.clone()),
         output: dump.then(|| trace.output.clone()),
+        calibration_vs_cpu: None,
     })
 }

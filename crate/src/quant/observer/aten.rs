@@ -4,7 +4,8 @@
 //!   `start + step·i` (first half) / `end − step·(steps−1−i)` (second half), each contracted
 //!   into one FMA by the x86 build (measured against torch: 0 of 10⁶ values differ);
 //! - `torch.histc` (HistogramKernel.cpp, LINEAR_INTERPOLATION): edges from `linspace`, then
-//!   `pos = (int64)((x − edge₀)·bins / (edge_last − edge₀))` in f32, last bin closed;
+//!   `pos = (int64)((x − edge₀)·bins / (edge_last − edge₀))` in f32, last bin closed (the rule
+//!   itself is `rules::histc`, shared with the backends);
 //! - `torch.sum` of f32 (SumKernel.cpp cascade sum over 8-lane vectors, 4-way ILP, 4 levels;
 //!   8 lanes measured on torch 2.15's x86 wheel even on an AVX-512 CPU);
 //! - `torch.cumsum` (accumulates in double, stores f32);
@@ -48,32 +49,11 @@ pub fn linspace(start: f64, end: f64, steps: usize) -> Vec<f32> {
 }
 
 /// `torch.histc(x, bins, min, max)` on CPU: NaN and values outside `[min, max]` are skipped,
-/// `min == max` widens the range by 1 on each side (in f64) as torch does.
+/// `min == max` widens the range by 1 on each side (in f64) as torch does. The bin rule is
+/// [`crate::rules::histc::HistcRange`], which the backends' `histc` ops share.
 pub fn histc(x: &[f32], bins: usize, min: f32, max: f32) -> Vec<f32> {
-    let (mut lo, mut hi) = (min as f64, max as f64);
-    if lo == hi {
-        lo -= 1.0;
-        hi += 1.0;
-    }
-    let edges = linspace(lo, hi, bins + 1);
-    let (left, right) = (edges[0], edges[bins]);
-    let (nb, width, last) = (bins as f32, right - left, bins as u32 - 1);
-    // Integer counts, converted at the end: the same as torch's f32 `+= 1` below 2^24 per bin.
-    let mut counts = vec![0u32; bins];
-    let mut pos = [0u32; 256];
-    for chunk in x.chunks(256) {
-        // Bin indices first (a loop the compiler vectorizes), then the scattered increments.
-        for (p, &v) in pos.iter_mut().zip(chunk) {
-            let q = ((v - left) * nb / width) as u32;
-            *p = if v >= left && v <= right { q.min(last) } else { u32::MAX };
-        }
-        for &p in &pos[..chunk.len()] {
-            if p != u32::MAX {
-                counts[p as usize] += 1;
-            }
-        }
-    }
-    counts.into_iter().map(|c| c as f32).collect()
+    let range = crate::rules::histc::HistcRange::new(min, max, bins);
+    range.counts(x).into_iter().map(|c| c as f32).collect()
 }
 
 /// `torch.cumsum` of f32 on CPU: a double accumulator, each prefix stored as f32.

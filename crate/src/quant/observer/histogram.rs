@@ -74,20 +74,37 @@ impl HistogramObserver {
             return Ok(());
         }
         let (x_min, x_max) = finite_aminmax("HistogramObserver", x)?;
+        let (lo, hi) = self.batch_range(x_min, x_max);
+        self.forward_histc(x_min, x_max, histc(x, self.bins, lo, hi));
+        Ok(())
+    }
+
+    /// The range torch bins a batch with min/max `(x_min, x_max)` over: the batch's own range
+    /// for the first batch, else the running range grown to include it.
+    pub fn batch_range(&self, x_min: f32, x_max: f32) -> (f32, f32) {
         if self.min == f32::INFINITY || self.max == f32::NEG_INFINITY {
-            self.histogram = histc(x, self.bins, x_min, x_max);
-            (self.min, self.max) = (x_min, x_max);
-            return Ok(());
+            (x_min, x_max)
+        } else {
+            (min_f32(self.min, x_min), max_f32(self.max, x_max))
         }
-        let (new_min, new_max) = (min_f32(self.min, x_min), max_f32(self.max, x_max));
-        let update = histc(x, self.bins, new_min, new_max);
+    }
+
+    /// The rest of [`HistogramObserver::forward`] once the batch's min/max and its
+    /// `histc(x, bins, batch_range(…))` counts are known (on the host, or counted on a device
+    /// as u32 and converted here): set, add, or `_combine_histograms`.
+    pub fn forward_histc(&mut self, x_min: f32, x_max: f32, update: Vec<f32>) {
+        if self.min == f32::INFINITY || self.max == f32::NEG_INFINITY {
+            self.histogram = update;
+            (self.min, self.max) = (x_min, x_max);
+            return;
+        }
+        let (new_min, new_max) = self.batch_range(x_min, x_max);
         if new_min == self.min && new_max == self.max {
             add_assign(&mut self.histogram, &update);
         } else {
             self.histogram = self.combine_histograms(update, new_min, new_max);
             (self.min, self.max) = (new_min, new_max);
         }
-        Ok(())
     }
 
     /// `_combine_histograms(self.histogram, min, max, update_hist, update_min, update_max)`.

@@ -77,14 +77,7 @@ impl MinMaxObserver {
             return Ok(());
         }
         let (lo, hi) = finite_aminmax(self.kind(), x)?;
-        match self.averaging_constant {
-            Some(c) if !(self.min == f32::INFINITY && self.max == f32::NEG_INFINITY) => {
-                self.min += c * (lo - self.min);
-                self.max += c * (hi - self.max);
-            }
-            Some(_) => (self.min, self.max) = (lo, hi),
-            None => (self.min, self.max) = (min_f32(self.min, lo), max_f32(self.max, hi)),
-        }
+        self.forward_min_max(lo, hi);
         Ok(())
     }
 
@@ -240,6 +233,14 @@ impl PerChannelMinMaxObserver {
             lo[c] = min_f32(lo[c], v);
             hi[c] = max_f32(hi[c], v);
         }
+        self.forward_channel_min_max(lo, hi)
+    }
+
+    /// The update half of [`PerChannelMinMaxObserver::forward`]: a batch's per-channel minima
+    /// and maxima (from the host loop above or a backend's `aminmax_per_channel`) folded in as
+    /// torch does (set, running min/max, or moving average). The channel count must not change.
+    pub fn forward_channel_min_max(&mut self, lo: Vec<f32>, hi: Vec<f32>) -> Result<()> {
+        let (kind, channels) = (self.kind(), lo.len());
         if self.min_val.is_empty() {
             (self.min_val, self.max_val) = (lo, hi);
             return Ok(());

@@ -14,6 +14,7 @@
 
 pub mod args;
 pub mod aten;
+mod device_stats;
 pub mod histogram;
 pub mod minmax;
 

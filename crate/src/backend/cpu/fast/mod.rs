@@ -15,6 +15,7 @@
 pub mod f16_gemm;
 pub mod gemm;
 pub mod int8_kernels;
+mod observe;
 pub mod simd;
 
 use super::reference::CpuReference;

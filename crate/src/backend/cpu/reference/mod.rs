@@ -11,12 +11,15 @@
 mod conv;
 mod float_ops;
 mod math;
+mod observe;
 mod quant_ops;
 mod train;
 mod train_ops;
 
 pub use conv::*;
 pub use math::*;
+pub(crate) use observe::put_words;
+pub use observe::{aminmax, aminmax_per_channel, histc_accumulate};
 pub use train::*;
 pub(crate) use train_ops::{adam_counted_with, adam_with, sgd_with};
 
