@@ -161,7 +161,8 @@ pub async fn the_page_json_carries_the_cpu_comparison_when_asked<B: Backend>(b: 
         let budget = quantplay::parity::GPU_CALIBRATION_QPARAMS;
         assert!(obs.iter().all(|o| o["scale_ulps"].as_u64().unwrap() <= budget.scale_ulps as u64), "{c}");
         let codes = c["eval_codes"].as_u64().unwrap();
-        assert_eq!(codes, (test.len() * sizes[1..].iter().sum::<usize>()) as u64, "{c}");
+        // Every quantized output's codes: the QuantStub's (the input, sizes[0] per sample) and each layer's.
+        assert_eq!(codes, (test.len() * sizes.iter().sum::<usize>()) as u64, "{c}");
         assert!(c["eval_codes_differ"].as_u64().unwrap() <= codes);
     }
     assert!(options_from_json(r#"{"compare_cpu": 1}"#).unwrap_err().to_string().contains("compare_cpu: true or false"));
