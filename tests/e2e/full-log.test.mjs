@@ -171,3 +171,57 @@ test('without the Origin Private File System the page says so and keeps the togg
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+/**
+ * Arms the page: the next `method` call ('run' or 'snapshot', after a run) on run `which` asks
+ * the worker to destroy its WebGPU device right after it, so the loss lands while the call is
+ * in flight (device-loss.test.mjs's hook, condensed).
+ */
+const destroyDuring = (page, which, method) => page.evaluate(({ which, method }) => {
+  const { engine, app } = window.quantplay;
+  const run = app.runner.runs[which];
+  const real = run.trainer;
+  let armed = true;
+  let ran = false;
+  run.trainer = new Proxy(real, {
+    get: (t, name) => {
+      if (name !== 'run' && name !== 'snapshot') return t[name];
+      return (...args) => {
+        const sent = t[name](...args);
+        if (name === 'run') ran = true;
+        if (armed && name === method && (name === 'run' || ran)) {
+          armed = false;
+          window.__lossAt = app.runner.runs.main.history.length;
+          engine.request('destroyDevices');
+        }
+        return sent;
+      };
+    },
+  });
+}, { which, method });
+
+for (const [which, method] of [['fp32', 'run'], ['main', 'snapshot']]) {
+  test(`a WebGPU device lost during the ${which} run's ${method} leaves the log with every step once: the CPU continues it`, async () => {
+    const { page, ready } = await openPage(env, '#backend=webgpu&dataset=gauss&hidden=8&full_log=1');
+    assert.equal(ready.backend, 'webgpu', ready.facts);
+    assert.equal((await logInfo(page)).recording, 'true');
+    await page.click('#train-toggle');
+    await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 30, null, { timeout: 90_000 });
+    await destroyDuring(page, which, method);
+    await page.waitForSelector('#banner:not([hidden])', { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= window.__lossAt + 40, null, { timeout: 90_000 });
+    await page.evaluate(() => window.quantplay.app.runner.pause());
+    await page.waitForFunction(() => document.getElementById('train-toggle').textContent === 'Start', null, { timeout: 30_000 });
+    const held = await heldRecords(page);
+    assert.equal(await page.evaluate(() => window.quantplay.app.runner.backend), 'cpu');
+    const file = await download(page);
+    for (const w of ['fp32', 'main']) {
+      const mine = consecutive(file.lines, w, 1, held.n);
+      assert.deepEqual(mine.slice(-held[w].length).map(({ run, ...rec }) => rec), held[w], `${w}: the logged records equal the page's`);
+    }
+    const info = await logInfo(page);
+    assert.equal(info.dropped, '0', 'no step reached the log twice');
+    console.log(`device lost at step ${await page.evaluate(() => window.__lossAt)}; log ${info.lines} lines, steps 1..${held.n} of each run`);
+    await page.close();
+  });
+}
