@@ -74,16 +74,20 @@ export function createFullLog(app) {
     return request('begin').then(render);
   }
 
-  /** Follows app.state.full_log: on starts a new log with the next step, off closes it. */
+  /** Follows app.state.full_log: on starts a new log with the next chunk, off closes it. Queued
+   * on the runner (between chunks), so both runs' logs start and stop at the same step. */
   async function sync() {
     await ready;
-    const want = Boolean(app.state.full_log) && log.available;
-    if (want === log.recording) return render();
-    if (want) return begin();
-    await flush();
-    log.recording = false;
-    await request('end');
-    render();
+    const between = (fn) => (app.runner ? app.runner.exclusive(fn) : fn());
+    return between(async () => {
+      const want = Boolean(app.state.full_log) && log.available;
+      if (want === log.recording) return render();
+      if (want) return begin();
+      await flush();
+      log.recording = false;
+      await request('end');
+      render();
+    });
   }
 
   /** The runs were reset: a recording log starts anew (a run's steps restart at 1). */

@@ -225,3 +225,22 @@ for (const [which, method] of [['fp32', 'run'], ['main', 'snapshot']]) {
     await page.close();
   });
 }
+
+test('Back and Forward switch the recording as the URL says, and neither restarts the runs', async () => {
+  const { page } = await openPage(env, HASH);
+  await drive(page, 50, 50, 0);
+  await page.check('[data-key="full_log"]');
+  await page.waitForFunction(() => document.getElementById('full-log-info').dataset.recording === 'true');
+  await page.goBack();
+  await page.waitForFunction(() => document.getElementById('full-log-info').dataset.recording === 'false');
+  assert.equal(await page.isChecked('[data-key="full_log"]'), false);
+  await page.goForward();
+  await page.waitForFunction(() => document.getElementById('full-log-info').dataset.recording === 'true');
+  assert.equal(await page.isChecked('[data-key="full_log"]'), true);
+  await drive(page, 20, 20, 0);
+  assert.equal((await trainSummary(page)).steps, '70', 'the runs went on');
+  const info = await logInfo(page);
+  assert.deepEqual([info.lines, info.mainFirst, info.fp32First], ['40', '51', '51']);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
