@@ -26,6 +26,8 @@ export function createFullLog(app) {
     lines: 0,
     bytes: 0,
     dropped: 0,
+    failed: '', // why the last recording stopped by itself
+    request, // to the writer worker (a test may wrap it)
   };
   let worker = null;
   let next = 1;
@@ -70,7 +72,7 @@ export function createFullLog(app) {
 
   /** Starts a new, empty log (the old file is replaced). */
   function begin() {
-    Object.assign(log, { recording: true, buffer: [], last: { fp32: 0, main: 0 }, first: { fp32: 0, main: 0 }, lines: 0, bytes: 0, dropped: 0 });
+    Object.assign(log, { recording: true, failed: '', buffer: [], last: { fp32: 0, main: 0 }, first: { fp32: 0, main: 0 }, lines: 0, bytes: 0, dropped: 0 });
     return request('begin').then(render);
   }
 
@@ -111,14 +113,26 @@ export function createFullLog(app) {
     }
   }
 
-  /** Writes and flushes the buffered lines (once per chunk). */
+  /** Writes and flushes the buffered lines (once per chunk). A failed write (a full storage
+   * quota) stops the recording and says so; training goes on. */
   async function flush() {
     if (!log.buffer.length) return;
     const lines = log.buffer;
     log.buffer = [];
-    log.lines += lines.length;
-    const { bytes } = await request('append', { text: `${lines.join('\n')}\n` });
-    log.bytes = bytes;
+    try {
+      const { bytes } = await log.request('append', { text: `${lines.join('\n')}\n` });
+      Object.assign(log, { bytes, lines: log.lines + lines.length });
+    } catch (e) {
+      Object.assign(log, { recording: false, failed: String(e?.message || e) });
+      for (const w of ['fp32', 'main']) {
+        const lost = lines.find((l) => l.startsWith(`{"run":"${w}"`));
+        if (lost) log.last[w] = JSON.parse(lost).step - 1; // the steps the file holds
+      }
+      app.state.full_log = 0;
+      history.replaceState(history.state, '', toHash(app.state));
+      const box = document.querySelector('[data-key="full_log"]');
+      if (box) box.checked = false;
+    }
     render();
   }
 
@@ -143,13 +157,14 @@ export function createFullLog(app) {
     const { fp32, main } = log.last;
     Object.assign(info.dataset, {
       available: String(log.available), recording: String(log.recording), lines: String(log.lines), bytes: String(log.bytes),
-      fp32First: String(log.first.fp32), fp32Last: String(fp32), mainFirst: String(log.first.main), mainLast: String(main), dropped: String(log.dropped),
+      fp32First: String(log.first.fp32), fp32Last: String(fp32), mainFirst: String(log.first.main), mainLast: String(main), dropped: String(log.dropped), failed: log.failed,
     });
     button.disabled = !log.lines;
     const steps = `${fmt(log.lines)} lines (steps ${fmt(log.first.main)}–${fmt(main)} of each run), ${fmt(log.bytes)} B`;
     if (log.available === false) info.textContent = `Unavailable: this browser gives the page no Origin Private File System (${log.why}), so the toggle stays off and only the charts' bounded history is kept.`;
     else if (log.available === null) info.textContent = 'Checking the browser\'s private file storage…';
     else if (log.recording) info.textContent = log.lines ? `Recording: ${steps}.` : 'Recording from the next step.';
+    else if (log.failed) info.textContent = `Recording stopped: the file took no more (${log.failed}); the log (${steps}) is kept for download.`;
     else info.textContent = log.lines ? `Off; the last log (${steps}) is kept for download until a new one starts.` : 'Off: nothing is written.';
   }
 

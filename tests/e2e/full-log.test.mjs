@@ -244,3 +244,26 @@ test('Back and Forward switch the recording as the URL says, and neither restart
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('a write the storage refuses stops the recording with the reason, keeps what was written and training goes on', async () => {
+  const { page } = await openPage(env, `${HASH}&full_log=1`);
+  await drive(page, 100, 50, 0);
+  await page.evaluate(() => {
+    const log = window.quantplay.app.fullLog;
+    const real = log.request;
+    log.request = (op, args) => (op === 'append' ? Promise.reject(new Error('QuotaExceededError: the quota is full')) : real(op, args));
+  });
+  const d = await drive(page, 100, 50, 0);
+  assert.deepEqual(d.errors, []);
+  assert.equal((await trainSummary(page)).steps, '200');
+  const info = await logInfo(page);
+  assert.equal(info.recording, 'false');
+  assert.match(info.text, /Recording stopped: the file took no more \(QuotaExceededError: the quota is full\); the log \(200 lines \(steps 1–100 of each run\)/);
+  assert.equal(await page.isChecked('[data-key="full_log"]'), false);
+  assert.equal(new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get('full_log'), '0');
+  const file = await download(page);
+  consecutive(file.lines, 'fp32', 1, 100);
+  consecutive(file.lines, 'main', 1, 100);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
