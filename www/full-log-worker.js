@@ -9,7 +9,7 @@
 /** The live log and the copy a download reads (the live one stays locked by its handle). */
 const LOG_FILE = 'full-log.jsonl';
 const DOWNLOAD_FILE = 'full-log-download.jsonl';
-const PROBE_FILE = 'full-log-probe';
+const PROBE_FILE = `full-log-probe-${Math.random().toString(36).slice(2)}`; // one per tab: tabs probe at once
 const COPY_BYTES = 1 << 20; // a download copies the log in pieces of this size
 
 let dir = null;

@@ -70,10 +70,20 @@ export function createFullLog(app) {
     },
   ).finally(render);
 
-  /** Starts a new, empty log (the old file is replaced). */
+  /** Stops a recording the file refused (`why`): the toggle and the URL go off. */
+  function stop(why) {
+    Object.assign(log, { recording: false, failed: why });
+    app.state.full_log = 0;
+    history.replaceState(history.state, '', toHash(app.state));
+    const box = document.querySelector('[data-key="full_log"]');
+    if (box) box.checked = false;
+  }
+
+  /** Starts a new, empty log (the old file is replaced). Where the file cannot be opened
+   * (another tab of the page holds its lock) the recording stops and says why; never throws. */
   function begin() {
     Object.assign(log, { recording: true, failed: '', buffer: [], last: { fp32: 0, main: 0 }, first: { fp32: 0, main: 0 }, lines: 0, bytes: 0, dropped: 0 });
-    return request('begin').then(render);
+    return log.request('begin').catch((e) => stop(`${e?.name}: ${e?.message || e}; is another tab of this page recording?`)).then(render);
   }
 
   /** Follows app.state.full_log: on starts a new log with the next chunk, off closes it. Queued
@@ -123,15 +133,11 @@ export function createFullLog(app) {
       const { bytes } = await log.request('append', { text: `${lines.join('\n')}\n` });
       Object.assign(log, { bytes, lines: log.lines + lines.length });
     } catch (e) {
-      Object.assign(log, { recording: false, failed: String(e?.message || e) });
+      stop(String(e?.message || e));
       for (const w of ['fp32', 'main']) {
         const lost = lines.find((l) => l.startsWith(`{"run":"${w}"`));
         if (lost) log.last[w] = JSON.parse(lost).step - 1; // the steps the file holds
       }
-      app.state.full_log = 0;
-      history.replaceState(history.state, '', toHash(app.state));
-      const box = document.querySelector('[data-key="full_log"]');
-      if (box) box.checked = false;
     }
     render();
   }
@@ -164,7 +170,7 @@ export function createFullLog(app) {
     if (log.available === false) info.textContent = `Unavailable: this browser gives the page no Origin Private File System (${log.why}), so the toggle stays off and only the charts' bounded history is kept.`;
     else if (log.available === null) info.textContent = 'Checking the browser\'s private file storage…';
     else if (log.recording) info.textContent = log.lines ? `Recording: ${steps}.` : 'Recording from the next step.';
-    else if (log.failed) info.textContent = `Recording stopped: the file took no more (${log.failed}); the log (${steps}) is kept for download.`;
+    else if (log.failed) info.textContent = log.lines ? `Recording stopped: the file took no more (${log.failed}); the log (${steps}) is kept for download.` : `Not recording: the log file could not be opened (${log.failed}).`;
     else info.textContent = log.lines ? `Off; the last log (${steps}) is kept for download until a new one starts.` : 'Off: nothing is written.';
   }
 

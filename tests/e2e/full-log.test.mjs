@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { openBrowser, openPage, trainSummary } from './browser.mjs';
+import { openBrowser, openPage, trainSummary, waitReady } from './browser.mjs';
 import { drive } from './synthetic.mjs';
 import { TAIL } from '../../www/history.js';
 
@@ -266,4 +266,31 @@ test('a write the storage refuses stops the recording with the reason, keeps wha
   consecutive(file.lines, 'main', 1, 100);
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+test('a second tab of the page cannot open the log another tab records, says so, and still trains', async () => {
+  const context = await env.browser.newContext();
+  const open = async () => {
+    const page = await context.newPage();
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    await page.goto(`${env.url}${HASH}&full_log=1`);
+    await waitReady(page);
+    await page.waitForSelector('#train-summary[data-steps]');
+    return page;
+  };
+  const first = await open();
+  assert.equal((await logInfo(first)).recording, 'true');
+  const second = await open();
+  await second.waitForFunction(() => document.getElementById('full-log-info').dataset.failed !== '');
+  const info = await logInfo(second);
+  assert.equal(info.recording, 'false');
+  assert.match(info.text, /Not recording: the log file could not be opened \(NoModificationAllowedError: .*another tab of this page recording\?\)/);
+  assert.equal(await second.isChecked('[data-key="full_log"]'), false);
+  assert.deepEqual((await drive(second, 50, 50, 0)).errors, []);
+  assert.equal(await second.evaluate(() => document.getElementById('message').hidden), true, 'no run error shown');
+  await drive(first, 50, 50, 0);
+  assert.equal((await logInfo(first)).lines, '100', 'the first tab records on');
+  assert.deepEqual([...first.errors, ...second.errors], []);
+  await context.close();
 });
