@@ -51,6 +51,12 @@ export function createFullLog(app) {
       if (data.ok) p?.resolve(data.value);
       else p?.reject(Object.assign(new Error(data.error.message), { name: data.error.name }));
     };
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      const dead = new Error(`the log writer worker failed: ${ev.message || 'could not load'}`);
+      for (const p of pending.values()) p.reject(dead);
+      pending.clear();
+    };
     await request('probe');
   }
 
@@ -92,6 +98,10 @@ export function createFullLog(app) {
     await ready;
     const between = (fn) => (app.runner ? app.runner.exclusive(fn) : fn());
     return between(async () => {
+      if (!log.available && app.state.full_log) { // a URL cannot switch on what is missing
+        app.state.full_log = 0;
+        history.replaceState(history.state, '', toHash(app.state));
+      }
       const want = Boolean(app.state.full_log) && log.available;
       if (want === log.recording) return render();
       if (want) return begin();

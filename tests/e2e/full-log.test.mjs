@@ -168,6 +168,9 @@ test('without the Origin Private File System the page says so and keeps the togg
   await page.waitForSelector('#train-summary[data-steps]');
   await drive(page, 50, 50, 0);
   assert.equal((await logInfo(page)).lines, '0');
+  await page.evaluate(() => { location.hash = location.hash.replace('full_log=0', 'full_log=1'); });
+  await page.waitForFunction(() => /full_log=0/.test(location.hash), null, { timeout: 10_000 });
+  assert.equal((await logInfo(page)).recording, 'false', 'a hand-edited hash cannot switch it on');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -293,4 +296,24 @@ test('a second tab of the page cannot open the log another tab records, says so,
   assert.equal((await logInfo(first)).lines, '100', 'the first tab records on');
   assert.deepEqual([...first.errors, ...second.errors], []);
   await context.close();
+});
+
+test('switched on while Start trains, the log starts both runs at the same step and misses none after it', async () => {
+  const { page } = await openPage(env, HASH);
+  await page.click('#train-toggle');
+  await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 50, null, { timeout: 60_000 });
+  await page.check('[data-key="full_log"]');
+  await page.waitForFunction(() => Number(document.getElementById('full-log-info').dataset.lines) >= 400, null, { timeout: 60_000 });
+  await page.click('#train-toggle');
+  await page.waitForFunction(() => document.getElementById('train-toggle').textContent === 'Start', null, { timeout: 30_000 });
+  const held = await heldRecords(page);
+  const info = await logInfo(page);
+  assert.equal(info.fp32First, info.mainFirst, 'both runs\' logs start at the same step');
+  const from = Number(info.mainFirst);
+  assert.ok(from > 50, `the log starts after the toggle (step ${from})`);
+  const file = await download(page);
+  consecutive(file.lines, 'fp32', from, held.n);
+  consecutive(file.lines, 'main', from, held.n);
+  assert.deepEqual(page.errors, []);
+  await page.close();
 });
