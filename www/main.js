@@ -24,9 +24,10 @@ import { startGuide } from './guide.js';
 import { noteRestart } from './restart-notice.js';
 import { setStatus, showMessage, showBanner } from './status.js';
 import { gpuHooks, wireRetry } from './gpu-notice.js';
-import { MATMUL_KEYS, QUANT_KEYS, isRunKey, refuseSettings } from './settings-refusal.js';
+import { isRunKey, refuseSettings } from './settings-refusal.js';
 import { onQuantize } from './quantize-action.js';
 import { bindModes } from './quant-modes.js';
+import { createFullLog } from './full-log.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 500;
@@ -104,6 +105,7 @@ function hooks(app) {
       renderTrace($('trace-table'), [], runs.main.precision);
       app.views.quant.clear('Train a few hundred steps, then quantize the 32-true model.');
       app.views.debug.clear();
+      await app.fullLog.restart(); // new runs, new log
     },
     onRecords() {
       const { fp32, main } = app.runner.runs;
@@ -176,8 +178,8 @@ async function onMatmul(app, event) {
 
 function wire(app) {
   bindControls(document, app, (key) => {
-    if (MATMUL_KEYS.includes(key) || QUANT_KEYS.includes(key)) return;
-    resetRuns(app, [key]);
+    if (key === 'full_log') app.fullLog.sync();
+    if (isRunKey(key)) resetRuns(app, [key]);
   });
   $('matmul-form').addEventListener('submit', (e) => onMatmul(app, e));
   $('train-toggle').addEventListener('click', () => (app.runner.running ? app.runner.pause() : app.runner.start()));
@@ -209,6 +211,7 @@ function wire(app) {
   });
   syncFromUrl(app, (keys, problems) => {
     if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
+    if (keys.includes('full_log')) app.fullLog.sync();
     const restart = keys.filter(isRunKey);
     if (keys.includes('backend')) {
       switchBackend(app, restart);
@@ -270,6 +273,7 @@ async function main() {
   showState(document, app.state);
   app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), debug: debugViews((extra) => onQuantize(app, extra)), data: dataViews(() => app.runner && refresh(app)) };
   matmulEmpty($('diff-heatmap'));
+  app.fullLog = createFullLog(app);
   try {
     app.engine = startEngine();
     await openBackend(app);

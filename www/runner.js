@@ -92,6 +92,7 @@ export function createRunner(app, hooks) {
     const recs = JSON.parse(await run.trainer.run(k));
     const snapshot = gpu ? await run.trainer.snapshot() : null;
     run.history.push(recs);
+    app.fullLog?.append(run.which, recs); // exactly what the history holds: a redo never reaches it
     run.watch.push(recs);
     if (gpu) Object.assign(run, { snapshot, snapStep: run.history.length, snapBackend: 'webgpu' });
   }
@@ -99,6 +100,7 @@ export function createRunner(app, hooks) {
   /** One chunk of `k` steps on both runs (inside exclusive). */
   async function chunk(k) {
     for (const run of Object.values(r.runs)) await stepRun(run, k);
+    await app.fullLog?.flush(); // the full log is written once per chunk (full-log.js)
   }
 
   /**
@@ -123,6 +125,7 @@ export function createRunner(app, hooks) {
     r.fallbackFrom = from;
     const target = Math.max(...runs.map((run) => run.history.length));
     for (const run of runs) if (run.history.length < target) await stepRun(run, target - run.history.length);
+    await app.fullLog?.flush();
     await hooks.onFallback(`WebGPU failed (${err.message || err}); continuing on the CPU from step ${target}, the last finished step: no step lost or redone.`);
   }
 

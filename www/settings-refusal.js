@@ -12,8 +12,11 @@ import { showMessage } from './status.js';
 export const MATMUL_KEYS = ['m', 'k', 'n'];
 export const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range', 'calib', 'fuse', 'qmode', 'qat_steps', 'qat_lr'];
 
+/** Settings of the page itself (full-log.js): they never restart the runs either. */
+export const PAGE_KEYS = ['full_log'];
+
 /** True for a setting the runs are made with (a change restarts them). */
-export const isRunKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k);
+export const isRunKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k) && !PAGE_KEYS.includes(k);
 
 /**
  * Undoes the run settings that differ from `app.applied` (the last settings the runs were made

@@ -19,6 +19,8 @@ export const DEFAULTS = Object.freeze({
   qmode: 'static', qat_steps: 50, qat_lr: 0.01,
   // CPU vs WebGPU matmul check
   m: 128, k: 128, n: 128,
+  // Record full log: every step of both runs to a file (full-log.js); not a run setting
+  full_log: 0,
 });
 
 export const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'digits'];
@@ -74,6 +76,7 @@ export const RULES = {
   m: int(1, 2048),
   k: int(1, 2048),
   n: int(1, 2048),
+  full_log: int(0, 1),
 };
 
 /** Settings a dataset ignores, each with the reason shown on its disabled control. */
