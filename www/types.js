@@ -18,10 +18,10 @@
  */
 
 /**
- * One training step's record (crate/src/web/trainer.rs `run`): `amp/loss_scale` only on a run
+ * One training step's record (crate/src/app/metrics.rs; the fields the page reads): `amp/loss_scale` only on a run
  * with a GradScaler (16-mixed), `loss` null or non-finite when the step overflowed.
  * @typedef {{ step: number, loss?: number | null, skipped?: boolean, injected?: boolean,
- *   'amp/loss_scale'?: number }} StepRecord
+ *   'amp/loss_scale'?: number, grad_norm?: number | null }} StepRecord
  */
 
 /**
@@ -103,6 +103,44 @@
  *   debug: ReturnType<typeof import('./debug-panel.js').debugViews>,
  *   data: ReturnType<typeof import('./data-panel.js').dataViews>,
  * }} Views
+ */
+
+/**
+ * Trainer.quantize's result JSON (crate/src/web/trainer_quant.rs, crate/src/app/ptq_debug.rs,
+ * crate/src/app/page_qmodes.rs): the fields the page reads. `sweep`, `debug` and `keep_float`
+ * come only with the debugger's options; a dynamic or QAT result has `mode` and no activations.
+ * @typedef {{
+ *   report: QuantReport, activations: Activation[], observers: ObserverRow[],
+ *   placement?: { [stage: string]: string }, fallback?: string | null, calib_size: number,
+ *   ran_on: string, mode?: string,
+ *   sweep?: { rows: { name: string, gain: number, accuracy: number }[], float: number, int8: number },
+ *   debug?: { activations: { name: string, sqnr_db: number | null, cosine_similarity: number | null,
+ *     max_abs_error: number | null, clip_percent: number | null, at_max_percent: number | null }[] },
+ *   keep_float?: { layers: string[], accuracy: number, int8: number, change: number },
+ * }} QuantResult
+ */
+/**
+ * @typedef {{
+ *   accuracy?: { float: number, int8: number, agreement: number } | null, layers: QuantLayer[],
+ *   input?: { scale: number, zero_point: number } | null, float_modules?: string[][],
+ *   warnings?: string[], calibration_vs_cpu?: Parameters<typeof import('./calib-compare.js').calibCompareView>[0],
+ *   steps?: { loss: number | null }[],
+ * }} QuantReport
+ */
+/**
+ * One Linear of the converted model (dynamic results add the input qparams).
+ * @typedef {{ name: string, weight_qscheme?: string | null, weight_scale: number[], weight_axis?: number,
+ *   weight_histogram: number[], sqnr_db: number | null, input_scale?: number, input_zero_point?: number }} QuantLayer
+ */
+/**
+ * One calibrated activation: its histogram over [lo, hi], qparams and clip range.
+ * @typedef {{ name: string, lo: number, hi: number, counts: number[], quant_min: number,
+ *   quant_max: number, zero_point: number, scale: number, clip_lo: number, clip_hi: number }} Activation
+ */
+/**
+ * One row of the observer comparison table.
+ * @typedef {{ name: string, observer: string, kind: string, scale: number, zero_point: number,
+ *   clip_percent: number | null, sqnr_db: number | null }} ObserverRow
  */
 
 export {};
