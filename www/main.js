@@ -28,22 +28,16 @@ import { MATMUL_KEYS, QUANT_KEYS, isRunKey, refuseSettings } from './settings-re
 import { onQuantize } from './quantize-action.js';
 import { bindModes } from './quant-modes.js';
 
-/** The element of index.html with this `id` (index.html has every id the page asks for; the
- * sites that need a kind of element, an input or a canvas, cast to it).
- * @param {string} id */
+/** The element of index.html with this `id` (it has them all); a site needing a kind casts. @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-/** @typedef {import('./types.js').App} App */
-/** @typedef {import('./types.js').Run} Run */
-
+/** @typedef {import('./types.js').App} App @typedef {import('./types.js').Run} Run */
 const REFRESH_MS = 500;
 
 /** @param {any} e a thrown value */
 const errText = (e) => String(e?.message || e);
 
 /** Opens a Playground (in the worker) for app.state.backend, or takes the one `opened` says,
- * and renders the Backend panel.
- * @param {App} app
- * @param {import('./types.js').Opened | null} [opened] */
+ * and renders the Backend panel. @param {App} app @param {import('./types.js').Opened | null} [opened] */
 async function openBackend(app, opened = null) {
   const { info, active } = opened ?? (await app.engine.request('open', { useGpu: app.state.backend === 'webgpu' }));
   app.info = info;
@@ -59,8 +53,7 @@ async function openBackend(app, opened = null) {
   }
 }
 
-/** Reads what the views need from both runs (queued after any running chunk) and draws it.
- * @param {App} app */
+/** Reads what the views need from both runs (queued after any running chunk) and draws it. @param {App} app */
 async function refresh(app) {
   const r = app.runner;
   if (!r.runs) return;
@@ -104,8 +97,7 @@ function hooks(app) {
       app.data = JSON.parse(await runs.main.trainer.data_json());
       app.views.data.setData(app.data);
       app.views.data.renderModel(app.state, app.data);
-      /** @type {import('./backend-panel.js').EffectivePrecision} */
-      const eff = JSON.parse(await runs.main.trainer.effective_precision_json());
+      const eff = /** @type {import('./backend-panel.js').EffectivePrecision} */ (JSON.parse(await runs.main.trainer.effective_precision_json()));
       renderPrecision($('effective-precision'), eff);
       // runs are labelled by what runs: bf16 on WebGPU runs as 32-true
       runs.main.label = eff.effective === eff.requested ? eff.requested : `${eff.requested} (runs as ${eff.effective} here)`;
@@ -150,8 +142,7 @@ function hooks(app) {
  * settings that changed) go to the restart notice once the new runs exist. When the runner kept
  * the old runs (the new settings failed their check, e.g. a tensor over the adapter's limit), the
  * settings, the URL and the controls go back to what those runs were made with.
- * @param {App} app
- * @param {string[] | null} [keys]
+ * @param {App} app @param {string[] | null} [keys]
  */
 async function resetRuns(app, keys = null) {
   const step = app.runner.runs?.main.history.length ?? 0;
@@ -244,8 +235,7 @@ function wire(app) {
  * runs' plan on the new Playground before it lets the old one and its runs go (inside the old
  * runner's queue, so no chunk is in flight): a ResourceLimitError there keeps the old backend,
  * runs and loop, and puts the settings back (settings-refusal.js).
- * @param {App} app
- * @param {string[] | null} [restart] the run settings that changed with it, for the notice
+ * @param {App} app @param {string[] | null} [restart] the run settings that changed with it, for the notice
  */
 async function switchBackend(app, restart = null) {
   setStatus('busy', 'Switching backend…');
@@ -281,8 +271,7 @@ async function switchBackend(app, restart = null) {
 
 async function main() {
   const parsed = parseHash(location.hash);
-  // the rest (engine, runner, views, info) is set below, before anything reads it
-  const app = /** @type {App} */ (/** @type {unknown} */ ({ state: parsed.state, evals: { fp32: [], main: [] } }));
+  const app = /** @type {App} */ (/** @type {unknown} */ ({ state: parsed.state, evals: { fp32: [], main: [] } })); // the rest is set below
   if (parsed.problems.length) {
     showMessage(`Some URL settings were ignored and defaults used: ${parsed.problems.join('; ')}.`);
   }
