@@ -94,7 +94,7 @@ function hooks(app) {
       app.evals = { fp32: [], main: [] };
       $('divergence-note').hidden = true;
       delete $('divergence-note').dataset.cause;
-      app.data = JSON.parse(await runs.main.trainer.data_json());
+      app.data = /** @type {import('./data-panel.js').Data} */ (JSON.parse(await runs.main.trainer.data_json()));
       app.views.data.setData(app.data);
       app.views.data.renderModel(app.state, app.data);
       const eff = /** @type {import('./backend-panel.js').EffectivePrecision} */ (JSON.parse(await runs.main.trainer.effective_precision_json()));

@@ -85,7 +85,7 @@
  * @typedef {{
  *   state: State, applied?: State, evals: { [which: string]: Eval[] },
  *   engine: Engine, info: SystemInfo, active: string, backendLabel: string,
- *   runner: Runner, views: Views, data?: any, lastRefresh?: number, runError?: boolean,
+ *   runner: Runner, views: Views, data?: import('./data-panel.js').Data, lastRefresh?: number, runError?: boolean,
  * }} App
  */
 
