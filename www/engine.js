@@ -35,10 +35,11 @@ export function startEngine() {
 
   /**
    * Sends one request; resolves to its value.
-   * @param {string} op
-   * @param {object} [args]
+   * @template {keyof import('./types.js').EngineOps} K
+   * @param {K} op
+   * @param {import('./types.js').EngineOps[K]['args']} [args]
    * @param {(progress: any) => void} [onProgress]
-   * @returns {Promise<any>}
+   * @returns {Promise<import('./types.js').EngineOps[K]['value']>}
    */
   function request(op, args = {}, onProgress) {
     if (dead) return Promise.reject(dead);
@@ -52,7 +53,9 @@ export function startEngine() {
   /** @param {string} which @returns {import('./types.js').TrainerHandle} */
   function trainer(which) {
     return /** @type {import('./types.js').TrainerHandle} */ (new Proxy({}, {
-      get: (_, method) => (method === 'then' ? undefined : (/** @type {unknown[]} */ ...args) => request('call', { which, method, args })),
+      // no method for `then` (so awaiting a handle does not call the worker) nor for a symbol key
+      // (Symbol.toPrimitive, Symbol.iterator: postMessage cannot clone a symbol)
+      get: (_, method) => (method === 'then' || typeof method === 'symbol' ? undefined : (/** @type {unknown[]} */ ...args) => request('call', { which, method, args })),
     }));
   }
 

@@ -33,10 +33,28 @@
  */
 
 /**
- * The engine worker's main-thread side (engine.js startEngine). `request` resolves to the
- * worker's answer for `op`, which is whatever engine-worker.js returns for it: untyped here.
+ * The engine worker's requests (engine-worker.js `ops`): each op's `args` and the `value` it
+ * resolves to. `call` runs a Trainer method by name, so its value is that method's (untyped).
  * @typedef {{
- *   request: (op: string, args?: object, onProgress?: (progress: any) => void) => Promise<any>,
+ *   open: { args: { useGpu: boolean, wasmUrl?: string, checks?: string[] }, value: Opened },
+ *   create: { args: { which: string, config: string }, value: true },
+ *   restore: { args: { which: string, snapshot: unknown, backend: string }, value: true },
+ *   check: { args: { config: string }, value: true },
+ *   free: { args: { which: string }, value: true },
+ *   destroyDevices: { args: {}, value: number },
+ *   lowerGpuLimits: { args: { limits: Record<string, number> | null }, value: true },
+ *   call: { args: { which: string, method: string, args?: unknown[] }, value: any },
+ *   matmul: { args: { m: number, k: number, n: number, seed: number, gpu?: boolean },
+ *     value: import('./matmul-panel.js').MatmulResult },
+ * }} EngineOps
+ */
+
+/**
+ * The engine worker's main-thread side (engine.js startEngine): `request(op, args)` resolves to
+ * the worker's answer for `op` (EngineOps); `onProgress` gets the progress a long op reports.
+ * @typedef {{
+ *   request: <K extends keyof EngineOps>(op: K, args?: EngineOps[K]['args'],
+ *     onProgress?: (progress: any) => void) => Promise<EngineOps[K]['value']>,
  *   trainer: (which: string) => TrainerHandle,
  *   terminate: () => void,
  * }} Engine
