@@ -6,7 +6,9 @@
 // Not here: drawing (chart.js).
 
 /** Round ticks covering [lo, hi], at most about `max` of them: `{ ticks, lo, hi, step }` with
- * lo/hi widened to the outer ticks. */
+ * lo/hi widened to the outer ticks.
+ * @param {number} lo @param {number} hi @param {number} [max]
+ * @returns {{ ticks: number[], lo: number, hi: number, step: number }} */
 export function niceTicks(lo, hi, max = 5) {
   if (!(hi > lo)) { lo -= 1; hi += 1; }
   const raw = (hi - lo) / Math.max(1, max);
@@ -20,7 +22,9 @@ export function niceTicks(lo, hi, max = 5) {
 }
 
 /** Integer exponents for a log2 axis over [e0, e1] (exponents, may be fractional): a step of
- * 1, 2, 4, 8, … so that at most about `max` lines show; every tick is a whole power of two. */
+ * 1, 2, 4, 8, … so that at most about `max` lines show; every tick is a whole power of two.
+ * @param {number} e0 @param {number} e1 @param {number} [max]
+ * @returns {{ ticks: number[], lo: number, hi: number, step: number }} */
 export function log2Ticks(e0, e1, max = 6) {
   let lo = Math.floor(e0);
   let hi = Math.ceil(e1);
@@ -35,6 +39,7 @@ export function log2Ticks(e0, e1, max = 6) {
 }
 
 /** Text of a linear tick: plain for 0.01 ≤ |v| < 10^5, else one-digit exponent form. */
+/** @param {number} v @param {number} [step] @returns {string} */
 export function tickText(v, step = 0) {
   if (v === 0) return '0';
   const a = Math.abs(v);
@@ -45,6 +50,7 @@ export function tickText(v, step = 0) {
 
 /** Exact text of the f32 nearest `x`: an integer in full (2^28 → "268435456"), else the
  * shortest decimal that reads back as the same f32. Non-numbers and non-finite as they are. */
+/** @param {unknown} x @returns {string} */
 export function f32Text(x) {
   if (typeof x !== 'number' || !Number.isFinite(x)) return String(x);
   const v = Math.fround(x);
@@ -57,6 +63,7 @@ export function f32Text(x) {
 }
 
 /** A power of two as "2^k"; another positive value as "2^k.kk"; zero and others as f32Text. */
+/** @param {number} x @returns {string} */
 export function pow2Text(x) {
   if (!(x > 0)) return f32Text(x);
   const e = Math.log2(Math.fround(x));

@@ -2,8 +2,16 @@
 // adapter's vendor, architecture and features, or "CPU" with the reason; and the effective
 // precision of the training run with its reason (Trainer.effective_precision_json).
 
+/**
+ * Trainer.effective_precision_json (crate/src/web/trainer.rs).
+ * @typedef {{ requested: string, effective: string, emulated?: boolean, reason?: string | null,
+ *   deprecation?: string | null }} EffectivePrecision
+ */
+
+/** @param {unknown} b */
 const yesNo = (b) => (b ? 'yes' : 'no');
 
+/** @param {HTMLElement} dl @param {[string, string][]} rows */
 function fill(dl, rows) {
   dl.replaceChildren(
     ...rows.flatMap(([term, value]) => {
@@ -16,8 +24,15 @@ function fill(dl, rows) {
   );
 }
 
-/** Fills `dl` with term/definition rows from `info`; returns the one-line backend label. */
+/**
+ * Fills `dl` with term/definition rows from `info`; returns the one-line backend label.
+ * @param {HTMLElement} dl
+ * @param {import('./types.js').SystemInfo} info
+ * @param {string} [active] the backend in use (default: the one info says opened)
+ * @returns {string}
+ */
 export function renderBackend(dl, info, active = info.active_backend) {
+  /** @type {[string, string][]} */
   const rows = [];
   const gpu = info.gpu;
   if (gpu && active === 'webgpu') {
@@ -42,8 +57,13 @@ export function renderBackend(dl, info, active = info.active_backend) {
   return rows[0][1];
 }
 
-/** Fills `dl` with the requested and effective precision and the reason they differ. */
+/**
+ * Fills `dl` with the requested and effective precision and the reason they differ.
+ * @param {HTMLElement} dl
+ * @param {EffectivePrecision} e
+ */
 export function renderPrecision(dl, e) {
+  /** @type {[string, string][]} */
   const rows = [['Precision asked', e.requested], ['Effective precision', `${e.effective}${e.emulated ? ' (emulated)' : ''}`]];
   if (e.reason) rows.push(['Why', e.reason]);
   if (e.deprecation) rows.push(['Note', e.deprecation]);

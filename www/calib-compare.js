@@ -3,15 +3,28 @@
 // scale and zero point each calibration chose and the scale difference in ulps, and how many
 // int8 codes of the test data differ between the two converted models. Draws only.
 
+/** @param {unknown} x */
 const num = (x) => (typeof x === 'number' ? String(+x.toPrecision(8)) : String(x));
 
+/** @param {string} tag @param {string} text */
 function cell(tag, text) {
   const el = document.createElement(tag);
   el.textContent = text;
   return el;
 }
 
-/** The table and its summary line for comparison `c`, or `[]` when the run made none. */
+/**
+ * One activation observer's two calibrations (crate/src/quant/eager/calib_compare.rs).
+ * @typedef {{ path: string, cpu_scale: number, cpu_zero_point: number, scale: number,
+ *   zero_point: number, scale_ulps: number }} ObserverPair
+ */
+
+/**
+ * The table and its summary line for comparison `c`, or `[]` when the run made none.
+ * @param {{ observers: ObserverPair[], observers_differ: number, eval_codes_differ: number,
+ *   eval_codes: number } | null | undefined} c
+ * @returns {HTMLElement[]}
+ */
 export function calibCompareView(c) {
   if (!c) return [];
   const table = document.createElement('table');

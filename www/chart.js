@@ -10,10 +10,29 @@
 
 import { log2Ticks, niceTicks, tickText, pow2Text } from './axes.js';
 
+/** A point `[x, y]`; a y that is not a finite number (null, NaN, ±∞) is a gap. @typedef {[number, number | null | undefined]} Point */
+/**
+ * One line: its points, an optional band `[x, lo, hi]` behind it.
+ * @typedef {{ name?: string, color: string, points: Point[], dashed?: boolean, stepped?: boolean,
+ *   band?: [number, number, number][] }} Series
+ */
+/**
+ * What `update` draws (see lineChart).
+ * @typedef {{ series: Series[], rug?: { items: [number, number][], color?: string, label: string },
+ *   marks?: { items: number[], color?: string, label: string },
+ *   hlines?: { y: number, color?: string, label?: string }[], empty?: string }} ChartData
+ */
+/** @typedef {{ log2?: boolean, yMin?: number, yMax?: number, xLabel?: string }} ChartOptions */
+/** @typedef {{ text: string, color: string, dashed?: boolean, kind: 'line' | 'rug' | 'mark', x: number, y: number }} LegendEntry */
+
 const PAD = { l: 50, r: 12, t: 20, b: 30 };
 const RUG_H = 12; // the rug's tallest tick, px
 
-/** Sizes the canvas backing store to its CSS box (times devicePixelRatio); returns the 2-D context. */
+/**
+ * Sizes the canvas backing store to its CSS box (times devicePixelRatio); returns the 2-D context.
+ * @param {HTMLCanvasElement} canvas
+ * @returns {{ ctx: CanvasRenderingContext2D, w: number, h: number }} the context and the CSS size
+ */
 export function fitCanvas(canvas) {
   const dpr = window.devicePixelRatio || 1;
   const w = Math.max(50, Math.round(canvas.clientWidth || canvas.width));
@@ -22,14 +41,19 @@ export function fitCanvas(canvas) {
     canvas.width = w * dpr;
     canvas.height = h * dpr;
   }
-  const ctx = canvas.getContext('2d');
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')); // a 2-D canvas never answers null;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   ctx.font = '11px system-ui, sans-serif';
   return { ctx, w, h };
 }
 
-/** Writes `text` in lines that fit `width` (split at spaces), from (x, y) down. */
+/**
+ * Writes `text` in lines that fit `width` (split at spaces), from (x, y) down.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {unknown} text
+ * @param {number} x @param {number} y @param {number} width @param {number} [lineH]
+ */
 export function wrapText(ctx, text, x, y, width, lineH = 14) {
   let line = '';
   for (const word of String(text).split(' ')) {
@@ -39,10 +63,21 @@ export function wrapText(ctx, text, x, y, width, lineH = 14) {
   if (line) ctx.fillText(line, x, y);
 }
 
-/** Per pixel column, the first, min, max and last point of a series (in order of x). */
+/**
+ * Per pixel column, the first, min, max and last point of a series (in order of x); null for a gap.
+ * @param {Point[]} points @param {(x: number) => number} X @param {(y: unknown) => number} tf
+ * @returns {(Point | null)[]}
+ */
 function decimate(points, X, tf) {
+  /** @type {(Point | null)[]} */
   const out = [];
-  let col = null, first, lo, hi, last;
+  /** @type {number | null} */
+  let col = null;
+  // set together when the first point of a column arrives (col === null until then)
+  /** @type {Point} */ let first = [0, 0];
+  /** @type {Point} */ let lo = first;
+  /** @type {Point} */ let hi = first;
+  /** @type {Point} */ let last = first;
   const flush = () => {
     if (col === null) return;
     const keep = [first, lo, hi, last].sort((a, b) => a[0] - b[0]);
@@ -66,10 +101,15 @@ function decimate(points, X, tf) {
  * `update({ series: [{ name, color, points: [[x, y], …], dashed?, stepped?, band?: [[x, lo, hi], …] }],
  *           rug?: { items: [[x, count], …], color, label }, marks?: { items: [x, …], color, label },
  *           hlines?: [{ y, color, label }], empty?: string })`.
+ * @param {HTMLCanvasElement} canvas
+ * @param {ChartOptions} [opts]
  */
 export function lineChart(canvas, opts = {}) {
+  /** @type {ChartData | null} */
   let last = null;
+  /** @param {unknown} y */
   const tf = (y) => (typeof y !== 'number' ? NaN : opts.log2 ? Math.log2(y) : y);
+  /** @param {ChartData} data */
   function update(data) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
@@ -97,9 +137,10 @@ export function lineChart(canvas, opts = {}) {
     }
     delete canvas.dataset.empty;
     // the legend: lines, then the rug and the marks, laid out in rows above the plot
-    const entries = data.series.filter((s) => s.name).map((s) => ({ text: s.name, color: s.color, dashed: s.dashed, kind: 'line' }));
-    if (data.rug?.items?.length) entries.push({ text: `${data.rug.label} (${data.rug.items.reduce((a, [, c]) => a + c, 0)})`, color: data.rug.color || '#b3261e', kind: 'rug' });
-    if (data.marks?.items?.length) entries.push({ text: `▲ ${data.marks.label} (${data.marks.items.length})`, color: data.marks.color || '#6a1b9a', kind: 'mark' });
+    /** @type {LegendEntry[]} */
+    const entries = data.series.filter((s) => s.name).map((s) => ({ text: String(s.name), color: s.color, dashed: s.dashed, kind: 'line', x: 0, y: 0 }));
+    if (data.rug?.items?.length) entries.push({ text: `${data.rug.label} (${data.rug.items.reduce((a, [, c]) => a + c, 0)})`, color: data.rug.color || '#b3261e', kind: 'rug', x: 0, y: 0 });
+    if (data.marks?.items?.length) entries.push({ text: `▲ ${data.marks.label} (${data.marks.items.length})`, color: data.marks.color || '#6a1b9a', kind: 'mark', x: 0, y: 0 });
     let lx = PAD.l, row = 0, legendRight = PAD.l;
     for (const e of entries) {
       const ew = (e.kind === 'line' ? 15 : 0) + ctx.measureText(e.text).width;
@@ -121,9 +162,12 @@ export function lineChart(canvas, opts = {}) {
     if (x1 === x0) x1 = x0 + 1;
     const xt = niceTicks(x0, x1, Math.max(2, Math.floor((w - PAD.l - PAD.r) / 70)));
     const xstep = Math.max(1, xt.step);
+    /** @param {number} x */
     const X = (x) => PAD.l + ((x - x0) / (x1 - x0)) * (w - PAD.l - PAD.r);
+    /** @param {number} y */
     const Y = (y) => bottom - ((y - ylo) / (yhi - ylo || 1)) * (bottom - top);
     ctx.lineWidth = 1;
+    /** @type {string[]} */
     const yLabels = [];
     for (const v of yt.ticks) {
       if (v < ylo - 1e-9 || v > yhi + 1e-9) continue;
@@ -135,6 +179,7 @@ export function lineChart(canvas, opts = {}) {
       ctx.fillStyle = '#5b6475';
       ctx.fillText(label, PAD.l - 4 - ctx.measureText(label).width, yy + 4);
     }
+    /** @type {string[]} */
     const xLabels = [];
     for (let v = Math.ceil(x0 / xstep) * xstep; v <= x1; v += xstep) {
       const xx = Math.round(X(v)) + 0.5;

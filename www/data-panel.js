@@ -7,12 +7,26 @@
 import { scatterPlot } from './scatter.js';
 import { drawDigits, renderCounts } from './digits-view.js';
 
-const $ = (id) => document.getElementById(id);
+/** The element of index.html with this `id` (index.html has every id the page asks for; the
+ * sites that need a kind of element, an input or a canvas, cast to it).
+ * @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** The boundary grid's side: predict_grid(GRID_RES) returns GRID_RES² probabilities. */
 export const GRID_RES = 48;
 
+/**
+ * Trainer.data_json (crate/src/web/trainer_data.rs), the fields the page reads.
+ * @typedef {{ d: number, classes: number, train_len: number, test_len: number,
+ *   extent: { lo: number[], hi: number[] }, train: { x: number[], y: number[] },
+ *   test: { x: number[], y: number[] }, counts?: { train: number[], test: number[] },
+ *   examples?: { x: number[], y: number[] } }} Data
+ */
+
+/** @param {number} n @param {string} word */
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Per-class counts of `labels` (data_json's `counts` before it had them). */
+/** Per-class counts of `labels` (data_json's `counts` before it had them).
+ * @param {number[] | undefined} labels @param {number} classes @returns {number[]} */
 function countLabels(labels, classes) {
   const out = new Array(classes).fill(0);
   for (const l of labels || []) out[l]++;
@@ -26,9 +40,11 @@ function countLabels(labels, classes) {
  * @param {() => void} [onPick]
  */
 export function dataViews(onPick = () => {}) {
-  const plot = scatterPlot($('scatter'));
-  const picker = $('boundary-run');
+  const plot = scatterPlot(/** @type {HTMLCanvasElement} */ ($('scatter')));
+  const picker = /** @type {HTMLSelectElement | null} */ (document.getElementById('boundary-run'));
+  /** @type {Data | null} */
   let data = null;
+  /** @type {ArrayLike<number> | null} */
   let grid = null;
 
   function draw() {
@@ -39,6 +55,7 @@ export function dataViews(onPick = () => {}) {
     if (data.d === 2) plot.update({ ...data, grid, res: GRID_RES });
   }
 
+  /** Shows a new run's data (the summary, the counts, the digits). @param {Data} d */
   function setData(d) {
     data = d;
     grid = null;
@@ -47,13 +64,17 @@ export function dataViews(onPick = () => {}) {
       : `${d.d}-D inputs (8×8 pixels), ${d.classes} classes: one training image per class below`;
     $('data-summary').textContent = `${d.train_len} training and ${plural(d.test_len, 'test sample')}; ${what}.`;
     const counts = d.counts || (d.d === 2 ? { train: countLabels(d.train.y, d.classes), test: countLabels(d.test.y, d.classes) } : null);
-    renderCounts($('class-counts'), counts);
-    drawDigits($('digit-samples'), d.d === 2 ? null : d.examples, d.d);
+    renderCounts(/** @type {HTMLTableElement} */ ($('class-counts')), counts);
+    drawDigits(/** @type {HTMLCanvasElement} */ ($('digit-samples')), d.d === 2 ? null : d.examples, d.d);
     $('boundary-label').textContent = 'Background: take a step to see the model\'s decision boundary.';
     draw();
   }
 
-  /** `info`: which run the grid came from ('main' or 'fp32'), its precision and its step. */
+  /**
+   * `info`: which run the grid came from ('main' or 'fp32'), its precision and its step.
+   * @param {ArrayLike<number>} g predict_grid's GRID_RES² probabilities
+   * @param {{ which: string, run: string, step: number }} [info]
+   */
   function setGrid(g, info) {
     grid = g;
     const which = info?.which || 'main';
@@ -67,6 +88,7 @@ export function dataViews(onPick = () => {}) {
     draw();
   }
 
+  /** The Model panel's layer sizes and parameter count. @param {import('./types.js').State} state @param {Data} d */
   function renderModel(state, d) {
     const sizes = [d.d, ...state.hidden.split(',').map(Number), d.classes];
     let params = 0;
@@ -77,5 +99,5 @@ export function dataViews(onPick = () => {}) {
   }
 
   picker?.addEventListener('change', () => onPick());
-  return { setData, setGrid, renderModel, redraw: draw, boundaryRun: () => picker?.value || 'main', grid: () => grid };
+  return { setData, setGrid, renderModel, redraw: draw, boundaryRun: () => /** @type {'fp32' | 'main'} */ (picker?.value || 'main'), grid: () => grid };
 }

@@ -17,13 +17,23 @@ const SKIP_WINDOW = 50;
 /** ...and when at least this many of them were skipped, the precision is the suspect. */
 const SKIPS_FOR_PRECISION = SKIP_WINDOW / 2;
 
+/**
+ * A jump of the smoothed loss: where, how high, its best before, the skipped steps just before.
+ * @typedef {{ step: number, loss: number, best: number, skipsNear: number,
+ *   cause: 'optimizer' | 'precision' }} Jump
+ */
+/** @typedef {{ jump: Jump | null, push: (records: import('./types.js').StepRecord[]) => void }} JumpWatch */
+
 /** Returns `{ push(records), jump }`; `jump` is null or `{ step, loss, best, skipsNear, cause:
- * 'optimizer' | 'precision' }`. */
+ * 'optimizer' | 'precision' }`.
+ * @returns {JumpWatch} */
 export function createJumpWatch() {
+  /** @type {number | null} */
   let ema = null;
   let best = Infinity;
+  /** @type {number[]} */
   const skips = []; // steps of the skipped steps within the last SKIP_WINDOW steps
-  const w = { jump: null };
+  const w = /** @type {JumpWatch} */ ({ jump: null }); // push is set below
   w.push = (records) => {
     for (const r of records) {
       if (r.skipped) skips.push(r.step);
@@ -40,7 +50,13 @@ export function createJumpWatch() {
   return w;
 }
 
-/** One sentence on the runs' jumps for the Training panel, or '' when neither jumped. */
+/**
+ * One sentence on the runs' jumps for the Training panel, or '' when neither jumped.
+ * @param {string} label the main run's precision as shown
+ * @param {JumpWatch} main
+ * @param {JumpWatch} fp32
+ * @returns {string}
+ */
 export function jumpNote(label, main, fp32) {
   const j = main.jump;
   if (!j) return '';

@@ -7,11 +7,14 @@
  * Starts the worker; resolves to `{ request(op, args, onProgress?), trainer(which), terminate() }`.
  * `trainer(which)` is a handle whose every method, `h.evaluate()`, `h.run(k)`, …, calls that
  * Trainer method in the worker and resolves to its result.
+ * @returns {import('./types.js').Engine}
  */
 export function startEngine() {
   const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void, onProgress?: (p: any) => void }>} */
   const pending = new Map();
   let next = 1;
+  /** @type {Error | null} */
   let dead = null;
   worker.onmessage = ({ data }) => {
     const p = pending.get(data.id);
@@ -30,7 +33,14 @@ export function startEngine() {
     pending.clear();
   };
 
-  /** Sends one request; resolves to its value. */
+  /**
+   * Sends one request; resolves to its value.
+   * @template {keyof import('./types.js').EngineOps} K
+   * @param {K} op
+   * @param {import('./types.js').EngineOps[K]['args']} [args]
+   * @param {(progress: any) => void} [onProgress]
+   * @returns {Promise<import('./types.js').EngineOps[K]['value']>}
+   */
   function request(op, args = {}, onProgress) {
     if (dead) return Promise.reject(dead);
     const id = next++;
@@ -40,10 +50,13 @@ export function startEngine() {
     });
   }
 
+  /** @param {string} which @returns {import('./types.js').TrainerHandle} */
   function trainer(which) {
-    return new Proxy({}, {
-      get: (_, method) => (method === 'then' ? undefined : (...args) => request('call', { which, method, args })),
-    });
+    return /** @type {import('./types.js').TrainerHandle} */ (new Proxy({}, {
+      // no method for `then` (so awaiting a handle does not call the worker) nor for a symbol key
+      // (Symbol.toPrimitive, Symbol.iterator: postMessage cannot clone a symbol)
+      get: (_, method) => (method === 'then' || typeof method === 'symbol' ? undefined : (/** @type {unknown[]} */ ...args) => request('call', { which, method, args })),
+    }));
   }
 
   return { request, trainer, terminate: () => worker.terminate() };

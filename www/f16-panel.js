@@ -8,9 +8,25 @@ import { fitCanvas } from './chart.js';
 import { drawLabels } from './labels.js';
 import { f32Text } from './axes.js';
 
-const $ = (id) => document.getElementById(id);
+/** The element of index.html with this `id` (index.html has every id the page asks for; the
+ * sites that need a kind of element, an input or a canvas, cast to it).
+ * @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** Share of values per zone from a `{log2_min, counts, zeros, nonfinite}` histogram. */
+/**
+ * A |gradient| histogram: counts[i] values in [2^(log2_min + i), 2^(log2_min + i + 1)), plus the
+ * exact zeros and the non-finite values.
+ * @typedef {{ log2_min: number, counts: number[], zeros: number, nonfinite: number }} GradHist
+ */
+/** f16's limits as log2 exponents and its largest finite value. @typedef {{ min_subnormal_log2: number, min_normal_log2: number, max: number }} F16Range */
+/**
+ * Trainer.grad_magnitudes_json: the last step's histograms unscaled and times the loss scale
+ * (`scale` null without a GradScaler).
+ * @typedef {{ f16?: F16Range, unscaled: GradHist, scaled: GradHist, scale: number | null }} GradMagnitudes
+ */
+
+/** Share of values per zone from a `{log2_min, counts, zeros, nonfinite}` histogram.
+ * @param {GradHist} h @param {F16Range} f16 */
 function zones(h, f16) {
   // Exact zeros (dead ReLUs) are zero in any format: counted apart from f16 underflow.
   let zero = 0, sub = 0, normal = 0, over = h.nonfinite;
@@ -26,24 +42,31 @@ function zones(h, f16) {
   return { zero: zero / d, sub: sub / d, normal: normal / d, over: over / d, n, exact: h.zeros };
 }
 
+/** @param {number} x */
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 
 /** Returns `{ update(json | null) }` drawing on #f16-line and writing #f16-summary. */
 export function f16Panel() {
-  const canvas = $('f16-line');
+  const canvas = /** @type {HTMLCanvasElement} */ ($('f16-line'));
+  /** @type {GradMagnitudes | null} */
   let last = null;
+  /** @param {GradMagnitudes | null} g */
   function update(g) {
     last = g;
     const { ctx, w, h } = fitCanvas(canvas);
     const f16 = g?.f16 ?? { min_subnormal_log2: -24, min_normal_log2: -14, max: 65504 };
+    /** @param {GradHist} hist @returns {number[]} */
     const used = (hist) => hist.counts.map((c, i) => (c ? hist.log2_min + i : null)).filter((e) => e !== null);
     const es = g ? [...used(g.unscaled), ...used(g.scaled)] : [];
     const lo = Math.min(-30, ...es) - 1;
     const hi = Math.max(20, ...es) + 2;
+    /** @param {number} e */
     const X = (e) => 10 + ((e - lo) / (hi - lo)) * (w - 20);
     const mid = h / 2;
     // zones
+    /** @type {Parameters<typeof drawLabels>[4]} */
     const labels = []; // drawn last, on top of the bars
+    /** @param {number} a @param {number} b @param {string} color @param {string} label */
     const zone = (a, b, color, label) => {
       ctx.fillStyle = color;
       ctx.fillRect(X(a), 14, X(b) - X(a), h - 34);
@@ -61,7 +84,7 @@ export function f16Panel() {
       ctx.fillRect(X(e), mid - 3, 1, 6);
       labels.push({ text: `2^${e}`, x: X(e) - 10, y: h - 6, color: '#5b6475', dir: -1 });
     }
-    for (const [e, label] of [[f16.min_subnormal_log2, '6e-8'], [f16.min_normal_log2, '6.1e-5'], [Math.log2(f16.max), '65504']]) {
+    for (const [e, label] of /** @type {[number, string][]} */ ([[f16.min_subnormal_log2, '6e-8'], [f16.min_normal_log2, '6.1e-5'], [Math.log2(f16.max), '65504']])) {
       ctx.fillStyle = '#b3261e';
       ctx.fillRect(X(e), 14, 1, h - 34);
       labels.push({ text: label, x: X(e) + 2, y: mid + 14, color: '#b3261e', dir: 1 });
@@ -72,6 +95,7 @@ export function f16Panel() {
       $('f16-summary').textContent = '';
       return;
     }
+    /** @param {GradHist} hist @param {boolean} up @param {string} color */
     const bars = (hist, up, color) => {
       const max = Math.max(1, ...hist.counts);
       const bw = Math.max(1, X(1) - X(0) - 1);

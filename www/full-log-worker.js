@@ -12,17 +12,20 @@ const DOWNLOAD_FILE = 'full-log-download.jsonl';
 const PROBE_FILE = `full-log-probe-${Math.random().toString(36).slice(2)}`; // one per tab: tabs probe at once
 const COPY_BYTES = 1 << 20; // a download copies the log in pieces of this size
 
+/** @type {FileSystemDirectoryHandle | null} */
 let dir = null;
+/** @type {FileSystemSyncAccessHandle | null} */
 let handle = null; // the live log's FileSystemSyncAccessHandle, while one is open
 const encoder = new TextEncoder();
 
+/** The origin's private directory. @returns {Promise<FileSystemDirectoryHandle>} */
 async function root() {
   if (!self.navigator?.storage?.getDirectory) throw new Error('navigator.storage.getDirectory is missing: this browser has no Origin Private File System');
   dir ??= await navigator.storage.getDirectory();
   return dir;
 }
 
-/** Opens `name` (created when missing) for synchronous access. */
+/** Opens `name` (created when missing) for synchronous access. @param {string} name */
 async function openSync(name) {
   const file = await (await root()).getFileHandle(name, { create: true });
   if (typeof file.createSyncAccessHandle !== 'function') throw new Error('FileSystemFileHandle.createSyncAccessHandle is missing in this browser');
@@ -42,7 +45,7 @@ const ops = {
     const h = await openSync(PROBE_FILE);
     h.write(encoder.encode('ok'), { at: 0 });
     h.close();
-    await dir.removeEntry(PROBE_FILE);
+    await (await root()).removeEntry(PROBE_FILE);
     return true;
   },
   /** Starts a new, empty log, replacing the old one. */
@@ -53,7 +56,7 @@ const ops = {
     handle.flush();
     return { bytes: 0 };
   },
-  /** Appends `text` at the end and flushes; resolves to the file's size in bytes. */
+  /** Appends `text` at the end and flushes; resolves to the file's size in bytes. @param {{ text: string }} args */
   append({ text }) {
     if (!handle) throw new Error('no log is open (begin one first)');
     const bytes = encoder.encode(text);
@@ -86,12 +89,13 @@ const ops = {
       dst.close();
       if (src !== handle) src.close();
     }
-    return (await dir.getFileHandle(DOWNLOAD_FILE)).getFile();
+    return (await (await root()).getFileHandle(DOWNLOAD_FILE)).getFile();
   },
 };
 
 let queue = Promise.resolve();
-self.onmessage = ({ data: { id, op, args } }) => {
+/** @typedef {keyof typeof ops} Op */
+self.onmessage = (/** @type {MessageEvent<{ id: number, op: Op, args?: any }>} */ { data: { id, op, args } }) => {
   queue = queue.then(async () => {
     try {
       if (!ops[op]) throw new Error(`unknown full-log request "${op}" (one of ${Object.keys(ops).join(', ')})`);

@@ -11,16 +11,22 @@
 
 import { toHash } from './state.js';
 
-const $ = (id) => document.getElementById(id);
-const fmt = (n) => n.toLocaleString('en');
+/** index.html has every id this module reads. @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const fmt = (/** @type {number} */ n) => n.toLocaleString('en');
 
-/** Starts the writer worker and probes OPFS; returns the log (see the methods below). */
+/** @typedef {'fp32' | 'main'} Which */
+
+/**
+ * Starts the writer worker and probes OPFS; returns the log (see the methods below).
+ * @param {import('./types.js').App} app
+ */
 export function createFullLog(app) {
   const log = {
-    available: null, // true / false once probed
+    available: /** @type {boolean | null} */ (null), // true / false once probed
     why: '', // why OPFS is unavailable
     recording: false,
-    buffer: [], // lines of the chunk in flight
+    buffer: /** @type {string[]} */ ([]), // lines of the chunk in flight
     last: { fp32: 0, main: 0 }, // the last step logged per run
     first: { fp32: 0, main: 0 },
     lines: 0,
@@ -29,16 +35,25 @@ export function createFullLog(app) {
     failed: '', // why the last recording stopped by itself
     request, // to the writer worker (a test may wrap it)
   };
+  /** @type {Worker | null} */
   let worker = null;
   let next = 1;
+  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>} */
   const pending = new Map();
+  /** @type {string | null} */
   let url = null; // the last download's Blob URL
 
+  /**
+   * One request to the writer worker.
+   * @param {string} op
+   * @param {Record<string, unknown>} [args]
+   * @returns {Promise<any>}
+   */
   function request(op, args = {}) {
     const id = next++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage({ id, op, args });
+      /** @type {Worker} */ (worker).postMessage({ id, op, args });
     });
   }
 
@@ -65,7 +80,7 @@ export function createFullLog(app) {
     (e) => {
       log.available = false;
       log.why = String(e?.message || e);
-      const box = document.querySelector('[data-key="full_log"]');
+      const box = /** @type {HTMLInputElement | null} */ (document.querySelector('[data-key="full_log"]'));
       // unbound, so controls.js neither shows nor re-enables it
       box?.removeAttribute('data-key');
       if (box) Object.assign(box, { checked: false, disabled: true, title: log.why });
@@ -76,12 +91,12 @@ export function createFullLog(app) {
     },
   ).finally(render);
 
-  /** Stops a recording the file refused (`why`): the toggle and the URL go off. */
+  /** Stops a recording the file refused (`why`): the toggle and the URL go off. @param {string} why */
   function stop(why) {
     Object.assign(log, { recording: false, failed: why });
     app.state.full_log = 0;
     history.replaceState(history.state, '', toHash(app.state));
-    const box = document.querySelector('[data-key="full_log"]');
+    const box = /** @type {HTMLInputElement | null} */ (document.querySelector('[data-key="full_log"]'));
     if (box) box.checked = false;
   }
 
@@ -96,7 +111,7 @@ export function createFullLog(app) {
    * on the runner (between chunks), so both runs' logs start and stop at the same step. */
   async function sync() {
     await ready;
-    const between = (fn) => (app.runner ? app.runner.exclusive(fn) : fn());
+    const between = (/** @type {() => Promise<void>} */ fn) => (app.runner ? app.runner.exclusive(fn) : fn());
     return between(async () => {
       if (!log.available && app.state.full_log) { // a URL cannot switch on what is missing
         app.state.full_log = 0;
@@ -119,7 +134,11 @@ export function createFullLog(app) {
     else render();
   }
 
-  /** Buffers the lines of `records` (one chunk of run `which`); flush() writes them. */
+  /**
+   * Buffers the lines of `records` (one chunk of run `which`); flush() writes them.
+   * @param {Which} which
+   * @param {import('./types.js').StepRecord[]} records
+   */
   function append(which, records) {
     if (!log.recording) return;
     for (const rec of records) {
@@ -144,7 +163,7 @@ export function createFullLog(app) {
       Object.assign(log, { bytes, lines: log.lines + lines.length });
     } catch (e) {
       stop(String(e?.message || e));
-      for (const w of ['fp32', 'main']) {
+      for (const w of /** @type {Which[]} */ (['fp32', 'main'])) {
         const lost = lines.find((l) => l.startsWith(`{"run":"${w}"`));
         if (lost) log.last[w] = JSON.parse(lost).step - 1; // the steps the file holds
       }
@@ -168,7 +187,7 @@ export function createFullLog(app) {
 
   function render() {
     const info = $('full-log-info');
-    const button = $('full-log-download');
+    const button = /** @type {HTMLButtonElement} */ ($('full-log-download'));
     if (!info || !button) return;
     const { fp32, main } = log.last;
     Object.assign(info.dataset, {

@@ -8,19 +8,33 @@ import { toHash } from './state.js';
 import { renderBackend, renderPrecision } from './backend-panel.js';
 import { setStatus, showBanner, showMessage } from './status.js';
 
-const $ = (id) => document.getElementById(id);
+/** The element of index.html with this `id` (index.html has every id the page asks for; the
+ * sites that need a kind of element, an input or a canvas, cast to it).
+ * @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** Points every indicator at `backend` ('cpu' or 'webgpu') and redraws the precision note. */
+/** @typedef {import('./types.js').App} App */
+
+/**
+ * Points every indicator at `backend` ('cpu' or 'webgpu') and redraws the precision note.
+ * @param {App} app
+ * @param {string} backend
+ */
 async function showBackend(app, backend) {
   app.active = backend;
   app.state.backend = backend;
   history.replaceState(null, '', toHash(app.state));
-  $('use-gpu').checked = backend === 'webgpu';
+  /** @type {HTMLInputElement} */ ($('use-gpu')).checked = backend === 'webgpu';
   app.backendLabel = renderBackend($('backend-info'), app.info, backend);
-  renderPrecision($('effective-precision'), JSON.parse(await app.runner.runs.main.trainer.effective_precision_json()));
+  // a fallback or a retry has runs
+  renderPrecision($('effective-precision'), JSON.parse(await /** @type {NonNullable<App['runner']['runs']>} */ (app.runner.runs).main.trainer.effective_precision_json()));
 }
 
-/** The runner hooks for a fallback and a retry. */
+/**
+ * The runner hooks for a fallback and a retry.
+ * @param {App} app
+ * @returns {Pick<import('./types.js').RunnerHooks, 'onFallback' | 'onGpuRetry'>}
+ */
 export function gpuHooks(app) {
   return {
     /** A device error moved both runs to the CPU (the matmul check then runs CPU-only). */
@@ -42,10 +56,11 @@ export function gpuHooks(app) {
   };
 }
 
-/** Wires the "Retry WebGPU" button (hidden until a fallback shows it). */
+/** Wires the "Retry WebGPU" button (hidden until a fallback shows it). @param {App} app */
 export function wireRetry(app) {
-  $('retry-gpu').addEventListener('click', async () => {
-    $('retry-gpu').disabled = true;
+  const button = /** @type {HTMLButtonElement} */ ($('retry-gpu'));
+  button.addEventListener('click', async () => {
+    button.disabled = true;
     setStatus('busy', 'Opening WebGPU again…');
     try {
       await app.runner.retryGpu();
@@ -53,7 +68,7 @@ export function wireRetry(app) {
       showMessage(`Retry WebGPU failed: ${String(e?.message || e)}`);
       setStatus('ready', `Ready. Backend: ${app.backendLabel}.`);
     } finally {
-      $('retry-gpu').disabled = false;
+      button.disabled = false;
     }
   });
 }

@@ -5,9 +5,17 @@
 // (#train-summary's data-steps and data-skipped, #quant-result's data-done).
 // Not here: training or quantizing (main.js, runner.js); it never calls the wasm.
 
-const $ = (id) => document.getElementById(id);
+/** The element of index.html with this `id` (index.html has every id the page asks for; the
+ * sites that need a kind of element, an input or a canvas, cast to it).
+ * @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** The guided steps, in order: what to do, the panel that shows it, and when it is done. */
+/** What the panels show so far (readProgress). @typedef {{ steps: number, skipped: number, noScaler: boolean, quantized: boolean }} Progress */
+
+/**
+ * The guided steps, in order: what to do, the panel that shows it, and when it is done.
+ * @type {{ id: string, panel: string, text: string, done: (s: Progress) => boolean }[]}
+ */
 const STEPS = [
   {
     id: 'train',
@@ -30,16 +38,18 @@ const STEPS = [
 ];
 const DONE_TEXT = 'Done. Try another dataset, precision or observer: the URL keeps every setting, so a link shares the run.';
 
+/** @param {Node | null} el @param {MutationCallback} fn */
 function observe(el, fn) {
   if (el) new MutationObserver(fn).observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
 }
 
+/** @returns {Progress} */
 function readProgress() {
   const sum = $('train-summary')?.dataset || {};
   return {
     steps: Number(sum.steps) || 0,
     skipped: Number(sum.skipped) || 0,
-    noScaler: Boolean($('inject-overflow')?.disabled),
+    noScaler: Boolean(/** @type {HTMLButtonElement} */ ($('inject-overflow'))?.disabled),
     quantized: $('quant-result')?.dataset.done === 'true',
   };
 }
@@ -51,8 +61,8 @@ function readProgress() {
 export function startGuide() {
   const root = $('guide');
   if (!root) return;
-  const button = $('guide-start');
-  const toggle = $('train-toggle');
+  const button = /** @type {HTMLButtonElement} */ ($('guide-start'));
+  const toggle = /** @type {HTMLButtonElement} */ ($('train-toggle'));
   const hint = $('guide-hint');
   let reached = 0; // the first step not yet done; it never moves back (a reset keeps the tour)
 
@@ -68,7 +78,7 @@ export function startGuide() {
     const step = STEPS[reached];
     hint.textContent = step ? step.text : DONE_TEXT;
     root.dataset.step = step ? step.id : 'done';
-    for (const li of root.querySelectorAll('[data-guide-step]')) {
+    for (const li of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll('[data-guide-step]'))) {
       const i = STEPS.findIndex((s) => s.id === li.dataset.guideStep);
       li.classList.toggle('done', i < reached);
       li.classList.toggle('current', i === reached);

@@ -4,8 +4,9 @@
 // one canvas's worth of work, not 4 M.
 
 /** Draws the row-major rows × cols grid whose entry i is `valueAt(i)`, scaled to the canvas. */
+/** @param {HTMLCanvasElement} canvas @param {(i: number) => number} valueAt @param {number} rows @param {number} cols */
 export function drawHeatmap(canvas, valueAt, rows, cols) {
-  const ctx = canvas.getContext('2d');
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')); // a 2-D canvas never answers null
   const img = ctx.createImageData(canvas.width, canvas.height);
   for (let y = 0; y < canvas.height; y++) {
     const r = Math.floor((y * rows) / canvas.height);
@@ -24,8 +25,9 @@ export function drawHeatmap(canvas, valueAt, rows, cols) {
 }
 
 /** Clears the canvas and writes what to do to fill it (before the first check). */
+/** @param {HTMLCanvasElement} canvas @param {string} text */
 export function emptyHeatmap(canvas, text) {
-  const ctx = canvas.getContext('2d');
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')); // a 2-D canvas never answers null
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.fillStyle = '#5b6475';
   ctx.font = '11px system-ui, sans-serif';

@@ -7,45 +7,66 @@
 
 import { fitCanvas, wrapText } from './chart.js';
 
-/** Horizontal bars, one per item, labelled with the value. */
+/**
+ * Bars to draw: a non-finite value is drawn full length as "∞ (exact)".
+ * @typedef {{ bars: { label: string, value: number | null, color?: string }[], unit?: string, empty?: string }} BarData
+ */
+/**
+ * A histogram to draw: `counts` over equal bins of [lo, hi], representable values `ticks`, the
+ * clip range `[a, b]`.
+ * @typedef {{ lo?: number, hi?: number, counts?: number[], ticks?: number[], clip?: [number, number],
+ *   note?: string, color?: string, xLabel?: string, empty?: string }} HistData
+ */
+
+/** A bar's value as a number, when it is a finite one (null: a non-finite f32 from serde_json).
+ * @param {number | null} v @returns {v is number} */
+const finite = (v) => Number.isFinite(v);
+
+/** Horizontal bars, one per item, labelled with the value. @param {HTMLCanvasElement} canvas */
 export function barChart(canvas) {
+  /** @type {BarData | null} */
   let last = null;
+  /** @param {BarData} data */
   function update(data) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
     const bars = data.bars;
     if (!bars.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); canvas.dataset.empty = data.empty || 'no data'; return; }
     delete canvas.dataset.empty;
-    const max = Math.max(1, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
+    const max = Math.max(1, ...bars.map((b) => (finite(b.value) ? b.value : 0)));
     const rowH = Math.min(28, (h - 8) / bars.length);
     const labelW = Math.max(...bars.map((b) => ctx.measureText(b.label).width)) + 8;
     bars.forEach((b, i) => {
       const y = 4 + i * rowH;
-      const v = Number.isFinite(b.value) ? Math.max(0, b.value) : max;
+      const v = finite(b.value) ? Math.max(0, b.value) : max;
       const len = (v / max) * (w - labelW - 70);
       ctx.fillStyle = '#1d2330';
       ctx.fillText(b.label, 2, y + rowH / 2 + 4);
       ctx.fillStyle = b.color || '#2f5fd0';
       ctx.fillRect(labelW, y + 3, len, rowH - 6);
       ctx.fillStyle = '#1d2330';
-      const text = Number.isFinite(b.value) ? `${b.value.toFixed(1)} ${data.unit || ''}` : '∞ (exact)';
+      const text = finite(b.value) ? `${b.value.toFixed(1)} ${data.unit || ''}` : '∞ (exact)';
       ctx.fillText(text, labelW + len + 4, y + rowH / 2 + 4);
     });
   }
   return { update, redraw: () => last && update(last) };
 }
 
-/** A histogram of `counts` over equal bins spanning [lo, hi], with grid ticks and clip lines. */
+/** A histogram of `counts` over equal bins spanning [lo, hi], with grid ticks and clip lines.
+ * @param {HTMLCanvasElement} canvas */
 export function histChart(canvas) {
+  /** @type {HistData | null} */
   let last = null;
+  /** @param {HistData} data */
   function update(data) {
     last = data;
     const { ctx, w, h } = fitCanvas(canvas);
-    const { lo, hi, counts } = data;
+    const { lo = 0, hi = 1, counts } = data; // lo and hi may be left out only with no counts
     if (!counts?.length) { ctx.fillStyle = '#5b6475'; wrapText(ctx, data.empty || 'no data', 8, h / 2, w - 16); delete canvas.dataset.note; canvas.dataset.empty = data.empty || 'no data'; return; }
     delete canvas.dataset.empty;
     const pad = 14;
     // the note on its own lines above the plot, split at ', ' where it is wider than the canvas
+    /** @type {string[]} */
     const noteLines = [];
     for (const part of (data.note || '').split(', ').filter(Boolean)) {
       const next = noteLines.length ? `${noteLines.at(-1)}, ${part}` : part;
@@ -56,6 +77,7 @@ export function histChart(canvas) {
     ctx.fillStyle = '#1d2330';
     noteLines.forEach((l, i) => ctx.fillText(l, pad, 13 + 13 * i));
     canvas.dataset.note = JSON.stringify(noteLines.map((l) => ({ text: l, width: Math.round(ctx.measureText(l).width), room: w - 2 * pad })));
+    /** @param {number} v */
     const X = (v) => pad + ((v - lo) / (hi - lo || 1)) * (w - 2 * pad);
     const base = h - 18;
     const max = Math.max(1, ...counts);

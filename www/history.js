@@ -15,10 +15,23 @@ const SKIPS_KEPT = 300;
 /** The EMA weight of one new batch loss (the loss chart's smoothing). */
 export const EMA = 0.1;
 
+/** @typedef {import('./types.js').StepRecord} StepRecord */
+/** A whole record with the smoothed loss after it. @typedef {{ rec: StepRecord, ema: number | null }} Entry */
+/**
+ * The summary of one or more consecutive steps (see the header).
+ * @typedef {{ step: number, n: number, ema: number | null, scaleMin: number | undefined,
+ *   scaleMax: number | undefined, scaleLast: number | undefined, scaled: number, skipped: number,
+ *   injected: number }} Bucket
+ */
+/** A skipped step, at record `index`, with the record after it once there is one.
+ * @typedef {{ index: number, rec: StepRecord, after: StepRecord | null }} Skip */
+
+/** @param {StepRecord} r */
 const scaleOf = (r) => r['amp/loss_scale'];
+/** @param {StepRecord} r @returns {r is StepRecord & { loss: number }} */
 const finiteLoss = (r) => typeof r.loss === 'number' && Number.isFinite(r.loss);
 
-/** A bucket over one record. */
+/** A bucket over one record. @param {Entry} e @returns {Bucket} */
 function bucketOf(e) {
   const s = scaleOf(e.rec);
   return {
@@ -32,8 +45,9 @@ function bucketOf(e) {
   };
 }
 
-/** Folds bucket `b` (later steps) into `a`. */
+/** Folds bucket `b` (later steps) into `a`. @param {Bucket} a @param {Bucket} b @returns {Bucket} */
 function merge(a, b) {
+  /** @param {number | undefined} x @returns {x is number} */
   const has = (x) => x !== undefined;
   return {
     step: b.step,
@@ -54,18 +68,27 @@ function merge(a, b) {
  * `tail(k)` (the last k whole records), `first`, `buckets()` (older buckets then one per tail
  * record, each as above), `skips()` ({ rec, after } of the last skipped steps), `counts()`
  * ({ skipped, injected, scaled, maxScale }), and `size` (items held, for the memory bound).
+ * @param {{ tail?: number, keep?: number }} [options] whole records kept, buckets kept
  */
 export function createHistory({ tail = TAIL, keep = KEEP } = {}) {
+  /** @type {Bucket[]} */
   let old = []; // buckets of width `width`, the last one possibly partial
   let width = 1;
   let folded = 0; // records folded into `old`
+  /** @type {Entry[]} */
   let recent = []; // { rec, ema } of the records after `folded`
+  /** @type {number | null} */
   let ema = null;
+  /** @type {StepRecord | null} */
   let first = null;
+  /** @type {Skip[]} */
   let skips = []; // { index, rec, after }
   // totals over `old` (the tail's are added on demand)
-  let oldSkipped = 0, oldInjected = 0, oldScaled = 0, oldMax = undefined;
+  let oldSkipped = 0, oldInjected = 0, oldScaled = 0;
+  /** @type {number | undefined} */
+  let oldMax = undefined;
 
+  /** @param {Entry} e */
   function fold(e) {
     const b = bucketOf(e);
     const lastB = old.at(-1);
@@ -83,6 +106,7 @@ export function createHistory({ tail = TAIL, keep = KEEP } = {}) {
   }
 
   const h = {
+    /** Appends a chunk's records. @param {StepRecord[]} records */
     push(records) {
       for (const rec of records) {
         if (first === null) first = rec;
@@ -106,7 +130,7 @@ export function createHistory({ tail = TAIL, keep = KEEP } = {}) {
     get length() {
       return folded + recent.length;
     },
-    /** Drops the records from index n on (a fallback to a snapshot at step n). */
+    /** Drops the records from index n on (a fallback to a snapshot at step n). @param {number} n */
     truncate(n) {
       if (n >= h.length) return;
       if (n === 0) {
@@ -127,6 +151,7 @@ export function createHistory({ tail = TAIL, keep = KEEP } = {}) {
     get first() {
       return first;
     },
+    /** The last `k` whole records. @param {number} k */
     tail(k) {
       return recent.slice(-k).map((e) => e.rec);
     },
@@ -157,7 +182,12 @@ export function createHistory({ tail = TAIL, keep = KEEP } = {}) {
 export const EVALS_KEPT = 1024;
 
 /** Appends `item` to `list`; past `max` items, every other one of the older half goes, so the
- * list stays bounded and still spans the whole run (the newest half stays dense). */
+ * list stays bounded and still spans the whole run (the newest half stays dense).
+ * @template T
+ * @param {T[]} list
+ * @param {T} item
+ * @param {number} [max]
+ */
 export function pushBounded(list, item, max = EVALS_KEPT) {
   list.push(item);
   if (list.length <= max) return;

@@ -5,7 +5,9 @@
 
 const LINE_H = 13;
 
-/** Whether boxes a and b overlap. */
+/** @typedef {{ x: number, y: number, w: number, h: number }} Box */
+
+/** Whether boxes a and b overlap. @param {Box} a @param {Box} b */
 export function overlaps(a, b) {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
@@ -13,8 +15,14 @@ export function overlaps(a, b) {
 /**
  * Places and draws `items` ([{ text, x, y, color?, dir? }], y = baseline; dir = 1 moves down
  * first, -1 up) in order, after everything else on `ctx`; returns the boxes placed.
+ * @param {HTMLCanvasElement} canvas
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {number} w @param {number} h the canvas's CSS size
+ * @param {{ text: string, x: number, y: number, color?: string, dir?: number }[]} items
+ * @returns {(Box & { text: string })[]}
  */
 export function drawLabels(canvas, ctx, w, h, items) {
+  /** @type {(Box & { text: string })[]} */
   const placed = [];
   for (const it of items) {
     const tw = ctx.measureText(it.text).width;

@@ -29,20 +29,23 @@ import { onQuantize } from './quantize-action.js';
 import { bindModes } from './quant-modes.js';
 import { createFullLog } from './full-log.js';
 
-const $ = (id) => document.getElementById(id);
+/** The element of index.html with this `id` (it has them all); a site needing a kind casts. @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @typedef {import('./types.js').App} App @typedef {import('./types.js').Run} Run */
 const REFRESH_MS = 500;
 
+/** @param {any} e a thrown value */
 const errText = (e) => String(e?.message || e);
 
 /** Opens a Playground (in the worker) for app.state.backend, or takes the one `opened` says,
- * and renders the Backend panel. */
+ * and renders the Backend panel. @param {App} app @param {import('./types.js').Opened | null} [opened] */
 async function openBackend(app, opened = null) {
   const { info, active } = opened ?? (await app.engine.request('open', { useGpu: app.state.backend === 'webgpu' }));
   app.info = info;
   app.active = active;
   const shown = app.state.backend === 'cpu-reference' ? 'cpu-reference' : active;
   app.backendLabel = renderBackend($('backend-info'), app.info, shown);
-  $('use-gpu').checked = app.state.backend === 'webgpu';
+  /** @type {HTMLInputElement} */ ($('use-gpu')).checked = app.state.backend === 'webgpu';
   $('retry-gpu').hidden = true;
   if (app.state.backend === 'webgpu' && app.info.active_backend !== 'webgpu') {
     showBanner(`WebGPU is not available (${app.info.gpu_unavailable_reason}); running on the CPU.`);
@@ -51,12 +54,12 @@ async function openBackend(app, opened = null) {
   }
 }
 
-/** Reads what the views need from both runs (queued after any running chunk) and draws it. */
+/** Reads what the views need from both runs (queued after any running chunk) and draws it. @param {App} app */
 async function refresh(app) {
   const r = app.runner;
   if (!r.runs) return;
   const step = r.runs.main.history.length;
-  for (const which of ['fp32', 'main']) {
+  for (const which of /** @type {('fp32' | 'main')[]} */ (['fp32', 'main'])) {
     const evals = app.evals[which];
     if (evals.at(-1)?.step === step) continue;
     const e = await r.call(which, (t) => t.evaluate());
@@ -71,44 +74,46 @@ async function refresh(app) {
     const g = await r.call('main', (t) => t.grad_magnitudes_json());
     if (g) app.views.f16.update(JSON.parse(g));
     const trace = await r.call('main', (t) => t.trace_json());
-    if (trace) renderTrace($('trace-table'), JSON.parse(trace), r.runs.main.precision);
+    if (trace) renderTrace(/** @type {HTMLTableElement} */ ($('trace-table')), JSON.parse(trace), r.runs.main.precision);
   }
   app.views.training.render(r, app.evals);
   app.lastRefresh = performance.now();
 }
 
+/** The Training panel's progress line. @param {App} app */
 function progress(app) {
   const r = app.runner;
   const n = r.runs?.main.history.length ?? 0;
   $('train-progress').textContent = r.running ? `training… step ${n} (${r.chunk} steps per frame)` : `paused at step ${n}`;
 }
 
+/** The runner's hooks for `app`'s views. @param {App} app @returns {import('./types.js').RunnerHooks} */
 function hooks(app) {
   return {
     async onReset() {
-      const { runs } = app.runner;
+      const runs = /** @type {{ fp32: Run, main: Run }} */ (app.runner.runs); // reset() made them
       app.evals = { fp32: [], main: [] };
       $('divergence-note').hidden = true;
       delete $('divergence-note').dataset.cause;
-      app.data = JSON.parse(await runs.main.trainer.data_json());
+      app.data = /** @type {import('./data-panel.js').Data} */ (JSON.parse(await runs.main.trainer.data_json()));
       app.views.data.setData(app.data);
       app.views.data.renderModel(app.state, app.data);
-      const eff = JSON.parse(await runs.main.trainer.effective_precision_json());
+      const eff = /** @type {import('./backend-panel.js').EffectivePrecision} */ (JSON.parse(await runs.main.trainer.effective_precision_json()));
       renderPrecision($('effective-precision'), eff);
       // runs are labelled by what runs: bf16 on WebGPU runs as 32-true
       runs.main.label = eff.effective === eff.requested ? eff.requested : `${eff.requested} (runs as ${eff.effective} here)`;
       $('precision-name').textContent = runs.main.label;
-      $('inject-overflow').disabled = eff.effective !== '16-mixed';
+      /** @type {HTMLButtonElement} */ ($('inject-overflow')).disabled = eff.effective !== '16-mixed';
       $('inject-overflow').title = eff.effective === '16-mixed' ? '' : 'only a 16-mixed run has a GradScaler to overflow';
       app.views.training.renderMemory(JSON.parse(await runs.main.trainer.memory_json()), runs.main.precision);
       app.views.f16.update(null);
-      renderTrace($('trace-table'), [], runs.main.precision);
+      renderTrace(/** @type {HTMLTableElement} */ ($('trace-table')), [], runs.main.precision);
       app.views.quant.clear('Train a few hundred steps, then quantize the 32-true model.');
       app.views.debug.clear();
-      await app.fullLog.restart(); // new runs, new log
+      await app.fullLog?.restart(); // new runs, new log
     },
     onRecords() {
-      const { fp32, main } = app.runner.runs;
+      const { fp32, main } = /** @type {{ fp32: Run, main: Run }} */ (app.runner.runs); // a step ran on them
       const note = jumpNote(main.label ?? main.precision, main.watch, fp32.watch);
       $('divergence-note').hidden = !note;
       $('divergence-note').textContent = note;
@@ -122,7 +127,7 @@ function hooks(app) {
     onRunning(on) {
       $('train-toggle').textContent = on ? 'Pause' : 'Start';
       $('train-toggle').setAttribute('aria-pressed', String(on));
-      $('train-step').disabled = on;
+      /** @type {HTMLButtonElement} */ ($('train-step')).disabled = on;
       progress(app);
       if (!on) refresh(app).catch((e) => showMessage(`Could not read the run: ${errText(e)}`));
     },
@@ -139,6 +144,7 @@ function hooks(app) {
  * settings that changed) go to the restart notice once the new runs exist. When the runner kept
  * the old runs (the new settings failed their check, e.g. a tensor over the adapter's limit), the
  * settings, the URL and the controls go back to what those runs were made with.
+ * @param {App} app @param {string[] | null} [keys]
  */
 async function resetRuns(app, keys = null) {
   const step = app.runner.runs?.main.history.length ?? 0;
@@ -160,15 +166,16 @@ async function resetRuns(app, keys = null) {
   }
 }
 
+/** The matmul check's button: runs it and draws the verdict. @param {App} app @param {Event} [event] */
 async function onMatmul(app, event) {
   event?.preventDefault();
-  const button = $('run-matmul');
+  const button = /** @type {HTMLButtonElement} */ ($('run-matmul'));
   button.disabled = true;
   try {
     const result = await runMatmul(app.engine, app.state, app.active === 'webgpu', (p) => {
       $('matmul-result').textContent = `Running A·B on ${p.backend === 'cpu' ? 'the CPU' : 'WebGPU'}… ${Math.round(100 * p.done)} %`;
     });
-    renderMatmul($('matmul-result'), $('diff-heatmap'), result);
+    renderMatmul($('matmul-result'), /** @type {HTMLCanvasElement} */ ($('diff-heatmap')), result);
   } catch (e) {
     showMessage(`Matmul failed: ${errText(e)}`);
   } finally {
@@ -176,9 +183,10 @@ async function onMatmul(app, event) {
   }
 }
 
+/** Wires the controls and buttons to `app`. @param {App} app */
 function wire(app) {
   bindControls(document, app, (key) => {
-    if (key === 'full_log') app.fullLog.sync();
+    if (key === 'full_log') app.fullLog?.sync();
     if (isRunKey(key)) resetRuns(app, [key]);
   });
   $('matmul-form').addEventListener('submit', (e) => onMatmul(app, e));
@@ -205,13 +213,13 @@ function wire(app) {
   });
   $('run-quant').addEventListener('click', () => onQuantize(app));
   $('use-gpu').addEventListener('change', (e) => {
-    app.state.backend = e.target.checked ? 'webgpu' : 'cpu';
+    app.state.backend = /** @type {HTMLInputElement} */ (e.target).checked ? 'webgpu' : 'cpu';
     history.pushState(null, '', toHash(app.state));
     switchBackend(app);
   });
   syncFromUrl(app, (keys, problems) => {
     if (problems.length) showMessage(`Some URL settings were ignored and defaults used: ${problems.join('; ')}.`);
-    if (keys.includes('full_log')) app.fullLog.sync();
+    if (keys.includes('full_log')) app.fullLog?.sync();
     const restart = keys.filter(isRunKey);
     if (keys.includes('backend')) {
       switchBackend(app, restart);
@@ -230,6 +238,7 @@ function wire(app) {
  * runs' plan on the new Playground before it lets the old one and its runs go (inside the old
  * runner's queue, so no chunk is in flight): a ResourceLimitError there keeps the old backend,
  * runs and loop, and puts the settings back (settings-refusal.js).
+ * @param {App} app @param {string[] | null} [restart] the run settings that changed with it, for the notice
  */
 async function switchBackend(app, restart = null) {
   setStatus('busy', 'Switching backend…');
@@ -265,14 +274,14 @@ async function switchBackend(app, restart = null) {
 
 async function main() {
   const parsed = parseHash(location.hash);
-  const app = { state: parsed.state, evals: { fp32: [], main: [] } };
+  const app = /** @type {App} */ (/** @type {unknown} */ ({ state: parsed.state, evals: { fp32: [], main: [] } })); // the rest is set below
   if (parsed.problems.length) {
     showMessage(`Some URL settings were ignored and defaults used: ${parsed.problems.join('; ')}.`);
   }
   history.replaceState(null, '', toHash(app.state));
   showState(document, app.state);
   app.views = { training: trainingViews(), f16: f16Panel(), quant: quantViews(), debug: debugViews((extra) => onQuantize(app, extra)), data: dataViews(() => app.runner && refresh(app)) };
-  matmulEmpty($('diff-heatmap'));
+  matmulEmpty(/** @type {HTMLCanvasElement} */ ($('diff-heatmap')));
   app.fullLog = createFullLog(app);
   try {
     app.engine = startEngine();
@@ -283,7 +292,7 @@ async function main() {
     return;
   }
   // A handle for the console and the e2e tests (they assert through the DOM where they can).
-  window.quantplay = {
+  /** @type {Window & { quantplay?: object }} */ (window).quantplay = {
     app,
     get engine() { return app.engine; },
     get info() { return app.info; },

@@ -8,29 +8,42 @@ import { barChart, histChart } from './histogram.js';
 import { modeText } from './quant-modes.js';
 import { calibCompareView } from './calib-compare.js';
 
-const $ = (id) => document.getElementById(id);
+/** The element of index.html with this `id` (index.html has every id the page asks for; the
+ * sites that need a kind of element, an input or a canvas, cast to it).
+ * @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 // Non-finite f32 values (an SQNR of a constant activation, e.g. one calibration sample) arrive
 // from serde_json as null: shown as "not finite" instead of failing the whole panel.
+/** @param {unknown} x @param {number} d */
 const fixed = (x, d) => (typeof x === 'number' ? x.toFixed(d) : 'not finite');
+/** @param {number} x */
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
+/** @param {unknown} x */
 const num = (x) => (typeof x === 'number' ? String(+x.toPrecision(4)) : String(x));
 
+/** @typedef {import('./types.js').QuantResult} QuantResult */
+
+/** @param {string} tag @param {string} text */
 function cell(tag, text) {
   const el = document.createElement(tag);
   el.textContent = text;
   return el;
 }
 
-/** Where calibration and the evaluation ran, as the JSON's `placement` says, and the input qparams. */
+/** Where calibration and the evaluation ran, as the JSON's `placement` says, and the input qparams.
+ * @param {QuantResult} r */
 function placementText(r) {
   const p = r.placement || {};
   const samples = `${r.calib_size} training sample${r.calib_size === 1 ? '' : 's'}`;
+  /** @param {string} name */
   const on = (name) => (name === 'webgpu' ? 'WebGPU' : name === 'cpu-reference' ? 'the CPU reference' : 'the CPU');
   const why = r.fallback ? ` (moved to the CPU: ${r.fallback})` : '';
   const input = `input qparams: scale ${num(r.report.input?.scale)}, zero point ${r.report.input?.zero_point}`;
   return `Calibrated on ${samples}: the float forward ran on ${on(p.calibration_forward)}${why}, the observers reduced each activation on ${on(p.observer_statistics)} (only their min/max and histogram counts came back to the CPU); the float and int8 evaluation ran on ${on(p.int8_forward)}. ${input[0].toUpperCase()}${input.slice(1)}.`;
 }
 
+/** Replaces the options of `select`, keeping its choice if it is still there.
+ * @param {HTMLSelectElement} select @param {string[]} names */
 function options(select, names) {
   const keep = select.value;
   select.replaceChildren(...names.map((n) => cell('option', n)));
@@ -39,14 +52,19 @@ function options(select, names) {
 
 /** Returns `{ render(result), clear(text) }`. */
 export function quantViews() {
-  const sqnr = barChart($('sqnr-chart'));
-  const weights = histChart($('weight-hist'));
-  const acts = histChart($('act-hist'));
+  const sqnr = barChart(/** @type {HTMLCanvasElement} */ ($('sqnr-chart')));
+  const weights = histChart(/** @type {HTMLCanvasElement} */ ($('weight-hist')));
+  const acts = histChart(/** @type {HTMLCanvasElement} */ ($('act-hist')));
+  const weightLayer = /** @type {HTMLSelectElement} */ ($('weight-layer'));
+  const actSelect = /** @type {HTMLSelectElement} */ ($('act-select'));
+  /** @type {QuantResult | null} */
   let result = null;
 
+  /** Draws the chosen layer's weight codes (render sets `result` first). */
   function drawWeights() {
+    if (!result) return;
     const weighted = result.report.layers.filter((l) => l.weight_qscheme);
-    const layer = weighted.find((l) => l.name === $('weight-layer').value) || weighted[0];
+    const layer = weighted.find((l) => l.name === weightLayer.value) || weighted[0];
     if (!layer) return;
     const codes = Array.from({ length: 256 }, (_, i) => i - 128);
     const perChannel = layer.weight_scale.length > 1;
@@ -57,9 +75,12 @@ export function quantViews() {
     });
   }
 
+  /** Draws the chosen activation's histogram (render sets `result` first). */
   function drawActivation() {
-    const a = result.activations.find((x) => x.name === $('act-select').value) || result.activations[0];
+    if (!result) return;
+    const a = result.activations.find((x) => x.name === actSelect.value) || result.activations[0];
     if (!a) return acts.update({ counts: [], empty: 'No calibrated activations in this mode (dynamic picks them per batch; QAT learned them while training).' });
+    /** @type {number[]} */
     const ticks = [];
     for (let q = a.quant_min; q <= a.quant_max; q++) ticks.push((q - a.zero_point) * a.scale);
     acts.update({
@@ -68,10 +89,14 @@ export function quantViews() {
     });
   }
 
-  $('weight-layer').addEventListener('change', () => result && drawWeights());
-  $('act-select').addEventListener('change', () => result && drawActivation());
+  weightLayer.addEventListener('change', () => result && drawWeights());
+  actSelect.addEventListener('change', () => result && drawActivation());
 
-  /** Draws a quantize result; `note` (if any) is said first, e.g. that it was recomputed on the CPU. */
+  /**
+   * Draws a quantize result; `note` (if any) is said first, e.g. that it was recomputed on the CPU.
+   * @param {QuantResult} r
+   * @param {string} [note]
+   */
   function render(r, note = '') {
     result = r;
     const { report } = r;
@@ -101,8 +126,8 @@ export function quantViews() {
     out.dataset.done = 'true';
 
     sqnr.update({ bars: report.layers.map((l) => ({ label: l.name, value: l.sqnr_db })), unit: 'dB' });
-    options($('weight-layer'), report.layers.filter((l) => l.weight_qscheme).map((l) => l.name));
-    options($('act-select'), r.activations.map((a) => a.name));
+    options(weightLayer, report.layers.filter((l) => l.weight_qscheme).map((l) => l.name));
+    options(actSelect, r.activations.map((a) => a.name));
     drawWeights();
     drawActivation();
 
@@ -113,10 +138,10 @@ export function quantViews() {
       for (const v of [o.name, o.observer, o.kind, num(o.scale), String(o.zero_point), fixed(o.clip_percent, 3), fixed(o.sqnr_db, 1)]) tr.append(cell('td', v));
       return tr;
     });
-    $('observer-table').tBodies[0].replaceChildren(head, ...rows);
+    /** @type {HTMLTableElement} */ ($('observer-table')).tBodies[0].replaceChildren(head, ...rows);
   }
 
-  /** Empties the panel; every chart says what to do first. */
+  /** Empties the panel; every chart says what to do first. @param {string} text */
   function clear(text) {
     result = null;
     const out = $('quant-result');

@@ -7,9 +7,14 @@
 import { quantizeOptions } from './state.js';
 import { busyText } from './quant-modes.js';
 
-/** Runs Quantize for `app` (its runner, state and quant views) with `extra` options; never throws. */
+/**
+ * Runs Quantize for `app` (its runner, state and quant views) with `extra` options; never throws.
+ * @param {import('./types.js').App} app
+ * @param {{ sweep?: boolean, debug?: boolean, keep_float?: string[] }} [extra]
+ */
 export async function onQuantize(app, extra = {}) {
-  const button = document.getElementById('run-quant');
+  const button = /** @type {HTMLButtonElement} */ (document.getElementById('run-quant'));
+  /** @param {any} e */
   const errText = (e) => String(e?.message || e);
   button.disabled = true;
   const debugging = Object.keys(extra).length > 0;

@@ -5,6 +5,7 @@
 // Not here: deciding which keys restart the runs (main.js) or restarting them (runner.js).
 
 /** Control labels for the notice, by state key (the key itself when missing). */
+/** @type {{ [key: string]: string }} */
 const LABELS = {
   dataset: 'dataset', noise: 'noise', ratio: 'train ratio', samples: 'samples', seed: 'seed',
   hidden: 'hidden layer widths', precision: 'precision', optimizer: 'optimizer', lr: 'learning rate',

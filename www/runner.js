@@ -11,34 +11,52 @@ import { trainerConfig } from './state.js';
 import { createJumpWatch } from './divergence.js';
 import { createHistory } from './history.js';
 
+/** @typedef {import('./types.js').Run} Run */
+/** @typedef {import('./types.js').TrainerHandle} TrainerHandle */
+
 const TARGET_MS = 150; // time budget of one chunk (the worker's time; the page keeps drawing meanwhile)
 
-/** Creates the runner's part of the app state; `app` must have engine, active, state. */
+/**
+ * Creates the runner's part of the app state; `app` must have engine, active, state.
+ * @param {{ engine: import('./types.js').Engine, active: string, state: import('./types.js').State,
+ *   fullLog?: import('./types.js').FullLog }} app
+ * @param {import('./types.js').RunnerHooks} hooks
+ */
 export function createRunner(app, hooks) {
   const engine = app.engine;
   const r = {
     // { fp32: Run, main: Run }; Run = { which, precision, trainer, history (history.js), watch
     // (divergence.js), snapshot (its state after step snapStep, taken on snapBackend) }
-    runs: null,
+    runs: /** @type {{ fp32: Run, main: Run } | null} */ (null),
     running: false,
     chunk: 2,
-    queue: Promise.resolve(),
+    queue: /** @type {Promise<unknown>} */ (Promise.resolve()),
     // cpu-reference (the plain-loop oracle) only when the URL asks for it; else what opened.
     backend: app.state.backend === 'cpu-reference' ? 'cpu-reference' : app.active,
     generation: 0,
     starts: 0, // loops started (a reset tells a Start pressed while it was pending)
     /** The last fallback: { steps: {fp32, main} restored at, snapshots: {fp32, main}, taken: {fp32, main} backends }. */
-    fallbackFrom: null,
+    fallbackFrom: /** @type {{ steps: object, snapshots: object, taken: object } | null} */ (null),
   };
 
-  /** Runs `fn` after every earlier call; resolves/rejects with its result. */
+  /**
+   * Runs `fn` after every earlier call; resolves/rejects with its result.
+   * @template T
+   * @param {() => T | Promise<T>} fn
+   * @returns {Promise<T>}
+   */
   function exclusive(fn) {
     const p = r.queue.then(fn);
     r.queue = p.catch(() => {});
     return p;
   }
 
-  /** Creates (or, from a snapshot, restores) run `which` in the worker on r.backend. */
+  /**
+   * Creates (or, from a snapshot, restores) run `which` in the worker on r.backend.
+   * @param {string} which
+   * @param {string} precision
+   * @param {unknown} [snapshot]
+   */
   function open(which, precision, snapshot) {
     if (snapshot) return engine.request('restore', { which, snapshot, backend: r.backend });
     return engine.request('create', { which, config: trainerConfig(app.state, precision, r.backend) });
@@ -65,7 +83,7 @@ export function createRunner(app, hooks) {
       try {
         for (const config of configs) await engine.request('check', { config });
       } catch (e) {
-        if (r.runs && e && typeof e === 'object') e.keptRuns = true;
+        if (r.runs && e && typeof e === 'object') /** @type {{ keptRuns?: boolean }} */ (e).keptRuns = true;
         throw e;
       }
       // A loop running since before the reset stops, as a reset always did; a Start pressed
@@ -74,8 +92,8 @@ export function createRunner(app, hooks) {
       r.running = false;
       r.generation++;
       await freeAll();
-      const runs = {};
-      for (const [which, precision] of [['fp32', '32-true'], ['main', app.state.precision]]) {
+      const runs = /** @type {{ fp32: Run, main: Run }} */ ({}); // both set just below
+      for (const [which, precision] of /** @type {['fp32' | 'main', string][]} */ ([['fp32', '32-true'], ['main', app.state.precision]])) {
         await open(which, precision);
         runs[which] = { which, precision, trainer: engine.trainer(which), history: createHistory(), watch: createJumpWatch(), snapshot: null, snapStep: 0, snapBackend: r.backend };
       }
@@ -86,7 +104,9 @@ export function createRunner(app, hooks) {
   }
 
   /** Steps `run` `k` steps; on WebGPU takes its state after them in the same queued call, and
-   * shows the records only once both came back (a step is finished when both are held). */
+   * shows the records only once both came back (a step is finished when both are held).
+   * @param {Run} run
+   * @param {number} k */
   async function stepRun(run, k) {
     const gpu = r.backend === 'webgpu';
     const recs = JSON.parse(await run.trainer.run(k));
@@ -97,9 +117,10 @@ export function createRunner(app, hooks) {
     if (gpu) Object.assign(run, { snapshot, snapStep: run.history.length, snapBackend: 'webgpu' });
   }
 
-  /** One chunk of `k` steps on both runs (inside exclusive). */
+  /** One chunk of `k` steps on both runs (inside exclusive). @param {number} k */
   async function chunk(k) {
-    for (const run of Object.values(r.runs)) await stepRun(run, k);
+    // r.runs is set: step() runs this only while its generation holds, and a reset sets both runs
+    for (const run of Object.values(/** @type {{ fp32: Run, main: Run }} */ (r.runs))) await stepRun(run, k);
     await app.fullLog?.flush(); // the full log is written once per chunk (full-log.js)
   }
 
@@ -108,10 +129,11 @@ export function createRunner(app, hooks) {
    * snapshot; step 0 without one), so no shown step is lost or redone. When the failure came
    * between the two runs' chunks, the run that finished its chunk is ahead: the CPU steps the
    * other one up to it, so both stay in step.
+   * @param {Error} err
    */
   async function fallback(err) {
     r.backend = 'cpu';
-    const runs = Object.values(r.runs);
+    const runs = Object.values(/** @type {{ fp32: Run, main: Run }} */ (r.runs)); // guarded() checked it
     const from = { steps: {}, snapshots: {}, taken: {} };
     for (const run of runs) {
       await open(run.which, run.precision, run.snapshot); // replaces (frees) the worker's run
@@ -138,6 +160,7 @@ export function createRunner(app, hooks) {
     return exclusive(async () => {
       if (!r.runs) return null;
       const runs = Object.values(r.runs);
+      /** @type {{ [which: string]: unknown }} */
       const snaps = {};
       for (const run of runs) snaps[run.which] = await run.trainer.snapshot();
       const opened = await engine.request('open', { useGpu: true });
@@ -166,6 +189,9 @@ export function createRunner(app, hooks) {
    * adapter, a lost device, a GPU failure) moves both runs to the CPU and resolves null; any
    * other error (a bad argument, "busy") is rethrown and changes nothing. This is the backend
    * rule of crate/src/backend/kind.rs.
+   * @template T
+   * @param {() => T | Promise<T>} fn
+   * @returns {Promise<T | null>}
    */
   async function guarded(fn) {
     try {
@@ -178,7 +204,8 @@ export function createRunner(app, hooks) {
   }
 
   /** Runs `k` steps on both; on a GPU error falls back to the CPU, reports, and runs the
-   * chunk there (its steps were never shown, so this is their first run as far as the log goes). */
+   * chunk there (its steps were never shown, so this is their first run as far as the log goes).
+   * @param {number} k */
   async function step(k) {
     const gen = r.generation;
     const once = () => guarded(async () => {
@@ -221,13 +248,18 @@ export function createRunner(app, hooks) {
   }
 
   /** Queues a wasm call on one run's trainer: `call('main', (t) => t.evaluate())`; null when
-   * there is no run or the call failed on the GPU (the runs then continue on the CPU). */
+   * there is no run or the call failed on the GPU (the runs then continue on the CPU).
+   * @template T
+   * @param {'fp32' | 'main'} which
+   * @param {(t: TrainerHandle) => T | Promise<T>} fn
+   * @returns {Promise<T | null>} */
   function call(which, fn) {
     return guarded(() => (r.runs ? fn(r.runs[which].trainer) : null));
   }
 
   /** Moves the runs to the CPU now, for a GPU failure seen by a call that did not fail: a
-   * quantize job that the wasm's backend rule (app::backends) already reran on the CPU. */
+   * quantize job that the wasm's backend rule (app::backends) already reran on the CPU.
+   * @param {string} reason */
   function fallBackNow(reason) {
     return exclusive(async () => {
       if (r.backend === 'webgpu' && r.runs) await fallback(new Error(reason));

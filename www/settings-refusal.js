@@ -16,24 +16,28 @@ export const QUANT_KEYS = ['qconfig', 'observer', 'granularity', 'reduce_range',
 export const PAGE_KEYS = ['full_log'];
 
 /** True for a setting the runs are made with (a change restarts them). */
-export const isRunKey = (k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k) && !PAGE_KEYS.includes(k);
+export const isRunKey = (/** @type {string} */ k) => !MATMUL_KEYS.includes(k) && !QUANT_KEYS.includes(k) && !PAGE_KEYS.includes(k);
 
 /**
  * Undoes the run settings that differ from `app.applied` (the last settings the runs were made
  * with) after `err` refused them; the runs are untouched. Returns the refused keys.
+ * @param {{ state: import('./types.js').State, applied?: import('./types.js').State }} app
+ * @param {unknown} err
+ * @returns {string[]}
  */
 export function refuseSettings(app, err) {
-  const refused = Object.keys(app.applied).filter((k) => isRunKey(k) && app.state[k] !== app.applied[k]);
-  for (const k of refused) app.state[k] = app.applied[k];
+  const applied = /** @type {import('./types.js').State} */ (app.applied); // both callers checked it
+  const refused = Object.keys(applied).filter((k) => isRunKey(k) && app.state[k] !== applied[k]);
+  for (const k of refused) app.state[k] = applied[k];
   history.replaceState(null, '', toHash(app.state));
   showState(document, app.state);
-  document.getElementById('use-gpu').checked = app.state.backend === 'webgpu';
+  /** @type {HTMLInputElement} */ (document.getElementById('use-gpu')).checked = app.state.backend === 'webgpu';
   for (const key of refused) {
     const el = key === 'backend' ? document.getElementById('use-gpu') : document.querySelector(`[data-key="${key}"]`);
     el?.setAttribute('aria-invalid', 'true');
     const note = el?.closest('label')?.querySelector('.bad-value');
     if (note) note.textContent = 'not applied: see the message above';
   }
-  showMessage(`These settings were not applied (${refused.join(', ')}); the runs keep the previous ones: ${String(err?.message || err)}`);
+  showMessage(`These settings were not applied (${refused.join(', ')}); the runs keep the previous ones: ${String(/** @type {any} */ (err)?.message || err)}`);
   return refused;
 }

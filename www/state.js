@@ -26,27 +26,37 @@ export const DEFAULTS = Object.freeze({
 export const DATASETS = ['circle', 'xor', 'gauss', 'spiral', 'digits'];
 export const PRECISIONS = ['32-true', '16-mixed', 'bf16-mixed', '16-true', 'bf16-true'];
 
+/** @typedef {import('./types.js').State} State */
+/** @typedef {(raw: string) => string | number | { error: string }} Rule */
+
+/** @param {number} lo @param {number} hi @returns {Rule} */
 const int = (lo, hi) => (raw) => {
   const v = Number(raw);
   return raw !== '' && Number.isInteger(v) && v >= lo && v <= hi ? v + 0 : { error: `an integer in ${lo}..${hi}` };
 };
+/** @param {number} lo @param {number} hi @param {string} [what] @returns {Rule} */
 const real = (lo, hi, what = `a number in [${lo}, ${hi}]`) => (raw) => {
   const v = Number(raw);
   // -0 is 0 (it serialises as "0"), so a hash with -0 round-trips
   return raw !== '' && Number.isFinite(v) && v >= lo && v <= hi ? v + 0 : { error: what };
 };
+/** @param {...string} valid @returns {Rule} */
 const oneOf = (...valid) => (raw) => (valid.includes(raw) ? raw : { error: `one of ${valid.join(', ')}` });
 // "16,16", "16, 16" and " 16 ,16 " are the same widths; the hash always gets "16,16". Widths go
 // up to the engine's 8192 (crate/src/app/session_config.rs): whether a run of them fits the
 // adapter and the host budget is the engine's plan check (Trainer.check), shown by name.
 const MAX_WIDTH = 8192;
+/** @type {Rule} */
 const widths = (raw) => {
   const parts = String(raw).split(',').map((p) => p.trim());
   const ok = parts.length >= 1 && parts.length <= 4 && parts.every((p) => /^\d+$/.test(p) && +p >= 1 && +p <= MAX_WIDTH);
   return ok ? parts.map(Number).join(',') : { error: `1 to 4 comma-separated widths in 1..${MAX_WIDTH}, e.g. 16,16` };
 };
 
-/** Validators per key: return the parsed value or `{ error: 'what was expected' }`. */
+/**
+ * Validators per key: return the parsed value or `{ error: 'what was expected' }`.
+ * @type {{ [key: string]: Rule }}
+ */
 export const RULES = {
   // The backend names of crate/src/backend/kind.rs; `gpu` is an alias of `webgpu`.
   backend: (raw) => (raw === 'gpu' ? 'webgpu' : oneOf('webgpu', 'cpu', 'cpu-reference')(raw)),
@@ -79,21 +89,28 @@ export const RULES = {
   full_log: int(0, 1),
 };
 
-/** Settings a dataset ignores, each with the reason shown on its disabled control. */
+/**
+ * Settings a dataset ignores, each with the reason shown on its disabled control.
+ * @param {State} state
+ * @returns {{ [key: string]: string }}
+ */
 export function ignoredKeys(state) {
   if (state.dataset !== 'digits') return {};
   const why = 'digits is a fixed set (1797 scikit-learn images): samples and noise do not apply';
   return { samples: why, noise: why };
 }
 
-/** A value as a message quotes it: at most 40 characters. */
+/** A value as a message quotes it: at most 40 characters. @param {string} x */
 const clip = (x) => (x.length > 40 ? `${x.slice(0, 40)}…` : x);
 
 /**
  * Parses `#backend=cpu&dataset=xor...` into `{ state, problems }`; `problems` lists each ignored
  * entry with the values that would have been valid.
+ * @param {string | null | undefined} hash
+ * @returns {{ state: State, problems: string[] }}
  */
 export function parseHash(hash) {
+  /** @type {State} */
   const state = { ...DEFAULTS };
   const problems = [];
   const params = new URLSearchParams(String(hash || '').replace(/^#/, ''));
@@ -111,19 +128,34 @@ export function parseHash(hash) {
   return { state, problems };
 }
 
-/** Serialises a state to a hash, in a stable key order. */
+/**
+ * Serialises a state to a hash, in a stable key order.
+ * @param {State} state
+ * @returns {string}
+ */
 export function toHash(state) {
   const params = new URLSearchParams();
   for (const key of Object.keys(DEFAULTS)) params.set(key, String(state[key]));
   return `#${params}`;
 }
 
-/** Validates one control's value for `key`: the parsed value, or `{ error }`. */
+/**
+ * Validates one control's value for `key` (a key of RULES): the parsed value, or `{ error }`.
+ * @param {string} key
+ * @param {string | number} raw
+ * @returns {string | number | { error: string }}
+ */
 export function check(key, raw) {
   return RULES[key](String(raw));
 }
 
-/** The Trainer config JSON (crate/src/nn/session_config.rs) for `precision` on `backend`. */
+/**
+ * The Trainer config JSON (crate/src/nn/session_config.rs) for `precision` on `backend`.
+ * @param {State} state
+ * @param {string} precision
+ * @param {string} backend
+ * @returns {string}
+ */
 export function trainerConfig(state, precision, backend) {
   return JSON.stringify({
     dataset: state.dataset,
@@ -146,7 +178,12 @@ export function trainerConfig(state, precision, backend) {
   });
 }
 
-/** The Trainer.quantize options JSON (crate/src/web/trainer_quant.rs). */
+/**
+ * The Trainer.quantize options JSON (crate/src/web/trainer_quant.rs).
+ * @param {State} state
+ * @param {string} backend
+ * @returns {string}
+ */
 export function quantizeOptions(state, backend) {
   return JSON.stringify({
     qconfig: state.qconfig,

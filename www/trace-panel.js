@@ -4,14 +4,21 @@
 // bias: all f16 under 16-mixed, as torch's trace shows them). Renders a table only; the trace is
 // recorded in Rust (crate/src/nn/amp_step.rs, with the policy of crate/src/amp/autocast.rs).
 
-/** Fills the table body with the trace; f16/bf16 dtypes are highlighted. */
+/**
+ * Fills the table body with the trace; f16/bf16 dtypes are highlighted.
+ * @param {HTMLTableElement} table
+ * @param {{ name: string, op: string, inputs: string[], output: string }[]} trace
+ * @param {string} precision the run's, for the empty table's text
+ */
 export function renderTrace(table, trace, precision) {
+  /** @param {string} text @param {string} [cls] */
   const td = (text, cls) => {
     const el = document.createElement('td');
     el.textContent = text;
     if (cls) el.className = cls;
     return el;
   };
+  /** @param {string} dt */
   const low = (dt) => (/16/.test(dt) ? 'low' : '');
   const rows = trace.map((e) => {
     const tr = document.createElement('tr');

@@ -8,33 +8,48 @@
 import { lineChart } from './chart.js';
 import { f32Text, pow2Text } from './axes.js';
 
+/** @typedef {import('./types.js').Run} Run */
+
 const COLORS = { fp32: '#2f5fd0', main: '#d0632f' };
-const $ = (id) => document.getElementById(id);
+/** The element of index.html with this `id` (index.html has every id the page asks for; the
+ * sites that need a kind of element, an input or a canvas, cast to it).
+ * @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 // Non-finite f32 values (an overflowed step's grad norm) arrive from serde_json as null.
-const finite = (xs) => xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
+/** @param {unknown[]} xs @returns {number[]} */
+const finite = (xs) => /** @type {number[]} */ (xs.filter((x) => typeof x === 'number' && Number.isFinite(x)));
+/** @param {unknown[]} xs */
 const mean = (xs) => finite(xs).reduce((a, b) => a + b, 0) / Math.max(1, finite(xs).length);
+/** @param {unknown} x */
 const prec = (x) => (typeof x === 'number' && Number.isFinite(x) ? x.toPrecision(3) : 'inf/NaN');
 
 /** Creates the panel's charts; returns `{ render(runner, evals), renderMemory(json), clear() }`. */
 export function trainingViews() {
-  const loss = lineChart($('loss-chart'));
-  const acc = lineChart($('acc-chart'), { yMin: 0, yMax: 1 });
-  const scale = lineChart($('scale-chart'), { log2: true });
+  const loss = lineChart(/** @type {HTMLCanvasElement} */ ($('loss-chart')));
+  const acc = lineChart(/** @type {HTMLCanvasElement} */ ($('acc-chart')), { yMin: 0, yMax: 1 });
+  const scale = lineChart(/** @type {HTMLCanvasElement} */ ($('scale-chart')), { log2: true });
 
+  /**
+   * Draws both runs' charts and the summary; the runner must have runs (after a reset).
+   * @param {{ runs: { fp32: Run, main: Run } | null }} runner
+   * @param {{ [which: string]: import('./types.js').Eval[] }} evals
+   */
   function render(runner, evals) {
-    const { fp32, main } = runner.runs;
+    const { fp32, main } = /** @type {{ fp32: Run, main: Run }} */ (runner.runs);
+    /** @param {Run} run */
     const label = (run) => (run === fp32 ? '32-true' : main.label ?? main.precision);
     const bucketsOf = { fp32: fp32.history.buckets(), main: main.history.buckets() };
+    /** @param {number} i */
     const color = (i) => (i ? COLORS.main : COLORS.fp32);
     loss.update({
-      series: [fp32, main].map((run, i) => ({ name: label(run), color: color(i), dashed: i === 1, points: bucketsOf[run.which].filter((b) => b.ema !== null).map((b) => [b.step, b.ema]) })),
+      series: [fp32, main].map((run, i) => ({ name: label(run), color: color(i), dashed: i === 1, points: bucketsOf[run.which].filter((b) => b.ema !== null).map((b) => /** @type {import('./chart.js').Point} */ ([b.step, b.ema])) })),
       empty: 'Press Start (or Step) to train both runs; their loss appears here.',
     });
     acc.update({
       series: [fp32, main].flatMap((run, i) => [
-        { name: `${label(run)} train`, color: color(i), points: evals[run.which].map((e) => [e.step, e.train_accuracy]) },
-        { name: `test`, color: color(i), dashed: true, points: evals[run.which].map((e) => [e.step, e.test_accuracy]) },
+        { name: `${label(run)} train`, color: color(i), points: evals[run.which].map((e) => /** @type {import('./chart.js').Point} */ ([e.step, e.train_accuracy])) },
+        { name: `test`, color: color(i), dashed: true, points: evals[run.which].map((e) => /** @type {import('./chart.js').Point} */ ([e.step, e.test_accuracy])) },
       ]),
       empty: 'Accuracy on the training and test sets appears after the first steps.',
     });
@@ -43,13 +58,14 @@ export function trainingViews() {
     scale.update({
       series: [{
         name: `loss scale (${label(main)})`, color: COLORS.main, stepped: true,
-        points: scaled.map((b) => [b.step, b.scaleLast]),
-        band: scaled.filter((b) => b.n > 1).map((b) => [b.step, b.scaleMin, b.scaleMax]),
+        points: scaled.map((b) => /** @type {import('./chart.js').Point} */ ([b.step, b.scaleLast])),
+        // a bucket with scaled steps has its scale's min and max
+        band: scaled.filter((b) => b.n > 1).map((b) => /** @type {[number, number, number]} */ ([b.step, b.scaleMin, b.scaleMax])),
       }],
-      rug: { items: bucketsOf.main.filter((b) => b.skipped > b.injected).map((b) => [b.step, b.skipped - b.injected]), color: '#b3261e', label: 'skipped by the scaler' },
+      rug: { items: bucketsOf.main.filter((b) => b.skipped > b.injected).map((b) => /** @type {[number, number]} */ ([b.step, b.skipped - b.injected])), color: '#b3261e', label: 'skipped by the scaler' },
       marks: { items: bucketsOf.main.filter((b) => b.injected > 0).map((b) => b.step), color: '#6a1b9a', label: 'injected overflow' },
       // the scale = 1 line joins the axis once the scale comes within 2^4 of it
-      hlines: scaled.some((b) => b.scaleMin <= 16) ? [{ y: 1, color: '#b3261e', label: 'scale = 1' }] : [],
+      hlines: scaled.some((b) => /** @type {number} */ (b.scaleMin) <= 16) ? [{ y: 1, color: '#b3261e', label: 'scale = 1' }] : [],
       empty: main.history.length ? `${label(main)} has no GradScaler: no loss scale.` : 'Press Start to train; the loss scale of a 16-mixed run appears here.',
     });
 
@@ -85,13 +101,16 @@ export function trainingViews() {
     } else if (h.length) {
       parts.push(`${label(main)} runs without a GradScaler.`);
     }
-    if (fp32.history.length && last) parts.push(`Gradient norm: 32-true ${prec(fp32.history.last.grad_norm)}, ${label(main)} ${prec(last.grad_norm)}.`);
+    if (fp32.history.length && last) parts.push(`Gradient norm: 32-true ${prec(fp32.history.last?.grad_norm)}, ${label(main)} ${prec(last.grad_norm)}.`);
     s.textContent = h.length ? parts.join(' ') : 'No steps yet: press Start, or Step for one chunk.';
-    $('scale-alarm').hidden = !(lastScale < 1);
+    $('scale-alarm').hidden = !(lastScale !== undefined && lastScale < 1);
   }
 
   /** The memory table: one row per precision string, measured on the run's backend; a row
-   * whose precision runs as another one there says so. `precision` is the run's request. */
+   * whose precision runs as another one there says so. `precision` is the run's request.
+   * @param {{ by_precision: { precision: string, requested?: string, weights_bytes: number,
+   *   activations_bytes: number }[] }} json Trainer.memory_json
+   * @param {string} precision */
   function renderMemory(json, precision) {
     const rows = json.by_precision.map((m) => {
       const tr = document.createElement('tr');
@@ -104,7 +123,7 @@ export function trainingViews() {
       tr.children[3].textContent = `${(m.weights_bytes + m.activations_bytes).toLocaleString('en')} B total`;
       return tr;
     });
-    $('memory-table').tBodies[0].replaceChildren(...rows);
+    /** @type {HTMLTableElement} */ ($('memory-table')).tBodies[0].replaceChildren(...rows);
   }
 
   function redraw() {

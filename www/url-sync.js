@@ -15,7 +15,7 @@ import { showState } from './controls.js';
  * Starts listening; returns a function that stops. `onApply(changedKeys, problems)` is called
  * after app.state and the controls show the URL's settings, when a key changed or a value was
  * refused (`problems`: state.js parseHash's readable list).
- * @param {{ state: object }} app
+ * @param {{ state: import('./types.js').State }} app
  * @param {(changed: string[], problems: string[]) => void} onApply
  * @param {ParentNode} [root] where the bound controls are (the document)
  */
