@@ -1,8 +1,9 @@
 // End-to-end: the page stays responsive under the heaviest settings it allows, because every
 // wasm call runs in the engine worker (www/engine-worker.js). A PerformanceObserver records the
 // main thread's long tasks (> 50 ms) from the first script on; the tests train a 4×256 MLP at
-// batch 1024 on the CPU, run the 2048³ matmul check (which shows its progress) and quantize, and
-// then look at the longest main-thread task. Before the worker, these froze the page for seconds
+// batch 1024 on the CPU, train both runs on WebGPU (SwiftShader) and quantize while they train,
+// run the 2048³ matmul check (which shows its progress), and then look at the longest
+// main-thread task. Before the worker, these froze the page for seconds
 // (3 s per training chunk, 54 s for the matmul check on the plain-loop reference).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,6 +92,30 @@ test('the 2048³ matmul check runs off the main thread and shows its progress', 
   console.log(`2048³ check: ${r.text.slice(0, 160)}; ${steps.length} progress updates; main-thread long tasks: ${lt.n} (${lt.all.join(', ')} ms)`);
   assert.equal(r.ok, 'true', r.text);
   assert.ok(steps.length >= 4, `progress was shown while it ran: ${JSON.stringify(r.progress.slice(0, 6))}`);
+  assert.ok(lt.max <= MAIN_THREAD_BUDGET_MS, `a main-thread task took ${lt.max} ms: ${lt.all.join(', ')}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('training both runs on WebGPU (SwiftShader) and quantizing there never block the main thread', async () => {
+  const { page, loaded } = await openWatched('#backend=webgpu&dataset=spiral&hidden=16,16&precision=16-mixed');
+  const backend = await page.evaluate(() => window.quantplay.app.runner.call('main', (t) => t.backend()));
+  assert.equal(backend, 'webgpu', 'SwiftShader gives the page a WebGPU adapter here');
+  await page.click('#train-toggle');
+  // both runs step together (runner.js): the summary's count is the shared step
+  await page.waitForFunction(() => Number(document.getElementById('train-summary').dataset.steps) >= 300, null, { timeout: 240_000, polling: 100 });
+  const t0 = Date.now();
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done())));
+  const frameWait = Date.now() - t0;
+  await page.click('#run-quant'); // while training goes on
+  await page.waitForSelector('#quant-result[data-done]', { timeout: 240_000 });
+  const placement = await page.textContent('#quant-result');
+  await page.click('#train-toggle');
+  await page.waitForFunction(() => document.getElementById('train-toggle').textContent === 'Start', null, { timeout: 120_000 });
+  const s = await trainSummary(page);
+  const lt = await longest(page, loaded);
+  console.log(`WebGPU 2×16 16-mixed: ${s.steps} steps of both runs, quantized while training; main-thread long tasks after load: ${lt.n} (${lt.all.join(', ')} ms); a frame came ${frameWait} ms after asking`);
+  assert.match(placement, /WebGPU/, `the quantize ran on WebGPU: ${placement}`);
   assert.ok(lt.max <= MAIN_THREAD_BUDGET_MS, `a main-thread task took ${lt.max} ms: ${lt.all.join(', ')}`);
   assert.deepEqual(page.errors, []);
   await page.close();
