@@ -7,6 +7,7 @@
 // structured cloning of an Error would lose. Not here: the fallback rule (runner.js) or drawing.
 
 import init, { Playground, Trainer } from './pkg/quantplay.js';
+import { pack } from './record-columns.js';
 
 // Every GPUDevice the wasm opens in this worker, so `destroyDevices` (the e2e tests' real device
 // loss) can call the browser's own GPUDevice.destroy() on it. Wrapped before any device is
@@ -187,9 +188,13 @@ scope.onmessage = async ({ data: { id, op, args } }) => {
     const run = byName[op];
     if (!run) throw new Error(`unknown engine request "${op}"`);
     if (op !== 'open' && !playground) throw new Error('the engine is not open yet');
-    const value = /** @type {any} */ (await run(args || {}, progress));
+    let value = /** @type {any} */ (await run(args || {}, progress));
     // the matmul check's result arrays move to the page instead of being copied
-    const transfer = op === 'matmul' ? [value.cpu.out.buffer, value.gpu?.out.buffer].filter(Boolean) : [];
+    let transfer = op === 'matmul' ? [value.cpu.out.buffer, value.gpu?.out.buffer].filter(Boolean) : [];
+    // a chunk's step records travel as typed-array columns, parsed here and moved (record-columns.js)
+    if (op === 'call' && /** @type {{ method?: string }} */ (args)?.method === 'run' && typeof value === 'string') {
+      ({ packed: value, transfer } = pack(JSON.parse(value)));
+    }
     scope.postMessage({ id, ok: true, value }, transfer);
   } catch (e) {
     scope.postMessage({ id, ok: false, error: { name: e?.name || 'Error', message: String(e?.message ?? e) } });

@@ -10,6 +10,7 @@
 import { trainerConfig } from './state.js';
 import { createJumpWatch } from './divergence.js';
 import { createHistory } from './history.js';
+import { isPacked, unpack } from './record-columns.js';
 
 /** @typedef {import('./types.js').Run} Run */
 /** @typedef {import('./types.js').TrainerHandle} TrainerHandle */
@@ -109,7 +110,10 @@ export function createRunner(app, hooks) {
    * @param {number} k */
   async function stepRun(run, k) {
     const gpu = r.backend === 'webgpu';
-    const recs = JSON.parse(await run.trainer.run(k));
+    // the worker sends a chunk's records as typed-array columns (record-columns.js); a test's
+    // stand-in trainer may still answer with their JSON
+    const out = await run.trainer.run(k);
+    const recs = /** @type {import('./types.js').StepRecord[]} */ (isPacked(out) ? unpack(out) : JSON.parse(out));
     const snapshot = gpu ? await run.trainer.snapshot() : null;
     run.history.push(recs);
     app.fullLog?.append(run.which, recs); // exactly what the history holds: a redo never reaches it
