@@ -67,8 +67,9 @@ test('the tarball installs offline and holds the module, its types and the wasm 
   }
 });
 
-test('the README node example, run from the install folder, trains with a falling loss and quantizes', () => {
+test('the README node example, run from the install folder, trains with a falling loss and quantizes', (t) => {
   const out = execFileSync(process.execPath, ['node.mjs'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  t.diagnostic(out.trim().replaceAll('\n', ' | '));
   const [, steps, ms] = out.match(/^(\d+) steps in (\d+) ms$/m) ?? assert.fail(out);
   assert.equal(Number(steps), 200, out);
   assert.ok(Number(ms) > 0, out);
@@ -125,7 +126,7 @@ function serve(root) {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ url: `http://127.0.0.1:${server.address().port}/`, server })));
 }
 
-test('the README browser example, served from the install folder, trains and quantizes in the page and starts in a Web Worker; init takes bytes, a URL, a Response and a Module', async () => {
+test('the README browser example, served from the install folder, trains and quantizes in the page and starts in a Web Worker; init takes bytes, a URL, a Response and a Module', async (t) => {
   const kinds = {
     bytes: `await (await fetch(wasm)).arrayBuffer()`,
     uint8array: `new Uint8Array(await (await fetch(wasm)).arrayBuffer())`,
@@ -152,6 +153,7 @@ catch (e) { document.title = 'failed ' + e.message; }
     await page.goto(`${url}index.html`);
     await page.waitForFunction(() => document.getElementById('out').textContent.includes('worker:'), null, { timeout: 90_000 });
     const out = await page.textContent('#out');
+    t.diagnostic(out.trim().replaceAll('\n', ' | '));
     assert.match(out, /^backend (cpu|webgpu)$/m);
     const [, a, b] = out.match(/^loss ([\d.]+) -> ([\d.]+)$/m) ?? assert.fail(out);
     assert.ok(Number(b) < Number(a), `the page's loss falls: ${out}`);
