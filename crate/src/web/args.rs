@@ -118,7 +118,8 @@ pub fn seed(name: &'static str, v: &JsValue) -> Result<u32, Error> {
     Ok(int(name, v, 0, u32::MAX as u64)? as u32)
 }
 
-/// An integer in `lo..=hi` (signed).
+/// An integer in `lo..=hi` (signed). Only the bench workloads take one.
+#[cfg(feature = "bench")]
 pub fn int_in(name: &'static str, v: &JsValue, lo: i32, hi: i32) -> Result<i32, Error> {
     let valid = || format!("an integer in {lo}..={hi}");
     let x = v.as_f64().ok_or_else(|| bad(name, v, valid()))?;
@@ -208,12 +209,14 @@ array_fn!(
     |x| x.filter(|x| x.fract() == 0.0 && (i32::MIN as f64..=i32::MAX as f64).contains(x)).map(|x| x as i32)
 );
 array_fn!(
-    /// u8 values: a `Uint8Array`, or an `Array` of integers in 0..=255.
+    /// u8 values: a `Uint8Array`, or an `Array` of integers in 0..=255 (bench workloads only).
+    #[cfg(feature = "bench")]
     u8_array, Uint8Array, u8, "integers in 0..=255",
     |x| x.filter(|x| x.fract() == 0.0 && (0.0..=255.0).contains(x)).map(|x| x as u8)
 );
 array_fn!(
-    /// i8 values: an `Int8Array`, or an `Array` of integers in -128..=127.
+    /// i8 values: an `Int8Array`, or an `Array` of integers in -128..=127 (bench workloads only).
+    #[cfg(feature = "bench")]
     i8_array, Int8Array, i8, "integers in -128..=127",
     |x| x.filter(|x| x.fract() == 0.0 && (-128.0..=127.0).contains(x)).map(|x| x as i8)
 );
