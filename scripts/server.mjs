@@ -1,6 +1,7 @@
 // Static file server on 127.0.0.1 (a secure context, so WebGPU is allowed), `.wasm` served as
 // application/wasm. Two scopes:
-//   'page' (default)  index.html and www/ (including the wasm-bindgen package in www/pkg/) only;
+//   'page' (default)  index.html, www/ (including the wasm-bindgen package in www/pkg/) and
+//                     lessons/ (the teaching pages) only;
 //                     used by `scripts/serve` (prints the URL) and the e2e tests;
 //   'repo'            the whole repository except dot-directories (.git, .ci, ...), for the bench
 //                     pages that load node_modules/ (bench/webgpu-run.mjs; `--repo` on the CLI).
@@ -40,7 +41,8 @@ function resolvePath(urlPath, scope) {
     const inside = file.startsWith(ROOT + sep);
     return inside && !file.slice(ROOT.length).split(sep).some((part) => part.startsWith('.')) ? file : null;
   }
-  return file.startsWith(join(ROOT, 'www') + sep) ? file : null;
+  if (path === '/lessons/') return join(ROOT, 'lessons', 'index.html');
+  return [join(ROOT, 'www') + sep, join(ROOT, 'lessons') + sep].some((dir) => file.startsWith(dir)) ? file : null;
 }
 
 /**

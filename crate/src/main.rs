@@ -2,7 +2,8 @@
 //! adapter (or why there is none); `scaler` replays a GradScaler over a schedule; `train`
 //! trains an MLP and prints per-step metrics; `quantize` runs post-training static quantization
 //! (`cli_quantize.rs`) or dynamic quantization (`--dynamic`, `cli_dynamic.rs`); `qat` runs
-//! quantization-aware training (`cli_qat.rs`); `bench-worker` serves benchmark workloads to `scripts/bench`
+//! quantization-aware training (`cli_qat.rs`); `lesson NAME` prints a lesson page's numbers
+//! (`cli_lesson.rs`); `bench-worker` serves benchmark workloads to `scripts/bench`
 //! (`cli_bench.rs`, feature `bench`). Each is argument parsing plus one call into the library;
 //! `--backend` takes `cpu`, `cpu-reference` or `webgpu` (`gpu`), with the fallback rule of
 //! `quantplay::app::backends`.
@@ -23,6 +24,8 @@ mod cli_files;
 mod cli_inputs;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_interrupt;
+#[cfg(not(target_arch = "wasm32"))]
+mod cli_lesson;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_qat;
 #[cfg(not(target_arch = "wasm32"))]
@@ -142,6 +145,11 @@ mod cli {
         Quantize(crate::cli_quantize::QuantizeArgs),
         /// Quantization-aware training: fuse_modules_qat, prepare_qat, SGD steps, convert.
         Qat(crate::cli_qat::QatArgs),
+        /// Print a lesson's numbers (lessons/*.html) for the given inputs, as its page shows them.
+        Lesson {
+            #[command(subcommand)]
+            lesson: crate::cli_lesson::LessonCmd,
+        },
         #[cfg(feature = "bench")]
         /// Serve benchmark workloads over stdin/stdout for `scripts/bench` (one thread).
         /// Lines in: `setup NAME KIND M K N`, `run NAME`, `quit`. Lines out: `ready NAME`,
@@ -166,6 +174,7 @@ mod cli {
             Command::BenchWorker => crate::cli_bench::main(),
             Command::Quantize(args) => return crate::cli_quantize::main(&args),
             Command::Qat(args) => return crate::cli_qat::main(&args),
+            Command::Lesson { lesson } => return crate::cli_lesson::main(&lesson),
             Command::Train {
                 dataset,
                 precision,

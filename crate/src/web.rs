@@ -24,6 +24,7 @@ use wasm_bindgen_futures::future_to_promise;
 mod args;
 #[cfg(feature = "bench")]
 mod bench;
+mod lessons;
 mod panic;
 mod quant;
 mod trainer;

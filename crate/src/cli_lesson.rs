@@ -1,0 +1,61 @@
+//! `quantplay lesson NAME …`: the command each lesson page ends with. It prints the numbers the
+//! page's widget shows for the same inputs (`--json`: exactly the page's output object), because
+//! both go through `quantplay::app::lessons::run_json` with the same JSON input: each lesson's
+//! flags below serialise to that input (field names = flags with `_`), and the page builds its
+//! command line from the input it sent (`lessons/kit.js`, `commandFor`).
+//!
+//! Not here: the lessons' numbers (`app::lessons`), the pages (`lessons/`).
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+/// The lessons, in reading order (lessons/index.html).
+#[derive(Subcommand)]
+pub enum LessonCmd {
+    /// Lesson 1, affine int8 by hand: scale, zero_point, each value's code and rounding error.
+    Affine(AffineFlags),
+}
+
+/// `quantplay lesson affine`.
+#[derive(Args, Serialize)]
+pub struct AffineFlags {
+    /// The tensor: 1 to 64 finite values, comma-separated (e.g. --values=-1.5,0.2,2).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, required = true)]
+    values: Vec<f32>,
+    /// quint8 or qint8.
+    #[arg(long, default_value = "quint8")]
+    dtype: String,
+    /// per_tensor_affine or per_tensor_symmetric.
+    #[arg(long, default_value = "per_tensor_affine")]
+    qscheme: String,
+    /// Halve the code range (torch's reduce_range).
+    #[arg(long)]
+    reduce_range: bool,
+    /// Print the page's output object as JSON instead of text.
+    #[arg(long)]
+    #[serde(skip)]
+    json: bool,
+}
+
+/// Runs the lesson and prints its numbers; exit code 2 with the error on bad input.
+pub fn main(cmd: &LessonCmd) -> std::process::ExitCode {
+    let (name, input, json) = match cmd {
+        LessonCmd::Affine(f) => ("affine", serde_json::to_string(f), f.json),
+    };
+    let input = input.expect("lesson flags serialise");
+    let out = if json {
+        quantplay::app::lessons::run_json(name, &input).map(|s| s + "\n")
+    } else {
+        quantplay::app::lessons::render_json(name, &input)
+    };
+    match out {
+        Ok(text) => {
+            print!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
