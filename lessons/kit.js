@@ -98,6 +98,7 @@ export function showCommand(el, name, input, output) {
   const argv = commandFor(name, input);
   el.dataset.argv = JSON.stringify(argv);
   el.dataset.output = JSON.stringify(output);
+  refreshSolutions();
   el.textContent = `quantplay ${argv.map((a) => (/[^\w=.,:+\-/]/.test(a) ? `'${a}'` : a)).join(' ')}`;
 }
 
@@ -229,10 +230,18 @@ export function exercise(el, ex) {
   el.append(p, row, verdict, hint, solution);
   // The answers sheet prints every solution for the current state.
   window.addEventListener('beforeprint', fillSolution);
-  el.addEventListener('lesson:refresh', fillSolution);
+  el.addEventListener('lesson:refresh', () => {
+    fillSolution();
+    delete el.dataset.verdict;
+    verdict.textContent = '';
+    hint.hidden = true;
+  });
 }
 
-/** Refills every exercise's solution from the current state (before a PDF is made). */
+/**
+ * Refills every exercise's solution from the current state and clears verdicts given for an
+ * earlier state. `showCommand` calls it, so every redraw of a widget does.
+ */
 export function refreshSolutions() {
   for (const el of document.querySelectorAll('.exercise')) el.dispatchEvent(new Event('lesson:refresh'));
 }

@@ -239,7 +239,7 @@ impl<B: Backend> Session<B> {
             .chunks(c)
             .flat_map(|row| {
                 let mx = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-                let e: Vec<f32> = row.iter().map(|&v| (v - mx).exp()).collect();
+                let e: Vec<f32> = row.iter().map(|&v| crate::rules::math::expf(v - mx)).collect();
                 let s: f32 = e.iter().sum();
                 e.into_iter().map(move |v| v / s)
             })
@@ -256,7 +256,7 @@ impl<B: Backend> Session<B> {
         let (mut correct, mut nll) = (0usize, 0f64);
         for (row, &y) in p.chunks(c).zip(&set.y) {
             correct += (argmax(row) == y as usize) as usize;
-            nll -= (row[y as usize].max(f32::MIN_POSITIVE) as f64).ln();
+            nll -= crate::rules::math::log(row[y as usize].max(f32::MIN_POSITIVE) as f64);
         }
         Ok((correct as f32 / set.len() as f32, (nll / set.len() as f64) as f32))
     }

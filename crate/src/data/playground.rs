@@ -17,7 +17,7 @@ fn normal(rng: &mut Rng, mean: f64, variance: f64) -> f64 {
         let (v1, v2) = (uniform(rng, -1.0, 1.0), uniform(rng, -1.0, 1.0));
         let s = v1 * v1 + v2 * v2;
         if s > 0.0 && s < 1.0 {
-            return mean + variance.sqrt() * (-2.0 * s.ln() / s).sqrt() * v1;
+            return mean + variance.sqrt() * (-2.0 * crate::rules::math::log(s) / s).sqrt() * v1;
         }
     }
 }

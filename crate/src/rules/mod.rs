@@ -11,6 +11,7 @@
 //! - [`optim`]: SGD / Adam configs and update rules; [`scaler`]: GradScaler's config and rules;
 //! - [`histc`]: `torch.histc`'s bin rule and its exact edge table; [`stats`]: the words the
 //!   observer reductions return (order keys, the non-finite report);
+//! - [`math`]: exp/log/pow with the same bits on every target (libm, native and wasm);
 //! - [`limits`]: the named size limits that readers of outside bytes check before allocating,
 //!   and the host memory budget; [`plan`]: the plan check of planned tensors against a
 //!   backend's [`plan::DeviceLimits`].
@@ -27,6 +28,7 @@ pub mod error;
 pub mod fake;
 pub mod histc;
 pub mod limits;
+pub mod math;
 pub mod optim;
 pub mod plan;
 pub mod qbatchnorm;

@@ -164,8 +164,8 @@ impl AdamConfig {
 
     /// The scalars of 1-based step `step` (`beta ** step` is C's pow, as in Python).
     pub fn scalars(&self, step: u32) -> AdamScalars {
-        let bc1 = 1.0 - self.beta1.powf(step as f64);
-        let bc2 = 1.0 - self.beta2.powf(step as f64);
+        let bc1 = 1.0 - super::math::pow(self.beta1, step as f64);
+        let bc2 = 1.0 - super::math::pow(self.beta2, step as f64);
         AdamScalars {
             one_minus_beta1: (1.0 - self.beta1) as f32,
             beta2: self.beta2 as f32,

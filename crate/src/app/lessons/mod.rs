@@ -13,6 +13,7 @@ use crate::rules::error::Error;
 use serde::{de::DeserializeOwned, Serialize};
 
 pub mod affine;
+pub mod pipeline;
 
 /// One lesson's computation: the same call behind the page's widget and the CLI command.
 pub trait Lesson {
@@ -74,7 +75,7 @@ fn js_number(x: f64, sci: &str) -> String {
 }
 
 /// The lesson names, in reading order.
-pub const NAMES: &[&str] = &[affine::Affine::NAME];
+pub const NAMES: &[&str] = &[affine::Affine::NAME, pipeline::Pipeline::NAME];
 
 fn parse<L: Lesson>(input: &str) -> Result<L::Input, Error> {
     serde_json::from_str(input).map_err(|e| Error::InvalidArgument {
@@ -101,6 +102,7 @@ fn unknown(name: &str) -> Error {
 pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => run_one::<affine::Affine>(input),
+        pipeline::Pipeline::NAME => run_one::<pipeline::Pipeline>(input),
         _ => Err(unknown(name)),
     }
 }
@@ -109,6 +111,7 @@ pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
 pub fn render_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => render_one::<affine::Affine>(input),
+        pipeline::Pipeline::NAME => render_one::<pipeline::Pipeline>(input),
         _ => Err(unknown(name)),
     }
 }

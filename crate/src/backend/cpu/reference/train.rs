@@ -2,6 +2,7 @@
 //! backward, scaling, reductions, softmax cross-entropy and the optimizer updates. Plain loops;
 //! each function is the CPU twin a WGSL kernel names in its header.
 
+use crate::rules::math::{expf, logf};
 use crate::rules::optim::{adam_update, sgd_update, AdamConfig, SgdConfig};
 use crate::rules::scaler::{self, ScalerConfig};
 
@@ -61,11 +62,11 @@ pub fn cross_entropy(logits: &[f32], labels: &[i32], b: usize, c: usize) -> (Vec
     for i in 0..b {
         let row = &logits[i * c..(i + 1) * c];
         let mx = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let se: f32 = row.iter().map(|&v| (v - mx).exp()).sum();
+        let se: f32 = row.iter().map(|&v| expf(v - mx)).sum();
         let label = labels[i] as usize;
-        losses[i] = mx + se.ln() - row[label];
+        losses[i] = mx + logf(se) - row[label];
         for j in 0..c {
-            let p = (row[j] - mx).exp() / se;
+            let p = expf(row[j] - mx) / se;
             d[i * c + j] = (p - if j == label { 1.0 } else { 0.0 }) * inv_b;
         }
     }
