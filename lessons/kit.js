@@ -166,6 +166,8 @@ export function exercise(el, ex) {
   row.className = 'answer-row no-print';
   /** @type {() => string} */
   let read;
+  /** @type {HTMLElement | null} */
+  let choices = null;
   if (ex.kind === 'number') {
     const input = document.createElement('input');
     input.type = 'text';
@@ -186,7 +188,7 @@ export function exercise(el, ex) {
       label.append(radio, ` ${text}`);
       group.append(label);
     });
-    row.append(group);
+    choices = group;
     read = () => /** @type {HTMLInputElement | null} */ (group.querySelector('input:checked'))?.value ?? '';
   }
   const check = document.createElement('button');
@@ -227,7 +229,8 @@ export function exercise(el, ex) {
     fillSolution();
     solution.hidden = false;
   });
-  el.append(p, row, verdict, hint, solution);
+  // A choice's options print on the handout; the buttons and the text box are screen-only.
+  el.append(p, ...(choices ? [choices] : []), row, verdict, hint, solution);
   // The answers sheet prints every solution for the current state.
   window.addEventListener('beforeprint', fillSolution);
   el.addEventListener('lesson:refresh', () => {

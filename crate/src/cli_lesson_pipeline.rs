@@ -52,8 +52,7 @@ pub fn main(f: &PipelineFlags) -> std::process::ExitCode {
             .expect("the flags are the lesson's input fields");
         let (out, file) = pipeline::run_with_file(&input)?;
         if let Some(path) = &f.out {
-            std::fs::write(path, &file)
-                .map_err(|e| quantplay::Error::File { file: path.clone(), detail: format!("cannot write: {e}") })?;
+            crate::cli_files::write_atomic(path, |w| std::io::Write::write_all(w, &file))?;
             eprintln!("wrote {path} ({} bytes)", file.len());
         }
         Ok(if f.json {

@@ -198,3 +198,56 @@ impl Lesson for Pipeline {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(keep_float: &str) -> Input {
+        Input {
+            hidden: vec![16],
+            precision: "16-mixed".into(),
+            steps: 40,
+            lr: 0.01,
+            seed: 3,
+            calib: 8,
+            qconfig: "x86".into(),
+            keep_float: keep_float.into(),
+        }
+    }
+
+    #[test]
+    fn pipeline_lesson_keeps_a_layer_float_only_when_it_helps_and_exports_that_model() {
+        let (auto, file) = run_with_file(&input("auto")).unwrap();
+        assert_eq!(auto.steps.len(), 40);
+        let gains: Vec<f64> = auto.sweep.iter().map(|r| r.gain).collect();
+        assert!(gains.windows(2).all(|w| w[0] >= w[1]), "sorted by gain: {gains:?}");
+        assert_eq!(auto.kept_float, auto.sweep.first().filter(|r| r.gain > 0.0).map(|r| r.layer.clone()));
+        // The exported file: int8 weights except the layer kept float.
+        let st = safetensors::SafeTensors::deserialize(&file).unwrap();
+        for r in &auto.sweep {
+            let float = auto.kept_float.as_deref() == Some(r.layer.as_str());
+            let dtype = st
+                .names()
+                .iter()
+                .find(|n| n.starts_with(&format!("{}.", r.layer)) && n.ends_with("weight"))
+                .map(|n| st.tensor(n).unwrap().dtype());
+            assert_eq!(
+                dtype,
+                Some(if float { safetensors::Dtype::F32 } else { safetensors::Dtype::I8 }),
+                "{}",
+                r.layer
+            );
+        }
+        crate::model::int8::load(&file).unwrap();
+        // Naming a layer keeps exactly that one; an unknown one is refused with the valid names.
+        let name = auto.sweep[1].layer.clone();
+        let (named, _) = run_with_file(&input(&name)).unwrap();
+        assert_eq!(named.kept_float.as_deref(), Some(name.as_str()));
+        assert_eq!(named.final_accuracy, auto.sweep[1].accuracy);
+        let e = run_with_file(&input("fc9")).unwrap_err().to_string();
+        assert!(e.contains("fc9") && e.contains("auto, none") && e.contains(&name), "{e}");
+        let (none, _) = run_with_file(&input("none")).unwrap();
+        assert_eq!((none.kept_float, none.final_accuracy), (None, none.int8_accuracy));
+    }
+}
