@@ -14,6 +14,8 @@ use serde::Serialize;
 pub enum LessonCmd {
     /// Lesson 1, affine int8 by hand: scale, zero_point, each value's code and rounding error.
     Affine(AffineFlags),
+    /// Lesson 2, observers and calibration: MinMax, MovingAverage and Histogram on the same batches.
+    Observers(crate::cli_lesson_observers::ObserversFlags),
 }
 
 /// `quantplay lesson affine`.
@@ -41,6 +43,7 @@ pub struct AffineFlags {
 pub fn main(cmd: &LessonCmd) -> std::process::ExitCode {
     let (name, input, json) = match cmd {
         LessonCmd::Affine(f) => ("affine", serde_json::to_string(f), f.json),
+        LessonCmd::Observers(f) => ("observers", serde_json::to_string(f), f.json),
     };
     let input = input.expect("lesson flags serialise");
     let out = if json {

@@ -13,6 +13,13 @@ use crate::rules::error::Error;
 use serde::{de::DeserializeOwned, Serialize};
 
 pub mod affine;
+pub mod affine_steps;
+#[cfg(test)]
+mod affine_torch;
+pub mod observers;
+pub mod observers_data;
+#[cfg(test)]
+mod observers_torch;
 
 /// One lesson's computation: the same call behind the page's widget and the CLI command.
 pub trait Lesson {
@@ -74,7 +81,7 @@ fn js_number(x: f64, sci: &str) -> String {
 }
 
 /// The lesson names, in reading order.
-pub const NAMES: &[&str] = &[affine::Affine::NAME];
+pub const NAMES: &[&str] = &[affine::Affine::NAME, observers::Observers::NAME];
 
 fn parse<L: Lesson>(input: &str) -> Result<L::Input, Error> {
     serde_json::from_str(input).map_err(|e| Error::InvalidArgument {
@@ -101,6 +108,7 @@ fn unknown(name: &str) -> Error {
 pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => run_one::<affine::Affine>(input),
+        observers::Observers::NAME => run_one::<observers::Observers>(input),
         _ => Err(unknown(name)),
     }
 }
@@ -109,6 +117,7 @@ pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
 pub fn render_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => render_one::<affine::Affine>(input),
+        observers::Observers::NAME => render_one::<observers::Observers>(input),
         _ => Err(unknown(name)),
     }
 }
