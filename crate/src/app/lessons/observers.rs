@@ -76,6 +76,14 @@ pub struct CurvePoint {
     pub zero_point: Vec<i32>,
     /// Total error (MSE on all the data) per observer.
     pub total_error: Vec<f64>,
+    /// The observer's min_val per observer.
+    pub min_val: Vec<f32>,
+    /// The observer's max_val per observer.
+    pub max_val: Vec<f32>,
+    /// This batch's own minimum (`torch.aminmax` of the batch: what MovingAverage averages in).
+    pub batch_min: f32,
+    /// This batch's own maximum.
+    pub batch_max: f32,
 }
 
 /// Every number the page shows.
@@ -201,6 +209,10 @@ impl Lesson for Observers {
                     .map(|&(_, _, _, s, z, lo, hi)| errors(&all, s, z, lo, hi))
                     .map(|e| e.1 + e.2)
                     .collect(),
+                min_val: q.iter().map(|o| o.1).collect(),
+                max_val: q.iter().map(|o| o.2).collect(),
+                batch_min: batch.iter().copied().fold(f32::INFINITY, f32::min),
+                batch_max: batch.iter().copied().fold(f32::NEG_INFINITY, f32::max),
             });
         }
         let observers = three

@@ -60,6 +60,9 @@ fn lesson_observers_matches_torch_qparams_after_every_batch() {
         let scale: Vec<u32> = mine.scale.iter().map(|x| x.to_bits()).collect();
         assert_eq!(scale, torch.scale, "scales after {} batches", torch.seen);
         assert_eq!(mine.zero_point, torch.zero_point, "zero points after {} batches", torch.seen);
+        let min: Vec<u32> = mine.min_val.iter().map(|x| x.to_bits()).collect();
+        let max: Vec<u32> = mine.max_val.iter().map(|x| x.to_bits()).collect();
+        assert_eq!((min, max), (torch.min_val.clone(), torch.max_val.clone()), "ranges after {} batches", torch.seen);
     }
     let last = fx.curve.last().unwrap();
     for (i, r) in o.observers.iter().enumerate() {
