@@ -112,6 +112,24 @@ pub struct Output {
 /// Lesson 2 (`quantplay lesson observers`).
 pub struct Observers;
 
+/// One observer's state and qparams at some point of the calibration.
+struct Snapshot {
+    name: &'static str,
+    min: f32,
+    max: f32,
+    scale: f32,
+    zero_point: i32,
+    quant_min: i32,
+    quant_max: i32,
+}
+
+impl Snapshot {
+    /// `(clip_fraction, clipping_error, rounding_error)` of these qparams on `data`.
+    fn errors(&self, data: &[f32]) -> (f64, f64, f64) {
+        errors(data, self.scale, self.zero_point, self.quant_min, self.quant_max)
+    }
+}
+
 /// The three observers, fed the same batches.
 struct Three {
     minmax: MinMaxObserver,
@@ -133,8 +151,8 @@ impl Three {
         self.moving.forward(x)?;
         self.hist.forward(x)
     }
-    /// `(name, min_val, max_val, scale, zero_point, quant_min, quant_max)` per observer.
-    fn qparams(&self) -> Result<Vec<(&'static str, f32, f32, f32, i32, i32, i32)>> {
+    /// Each observer's state and `calculate_qparams()`, in the order MinMax, MovingAverage, Histogram.
+    fn qparams(&self) -> Result<Vec<Snapshot>> {
         let per_tensor = |q: QParams| match q {
             QParams::PerTensor { scale, zero_point, .. } => (scale, zero_point),
             QParams::PerChannel { .. } => unreachable!("per-tensor observers"),
@@ -142,11 +160,29 @@ impl Three {
         let mut out = Vec::new();
         for o in [&self.minmax, &self.moving] {
             let (s, z) = per_tensor(o.calculate_qparams()?.qparams);
-            out.push((o.kind(), o.min, o.max, s, z, o.quant.quant_min, o.quant.quant_max));
+            let (quant_min, quant_max) = (o.quant.quant_min, o.quant.quant_max);
+            out.push(Snapshot {
+                name: o.kind(),
+                min: o.min,
+                max: o.max,
+                scale: s,
+                zero_point: z,
+                quant_min,
+                quant_max,
+            });
         }
         let h = &self.hist;
         let (s, z) = per_tensor(h.calculate_qparams()?.qparams);
-        out.push(("HistogramObserver", h.min, h.max, s, z, h.quant.quant_min, h.quant.quant_max));
+        let (quant_min, quant_max) = (h.quant.quant_min, h.quant.quant_max);
+        out.push(Snapshot {
+            name: "HistogramObserver",
+            min: h.min,
+            max: h.max,
+            scale: s,
+            zero_point: z,
+            quant_min,
+            quant_max,
+        });
         Ok(out)
     }
 }
@@ -202,15 +238,11 @@ impl Lesson for Observers {
             let q = three.qparams()?;
             curve.push(CurvePoint {
                 seen: k + 1,
-                scale: q.iter().map(|o| o.3).collect(),
-                zero_point: q.iter().map(|o| o.4).collect(),
-                total_error: q
-                    .iter()
-                    .map(|&(_, _, _, s, z, lo, hi)| errors(&all, s, z, lo, hi))
-                    .map(|e| e.1 + e.2)
-                    .collect(),
-                min_val: q.iter().map(|o| o.1).collect(),
-                max_val: q.iter().map(|o| o.2).collect(),
+                scale: q.iter().map(|o| o.scale).collect(),
+                zero_point: q.iter().map(|o| o.zero_point).collect(),
+                total_error: q.iter().map(|o| o.errors(&all)).map(|e| e.1 + e.2).collect(),
+                min_val: q.iter().map(|o| o.min).collect(),
+                max_val: q.iter().map(|o| o.max).collect(),
                 batch_min: batch.iter().copied().fold(f32::INFINITY, f32::min),
                 batch_max: batch.iter().copied().fold(f32::NEG_INFINITY, f32::max),
             });
@@ -218,16 +250,16 @@ impl Lesson for Observers {
         let observers = three
             .qparams()?
             .into_iter()
-            .map(|(observer, min_val, max_val, scale, zero_point, qmin, qmax)| {
-                let (clip_fraction, clipping_error, rounding_error) = errors(&all, scale, zero_point, qmin, qmax);
+            .map(|o| {
+                let (clip_fraction, clipping_error, rounding_error) = o.errors(&all);
                 ObserverResult {
-                    observer,
-                    min_val,
-                    max_val,
-                    scale,
-                    zero_point,
-                    range_lo: dequantize_val(qmin, scale, zero_point),
-                    range_hi: dequantize_val(qmax, scale, zero_point),
+                    observer: o.name,
+                    min_val: o.min,
+                    max_val: o.max,
+                    scale: o.scale,
+                    zero_point: o.zero_point,
+                    range_lo: dequantize_val(o.quant_min, o.scale, o.zero_point),
+                    range_hi: dequantize_val(o.quant_max, o.scale, o.zero_point),
                     clip_fraction,
                     clipping_error,
                     rounding_error,
