@@ -133,7 +133,7 @@ function wire() {
   exercise($('ex-finer'), {
     id: 'finer',
     kind: 'choice',
-    prompt: 'With the dtype above and reduce_range off, which qscheme gives this tensor the finer step (the smaller scale)?',
+    prompt: 'With the dtype above and reduce_range off, which qscheme gives this tensor the finer step (the smaller scale): per_tensor_affine, per_tensor_symmetric, or do both give the same?',
     options: ['per_tensor_affine', 'per_tensor_symmetric', 'both give the same scale'],
     answer: () => {
       const [a, s] = bothSchemes();

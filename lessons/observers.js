@@ -141,7 +141,7 @@ function wire() {
   exercise($('ex-best'), {
     id: 'best',
     kind: 'choice',
-    prompt: 'Which observer’s qparams give the smallest total error on this data?',
+    prompt: 'Which observer’s qparams give the smallest total error on this data: MinMaxObserver, MovingAverageMinMaxObserver or HistogramObserver?',
     options: ['MinMaxObserver', 'MovingAverageMinMaxObserver', 'HistogramObserver'],
     answer: best,
     hint: 'Compare clipping error + rounding error in the table; a few clipped outliers can cost more than a coarser step, or less.',
