@@ -14,6 +14,8 @@ use serde::Serialize;
 pub enum LessonCmd {
     /// Lesson 1, affine int8 by hand: scale, zero_point, each value's code and rounding error.
     Affine(AffineFlags),
+    /// Lesson 2, observers and calibration: MinMax, MovingAverage and Histogram on the same batches.
+    Observers(crate::cli_lesson_observers::ObserversFlags),
     /// Lesson 8, the whole pipeline: train in 16-mixed, quantize, find the layer that hurts,
     /// keep it float, export (`--out` writes the int8 file).
     Pipeline(crate::cli_lesson_pipeline::PipelineFlags),
@@ -44,6 +46,7 @@ pub struct AffineFlags {
 pub fn main(cmd: &LessonCmd) -> std::process::ExitCode {
     let (name, input, json) = match cmd {
         LessonCmd::Affine(f) => ("affine", serde_json::to_string(f), f.json),
+        LessonCmd::Observers(f) => ("observers", serde_json::to_string(f), f.json),
         LessonCmd::Pipeline(f) => return crate::cli_lesson_pipeline::main(f),
     };
     let input = input.expect("lesson flags serialise");

@@ -7,6 +7,7 @@
 //! The qparams come from [`crate::quant::observer::MinMaxObserver`] and the codes from
 //! [`crate::rules::affine::quantize_val`]: this file only lays the intermediate numbers out.
 
+pub use super::affine_steps::Steps;
 use super::{num, Lesson};
 use crate::quant::observer::{MinMaxObserver, ObserverArgs, QScheme};
 use crate::rules::affine::{dequantize_val, quantize_val, QuantDType};
@@ -71,6 +72,24 @@ pub struct Output {
     pub rows: Vec<Row>,
     /// Largest `|error|` over the values that were not clamped (at most `scale / 2`).
     pub max_rounding_error: f32,
+    /// `_calculate_qparams` step by step for the current qscheme (the worked example).
+    pub steps: Steps,
+    /// The smallest float the codes reach, `(quant_min - zero_point) · scale`.
+    pub range_lo: f32,
+    /// The largest float the codes reach, `(quant_max - zero_point) · scale`.
+    pub range_hi: f32,
+    /// The codes near the data (within 3 steps of `[min_neg, max_pos]`) and the float each
+    /// stands for: the code grid the picture draws.
+    pub grid: Vec<GridPoint>,
+}
+
+/// One code of the grid and the float it stands for.
+#[derive(Debug, Clone, Serialize)]
+pub struct GridPoint {
+    /// The code.
+    pub code: i32,
+    /// `(code - zero_point) · scale`.
+    pub value: f32,
 }
 
 /// Lesson 1 (`quantplay lesson affine`).
@@ -136,6 +155,18 @@ impl Lesson for Affine {
             })
             .collect();
         let max_rounding_error = rows.iter().filter(|r| !r.clamped).map(|r| r.error.abs()).fold(0.0, f32::max);
+        let (min_val, max_val) = (obs.min_val().expect("observed"), obs.max_val().expect("observed"));
+        let steps = Steps::new(&quant, min_val, max_val);
+        debug_assert_eq!(
+            (steps.scale, steps.zero_point),
+            (scale, zero_point),
+            "the steps end at the observer's qparams"
+        );
+        let (lo, hi) = (steps.min_neg - 3.0 * scale, steps.max_pos + 3.0 * scale);
+        let grid = (quant_min..=quant_max)
+            .map(|code| GridPoint { code, value: dequantize_val(code, scale, zero_point) })
+            .filter(|g| g.value >= lo && g.value <= hi)
+            .collect();
         Ok(Output {
             dtype: match dtype {
                 QuantDType::QUInt8 => "torch.quint8",
@@ -144,12 +175,16 @@ impl Lesson for Affine {
             qscheme: qscheme.name(),
             quant_min,
             quant_max,
-            min_val: obs.min_val().expect("observed"),
-            max_val: obs.max_val().expect("observed"),
+            min_val,
+            max_val,
             scale,
             zero_point,
             rows,
             max_rounding_error,
+            steps,
+            range_lo: dequantize_val(quant_min, scale, zero_point),
+            range_hi: dequantize_val(quant_max, scale, zero_point),
+            grid,
         })
     }
 
@@ -157,7 +192,9 @@ impl Lesson for Affine {
         let mut s =
             format!("dtype {}\nqscheme {}\nquant_min {}\nquant_max {}\n", o.dtype, o.qscheme, o.quant_min, o.quant_max);
         s += &format!("min_val {}\nmax_val {}\n", num(o.min_val), num(o.max_val));
+        s += &o.steps.render();
         s += &format!("scale {}\nzero_point {}\n", num(o.scale), o.zero_point);
+        s += &format!("range_lo {}\nrange_hi {}\n", num(o.range_lo), num(o.range_hi));
         s += "x x*(1/scale) unclamped code dequantized error\n";
         for r in &o.rows {
             let mark = if r.clamped { " clamped" } else { "" };

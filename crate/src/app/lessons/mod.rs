@@ -13,6 +13,13 @@ use crate::rules::error::Error;
 use serde::{de::DeserializeOwned, Serialize};
 
 pub mod affine;
+pub mod affine_steps;
+#[cfg(test)]
+mod affine_torch;
+pub mod observers;
+pub mod observers_data;
+#[cfg(test)]
+mod observers_torch;
 pub mod pipeline;
 
 /// One lesson's computation: the same call behind the page's widget and the CLI command.
@@ -75,7 +82,7 @@ fn js_number(x: f64, sci: &str) -> String {
 }
 
 /// The lesson names, in reading order.
-pub const NAMES: &[&str] = &[affine::Affine::NAME, pipeline::Pipeline::NAME];
+pub const NAMES: &[&str] = &[affine::Affine::NAME, observers::Observers::NAME, pipeline::Pipeline::NAME];
 
 fn parse<L: Lesson>(input: &str) -> Result<L::Input, Error> {
     serde_json::from_str(input).map_err(|e| Error::InvalidArgument {
@@ -102,6 +109,7 @@ fn unknown(name: &str) -> Error {
 pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => run_one::<affine::Affine>(input),
+        observers::Observers::NAME => run_one::<observers::Observers>(input),
         pipeline::Pipeline::NAME => run_one::<pipeline::Pipeline>(input),
         _ => Err(unknown(name)),
     }
@@ -111,6 +119,7 @@ pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
 pub fn render_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => render_one::<affine::Affine>(input),
+        observers::Observers::NAME => render_one::<observers::Observers>(input),
         pipeline::Pipeline::NAME => render_one::<pipeline::Pipeline>(input),
         _ => Err(unknown(name)),
     }
