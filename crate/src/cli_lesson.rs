@@ -14,6 +14,10 @@ use serde::Serialize;
 pub enum LessonCmd {
     /// Lesson 1, affine int8 by hand: scale, zero_point, each value's code and rounding error.
     Affine(AffineFlags),
+    /// Lesson 3, per-channel weights and fusion: per-tensor vs per-channel scales per row, Conv+BN folding.
+    PerChannel(crate::cli_lesson_b::PerChannelFlags),
+    /// Lesson 4, integer inference: one quantized Linear output element in integers.
+    Integer(crate::cli_lesson_b::IntegerFlags),
 }
 
 /// `quantplay lesson affine`.
@@ -41,6 +45,8 @@ pub struct AffineFlags {
 pub fn main(cmd: &LessonCmd) -> std::process::ExitCode {
     let (name, input, json) = match cmd {
         LessonCmd::Affine(f) => ("affine", serde_json::to_string(f), f.json),
+        LessonCmd::PerChannel(f) => ("per-channel", serde_json::to_string(f), f.json),
+        LessonCmd::Integer(f) => ("integer", serde_json::to_string(f), f.json),
     };
     let input = input.expect("lesson flags serialise");
     let out = if json {

@@ -13,6 +13,8 @@ use crate::rules::error::Error;
 use serde::{de::DeserializeOwned, Serialize};
 
 pub mod affine;
+pub mod integer;
+pub mod per_channel;
 
 /// One lesson's computation: the same call behind the page's widget and the CLI command.
 pub trait Lesson {
@@ -74,7 +76,7 @@ fn js_number(x: f64, sci: &str) -> String {
 }
 
 /// The lesson names, in reading order.
-pub const NAMES: &[&str] = &[affine::Affine::NAME];
+pub const NAMES: &[&str] = &[affine::Affine::NAME, per_channel::PerChannel::NAME, integer::Integer::NAME];
 
 fn parse<L: Lesson>(input: &str) -> Result<L::Input, Error> {
     serde_json::from_str(input).map_err(|e| Error::InvalidArgument {
@@ -101,6 +103,8 @@ fn unknown(name: &str) -> Error {
 pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => run_one::<affine::Affine>(input),
+        per_channel::PerChannel::NAME => run_one::<per_channel::PerChannel>(input),
+        integer::Integer::NAME => run_one::<integer::Integer>(input),
         _ => Err(unknown(name)),
     }
 }
@@ -109,6 +113,8 @@ pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
 pub fn render_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => render_one::<affine::Affine>(input),
+        per_channel::PerChannel::NAME => render_one::<per_channel::PerChannel>(input),
+        integer::Integer::NAME => render_one::<integer::Integer>(input),
         _ => Err(unknown(name)),
     }
 }
