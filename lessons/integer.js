@@ -99,7 +99,7 @@ function render() {
     `Back to float: (${e.code} − ${out.y_zero_point}) · ${fmt(out.y_scale)} = <span data-cli="dequantized ${fmt(e.dequantized)}">${fmt(e.dequantized)}</span>. The float path gives y = <span data-cli="float_y ${fmt(e.float_y)}">${fmt(e.float_y)}</span>, code <span data-cli="float_code ${e.float_code}">${e.float_code}</span>.`,
   ].map((s) => `<li>${s}</li>`).join('');
   $('terms').innerHTML = '<tr><th>p</th><th>x_q</th><th>w_q</th><th>x_q − x_zp</th><th>w_q − w_zp</th><th>product</th></tr>' +
-    terms.map((t, p) => `<tr><td>${p}</td><td>${e.x_codes[p]}</td><td>${e.w_codes[p]}</td><td>${e.x_codes[p] - out.x_zero_point}</td><td>${e.w_codes[p] - e.w_zero_point}</td><td>${t}</td></tr>`).join('');
+    terms.map((/** @type {number} */ t, /** @type {number} */ p) => `<tr><td>${p}</td><td>${e.x_codes[p]}</td><td>${e.w_codes[p]}</td><td>${e.x_codes[p] - out.x_zero_point}</td><td>${e.w_codes[p] - e.w_zero_point}</td><td>${t}</td></tr>`).join('');
   showCommand($('lesson-command'), 'integer', state, out);
 }
 
@@ -150,7 +150,7 @@ function wire() {
       return `(${e.acc} + ${fmt(e.bias_q)}) · ${fmt(e.multiplier)} = ${fmt(e.scaled)} → ${fmt(e.rounded)} → + ${out.y_zero_point} → <strong>${e.code}</strong>.`;
     },
   });
-  lessonChrome('integer', '#qconfig=x86');
+  lessonChrome('integer', '#qmode=static&qconfig=fbgemm&granularity=per-channel');
 }
 
 show();

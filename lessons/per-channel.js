@@ -159,7 +159,7 @@ function wire() {
       return `(${fmt(f.bias)} − ${fmt(f.running_mean)}) · ${fmt(f.rsqrt)} · ${fmt(f.gamma)} + ${fmt(f.beta)} = <strong>${fmt(f.fused_bias)}</strong>.`;
     },
   });
-  lessonChrome('per-channel', '#qconfig=x86');
+  lessonChrome('per-channel', '#qconfig=x86&granularity=per-tensor&fuse=1');
 }
 
 /** The row with the largest per-tensor / per-channel error ratio (reads the library's numbers). */
