@@ -3,7 +3,7 @@
 // `lesson('integer', …)` (crate/src/app/lessons/integer.rs, which runs rules/qlinear.rs and the
 // CPU reference backend's quantized Linear). The URL keeps the inputs.
 import { fitCanvas } from '../www/chart.js';
-import { compute, exercise, fmt, lessonChrome, loadLibrary, readHash, showCommand, writeHash } from './kit.js';
+import { compute, exercise, fmt, lessonChrome, loadLibrary, readHash, refreshSolutions, showCommand, writeHash } from './kit.js';
 
 const DEFAULTS = { seed: 0, batch: 2, in_features: 8, out_features: 4, per_channel: false, row: 0, col: 0 };
 const NUMBERS = ['seed', 'batch', 'in_features', 'out_features', 'row', 'col'];
@@ -101,6 +101,7 @@ function render() {
   $('terms').innerHTML = '<tr><th>p</th><th>x_q</th><th>w_q</th><th>x_q − x_zp</th><th>w_q − w_zp</th><th>product</th></tr>' +
     terms.map((/** @type {number} */ t, /** @type {number} */ p) => `<tr><td>${p}</td><td>${e.x_codes[p]}</td><td>${e.w_codes[p]}</td><td>${e.x_codes[p] - out.x_zero_point}</td><td>${e.w_codes[p] - e.w_zero_point}</td><td>${t}</td></tr>`).join('');
   showCommand($('lesson-command'), 'integer', state, out);
+  refreshSolutions();
 }
 
 function wire() {

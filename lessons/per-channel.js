@@ -3,7 +3,7 @@
 // channel, all from the library's `lesson('per-channel', …)` (crate/src/app/lessons/per_channel.rs).
 // The chart only draws the numbers the library returned; the URL keeps the inputs.
 import { fitCanvas } from '../www/chart.js';
-import { compute, exercise, fmt, lessonChrome, loadLibrary, readHash, showCommand, writeHash } from './kit.js';
+import { compute, exercise, fmt, lessonChrome, loadLibrary, readHash, refreshSolutions, showCommand, writeHash } from './kit.js';
 
 const DEFAULTS = { seed: 0, out_channels: 8, channel: 0, layer: 'fused' };
 const COLORS = { tensor: '#c8553d', channel: '#2f5fd0' };
@@ -41,7 +41,7 @@ function drawRows(/** @type {HTMLCanvasElement} */ canvas, /** @type {any[]} */ 
     ctx.moveTo(pad.l, y);
     ctx.lineTo(w - pad.r, y);
     ctx.stroke();
-    ctx.fillText(fmt(Math.fround(max * f)).slice(0, 9), 2, y + 4);
+    ctx.fillText(f === 0 ? '0' : (max * f).toPrecision(3), 2, y + 4); // axis labels only; the numbers are in the table
   }
   rows.forEach((r, i) => {
     const x = pad.l + i * slot;
@@ -87,6 +87,7 @@ function render() {
       .join('');
   const f = out.fold;
   const list = (/** @type {number[]} */ v) => v.map(fmt).join(',');
+  const shown = (/** @type {string} */ v) => v.replaceAll(',', ', ');
   const foldRows = [
     ['weight', list(f.weight), 'w[c], input channel 0’s 3×3 kernel, before'],
     ['bias', fmt(f.bias), 'the conv’s b[c]'],
@@ -101,7 +102,7 @@ function render() {
     ['fused_bias', fmt(f.fused_bias), '(b − running_mean) · rsqrt · γ + β'],
   ];
   $('fold').innerHTML = `<tr><th>channel ${state.channel}</th><th>value</th><th></th></tr>` +
-    foldRows.map(([k, v, note]) => `<tr><th>${k}</th><td data-cli="${k} ${v}">${v}</td><td style="text-align:left">${note}</td></tr>`).join('');
+    foldRows.map(([k, v, note]) => `<tr><th>${k}</th><td data-cli="${k} ${v}" style="text-align:left">${shown(v)}</td><td style="text-align:left; color: var(--muted)">${note}</td></tr>`).join('');
   $('fold-check').innerHTML = `The check: on one seeded (3, 8, 8) input, conv → BatchNorm gives <span data-cli="y_conv_bn ${fmt(f.y_conv_bn)}">${fmt(f.y_conv_bn)}</span>
     at (channel ${state.channel}, 0, 0) and the fused conv <span data-cli="y_fused ${fmt(f.y_fused)}">${fmt(f.y_fused)}</span>;
     over the whole output the largest difference is <strong data-cli="fused_max_abs_diff ${fmt(out.fused_max_abs_diff)}">${fmt(out.fused_max_abs_diff)}</strong>
@@ -111,11 +112,12 @@ function render() {
   $('worked-steps').innerHTML = [
     `The largest |w| of the whole weight is in row ${big}: ${fmt(out.rows[big].max_abs)}, so the one per-tensor scale is ${fmt(out.rows[big].max_abs)} / 127.5 = <strong>${fmt(out.scale_per_tensor)}</strong>.`,
     `Row ${state.channel} only reaches ${fmt(r.max_abs)}: its own scale is ${fmt(r.max_abs)} / 127.5 = <strong>${fmt(r.scale)}</strong>.`,
-    `With the per-tensor scale the row uses ${r.codes_per_tensor} distinct codes and its worst error is ${fmt(r.error_per_tensor)}; with its own scale it uses ${r.codes_per_channel} codes and the worst error is ${fmt(r.error_per_channel)} (at most scale[c]/2 = ${fmt(Math.fround(r.scale / 2))}).`,
+    `With the per-tensor scale the row uses ${r.codes_per_tensor} distinct codes and its worst error is ${fmt(r.error_per_tensor)}; with its own scale it uses ${r.codes_per_channel} codes and the worst error is ${fmt(r.error_per_channel)} (never more than half a step, scale[c]/2).`,
     `Folding channel ${state.channel}: rsqrt = 1/sqrt(${fmt(f.running_var)} + ${fmt(f.eps)}) = ${fmt(f.rsqrt)}, factor = ${fmt(f.gamma)} · ${fmt(f.rsqrt)} = ${fmt(f.factor)}; the first weight ${fmt(f.weight[0])} becomes ${fmt(f.fused_weight[0])}, and the bias becomes (${fmt(f.bias)} − ${fmt(f.running_mean)}) · ${fmt(f.rsqrt)} · ${fmt(f.gamma)} + ${fmt(f.beta)} = <strong>${fmt(f.fused_bias)}</strong>.`,
     `Because the factor differs per channel, the folded rows' ranges spread apart: that is why torch's default weight observer for convs after fusion is per channel.`,
   ].map((s) => `<li>${s}</li>`).join('');
   showCommand($('lesson-command'), 'per-channel', state, out);
+  refreshSolutions();
 }
 
 function wire() {
@@ -144,7 +146,7 @@ function wire() {
     solution: () => {
       const c = worstRow();
       const r = out.rows[c];
-      return `Row <strong>${c}</strong>: max |w| = ${fmt(r.max_abs)} is the smallest fraction of the tensor's maximum; its error ${fmt(r.error_per_tensor)} per tensor vs ${fmt(r.error_per_channel)} per channel.`;
+      return `Row <strong>${c}</strong>: its largest error is ${fmt(r.error_per_tensor)} per tensor and ${fmt(r.error_per_channel)} per channel, the largest ratio of any row; its max |w| is ${fmt(r.max_abs)} against the widest row's ${fmt(Math.max(...out.rows.map((/** @type {any} */ x) => x.max_abs)))}.`;
     },
   });
   exercise($('ex-fused-bias'), {
