@@ -151,14 +151,19 @@ pub fn seeded(seed: u64, c: usize) -> (Model, Vec<f32>) {
         running_mean: rng.uniform_vec(c, -0.3, 0.3),
         running_var: (0..c).map(|_| 10f32.powf(rng.uniform(-2.0, 0.0))).collect(),
     };
+    let x = rng.uniform_vec(IN_CHANNELS * SIDE * SIDE, -1.0, 1.0);
+    (block(conv, bn), x)
+}
+
+/// `Sequential(conv, bn)`, the modules named `0` and `1` as torch names them.
+pub fn block(conv: Conv2d, bn: BatchNorm) -> Model {
     let root = Module {
         name: String::new(),
         kind: Kind::Sequential,
         qconfig: QConfigAttr::Inherit,
         children: vec![module("0", Kind::Conv2d(conv)), module("1", Kind::BatchNorm(bn))],
     };
-    let x = rng.uniform_vec(IN_CHANNELS * SIDE * SIDE, -1.0, 1.0);
-    (Model { root, input_shape: Some(vec![IN_CHANNELS, SIDE, SIDE]), fuse: vec![] }, x)
+    Model { root, input_shape: Some(vec![IN_CHANNELS, SIDE, SIDE]), fuse: vec![] }
 }
 
 fn conv_of(m: &Model) -> &Conv2d {
@@ -200,6 +205,74 @@ fn check(i: &Input) -> Result<(), Error> {
     Ok(())
 }
 
+/// The lesson on an explicit block `Sequential(Conv2d(3, C, 3, padding=1), BatchNorm2d(C))` (a
+/// fixture's, or [`seeded`]'s) and its `(1, 3, 8, 8)` input `x`.
+pub fn compute(model: &Model, x: &[f32], i: &Input) -> Result<Output, Error> {
+    check(i)?;
+    let (c, ch) = (i.out_channels, i.channel);
+    let fused = fuse_modules(model, &[vec!["0".into(), "1".into()]])?;
+    let (conv, fconv) = (conv_of(model), conv_of(&fused));
+    let bn = match &model.get("1").expect("the block has a BatchNorm").kind {
+        Kind::BatchNorm(bn) => bn.clone(),
+        other => unreachable!("module 1 is a BatchNorm2d, got {}", other.type_name()),
+    };
+    let (y, yf) = (run_model(model, x)?, run_model(&fused, x)?);
+    let w = if i.layer == "fused" { &fconv.weight } else { &conv.weight };
+    let per = w.len() / c;
+    let mut obs = MinMaxObserver::new(ObserverArgs {
+        dtype: QuantDType::QInt8,
+        qscheme: QScheme::PerTensorSymmetric,
+        ..ObserverArgs::default()
+    })?;
+    obs.forward(w)?;
+    let QParams::PerTensor { scale: scale_per_tensor, .. } = obs.calculate_qparams()?.qparams else {
+        unreachable!("a per-tensor observer")
+    };
+    let mut pc = PerChannelMinMaxObserver::new(0, per_channel_symmetric_qint8())?;
+    pc.forward(w, &[c, per])?;
+    let QParams::PerChannel { scales, .. } = pc.calculate_qparams()?.qparams else {
+        unreachable!("a per-channel observer")
+    };
+    let rows: Vec<Row> = (0..c)
+        .map(|r| {
+            let row = &w[r * per..(r + 1) * per];
+            let (error_per_tensor, codes_per_tensor) = row_error(row, scale_per_tensor);
+            let (error_per_channel, codes_per_channel) = row_error(row, scales[r]);
+            let max_abs = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            Row { max_abs, scale: scales[r], error_per_tensor, error_per_channel, codes_per_tensor, codes_per_channel }
+        })
+        .collect();
+    let rsqrt = 1.0f32 / (bn.running_var[ch] + bn.eps as f32).sqrt();
+    let gamma = bn.weight.as_ref().map_or(1.0, |g| g[ch]);
+    let k = KERNEL * KERNEL;
+    let at = ch * SIDE * SIDE; // (channel, 0, 0) of the (1, C, 8, 8) output
+    let fold = Fold {
+        weight: conv.weight[ch * per..ch * per + k].to_vec(),
+        bias: conv.bias.as_ref().map_or(0.0, |b| b[ch]),
+        gamma,
+        beta: bn.bias.as_ref().map_or(0.0, |b| b[ch]),
+        running_mean: bn.running_mean[ch],
+        running_var: bn.running_var[ch],
+        eps: bn.eps as f32,
+        rsqrt,
+        factor: gamma * rsqrt,
+        fused_weight: fconv.weight[ch * per..ch * per + k].to_vec(),
+        fused_bias: fconv.bias.as_ref().expect("the fold adds a bias")[ch],
+        y_conv_bn: y[at],
+        y_fused: yf[at],
+    };
+    Ok(Output {
+        layer: i.layer.clone(),
+        scale_per_tensor,
+        mean_row_error_per_tensor: rows.iter().map(|r| r.error_per_tensor).sum::<f32>() / c as f32,
+        mean_row_error_per_channel: rows.iter().map(|r| r.error_per_channel).sum::<f32>() / c as f32,
+        rows,
+        fold,
+        fused_max_abs_diff: y.iter().zip(&yf).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max),
+        output_max_abs: y.iter().fold(0.0f32, |m, v| m.max(v.abs())),
+    })
+}
+
 impl Lesson for PerChannel {
     const NAME: &'static str = "per-channel";
     type Input = Input;
@@ -207,76 +280,8 @@ impl Lesson for PerChannel {
 
     fn run(i: &Input) -> Result<Output, Error> {
         check(i)?;
-        let (c, ch) = (i.out_channels, i.channel);
-        let (model, x) = seeded(i.seed, c);
-        let fused = fuse_modules(&model, &[vec!["0".into(), "1".into()]])?;
-        let (conv, fconv) = (conv_of(&model), conv_of(&fused));
-        let bn = match &model.get("1").expect("the block has a BatchNorm").kind {
-            Kind::BatchNorm(bn) => bn.clone(),
-            other => unreachable!("module 1 is a BatchNorm2d, got {}", other.type_name()),
-        };
-        let (y, yf) = (run_model(&model, &x)?, run_model(&fused, &x)?);
-        let w = if i.layer == "fused" { &fconv.weight } else { &conv.weight };
-        let per = w.len() / c;
-        let mut obs = MinMaxObserver::new(ObserverArgs {
-            dtype: QuantDType::QInt8,
-            qscheme: QScheme::PerTensorSymmetric,
-            ..ObserverArgs::default()
-        })?;
-        obs.forward(w)?;
-        let QParams::PerTensor { scale: scale_per_tensor, .. } = obs.calculate_qparams()?.qparams else {
-            unreachable!("a per-tensor observer")
-        };
-        let mut pc = PerChannelMinMaxObserver::new(0, per_channel_symmetric_qint8())?;
-        pc.forward(w, &[c, per])?;
-        let QParams::PerChannel { scales, .. } = pc.calculate_qparams()?.qparams else {
-            unreachable!("a per-channel observer")
-        };
-        let rows: Vec<Row> = (0..c)
-            .map(|r| {
-                let row = &w[r * per..(r + 1) * per];
-                let (error_per_tensor, codes_per_tensor) = row_error(row, scale_per_tensor);
-                let (error_per_channel, codes_per_channel) = row_error(row, scales[r]);
-                let max_abs = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                Row {
-                    max_abs,
-                    scale: scales[r],
-                    error_per_tensor,
-                    error_per_channel,
-                    codes_per_tensor,
-                    codes_per_channel,
-                }
-            })
-            .collect();
-        let rsqrt = 1.0f32 / (bn.running_var[ch] + bn.eps as f32).sqrt();
-        let gamma = bn.weight.as_ref().map_or(1.0, |g| g[ch]);
-        let k = KERNEL * KERNEL;
-        let at = ch * SIDE * SIDE; // (channel, 0, 0) of the (1, C, 8, 8) output
-        let fold = Fold {
-            weight: conv.weight[ch * per..ch * per + k].to_vec(),
-            bias: conv.bias.as_ref().map_or(0.0, |b| b[ch]),
-            gamma,
-            beta: bn.bias.as_ref().map_or(0.0, |b| b[ch]),
-            running_mean: bn.running_mean[ch],
-            running_var: bn.running_var[ch],
-            eps: bn.eps as f32,
-            rsqrt,
-            factor: gamma * rsqrt,
-            fused_weight: fconv.weight[ch * per..ch * per + k].to_vec(),
-            fused_bias: fconv.bias.as_ref().expect("the fold adds a bias")[ch],
-            y_conv_bn: y[at],
-            y_fused: yf[at],
-        };
-        Ok(Output {
-            layer: i.layer.clone(),
-            scale_per_tensor,
-            mean_row_error_per_tensor: rows.iter().map(|r| r.error_per_tensor).sum::<f32>() / c as f32,
-            mean_row_error_per_channel: rows.iter().map(|r| r.error_per_channel).sum::<f32>() / c as f32,
-            rows,
-            fold,
-            fused_max_abs_diff: y.iter().zip(&yf).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max),
-            output_max_abs: y.iter().fold(0.0f32, |m, v| m.max(v.abs())),
-        })
+        let (model, x) = seeded(i.seed, i.out_channels);
+        compute(&model, &x, i)
     }
 
     fn render(o: &Output) -> String {

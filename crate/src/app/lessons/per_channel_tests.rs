@@ -3,6 +3,7 @@
 //! against conv → BN.
 
 use super::*;
+use crate::model::tree::{BatchNorm, Conv2d};
 
 fn input(layer: &str) -> Input {
     Input { seed: 0, out_channels: 8, channel: 2, layer: layer.into() }
@@ -70,4 +71,66 @@ fn bad_inputs_name_the_value_and_the_valid_ones() {
     assert!(msg.contains("channel") && msg.contains("0 to 7"), "{msg}");
     i.out_channels = 1;
     assert!(PerChannel::run(&i).unwrap_err().to_string().contains("2 to 32"));
+}
+
+const FIXTURE: &str = include_str!("../../../../tests/fixtures/lessons_per_channel.json");
+
+fn bits(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|b| f32::from_bits(b.as_u64().unwrap() as u32)).collect()
+}
+
+#[test]
+fn the_fold_and_the_scales_equal_torch_fuse_modules_and_its_observers() {
+    let fx: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    let c = fx["out_channels"].as_u64().unwrap() as usize;
+    let conv = Conv2d {
+        in_channels: 3,
+        out_channels: c,
+        kernel_size: (3, 3),
+        stride: (1, 1),
+        padding: (1, 1),
+        weight: bits(&fx["conv_weight"]),
+        bias: Some(bits(&fx["conv_bias"])),
+    };
+    let bn = BatchNorm {
+        dim: 2,
+        num_features: c,
+        eps: fx["eps_f64"].as_f64().unwrap(),
+        momentum: 0.1,
+        weight: Some(bits(&fx["bn_weight"])),
+        bias: Some(bits(&fx["bn_bias"])),
+        running_mean: bits(&fx["running_mean"]),
+        running_var: bits(&fx["running_var"]),
+    };
+    let model = block(conv, bn);
+    let (x, y, y_fused) = (bits(&fx["x"]), bits(&fx["y"]), bits(&fx["y_fused"]));
+    let (fw, fb) = (bits(&fx["fused_weight"]), bits(&fx["fused_bias"]));
+    let per = fw.len() / c;
+    for ch in 0..c {
+        let o = compute(&model, &x, &Input { seed: 0, out_channels: c, channel: ch, layer: "fused".into() }).unwrap();
+        assert_eq!(o.fold.fused_weight, fw[ch * per..ch * per + 9], "channel {ch}: fused weight bit for bit");
+        assert_eq!(o.fold.fused_bias, fb[ch], "channel {ch}: fused bias bit for bit");
+        // torch's CPU conv sums in another order: the outputs agree to float rounding.
+        let at = ch * 64;
+        for (ours, theirs, what) in [(o.fold.y_conv_bn, y[at], "conv → BN"), (o.fold.y_fused, y_fused[at], "fused")] {
+            assert!(
+                (ours - theirs).abs() <= 1e-5 * theirs.abs().max(1.0),
+                "channel {ch} {what}: {ours} vs torch {theirs}"
+            );
+        }
+        if ch > 0 {
+            continue;
+        }
+        assert_eq!(o.scale_per_tensor.to_bits() as u64, fx["scale_per_tensor"].as_u64().unwrap(), "per-tensor scale");
+        let scales: Vec<f32> = o.rows.iter().map(|r| r.scale).collect();
+        assert_eq!(scales, bits(&fx["scales"]), "per-channel scales bit for bit");
+        let (et, ec) = (bits(&fx["error_per_tensor"]), bits(&fx["error_per_channel"]));
+        for (r, row) in o.rows.iter().enumerate() {
+            assert_eq!(
+                (row.error_per_tensor, row.error_per_channel),
+                (et[r], ec[r]),
+                "row {r}: weight errors vs torch dequantize"
+            );
+        }
+    }
 }
