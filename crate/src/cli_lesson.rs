@@ -16,6 +16,10 @@ pub enum LessonCmd {
     Affine(AffineFlags),
     /// Lesson 2, observers and calibration: MinMax, MovingAverage and Histogram on the same batches.
     Observers(crate::cli_lesson_observers::ObserversFlags),
+    /// Lesson 3, per-channel weights and fusion: per-tensor vs per-channel scales per row, Conv+BN folding.
+    PerChannel(crate::cli_lesson_b::PerChannelFlags),
+    /// Lesson 4, integer inference: one quantized Linear output element in integers.
+    Integer(crate::cli_lesson_b::IntegerFlags),
     /// Lesson 8, the whole pipeline: train in 16-mixed, quantize, find the layer that hurts,
     /// keep it float, export (`--out` writes the int8 file).
     Pipeline(crate::cli_lesson_pipeline::PipelineFlags),
@@ -46,6 +50,8 @@ pub struct AffineFlags {
 pub fn main(cmd: &LessonCmd) -> std::process::ExitCode {
     let (name, input, json) = match cmd {
         LessonCmd::Affine(f) => ("affine", serde_json::to_string(f), f.json),
+        LessonCmd::PerChannel(f) => ("per-channel", serde_json::to_string(f), f.json),
+        LessonCmd::Integer(f) => ("integer", serde_json::to_string(f), f.json),
         LessonCmd::Observers(f) => ("observers", serde_json::to_string(f), f.json),
         LessonCmd::Pipeline(f) => return crate::cli_lesson_pipeline::main(f),
     };

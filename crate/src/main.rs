@@ -27,6 +27,8 @@ mod cli_interrupt;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_lesson;
 #[cfg(not(target_arch = "wasm32"))]
+mod cli_lesson_b;
+#[cfg(not(target_arch = "wasm32"))]
 mod cli_lesson_observers;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli_lesson_pipeline;

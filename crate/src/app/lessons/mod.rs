@@ -16,10 +16,12 @@ pub mod affine;
 pub mod affine_steps;
 #[cfg(test)]
 mod affine_torch;
+pub mod integer;
 pub mod observers;
 pub mod observers_data;
 #[cfg(test)]
 mod observers_torch;
+pub mod per_channel;
 pub mod pipeline;
 
 /// One lesson's computation: the same call behind the page's widget and the CLI command.
@@ -82,7 +84,13 @@ fn js_number(x: f64, sci: &str) -> String {
 }
 
 /// The lesson names, in reading order.
-pub const NAMES: &[&str] = &[affine::Affine::NAME, observers::Observers::NAME, pipeline::Pipeline::NAME];
+pub const NAMES: &[&str] = &[
+    affine::Affine::NAME,
+    observers::Observers::NAME,
+    per_channel::PerChannel::NAME,
+    integer::Integer::NAME,
+    pipeline::Pipeline::NAME,
+];
 
 fn parse<L: Lesson>(input: &str) -> Result<L::Input, Error> {
     serde_json::from_str(input).map_err(|e| Error::InvalidArgument {
@@ -109,6 +117,8 @@ fn unknown(name: &str) -> Error {
 pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => run_one::<affine::Affine>(input),
+        per_channel::PerChannel::NAME => run_one::<per_channel::PerChannel>(input),
+        integer::Integer::NAME => run_one::<integer::Integer>(input),
         observers::Observers::NAME => run_one::<observers::Observers>(input),
         pipeline::Pipeline::NAME => run_one::<pipeline::Pipeline>(input),
         _ => Err(unknown(name)),
@@ -119,6 +129,8 @@ pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
 pub fn render_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => render_one::<affine::Affine>(input),
+        per_channel::PerChannel::NAME => render_one::<per_channel::PerChannel>(input),
+        integer::Integer::NAME => render_one::<integer::Integer>(input),
         observers::Observers::NAME => render_one::<observers::Observers>(input),
         pipeline::Pipeline::NAME => render_one::<pipeline::Pipeline>(input),
         _ => Err(unknown(name)),
