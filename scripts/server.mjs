@@ -62,7 +62,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', scope = 'page' } 
       res.end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`404: ${req.url}${scope === 'page' ? ' (only index.html and www/ are served)' : ''}\n`);
+      res.end(`404: ${req.url}${scope === 'page' ? ' (only index.html, www/ and lessons/ are served)' : ''}\n`);
     }
   });
   return new Promise((ok, fail) => {
@@ -85,7 +85,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const port = i > 0 ? Number(process.argv[i + 1]) : Number(process.env.PORT || 8080);
   const scope = process.argv.includes('--repo') ? 'repo' : 'page';
   startServer({ port, scope })
-    .then(({ url }) => console.log(`quantplay playground: ${url}  (Ctrl-C to stop)`))
+    .then(({ url }) => console.log(`quantplay playground: ${url}  lessons: ${url}lessons/  (Ctrl-C to stop)`))
     .catch((e) => {
       console.error(`could not serve on port ${port}: ${e.message} (try --port N)`);
       process.exit(1);
