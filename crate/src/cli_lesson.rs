@@ -9,11 +9,20 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+#[path = "cli_lesson_amp.rs"]
+mod amp;
+
 /// The lessons, in reading order (lessons/index.html).
 #[derive(Subcommand)]
 pub enum LessonCmd {
     /// Lesson 1, affine int8 by hand: scale, zero_point, each value's code and rounding error.
     Affine(AffineFlags),
+    /// Lesson 5, f16 and bf16: bit layouts, stored values, ulp, ranges; where real gradients fall.
+    Formats(amp::FormatsFlags),
+    /// Lesson 6, loss scaling: a GradScaler over a schedule of ok / inf / -inf / nan steps.
+    LossScaling(amp::LossScalingFlags),
+    /// Lesson 7, autocast: the op lists and the dtype trace of a real training step.
+    Autocast(amp::AutocastFlags),
 }
 
 /// `quantplay lesson affine`.
@@ -41,6 +50,9 @@ pub struct AffineFlags {
 pub fn main(cmd: &LessonCmd) -> std::process::ExitCode {
     let (name, input, json) = match cmd {
         LessonCmd::Affine(f) => ("affine", serde_json::to_string(f), f.json),
+        LessonCmd::Formats(f) => ("formats", serde_json::to_string(f), f.json),
+        LessonCmd::LossScaling(f) => ("loss-scaling", serde_json::to_string(f), f.json),
+        LessonCmd::Autocast(f) => ("autocast", serde_json::to_string(f), f.json),
     };
     let input = input.expect("lesson flags serialise");
     let out = if json {

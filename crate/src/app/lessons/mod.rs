@@ -13,6 +13,10 @@ use crate::rules::error::Error;
 use serde::{de::DeserializeOwned, Serialize};
 
 pub mod affine;
+pub mod autocast;
+pub mod formats;
+pub mod formats_grads;
+pub mod loss_scaling;
 
 /// One lesson's computation: the same call behind the page's widget and the CLI command.
 pub trait Lesson {
@@ -74,7 +78,8 @@ fn js_number(x: f64, sci: &str) -> String {
 }
 
 /// The lesson names, in reading order.
-pub const NAMES: &[&str] = &[affine::Affine::NAME];
+pub const NAMES: &[&str] =
+    &[affine::Affine::NAME, formats::Formats::NAME, loss_scaling::LossScaling::NAME, autocast::Autocast::NAME];
 
 fn parse<L: Lesson>(input: &str) -> Result<L::Input, Error> {
     serde_json::from_str(input).map_err(|e| Error::InvalidArgument {
@@ -101,6 +106,9 @@ fn unknown(name: &str) -> Error {
 pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => run_one::<affine::Affine>(input),
+        formats::Formats::NAME => run_one::<formats::Formats>(input),
+        loss_scaling::LossScaling::NAME => run_one::<loss_scaling::LossScaling>(input),
+        autocast::Autocast::NAME => run_one::<autocast::Autocast>(input),
         _ => Err(unknown(name)),
     }
 }
@@ -109,6 +117,9 @@ pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
 pub fn render_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => render_one::<affine::Affine>(input),
+        formats::Formats::NAME => render_one::<formats::Formats>(input),
+        loss_scaling::LossScaling::NAME => render_one::<loss_scaling::LossScaling>(input),
+        autocast::Autocast::NAME => render_one::<autocast::Autocast>(input),
         _ => Err(unknown(name)),
     }
 }
