@@ -16,9 +16,6 @@ pub struct FormatsFlags {
     /// Training steps of the playground MLP before its gradients are read (1 to 500).
     #[arg(long, default_value_t = 30)]
     grad_steps: usize,
-    /// The dataset it trains on: circle, xor, gauss, spiral, digits.
-    #[arg(long, default_value = "circle")]
-    dataset: String,
     /// k of the loss scale 2^k the gradients are compared with (-20 to 40).
     #[arg(long, default_value_t = 16, allow_hyphen_values = true)]
     loss_scale_log2: i32,

@@ -7,7 +7,6 @@
 //! (`nn/amp_step.rs`), on the CPU reference backend. This file lists the ops and lays out
 //! what the library returns. Not here: the policy itself, the step.
 
-use super::num;
 use super::Lesson;
 use crate::amp::autocast::{output_dtype, policy, Op, Policy};
 use crate::amp::parse_precision;
@@ -71,8 +70,6 @@ pub struct Output {
     pub weights_bytes: u64,
     /// Bytes of activations the step kept for backward.
     pub activations_bytes: u64,
-    /// The step's loss.
-    pub loss: f32,
 }
 
 const OPS: [Op; 13] = [
@@ -116,7 +113,10 @@ impl Lesson for Autocast {
             SessionConfig { precision: parsed.precision, hidden: input.hidden.clone(), ..SessionConfig::default() };
         let b = CpuReference;
         let mut s = Session::new(&b, cfg)?;
-        let records = ready(s.run(&b, 1))?;
+        // Only dtypes and sizes are shown: the step's values (its loss) are not, since the
+        // circle data and cross-entropy go through libm (sin, cos, exp), whose last bit differs
+        // between native and wasm, and the page and the command must print the same.
+        ready(s.run(&b, 1))?;
         let mode = s.mode();
         let low = if mode.dtype == DType::F32 { DType::F16 } else { mode.dtype };
         let autocast = (s.effective.effective.is_mixed()).then(|| mode.dtype.torch_name());
@@ -152,7 +152,6 @@ impl Lesson for Autocast {
             trace,
             weights_bytes: memory["weights_bytes"].as_u64().unwrap_or(0),
             activations_bytes: memory["activations_bytes"].as_u64().unwrap_or(0),
-            loss: records.last().map_or(f32::NAN, |r| r.loss),
         })
     }
 
@@ -177,7 +176,6 @@ impl Lesson for Autocast {
         }
         s += &format!("low_ops {}\nfp32_ops {}\n", o.low_ops, o.fp32_ops);
         s += &format!("weights_bytes {}\nactivations_bytes {}\n", o.weights_bytes, o.activations_bytes);
-        s += &format!("loss {}\n", num(o.loss));
         s
     }
 }
@@ -208,7 +206,6 @@ mod tests {
         let row = |op: Op| o.policy.iter().find(|r| r.op == op).unwrap();
         assert_eq!((row(Op::Linear).from_float32, row(Op::Softmax).from_low), ("float16", "float32"));
         assert_eq!((row(Op::Add).from_float32, row(Op::Relu).from_low), ("float32", "float16"));
-        assert!(o.loss.is_finite());
     }
 
     #[test]

@@ -25,8 +25,6 @@ pub struct Input {
     pub value: f64,
     /// Training steps of the MLP before its gradients are read (1 to 500).
     pub grad_steps: usize,
-    /// The playground dataset the MLP trains on.
-    pub dataset: String,
     /// `k` in the loss scale `2^k` the gradients are compared with (-20 to 40).
     pub loss_scale_log2: i32,
 }
@@ -239,7 +237,7 @@ impl Lesson for Formats {
             value: input.value,
             formats: FORMATS.iter().map(|&f| row(f, input.value, x)).collect(),
             ulp_curve: curve,
-            gradients: gradients(&input.dataset, input.grad_steps, input.loss_scale_log2)?,
+            gradients: gradients(input.grad_steps, input.loss_scale_log2)?,
         })
     }
 
@@ -264,7 +262,7 @@ mod tests {
     use super::*;
 
     fn run(value: f64) -> Output {
-        Formats::run(&Input { value, grad_steps: 2, dataset: "circle".into(), loss_scale_log2: 16 }).unwrap()
+        Formats::run(&Input { value, grad_steps: 2, loss_scale_log2: 16 }).unwrap()
     }
 
     #[test]
@@ -322,7 +320,7 @@ mod tests {
         assert_eq!(curve.iter().find(|p| p.log2_x == 0).unwrap().float16, Some(-10.0));
         assert_eq!(curve.iter().find(|p| p.log2_x == 16).unwrap().float16, None); // 65536 → inf
         assert_eq!(curve.iter().find(|p| p.log2_x == 0).unwrap().bfloat16, Some(-7.0));
-        let e = Formats::run(&Input { value: f64::NAN, grad_steps: 1, dataset: "circle".into(), loss_scale_log2: 0 });
+        let e = Formats::run(&Input { value: f64::NAN, grad_steps: 1, loss_scale_log2: 0 });
         assert!(e.unwrap_err().to_string().contains("finite number"));
     }
 }

@@ -1,22 +1,32 @@
 //! Lesson 5's "where a real gradient falls": a short 32-true training run of the playground MLP
-//! (the real [`Session`] on the CPU reference backend), its last step's weight and bias
-//! gradients placed on f16's number line: how many would be exactly zero, flushed to zero
+//! (the real [`Session`] on the CPU reference backend: digits, 64 → 16 → 16 → 10, MSE loss,
+//! SGD lr 0.1 momentum 0.9, batch 32, seed 1), its last step's weight and bias gradients placed
+//! on f16's number line: how many would be exactly zero, flushed to zero
 //! (nonzero in f32, zero after `.half()`), subnormal, normal or inf in f16, without loss scaling
 //! and after multiplying by a loss scale `2^k`, as `GradScaler` does before the f16 backward.
 //!
-//! The histogram is [`Session::grad_magnitudes`] (`floor(log2|g|)` bins); each gradient's f16
-//! class comes from the library's cast ([`crate::rules::cast::f32_to_f16`]).
+//! The histogram has [`Session::grad_magnitudes`]'s `floor(log2|g|)` bins (a test checks they
+//! agree); each gradient's f16 class comes from the library's cast
+//! ([`crate::rules::cast::f32_to_f16`]).
+//!
+//! Why that configuration: it is the one whose numbers are bit-identical natively and in wasm,
+//! which the page and `quantplay lesson formats` must be. The playground sets are drawn with
+//! `sin`/`cos`/`ln`, cross-entropy uses `exp` and Adam's bias correction `pow`; the platforms'
+//! libm results for those differ in the last bit now and then, and a training run spreads it.
+//! digits is stored data, MSE and SGD are adds, multiplies and divisions (IEEE, exact-rounded).
 //! Not here: the bit layouts (`formats.rs`), the training step (`nn/amp_step.rs`).
 
 use super::num;
 use crate::amp::Precision;
 use crate::app::session::Session;
-use crate::app::session_config::SessionConfig;
-use crate::app::session_io::LOG2_MIN;
+use crate::app::session_config::{LossKind, SessionConfig};
+use crate::app::session_io::{LOG2_MAX, LOG2_MIN};
 use crate::backend::cpu::CpuReference;
 use crate::backend::{ready, TensorOps};
+use crate::nn::mlp::Optimizer;
 use crate::rules::cast::f32_to_f16;
 use crate::rules::error::Error;
+use crate::rules::optim::SgdConfig;
 use serde::Serialize;
 
 /// How a set of gradients lands in f16.
@@ -41,8 +51,8 @@ pub struct F16Counts {
 /// The gradients' picture and counts.
 #[derive(Debug, Clone, Serialize)]
 pub struct Gradients {
-    /// The dataset trained on.
-    pub dataset: String,
+    /// The dataset trained on (`digits`).
+    pub dataset: &'static str,
     /// Steps trained.
     pub steps: usize,
     /// Number of gradient values (all weights and biases).
@@ -88,20 +98,45 @@ fn classify(g: &[f32], scale: f32) -> F16Counts {
     c
 }
 
+/// [`Session::grad_magnitudes`]'s `floor(log2|g|)` bins from `LOG2_MIN` to `LOG2_MAX`, read
+/// off the f32 exponent bits instead of `log2()` (libm's last bit differs between native and
+/// wasm, which could move a value at a bin edge; the bits cannot). Zeros and non-finite values
+/// are not counted, as there.
+fn log2_bins(g: &[f32]) -> Vec<usize> {
+    let mut bins = vec![0usize; (LOG2_MAX - LOG2_MIN + 1) as usize];
+    for &v in g.iter().filter(|v| v.is_finite() && **v != 0.0) {
+        let bits = v.abs().to_bits();
+        let field = (bits >> 23) as i32;
+        // A subnormal 2^-149 · m has floor(log2) = -149 + (index of m's top bit).
+        let e = if field == 0 { -149 + 31 - bits.leading_zeros() as i32 } else { field - 127 };
+        bins[(e.clamp(LOG2_MIN, LOG2_MAX) - LOG2_MIN) as usize] += 1;
+    }
+    bins
+}
+
 fn bad(name: &'static str, value: String, valid: &str) -> Error {
     Error::InvalidArgument { name, value, valid: valid.into() }
 }
 
-/// Trains the playground MLP (defaults of [`SessionConfig`], 32-true) on `dataset` for `steps`
-/// steps and places its last gradients on f16's number line, unscaled and times `2^k`.
-pub fn gradients(dataset: &str, steps: usize, k: i32) -> Result<Gradients, Error> {
+/// The dataset of the run (see the module docs for why it is fixed).
+pub const DATASET: &str = "digits";
+
+/// Trains the MLP of the module docs for `steps` steps and places its last gradients on f16's
+/// number line, unscaled and times `2^k`.
+pub fn gradients(steps: usize, k: i32) -> Result<Gradients, Error> {
     if !(1..=500).contains(&steps) {
         return Err(bad("grad_steps", steps.to_string(), "an integer in 1..=500"));
     }
     if !(-20..=40).contains(&k) {
         return Err(bad("loss_scale_log2", k.to_string(), "an integer in -20..=40 (loss scales 2^-20 to 2^40)"));
     }
-    let cfg = SessionConfig { dataset: dataset.into(), precision: Precision::True32, ..SessionConfig::default() };
+    let cfg = SessionConfig {
+        dataset: DATASET.into(),
+        precision: Precision::True32,
+        loss: LossKind::Mse,
+        optimizer: Optimizer::Sgd(SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() }),
+        ..SessionConfig::default()
+    };
     let b = CpuReference;
     let mut s = Session::new(&b, cfg)?;
     // The CPU backend's futures are complete when made (backend::ready).
@@ -110,17 +145,11 @@ pub fn gradients(dataset: &str, steps: usize, k: i32) -> Result<Gradients, Error
     for t in &s.last_grads {
         g.extend(ready(b.read(t))?);
     }
-    let hist = ready(s.grad_magnitudes(&b))?;
-    let counts = hist["unscaled"]["counts"]
-        .as_array()
-        .expect("grad_magnitudes has counts")
-        .iter()
-        .map(|c| c.as_u64().expect("a count") as usize)
-        .collect();
+    let counts = log2_bins(&g);
     let scale = 2f32.powi(k);
     let abs = g.iter().map(|v| v.abs());
     Ok(Gradients {
-        dataset: dataset.into(),
+        dataset: DATASET,
         steps,
         count: g.len(),
         min_abs: abs.clone().filter(|&v| v > 0.0).fold(f32::INFINITY, f32::min),
@@ -160,8 +189,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_bins_are_the_sessions_grad_magnitudes_bins() {
+        let b = CpuReference;
+        let mut s =
+            Session::new(&b, SessionConfig { precision: Precision::True32, ..SessionConfig::default() }).unwrap();
+        ready(s.run(&b, 3)).unwrap();
+        let mut g = Vec::new();
+        for t in &s.last_grads {
+            g.extend(ready(b.read(t)).unwrap());
+        }
+        g.extend([2f32.powi(-149), 3.0 * 2f32.powi(-140), 0.75, -1.0, 1e30, 0.0]);
+        let want: Vec<usize> = (LOG2_MIN..=LOG2_MAX)
+            .map(|e| {
+                g.iter()
+                    .filter(|v| **v != 0.0 && ((v.abs().log2().floor() as i32).clamp(LOG2_MIN, LOG2_MAX)) == e)
+                    .count()
+            })
+            .collect();
+        assert_eq!(log2_bins(&g), want);
+        let hist = ready(s.grad_magnitudes(&b)).unwrap();
+        let counts: Vec<usize> =
+            hist["unscaled"]["counts"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap() as usize).collect();
+        assert_eq!(log2_bins(&g[..g.len() - 6]), counts);
+    }
+
+    #[test]
     fn every_gradient_is_counted_once_and_scaling_lifts_flushed_ones_into_range() {
-        let g = gradients("circle", 5, 16).unwrap();
+        let g = gradients(5, 16).unwrap();
+        assert_eq!(g.count, 64 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10);
         for c in [&g.unscaled, &g.scaled] {
             assert_eq!(c.zero + c.flush_to_zero + c.subnormal + c.normal + c.overflow, g.count);
         }
@@ -171,7 +226,7 @@ mod tests {
         assert_eq!((c.zero, c.flush_to_zero, c.subnormal, c.normal), (1, 1, 1, 1));
         let c = classify(&[2f32.powi(-30), 2f32.powi(-20), 1.0, 0.0], 65536.0);
         assert_eq!((c.flush_to_zero, c.subnormal, c.normal, c.overflow), (0, 0, 2, 1));
-        assert!(gradients("moons", 5, 0).unwrap_err().to_string().contains("circle"));
-        assert!(gradients("circle", 0, 0).unwrap_err().to_string().contains("1..=500"));
+        assert!(gradients(0, 0).unwrap_err().to_string().contains("1..=500"));
+        assert!(gradients(5, 41).unwrap_err().to_string().contains("-20..=40"));
     }
 }
