@@ -60,7 +60,8 @@ function render() {
       { name: 'log2(scale) after update()', color: '#2f5fd0', stepped: true, points: [[0, Math.log2(steps[0].scale_used)], ...steps.map((/** @type {any} */ r, /** @type {number} */ i) => /** @type {[number, number]} */ ([r.step, out.log2_scale_after[i]]))] },
     ],
     rug: { items: steps.filter((/** @type {any} */ r) => r.skipped).map((/** @type {any} */ r) => /** @type {[number, number]} */ ([r.step, 1])), color: '#c0392b', label: 'skipped step' },
-    hlines: [{ y: 0, color: '#888', label: 'scale 1' }],
+    // The "scale 1" line only where the scale comes near it (it would squash the chart otherwise).
+    hlines: out.min_scale < 4 ? [{ y: 0, color: '#888', label: 'scale 1' }] : [],
   });
   const facts = [['skipped', out.skipped], ['growths', out.growths], ['final_scale', out.final_scale], ['min_scale', out.min_scale]];
   $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${fmt(v)}">${fmt(v)}</dd>`).join('') +

@@ -69,6 +69,9 @@ test('lesson autocast: the trace, the exercises, the controls and the command ag
   assert.match(await page.textContent('#widget-error'), /hidden.*1 to 256/);
   assert.deepEqual((await widgetOutput(page)).output, output);
   assert.deepEqual(page.errors, []);
+  await page.fill('#hidden', '16,16');
+  await page.dispatchEvent('#hidden', 'change');
   await page.selectOption('#precision', '16-mixed');
+  assert.equal((await widgetOutput(page)).output.low_ops, 5);
   await printViews(page, 'autocast');
 });
