@@ -62,7 +62,7 @@ pub struct FormatRow {
     pub max_normal: f64,
     /// The smallest positive normal value (`torch.finfo(d).tiny`).
     pub min_normal: f64,
-    /// The smallest positive subnormal value (`torch.finfo(d).smallest_subnormal`).
+    /// The smallest positive subnormal value (`torch.nextafter(0, 1)` in the format).
     pub min_subnormal: f64,
     /// Magnitudes at or above this round to inf (`max_normal + ulp(max_normal) / 2`).
     pub overflow_threshold: f64,
@@ -282,6 +282,34 @@ mod tests {
             }
         }
         assert!(checked > 4000, "{checked}");
+    }
+
+    #[test]
+    fn the_bits_ulps_and_ranges_are_torchs_for_the_lessons_fixture_inputs() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/lessons_formats.json"))
+                .unwrap();
+        let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let o = run(1.0);
+        for f in &o.formats {
+            let want = &fx["finfo"][f.dtype];
+            let got = [f.max_normal, f.min_normal, f.min_subnormal];
+            let want = ["max", "tiny", "smallest_subnormal"].map(|k| f64::from_bits(want[k].as_u64().unwrap()));
+            assert_eq!(got, want, "{}", f.dtype);
+        }
+        for case in fx["values"].as_array().unwrap() {
+            let o = run(case["x"].as_f64().unwrap());
+            for (f, key, width) in [(&o.formats[0], "f32", 8), (&o.formats[1], "f16", 4), (&o.formats[2], "bf16", 4)] {
+                let bits = case[key].as_u64().unwrap();
+                assert_eq!(f.hex, format!("0x{bits:0width$x}"), "{case}");
+                match case["ulp_log2"][f.dtype].as_i64() {
+                    Some(e) => assert_eq!(f.ulp.as_f64(), Some(2f64.powi(e as i32)), "{case} {}", f.dtype),
+                    // torch's next value is inf: inf itself (no ulp) or the largest finite value,
+                    // where the lesson gives the step below instead.
+                    None => assert!(f.ulp.is_null() || f.stored.as_f64() == Some(f.max_normal), "{case}"),
+                }
+            }
+        }
     }
 
     #[test]
