@@ -60,6 +60,8 @@ function render() {
       { name: 'float16', color: '#2f5fd0', stepped: true, points: out.ulp_curve.map((/** @type {any} */ p) => [p.log2_x, p.float16]) },
       { name: 'bfloat16', color: '#d0702f', stepped: true, dashed: true, points: out.ulp_curve.map((/** @type {any} */ p) => [p.log2_x, p.bfloat16]) },
     ],
+    // Where the typed value sits on the x axis (only a position; the numbers are the library's).
+    marks: Math.abs(out.value) >= 2 ** -30 && Math.abs(out.value) < 2 ** 21 ? { items: [Math.log2(Math.abs(out.value))], color: '#1d2330', label: `your value ${fmt(out.value)}` } : undefined,
   });
   drawGrads();
   const g = out.gradients;
