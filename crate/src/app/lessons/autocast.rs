@@ -209,6 +209,30 @@ mod tests {
     }
 
     #[test]
+    fn the_op_lists_agree_with_torch_autocast_on_cpu_except_where_cpus_fp32_list_is_shorter() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/lessons_autocast.json"))
+                .unwrap();
+        let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
+        // torch's CUDA fp32 list (which the library follows) has these; its CPU list does not,
+        // so on CPU they keep a low-dtype input's dtype.
+        let cpu_differs = ["softmax", "log_softmax", "sum", "mean", "norm"];
+        for (precision, low) in [("16-mixed", "float16"), ("bf16-mixed", "bfloat16")] {
+            let o = run(precision, &[4]);
+            for r in &o.policy {
+                let op = name(r.op);
+                let torch = &fx["ops"][low][op.as_str()];
+                assert_eq!(r.from_float32, torch["from_float32"], "{precision} {op} from float32");
+                if cpu_differs.contains(&op.as_str()) {
+                    assert_eq!((r.from_low, torch["from_low"].as_str()), ("float32", Some(low)), "{precision} {op}");
+                } else {
+                    assert_eq!(r.from_low, torch["from_low"], "{precision} {op} from {low}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn under_32_true_everything_is_float32_and_bf16_mixed_needs_no_scaler() {
         let o = run("32-true", &[16]);
         assert_eq!((o.autocast, o.low_ops, o.grad_scaler), (None, 0, false));
