@@ -66,6 +66,11 @@ function render() {
   const facts = [['skipped', out.skipped], ['growths', out.growths], ['final_scale', out.final_scale], ['min_scale', out.min_scale]];
   $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${fmt(v)}">${fmt(v)}</dd>`).join('') +
     `<dt>below 1 after step</dt><dd data-cli="below_one_after_step ${out.first_below_one ?? 'none'}">${out.first_below_one ?? 'never'}</dd>`;
+  const warning = out.steps.find((/** @type {any} */ r) => r.warning)?.warning;
+  $('scaler-warning').hidden = !warning;
+  $('scaler-warning').textContent = warning ? `GradScaler warns: ${warning}` : '';
+  if (warning) $('scaler-warning').dataset.cli = `warning ${warning}`;
+  else delete $('scaler-warning').dataset.cli;
   $('timeline').innerHTML = '<tr><th>step</th><th>event</th><th>scale used</th><th>optimizer</th><th>scale after</th><th>growth tracker</th></tr>' +
     steps.map((/** @type {any} */ r) => {
       const line = `${r.step} ${r.event} ${fmt(r.scale_used)} ${r.skipped ? 'skipped' : 'stepped'} ${fmt(r.scale_after)} ${r.growth_tracker}`;

@@ -64,6 +64,7 @@ test('lesson loss-scaling: torch timelines, the exercises, the controls and the 
   await checkExercise(page, 'final-scale', 0.125, 0.25);
   await checkExercise(page, 'skipped', 4, 3);
   await checkExercise(page, 'below-one', 0, 1);
+  assert.match(await page.textContent('#scaler-warning'), /GradScaler warns: the loss scale is 5e-1, below 1/);
   await checkCliAgrees(page);
   // `quantplay scaler` replays the same GradScaler: the same timeline.
   const scaler = JSON.parse(runCli(['scaler', '--schedule=inf,inf,inf,nan,ok', '--init-scale=2', '--json']));

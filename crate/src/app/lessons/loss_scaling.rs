@@ -109,6 +109,10 @@ impl Lesson for LossScaling {
             Some(step) => s += &format!("below_one_after_step {step}\n"),
             None => s += "below_one_after_step none\n",
         }
+        // The scaler's own warning (as `quantplay scaler` prints it), once.
+        if let Some(w) = o.steps.iter().find_map(|r| r.warning.as_ref()) {
+            s += &format!("warning {w}\n");
+        }
         s
     }
 }
@@ -156,6 +160,7 @@ mod tests {
         let text = LossScaling::render(&out);
         assert!(text.contains("4 nan 0.25 skipped 0.125 0\n"), "{text}");
         assert!(text.contains("below_one_after_step 2\n"), "{text}");
+        assert!(text.contains("warning the loss scale is 5e-1, below 1"), "{text}");
     }
 
     #[test]
