@@ -134,7 +134,7 @@ function wire() {
     get tolerance() { return typeof F16().ulp === 'number' ? F16().ulp / 4 : 0; },
     answer: () => F16().stored,
     hint: 'Find the power of two 2^p just below |x|; the f16 grid there has steps of 2^(p − 10) (2^−24 below 2^−14). Round x to the nearest grid point, ties to even.',
-    solution: () => `x lies in the f16 binade with ulp ${fmt(F16().ulp)}; the nearest grid point is <strong>${fmt(F16().stored)}</strong> (bits ${F16().hex}).`,
+    solution: () => `Between the powers of two around x, float16's grid has steps of ${fmt(F16().ulp)}; the grid point nearest to x is <strong>${fmt(F16().stored)}</strong> (bits ${F16().hex}).`,
   });
   exercise($('ex-f16-ulp'), {
     id: 'f16-ulp',
