@@ -10,10 +10,13 @@
 //! go to the page as the strings `Infinity`, `-Infinity`, `NaN` (JSON has no such numbers).
 //! Not here: the casts themselves, the gradients' training run (`formats_grads.rs`).
 
+#[path = "formats_bits.rs"]
+mod bits;
+
 use super::formats_grads::{gradients, Gradients};
 use super::{num64, Lesson};
-use crate::rules::cast::{f32_to_bf16_bits, f32_to_f16_bits};
 use crate::rules::error::Error;
+use bits::{Format, FORMATS};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -90,59 +93,6 @@ pub struct Output {
     pub ulp_curve: Vec<UlpPoint>,
     /// Where a real gradient falls.
     pub gradients: Gradients,
-}
-
-#[derive(Clone, Copy)]
-struct Format {
-    dtype: &'static str,
-    exp: u32,
-    man: u32,
-}
-
-const FORMATS: [Format; 3] = [
-    Format { dtype: "float32", exp: 8, man: 23 },
-    Format { dtype: "float16", exp: 5, man: 10 },
-    Format { dtype: "bfloat16", exp: 8, man: 7 },
-];
-
-impl Format {
-    /// The bits of f32 `x` in this format, by the library's casts.
-    fn bits(self, x: f32) -> u32 {
-        match self.dtype {
-            "float16" => f32_to_f16_bits(x.to_bits()) as u32,
-            "bfloat16" => f32_to_bf16_bits(x.to_bits()) as u32,
-            _ => x.to_bits(),
-        }
-    }
-    /// The value of `bits` (exact in f64).
-    fn value(self, bits: u32) -> f64 {
-        match self.dtype {
-            "float16" => half::f16::from_bits(bits as u16).to_f64(),
-            "bfloat16" => half::bf16::from_bits(bits as u16).to_f64(),
-            _ => f32::from_bits(bits) as f64,
-        }
-    }
-    fn bias(self) -> i32 {
-        (1 << (self.exp - 1)) - 1
-    }
-    fn exp_field(self, bits: u32) -> u32 {
-        (bits >> self.man) & ((1 << self.exp) - 1)
-    }
-    fn max_bits(self) -> u32 {
-        (((1 << self.exp) - 2) << self.man) | ((1 << self.man) - 1)
-    }
-    /// The gap from magnitude `bits` to the next one up (down at the largest finite value).
-    fn ulp(self, bits: u32) -> Option<f64> {
-        let mag = bits & ((1 << (self.exp + self.man)) - 1);
-        if self.exp_field(mag) == (1 << self.exp) - 1 {
-            return None;
-        }
-        Some(if mag == self.max_bits() {
-            self.value(mag) - self.value(mag - 1)
-        } else {
-            self.value(mag + 1) - self.value(mag)
-        })
-    }
 }
 
 /// `x` for the page: a number, or `Infinity` / `-Infinity` / `NaN` as a string.
