@@ -9,6 +9,9 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+#[path = "cli_lesson_amp.rs"]
+mod amp;
+
 /// The lessons, in reading order (lessons/index.html).
 #[derive(Subcommand)]
 pub enum LessonCmd {
@@ -20,6 +23,12 @@ pub enum LessonCmd {
     PerChannel(crate::cli_lesson_b::PerChannelFlags),
     /// Lesson 4, integer inference: one quantized Linear output element in integers.
     Integer(crate::cli_lesson_b::IntegerFlags),
+    /// Lesson 5, f16 and bf16: bit layouts, stored values, ulp, ranges; where real gradients fall.
+    Formats(amp::FormatsFlags),
+    /// Lesson 6, loss scaling: a GradScaler over a schedule of ok / inf / -inf / nan steps.
+    LossScaling(amp::LossScalingFlags),
+    /// Lesson 7, autocast: the op lists and the dtype trace of a real training step.
+    Autocast(amp::AutocastFlags),
     /// Lesson 8, the whole pipeline: train in 16-mixed, quantize, find the layer that hurts,
     /// keep it float, export (`--out` writes the int8 file).
     Pipeline(crate::cli_lesson_pipeline::PipelineFlags),
@@ -50,6 +59,9 @@ pub struct AffineFlags {
 pub fn main(cmd: &LessonCmd) -> std::process::ExitCode {
     let (name, input, json) = match cmd {
         LessonCmd::Affine(f) => ("affine", serde_json::to_string(f), f.json),
+        LessonCmd::Formats(f) => ("formats", serde_json::to_string(f), f.json),
+        LessonCmd::LossScaling(f) => ("loss-scaling", serde_json::to_string(f), f.json),
+        LessonCmd::Autocast(f) => ("autocast", serde_json::to_string(f), f.json),
         LessonCmd::PerChannel(f) => ("per-channel", serde_json::to_string(f), f.json),
         LessonCmd::Integer(f) => ("integer", serde_json::to_string(f), f.json),
         LessonCmd::Observers(f) => ("observers", serde_json::to_string(f), f.json),

@@ -16,7 +16,11 @@ pub mod affine;
 pub mod affine_steps;
 #[cfg(test)]
 mod affine_torch;
+pub mod autocast;
+pub mod formats;
+pub mod formats_grads;
 pub mod integer;
+pub mod loss_scaling;
 pub mod observers;
 pub mod observers_data;
 #[cfg(test)]
@@ -89,6 +93,9 @@ pub const NAMES: &[&str] = &[
     observers::Observers::NAME,
     per_channel::PerChannel::NAME,
     integer::Integer::NAME,
+    formats::Formats::NAME,
+    loss_scaling::LossScaling::NAME,
+    autocast::Autocast::NAME,
     pipeline::Pipeline::NAME,
 ];
 
@@ -117,6 +124,9 @@ fn unknown(name: &str) -> Error {
 pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => run_one::<affine::Affine>(input),
+        formats::Formats::NAME => run_one::<formats::Formats>(input),
+        loss_scaling::LossScaling::NAME => run_one::<loss_scaling::LossScaling>(input),
+        autocast::Autocast::NAME => run_one::<autocast::Autocast>(input),
         per_channel::PerChannel::NAME => run_one::<per_channel::PerChannel>(input),
         integer::Integer::NAME => run_one::<integer::Integer>(input),
         observers::Observers::NAME => run_one::<observers::Observers>(input),
@@ -129,6 +139,9 @@ pub fn run_json(name: &str, input: &str) -> Result<String, Error> {
 pub fn render_json(name: &str, input: &str) -> Result<String, Error> {
     match name {
         affine::Affine::NAME => render_one::<affine::Affine>(input),
+        formats::Formats::NAME => render_one::<formats::Formats>(input),
+        loss_scaling::LossScaling::NAME => render_one::<loss_scaling::LossScaling>(input),
+        autocast::Autocast::NAME => render_one::<autocast::Autocast>(input),
         per_channel::PerChannel::NAME => render_one::<per_channel::PerChannel>(input),
         integer::Integer::NAME => render_one::<integer::Integer>(input),
         observers::Observers::NAME => render_one::<observers::Observers>(input),

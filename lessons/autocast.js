@@ -1,0 +1,103 @@
+// Lesson 7's widget: a precision string and the MLP's hidden widths go to the library's
+// `lesson('autocast', …)` (crate/src/app/lessons/autocast.rs: the amp::autocast policy and the
+// op trace of one real training step); the page shows the trace as a row of dtype-coloured ops,
+// the trace and policy tables. The URL keeps the inputs. No dtype rules here.
+import { compute, exercise, lessonChrome, loadLibrary, readHash, refreshSolutions, showCommand, writeHash } from './kit.js';
+
+const DEFAULTS = { precision: '16-mixed', hidden: [16, 16] };
+const DTYPES = ['float16', 'bfloat16', 'float32'];
+const POLICIES = ['lower_precision', 'fp32', 'promote'];
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
+
+let { state } = readHash(DEFAULTS);
+/** @type {any} */
+let out = null;
+
+function show() {
+  field('precision').value = state.precision;
+  field('hidden').value = state.hidden.join(',');
+}
+
+function read() {
+  return { precision: field('precision').value, hidden: field('hidden').value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number) };
+}
+
+function render() {
+  const err = $('widget-error');
+  try {
+    if (!state.hidden.every(Number.isInteger)) throw new Error(`hidden: "${field('hidden').value}" is not a list of whole numbers (e.g. 16,16)`);
+    out = compute('autocast', state);
+  } catch (e) {
+    err.textContent = e?.message ?? String(e);
+    err.hidden = false;
+    return;
+  }
+  err.hidden = true;
+  writeHash(state);
+  const facts = [['requested', out.requested], ['effective', out.effective], ['autocast', out.autocast ?? 'off'], ['compute', out.compute], ['grad_scaler', out.grad_scaler], ['layers', out.layers.join(',')], ['low_ops', out.low_ops], ['fp32_ops', out.fp32_ops], ['weights_bytes', out.weights_bytes], ['activations_bytes', out.activations_bytes]];
+  $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${v}">${v}</dd>`).join('') + (out.note ? `<dt>note</dt><dd>${out.note}</dd>` : '');
+  $('trace-picture').innerHTML = out.trace.map((/** @type {any} */ e) => `<span class="op" data-dtype="${e.output}" title="${e.op}: ${e.inputs.join(', ')} → ${e.output}"><strong>${e.name}</strong> ${e.op}<br><small>→ ${e.output}</small></span>`).join(' → ');
+  $('trace').innerHTML = '<tr><th>name</th><th>op</th><th>input dtypes</th><th>output dtype</th></tr>' +
+    out.trace.map((/** @type {any} */ e) => `<tr data-cli="${e.name} ${e.op} ${e.inputs.join(',')} ${e.output}"><td>${e.name}</td><td>${e.op}</td><td>${e.inputs.join(', ')}</td><td>${e.output}</td></tr>`).join('');
+  $('low-name').textContent = out.policy[1].from_float32;
+  $('policy').innerHTML = '<tr><th>op</th><th>list</th><th>from float32 inputs</th><th>from low-dtype inputs</th></tr>' +
+    out.policy.map((/** @type {any} */ r) => `<tr data-cli="${r.op} ${r.policy} ${r.from_float32} ${r.from_low}"><td>${r.op}</td><td>${r.policy}</td><td>${r.from_float32}</td><td>${r.from_low}</td></tr>`).join('');
+  worked();
+  showCommand($('lesson-command'), 'autocast', state, out);
+  refreshSolutions();
+}
+
+function worked() {
+  const t = out.trace;
+  const fc1 = t[0];
+  const relu = t.find((/** @type {any} */ e) => e.op === 'relu');
+  const loss = t.at(-1);
+  const items = [
+    `${out.requested}: ${out.autocast ? `autocast to ${out.autocast}` : out.compute === 'float32' ? 'no autocast; everything is float32' : `no autocast; the model is cast to ${out.compute} (a *-true precision)`}; master weights ${out.autocast ? 'stay float32' : `are ${out.compute}`}; GradScaler ${out.grad_scaler ? 'on (f16 gradients need it, lesson 6)' : 'off'}.`,
+    `${fc1.name} (${fc1.op}): inputs ${fc1.inputs.join(', ')} (x, W, b after any cast) → <strong>${fc1.output}</strong>.`,
+  ];
+  if (relu) items.push(`${relu.name} (relu, promote list): no cast; its input is ${relu.inputs.join(', ')}, so its output is <strong>${relu.output}</strong>.`);
+  items.push(`${loss.name} (${loss.op}, fp32 list): the logits arrive as ${loss.inputs[0]}${loss.inputs[0] !== loss.output ? ` and are cast up to ${loss.output}` : ''}; the loss is computed in <strong>${loss.output}</strong>.`);
+  items.push(`In all ${out.low_ops} of ${t.length} ops produced the low dtype and ${out.fp32_ops} produced float32; the step held ${out.weights_bytes} bytes of weights and ${out.activations_bytes} bytes of activations.`);
+  $('worked-steps').innerHTML = items.map((s) => `<li>${s}</li>`).join('');
+}
+
+function wire() {
+  for (const id of ['precision', 'hidden']) field(id).addEventListener('change', () => {
+    state = read();
+    render();
+  });
+  exercise($('ex-low-ops'), {
+    id: 'low-ops',
+    kind: 'number',
+    prompt: 'In the traced step above, how many ops produce the low dtype (float16 or bfloat16)? (an integer; exact)',
+    tolerance: 0,
+    answer: () => out.low_ops,
+    hint: 'Each hidden layer is a linear then a relu; the last layer is a linear without relu; then the loss. Which of those are on the fp32 list?',
+    solution: () => `${out.layers.length - 1} linears and ${out.layers.length - 2} relus ${out.compute === 'float32' ? 'all run in float32 here: <strong>0</strong>' : `run in ${out.compute}; only the loss is float32: <strong>${out.low_ops}</strong>`}.`,
+  });
+  exercise($('ex-loss-dtype'), {
+    id: 'loss-dtype',
+    kind: 'choice',
+    prompt: 'With this precision, in which dtype is the loss (cross_entropy) computed?',
+    options: DTYPES,
+    answer: () => DTYPES.indexOf(out.trace.at(-1).output),
+    hint: 'Losses are on the fp32 list; look at what the last op of the trace produced.',
+    solution: () => `cross_entropy is on the fp32 list (and quantplay casts the logits up in the *-true precisions too): <strong>${out.trace.at(-1).output}</strong>.`,
+  });
+  exercise($('ex-softmax'), {
+    id: 'softmax',
+    kind: 'choice',
+    prompt: 'Which autocast list is softmax on?',
+    options: POLICIES,
+    answer: () => POLICIES.indexOf(out.policy.find((/** @type {any} */ r) => r.op === 'softmax').policy),
+    hint: 'softmax exponentiates: exp(12) is already larger than f16\'s largest value 65504.',
+    solution: () => `softmax is on the <strong>${out.policy.find((/** @type {any} */ r) => r.op === 'softmax').policy}</strong> list: it runs in float32 whatever its inputs.`,
+  });
+  lessonChrome('autocast', '#precision=16-mixed&hidden=16,16');
+}
+
+show();
+wire();
+loadLibrary().then(render);
