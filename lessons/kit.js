@@ -217,7 +217,10 @@ export function exercise(el, ex) {
     let ok;
     if (ex.kind === 'number') {
       const v = Number(raw);
-      ok = raw !== '' && Number.isFinite(v) && Math.abs(v - ex.answer()) <= ex.tolerance;
+      // "Infinity" / "-Infinity" (or inf) answer a value that is infinite, as f16 overflow is.
+      const w = /^[+-]?inf(inity)?$/i.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : v;
+      const want = ex.answer();
+      ok = raw !== '' && !Number.isNaN(w) && (w === want || Math.abs(w - want) <= ex.tolerance);
     } else {
       ok = raw !== '' && Number(raw) === ex.answer();
     }

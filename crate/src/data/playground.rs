@@ -4,6 +4,7 @@
 //! generator, so points differ from the playground's own Math.random stream.
 
 use super::Dataset;
+use crate::rules::math;
 use crate::rules::rng::Rng;
 use std::f64::consts::PI;
 
@@ -17,7 +18,7 @@ fn normal(rng: &mut Rng, mean: f64, variance: f64) -> f64 {
         let (v1, v2) = (uniform(rng, -1.0, 1.0), uniform(rng, -1.0, 1.0));
         let s = v1 * v1 + v2 * v2;
         if s > 0.0 && s < 1.0 {
-            return mean + variance.sqrt() * (-2.0 * crate::rules::math::log(s) / s).sqrt() * v1;
+            return mean + variance.sqrt() * (-2.0 * math::log(s) / s).sqrt() * v1;
         }
     }
 }
@@ -40,7 +41,7 @@ pub fn circle(n: usize, noise: f64, rng: &mut Rng) -> Dataset {
         let inner = i < n / 2;
         let r = if inner { uniform(rng, 0.0, radius * 0.5) } else { uniform(rng, radius * 0.7, radius) };
         let angle = uniform(rng, 0.0, 2.0 * PI);
-        let (x, y) = (r * angle.sin(), r * angle.cos());
+        let (x, y) = (r * math::sin(angle), r * math::cos(angle));
         let (nx, ny) = (uniform(rng, -radius, radius) * noise, uniform(rng, -radius, radius) * noise);
         let label = ((x + nx).powi(2) + (y + ny).powi(2)).sqrt() < radius * 0.5;
         pts.push((x, y, label));
@@ -85,8 +86,8 @@ pub fn spiral(n: usize, noise: f64, rng: &mut Rng) -> Dataset {
         for i in 0..count {
             let r = i as f64 / count as f64 * 5.0;
             let t = 1.75 * i as f64 / count as f64 * 2.0 * PI + delta;
-            let x = r * t.sin() + uniform(rng, -1.0, 1.0) * noise;
-            let y = r * t.cos() + uniform(rng, -1.0, 1.0) * noise;
+            let x = r * math::sin(t) + uniform(rng, -1.0, 1.0) * noise;
+            let y = r * math::cos(t) + uniform(rng, -1.0, 1.0) * noise;
             pts.push((x, y, label));
         }
     }

@@ -9,6 +9,9 @@
 //! Neither is torch's: its CPU kernels use their own vectorised exp/log (Sleef), and the
 //! fixtures' named budgets (crate/src/parity.rs) already cover that difference.
 //!
+//! The playground's 2-D datasets use [`sin`], [`cos`] and [`log`], so a seed gives the same points
+//! on the page and in `quantplay train`.
+//!
 //! Not here: the GPU's `exp`/`log` (WGSL built-ins, within the same budgets).
 
 /// `e^x` in f32 (libm's `expf`).
@@ -27,6 +30,18 @@ pub fn logf(x: f32) -> f32 {
 #[inline]
 pub fn log(x: f64) -> f64 {
     libm::log(x)
+}
+
+/// Sine in f64 (libm's `sin`; the playground's datasets).
+#[inline]
+pub fn sin(x: f64) -> f64 {
+    libm::sin(x)
+}
+
+/// Cosine in f64 (libm's `cos`).
+#[inline]
+pub fn cos(x: f64) -> f64 {
+    libm::cos(x)
 }
 
 /// `x^y` in f64 (libm's `pow`; Python's `**` on floats is C's pow).
@@ -48,6 +63,10 @@ mod tests {
             assert!((a.to_bits() as i64 - b.to_bits() as i64).abs() <= 1, "logf({y}): {a} vs {b}");
         }
         assert_eq!(super::pow(0.5, 3.0), 0.125);
+        assert!(
+            (super::sin(1.0) - 1f64.sin()).abs() <= f64::EPSILON
+                && (super::cos(1.0) - 1f64.cos()).abs() <= f64::EPSILON
+        );
         assert!((super::pow(0.999, 10.0) - 0.999f64.powf(10.0)).abs() <= f64::EPSILON);
         assert!((super::log(10.0) - std::f64::consts::LN_10).abs() <= f64::EPSILON * 4.0);
     }
