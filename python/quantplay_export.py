@@ -277,9 +277,14 @@ def export(model, example_input, out_dir, qconfig=None, fuse=None):
     spec, leaves = build_spec(model, example_input, qconfig, fuse)
     was = model.training
     model.eval()
-    with torch.no_grad():
-        model(example_input)
-    model.train(was)
+    try:
+        with torch.no_grad():
+            model(example_input)
+    except RuntimeError as e:
+        raise ValueError(f"quantplay export: the model does not run on example_input of shape "
+                         f"{list(example_input.shape)} (batch first): {e}") from e
+    finally:
+        model.train(was)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()
              if any(k.startswith(p + ".") for p in leaves)}
     out = pathlib.Path(out_dir)
