@@ -6,7 +6,9 @@
 //! batching and converts; the result must meet the README's rule ("How exact is the eager
 //! flow"): weight codes, weight qparams, biases and the input qparams bit-exact, an output
 //! scale within `GEMM_ULPS` ulps and its zero point ±1, and the output codes ±1.
-//! The exporter's error messages for unsupported graphs are checked to name the node.
+//! The same files through the binary (`quantplay quantize --calib-batch 8 --json --dump`, the
+//! issue's "export → quantplay quantize") must report the same within that rule. The exporter's
+//! error messages for unsupported graphs, recorded by the generator, are checked to name the node.
 
 use quantplay::model::fuse::fuse_modules;
 use quantplay::model::Kind;
@@ -137,4 +139,66 @@ fn the_exporter_names_the_node_and_its_op_for_each_unsupported_graph() {
         assert!(msg.starts_with("quantplay export: node `"), "{}: {msg}", e["model"]);
         assert!(msg.contains("call_function") || msg.contains("call_module"), "{}: names the op: {msg}", e["model"]);
     }
+}
+
+/// The fixture file `rel` (under tests/fixtures/) as a path.
+fn fixture_path(rel: &str) -> String {
+    format!("{}/../tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn quantplay_quantize_on_the_exported_files_reports_torchs_qparams_and_output_codes() {
+    use quantplay::model::state::{StateDict, Tensor};
+    let file: Value = serde_json::from_str(FIXTURE).unwrap();
+    let batch = usize_of(&file["run_fn"]["batch_size"]).to_string();
+    let dir = std::env::temp_dir().join(format!("quantplay-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = |name: &str, v: &Value| {
+        let (x, shape) = tensor(v);
+        let mut sd = StateDict::default();
+        sd.insert("x", Tensor::f32(&shape, x));
+        let p = dir.join(name);
+        std::fs::write(&p, sd.to_safetensors(None).unwrap()).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    for case in file["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let spec = dir.join("model.json");
+        std::fs::write(&spec, case["files"]["model.json"].as_str().unwrap()).unwrap();
+        let weights = fixture_path(case["files"]["model.safetensors"].as_str().unwrap());
+        let (calib, eval) = (data("calib.safetensors", &case["calib"]), data("eval.safetensors", &case["eval"]));
+        // torch's run_fn feeds the 32 calibration rows in 4 batches of 8: --calib-batch 8.
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_quantplay"))
+            .args(["quantize", "--spec", spec.to_str().unwrap(), "--weights", &weights, "--calib", &calib])
+            .args(["--eval", &eval, "--calib-batch", &batch, "--json", "--dump"])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
+        let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let exp = &case["expected"];
+        assert_eq!(
+            report["input"]["scale"].as_f64().unwrap() as f32,
+            f32_of(&exp["input"]["scale"]),
+            "{name}: input scale"
+        );
+        assert_eq!(report["input"]["zero_point"], exp["input"]["zero_point"], "{name}: input zero point");
+        for l in exp["layers"].as_array().unwrap() {
+            let lp = l["name"].as_str().unwrap();
+            let r = report["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == l["name"])
+                .unwrap_or_else(|| panic!("{name}: the report lacks {lp}"));
+            assert_eq!(r["kind"], l["kind"], "{name}: {lp} kind");
+            let (s, z) = (r["output_scale"].as_f64().unwrap() as f32, r["output_zero_point"].as_i64().unwrap() as i32);
+            let (ts, tz) = (f32_of(&l["output_scale"]), i32_of(&l["output_zero_point"]));
+            assert!(ulps(s, ts) <= GEMM_ULPS && (z - tz).abs() <= 1, "{name}: {lp} output {s}/{z} vs torch {ts}/{tz}");
+            assert_eq!(i32s(&r["weight_codes"]), i32s(&l["weight_codes"]), "{name}: {lp} weight codes");
+        }
+        let (got, want) = (i32s(&report["output_codes"]), i32s(&exp["output_codes"]));
+        assert_eq!(got.len(), want.len(), "{name}: output codes");
+        assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1), "{name}: output codes beyond ±1 of torch's");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
