@@ -1,37 +1,34 @@
 #!/usr/bin/env python3
 """Trains a tiny MLP on scikit-learn's digits (seeded, a few epochs) and writes the four files
-`quantplay quantize` reads: model.json (docs/model-format.md), model.safetensors (the
-state_dict), calib.safetensors (x) and eval.safetensors (x, y). docs/quantize-example.md walks
-through it.
+`quantplay quantize` reads: model.json (docs/model-format.md) and model.safetensors (the
+state_dict), both by python/quantplay_export.py's `export()`, then calib.safetensors (x) and
+eval.safetensors (x, y). docs/quantize-example.md walks through it.
 
 Usage: python examples/export_mlp.py [OUT_DIR]   (default: mlp-digits/)
 Needs torch, scikit-learn and safetensors. Not the comparison (compare_torch.py).
 """
-import json
 import pathlib
 import sys
+from collections import OrderedDict
 
 import torch
+import torch.ao.quantization as tq
 import torch.nn.functional as F
 from safetensors.torch import save_file
 from sklearn.datasets import load_digits
+from torch import nn
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from qp_torch import build  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "python"))
+from quantplay_export import export  # noqa: E402
 
-SPEC = {
-    "format": "quantplay-model/1",
-    "input_shape": [64],
-    "model": {"type": "Sequential", "qconfig": "x86", "children": [
-        {"name": "quant", "type": "QuantStub"},
-        {"name": "fc1", "type": "Linear", "in_features": 64, "out_features": 32},
-        {"name": "relu1", "type": "ReLU"},
-        {"name": "fc2", "type": "Linear", "in_features": 32, "out_features": 16},
-        {"name": "relu2", "type": "ReLU"},
-        {"name": "fc3", "type": "Linear", "in_features": 16, "out_features": 10},
-        {"name": "dequant", "type": "DeQuantStub"}]},
-    "fuse": [["fc1", "relu1"], ["fc2", "relu2"]],
-}
+FUSE = [["fc1", "relu1"], ["fc2", "relu2"]]
+
+
+def mlp():
+    """The 64-32-16-10 MLP, with the stubs eager-mode quantization needs (identities in float)."""
+    return nn.Sequential(OrderedDict(
+        quant=tq.QuantStub(), fc1=nn.Linear(64, 32), relu1=nn.ReLU(), fc2=nn.Linear(32, 16), relu2=nn.ReLU(),
+        fc3=nn.Linear(16, 10), dequant=tq.DeQuantStub()))
 
 
 def main(out):
@@ -44,7 +41,7 @@ def main(out):
     x, y = x[perm], y[perm]
     train, calib, ev = slice(0, 1297), slice(1297, 1553), slice(1553, 1797)  # 1297 / 256 / 244 samples
 
-    model = build(SPEC["model"])  # QuantStub / DeQuantStub are identities in float
+    model = mlp()
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     xt, yt = x[train], y[train]
     for epoch in range(5):
@@ -59,8 +56,7 @@ def main(out):
         model.train()
         print(f"epoch {epoch + 1}: last batch loss {loss.item():.4f}, eval accuracy {acc:.4f}")
 
-    (out / "model.json").write_text(json.dumps(SPEC, indent=2) + "\n")
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
+    export(model, x[:1], out, qconfig="x86", fuse=FUSE)  # model.json + model.safetensors
     save_file({"x": x[calib].contiguous()}, str(out / "calib.safetensors"))
     save_file({"x": x[ev].contiguous(), "y": y[ev].contiguous()}, str(out / "eval.safetensors"))
     print(f"wrote {out}/model.json, model.safetensors, calib.safetensors (x {list(x[calib].shape)}), "

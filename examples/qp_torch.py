@@ -1,6 +1,7 @@
 """Torch side of quantplay's model files: builds an nn.Module from a quantplay model.json
-(docs/model-format.md) and runs torch.ao.quantization's eager flow on it, giving a report shaped
-like `quantplay quantize --json --dump`. Used by export_mlp.py and compare_torch.py.
+(docs/model-format.md; the reverse of python/quantplay_export.py, which writes one from a torch
+model) and runs torch.ao.quantization's eager flow on it, giving a report shaped like
+`quantplay quantize --json --dump`. Used by compare_torch.py.
 
 Not a quantplay implementation: it only calls torch (2.15), so its numbers are the ground truth.
 """
