@@ -1,4 +1,4 @@
-// Lesson 7's widget: a precision string and the MLP's hidden widths go to the library's
+// Lesson 6's widget: a precision string and the MLP's hidden widths go to the library's
 // `lesson('autocast', …)` (crate/src/app/lessons/autocast.rs: the amp::autocast policy and the
 // op trace of one real training step); the page shows the trace as a row of dtype-coloured ops,
 // the trace and policy tables. The URL keeps the inputs. No dtype rules here.
@@ -54,7 +54,7 @@ function worked() {
   const relu = t.find((/** @type {any} */ e) => e.op === 'relu');
   const loss = t.at(-1);
   const items = [
-    `${out.requested}: ${out.autocast ? `autocast to ${out.autocast}` : out.compute === 'float32' ? 'no autocast; everything is float32' : `no autocast; the model is cast to ${out.compute} (a *-true precision)`}; master weights ${out.autocast ? 'stay float32' : `are ${out.compute}`}; GradScaler ${out.grad_scaler ? 'on (f16 gradients need it, lesson 6)' : 'off'}.`,
+    `${out.requested}: ${out.autocast ? `autocast to ${out.autocast}` : out.compute === 'float32' ? 'no autocast; everything is float32' : `no autocast; the model is cast to ${out.compute} (a *-true precision)`}; master weights ${out.autocast ? 'stay float32' : `are ${out.compute}`}; GradScaler ${out.grad_scaler ? 'on (f16 gradients need it, lesson 7)' : 'off'}.`,
     `${fc1.name} (${fc1.op}): inputs ${fc1.inputs.join(', ')} (x, W, b after any cast) → <strong>${fc1.output}</strong>.`,
   ];
   if (relu) items.push(`${relu.name} (relu, promote list): no cast; its input is ${relu.inputs.join(', ')}, so its output is <strong>${relu.output}</strong>.`);

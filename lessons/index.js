@@ -14,7 +14,9 @@ const BLURB = /** @type {Record<string, string>} */ ({
 });
 
 const list = /** @type {HTMLElement} */ (document.getElementById('lesson-list'));
-list.innerHTML = LESSONS.map((l) => `<li><a href="${l.file}">${l.title}</a> — ${BLURB[l.name] ?? ''}</li>`).join('');
+// Two parts: int8 quantization (lessons 1–4), FP16 mixed-precision training (5–7), then both.
+const PART = /** @type {Record<string, string>} */ ({ affine: 'Part 1 · int8 quantization', formats: 'Part 2 · FP16 mixed-precision training', pipeline: 'Part 3 · both together' });
+list.innerHTML = LESSONS.map((l, i) => (PART[l.name] ? `<li class="part" aria-hidden="true">${PART[l.name]}</li>` : '') + `<li value="${i + 1}"><a href="${l.file}">${l.title}</a> — ${BLURB[l.name] ?? ''}</li>`).join('');
 loadLibrary().then(() => {
   const known = libraryLessons();
   const missing = LESSONS.filter((l) => !known.includes(l.name)).map((l) => l.name);

@@ -13,8 +13,8 @@ export const LESSONS = [
   { name: 'per-channel', file: 'per-channel.html', title: 'Per-channel weights and fusion' },
   { name: 'integer', file: 'integer.html', title: 'Integer inference' },
   { name: 'formats', file: 'formats.html', title: 'f16 and bf16' },
-  { name: 'loss-scaling', file: 'loss-scaling.html', title: 'Loss scaling' },
   { name: 'autocast', file: 'autocast.html', title: 'Autocast' },
+  { name: 'loss-scaling', file: 'loss-scaling.html', title: 'Loss scaling' },
   { name: 'pipeline', file: 'pipeline.html', title: 'The whole pipeline' },
 ];
 

@@ -1,4 +1,4 @@
-// Lesson 6's widget: a GradScaler simulator. A schedule of ok / inf / -inf / nan steps and the
+// Lesson 7's widget: a GradScaler simulator. A schedule of ok / inf / -inf / nan steps and the
 // scaler's four settings go to the library's `lesson('loss-scaling', …)`
 // (crate/src/app/lessons/loss_scaling.rs, the real amp::GradScaler that `quantplay scaler`
 // replays); the page draws the scale on a log2 axis with the skipped steps as a rug, and the

@@ -25,10 +25,10 @@ pub enum LessonCmd {
     Integer(crate::cli_lesson_b::IntegerFlags),
     /// Lesson 5, f16 and bf16: bit layouts, stored values, ulp, ranges; where real gradients fall.
     Formats(amp::FormatsFlags),
-    /// Lesson 6, loss scaling: a GradScaler over a schedule of ok / inf / -inf / nan steps.
-    LossScaling(amp::LossScalingFlags),
-    /// Lesson 7, autocast: the op lists and the dtype trace of a real training step.
+    /// Lesson 6, autocast: the op lists and the dtype trace of a real training step.
     Autocast(amp::AutocastFlags),
+    /// Lesson 7, loss scaling: a GradScaler over a schedule of ok / inf / -inf / nan steps.
+    LossScaling(amp::LossScalingFlags),
     /// Lesson 8, the whole pipeline: train in 16-mixed, quantize, find the layer that hurts,
     /// keep it float, export (`--out` writes the int8 file).
     Pipeline(crate::cli_lesson_pipeline::PipelineFlags),

@@ -1,4 +1,4 @@
-//! Lesson 7, autocast: which ops run in the low-precision dtype under `torch.autocast` and why
+//! Lesson 6, autocast: which ops run in the low-precision dtype under `torch.autocast` and why
 //! (aten/src/ATen/autocast_mode.cpp's lists: `lower_precision_fp` for matmul/linear/conv,
 //! `fp32` for softmax, losses, reductions and norms, everything else by type promotion), and
 //! the op trace of one real training step of the playground MLP at the chosen precision.
@@ -88,7 +88,7 @@ const OPS: [Op; 13] = [
     Op::Relu,
 ];
 
-/// Lesson 7 (`quantplay lesson autocast`).
+/// Lesson 6 (`quantplay lesson autocast`).
 pub struct Autocast;
 
 fn name<T: Serialize>(v: T) -> String {

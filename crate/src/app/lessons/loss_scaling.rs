@@ -1,4 +1,4 @@
-//! Lesson 6, loss scaling: a `torch.amp.GradScaler` replayed over a schedule of steps whose
+//! Lesson 7, loss scaling: a `torch.amp.GradScaler` replayed over a schedule of steps whose
 //! gradients are finite (`ok`) or hold an inf, -inf or NaN, with the scale, the growth tracker
 //! and the skipped steps after each (`torch/amp/grad_scaler.py`, `GradScaler.update` →
 //! `aten/src/ATen/native/cpu/AmpGradScalerKernels.cpp`, `_amp_update_scale_cpu_`).
@@ -51,7 +51,7 @@ pub struct Output {
     pub growths: usize,
 }
 
-/// Lesson 6 (`quantplay lesson loss-scaling`).
+/// Lesson 7 (`quantplay lesson loss-scaling`).
 pub struct LossScaling;
 
 impl Lesson for LossScaling {

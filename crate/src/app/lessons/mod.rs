@@ -94,8 +94,8 @@ pub const NAMES: &[&str] = &[
     per_channel::PerChannel::NAME,
     integer::Integer::NAME,
     formats::Formats::NAME,
-    loss_scaling::LossScaling::NAME,
     autocast::Autocast::NAME,
+    loss_scaling::LossScaling::NAME,
     pipeline::Pipeline::NAME,
 ];
 
