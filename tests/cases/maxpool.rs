@@ -227,3 +227,33 @@ pub async fn maxpool_int8_file_and_report_keep_the_pools<B: Backend>(b: &B) {
     let d = quantplay::quant::eager::debug::compare_model_outputs(b, &p, &c.model, &x, &shape).await.unwrap();
     assert!(d.iter().all(|a| a.kind != "MaxPool2d"), "torch's compare_model_outputs does not log MaxPool2d");
 }
+
+/// `quantplay quantize`'s run (`app::ptq::run`, calibration on `b` in torch's run_fn batches)
+/// on the MaxPool2d CNN gives torch's output codes within the README's rule (±1) and keeps
+/// accuracy's counting.
+pub async fn ptq_run_on_the_maxpool_cnn_gives_torchs_codes<B: Backend>(b: &B) {
+    let f = file();
+    for case in f["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let s = spec::parse(&case["spec"].to_string()).unwrap();
+        let model = quantplay::model::Model::from_spec(&s, &super::eager::state(&f["weights"])).unwrap();
+        let opt = quantplay::app::ptq::PtqOptions {
+            fuse: case["config"]["fuse"].as_bool().unwrap(),
+            calib_batch: super::fixture::usize_of(&f["run_fn"]["batch_size"]),
+            dump: true,
+            ..Default::default()
+        };
+        let (calib, cshape) = tensor(&f["calib"]);
+        let (x, shape) = tensor(&f["eval"]);
+        let labels = i32s(&f["eval_y"]);
+        let run = quantplay::app::ptq::run(b, &model, (&calib, &cshape), Some((&x, &shape)), Some(&labels), &opt)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {name}: {e}", b.name()));
+        let got = run.report.output_codes.expect("--dump gives the codes");
+        let want = i32s(&case["expected"]["output_codes"]);
+        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).max().unwrap_or(0);
+        assert!(got.len() == want.len() && worst <= 1, "{}: {name}: output codes off by {worst}", b.name());
+        let acc = run.report.accuracy.unwrap();
+        assert_eq!(acc.float, case["expected"]["accuracy"]["float"].as_f64().unwrap(), "{name}: float accuracy");
+    }
+}

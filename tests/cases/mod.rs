@@ -128,6 +128,7 @@ macro_rules! all_cases {
             max_pool2d_agrees_bit_for_bit_with_the_cpu_reference,
             maxpool_cnn_gives_torch_codes_and_float_outputs_on_every_backend,
             maxpool_int8_file_and_report_keep_the_pools,
+            ptq_run_on_the_maxpool_cnn_gives_torchs_codes,
         );
     };
 }
