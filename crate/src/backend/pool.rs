@@ -37,10 +37,11 @@ pub struct MaxPool2dGeom {
     pub ceil_mode: bool,
 }
 
-/// One side of aten's `pooling_output_shape` (dilation 1), in i64 as torch computes it; may be
-/// ≤ 0 for a window larger than the padded input.
-pub fn pooling_output_size(input: usize, kernel: usize, pad: usize, stride: usize, ceil_mode: bool) -> i64 {
-    let (i, k, p, s) = (input as i64, kernel as i64, pad as i64, stride as i64);
+/// One side of aten's `pooling_output_shape` (dilation 1), as torch computes it in int64 (here
+/// in i128, so no size a file can claim overflows); ≤ 0 for a window larger than the padded
+/// input. `stride` must be ≥ 1.
+pub fn pooling_output_size(input: usize, kernel: usize, pad: usize, stride: usize, ceil_mode: bool) -> i128 {
+    let (i, k, p, s) = (input as i128, kernel as i128, pad as i128, stride.max(1) as i128);
     let num = i + 2 * p - (k - 1) - 1 + if ceil_mode { s - 1 } else { 0 };
     let mut out = num.div_euclid(s) + 1; // div_rtn: floor division
     if ceil_mode && (out - 1) * s >= i + p {
@@ -94,7 +95,29 @@ impl MaxPool2dGeom {
                 "a window no larger than the input plus padding",
             );
         }
-        Ok((oh as usize, ow as usize))
+        let side = |v: i128| {
+            usize::try_from(v).map_err(|_| Error::InvalidArgument {
+                name: "max_pool2d geometry",
+                value: format!("output size {v}"),
+                valid: "an output that fits in memory".into(),
+            })
+        };
+        Ok((side(oh)?, side(ow)?))
+    }
+
+    /// The `[start, end)` range of kernel rows (`axis` 0) or columns (1) of output row/column
+    /// `o` that fall inside the input: the rest of the window is padding, never the max. Lets
+    /// every backend loop over the input only, however large a kernel a file claims.
+    pub fn window(&self, axis: usize, o: usize) -> (usize, usize) {
+        let (s, p, k, size) = if axis == 0 {
+            (self.stride.0, self.padding.0, self.kernel_size.0, self.h)
+        } else {
+            (self.stride.1, self.padding.1, self.kernel_size.1, self.w)
+        };
+        let first = o as i128 * s as i128 - p as i128; // input index of kernel position 0
+        let lo = (-first).clamp(0, k as i128) as usize;
+        let hi = (size as i128 - first).clamp(0, k as i128) as usize;
+        (lo, hi.max(lo))
     }
 
     /// The input shape `(n, c, h, w)`.
@@ -146,6 +169,32 @@ mod tests {
         // 5 rows, k 2, s 2, p 1, ceil: (5 + 2 − 2 + 1) / 2 + 1 = 4, but window 3 starts at
         // 6 − 1 = 5 ≥ h: dropped, 3.
         assert_eq!(pooling_output_size(5, 2, 1, 2, true), 3);
+    }
+
+    #[test]
+    fn a_huge_claimed_kernel_reads_only_the_input_and_overflows_nothing() {
+        use crate::backend::prelude::*;
+        let k = 1usize << 40;
+        let g = MaxPool2dGeom {
+            n: 1,
+            c: 1,
+            h: 1,
+            w: 3,
+            kernel_size: (k, 3),
+            stride: (1, 1),
+            padding: (k / 2, 1),
+            ceil_mode: true,
+        };
+        assert_eq!(g.out_hw().unwrap(), (2, 3));
+        assert_eq!(g.window(0, 0), (k / 2, k / 2 + 1));
+        let huge = MaxPool2dGeom { kernel_size: (usize::MAX, 1), padding: (usize::MAX / 2, 0), ..g };
+        let _ = huge.out_hw(); // no overflow panic, whatever the answer
+        fn pool<B: Backend>(b: &B, g: &MaxPool2dGeom) -> Vec<f32> {
+            let x = b.upload(&[1.0, 7.0, 3.0], &[1, 1, 1, 3]).unwrap();
+            crate::backend::ready(b.read(&b.max_pool2d(&x, g).unwrap())).unwrap()
+        }
+        assert_eq!(pool(&crate::backend::cpu::CpuReference, &g), [7.0; 6]);
+        assert_eq!(pool(&crate::backend::cpu::CpuFast, &g), [7.0; 6]);
     }
 
     #[test]

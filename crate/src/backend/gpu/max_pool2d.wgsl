@@ -57,17 +57,28 @@ fn greater(a: u32, b: u32) -> bool {
     return key(a) > key(b);
 }
 
-// The flat input index of window element (ky, kx) of output `o`, or -1 in the padding.
-fn source(o: u32, ky: u32, kx: u32) -> i32 {
+// The window of output `o` clipped to the input (backend/pool.rs MaxPool2dGeom::window): its
+// plane's first index and its input rows [y0, y1) and columns [x0, x1). Padding is never the
+// max, so only these positions are read, in (ky, kx) order.
+struct Window {
+    base: u32,
+    y0: u32,
+    y1: u32,
+    x0: u32,
+    x1: u32,
+}
+
+fn window(o: u32) -> Window {
     let ox = o % p.ow;
     let oy = (o / p.ow) % p.oh;
     let plane = o / (p.ow * p.oh);
-    let iy = i32(oy * p.sh + ky) - i32(p.ph);
-    let ix = i32(ox * p.sw + kx) - i32(p.pw);
-    if (iy < 0 || ix < 0 || iy >= i32(p.h) || ix >= i32(p.w)) {
-        return -1;
-    }
-    return i32((plane * p.h + u32(iy)) * p.w + u32(ix));
+    let fy = i32(oy * p.sh) - i32(p.ph);
+    let fx = i32(ox * p.sw) - i32(p.pw);
+    let y0 = u32(max(fy, 0));
+    let x0 = u32(max(fx, 0));
+    let y1 = u32(clamp(fy + i32(p.kh), 0, i32(p.h)));
+    let x1 = u32(clamp(fx + i32(p.kw), 0, i32(p.w)));
+    return Window(plane * p.h * p.w, y0, max(y1, y0), x0, max(x1, x0));
 }
 
 fn byte_at(i: u32) -> u32 {
@@ -77,13 +88,10 @@ fn byte_at(i: u32) -> u32 {
 // The max code of output `o`: `signed` compares sign-extended (qint8) codes.
 fn max_code(o: u32, signed: bool) -> u32 {
     var best = select(0, -128, signed);
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
-            let s = source(o, ky, kx);
-            if (s < 0) {
-                continue;
-            }
-            let b = byte_at(u32(s));
+    let win = window(o);
+    for (var iy = win.y0; iy < win.y1; iy = iy + 1u) {
+        for (var ix = win.x0; ix < win.x1; ix = ix + 1u) {
+            let b = byte_at(win.base + iy * p.w + ix);
             let v = select(i32(b), (i32(b << 24u)) >> 24u, signed);
             best = max(best, v);
         }
@@ -110,13 +118,10 @@ fn max_pool2d_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
         return;
     }
     var best = 0xff800000u; // −inf
-    for (var ky = 0u; ky < p.kh; ky = ky + 1u) {
-        for (var kx = 0u; kx < p.kw; kx = kx + 1u) {
-            let s = source(o, ky, kx);
-            if (s < 0) {
-                continue;
-            }
-            let v = x[u32(s)];
+    let win = window(o);
+    for (var iy = win.y0; iy < win.y1; iy = iy + 1u) {
+        for (var ix = win.x0; ix < win.x1; ix = ix + 1u) {
+            let v = x[win.base + iy * p.w + ix];
             if (is_nan(v) || (!is_nan(best) && greater(v, best))) {
                 best = v;
             }

@@ -12,7 +12,14 @@ use crate::rules::error::Result;
 
 /// The 16-word uniform of max_pool2d.wgsl.
 fn params(len: usize, g: &MaxPool2dGeom, oh: usize, ow: usize) -> Result<[u32; 16]> {
-    let d = |what: &str, v: usize| u32_dim(what, v);
+    // The kernel does its window arithmetic in i32: every size must fit one.
+    let d = |what: &str, v: usize| match u32_dim(what, v)? {
+        v if v <= i32::MAX as u32 => Ok(v),
+        v => Err(crate::rules::error::Error::Unsupported {
+            op: "max_pool2d",
+            detail: format!("{what} = {v} on WebGPU; at most {} (the kernel's i32 window arithmetic)", i32::MAX),
+        }),
+    };
     Ok([
         d("len", len)?,
         0,

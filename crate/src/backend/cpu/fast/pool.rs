@@ -8,12 +8,12 @@
 
 use crate::backend::MaxPool2dGeom;
 
-/// `[start, end)` of the input positions window `o` covers along one side.
-fn span(o: usize, stride: usize, pad: usize, kernel: usize, size: usize) -> (usize, usize) {
-    let first = (o * stride) as isize - pad as isize;
-    let start = first.max(0) as usize;
-    let end = ((first + kernel as isize).max(0) as usize).min(size);
-    (start, end)
+/// `[start, end)` of the input positions window `o` covers along `axis` (0 rows, 1 columns).
+fn span(g: &MaxPool2dGeom, axis: usize, o: usize) -> (usize, usize) {
+    let (s, p) = if axis == 0 { (g.stride.0, g.padding.0) } else { (g.stride.1, g.padding.1) };
+    let (lo, hi) = g.window(axis, o);
+    let first = o as i128 * s as i128 - p as i128;
+    ((first + lo as i128) as usize, (first + hi as i128) as usize)
 }
 
 /// Max pooling of x `(n, c, h, w)` → `(n, c, oh, ow)`, each output from `lowest` taking `v`
@@ -26,8 +26,8 @@ pub fn max_pool2d<T: Copy>(
     lowest: T,
     takes: impl Fn(T, T) -> bool,
 ) -> Vec<T> {
-    let rows: Vec<_> = (0..oh).map(|o| span(o, g.stride.0, g.padding.0, g.kernel_size.0, g.h)).collect();
-    let cols: Vec<_> = (0..ow).map(|o| span(o, g.stride.1, g.padding.1, g.kernel_size.1, g.w)).collect();
+    let rows: Vec<_> = (0..oh).map(|o| span(g, 0, o)).collect();
+    let cols: Vec<_> = (0..ow).map(|o| span(g, 1, o)).collect();
     let mut out = Vec::with_capacity(g.n * g.c * oh * ow);
     for plane in x.chunks_exact(g.h * g.w).take(g.n * g.c) {
         for &(y0, y1) in &rows {

@@ -20,13 +20,15 @@ pub fn max_pool2d_with<T: Copy>(
     takes: impl Fn(T, T) -> bool,
 ) -> Vec<T> {
     let mut out = Vec::with_capacity(g.n * g.c * oh * ow);
-    let (kh, kw) = g.kernel_size;
     for plane in 0..g.n * g.c {
         for oy in 0..oh {
             for ox in 0..ow {
                 let mut max = lowest;
-                for ky in 0..kh {
-                    for kx in 0..kw {
+                // Kernel rows/columns wholly in the padding are skipped in bulk (g.window), so
+                // a huge claimed kernel costs nothing; the test below still guards each index.
+                let ((ky0, ky1), (kx0, kx1)) = (g.window(0, oy), g.window(1, ox));
+                for ky in ky0..ky1 {
+                    for kx in kx0..kx1 {
                         let iy = (oy * g.stride.0 + ky) as isize - g.padding.0 as isize;
                         let ix = (ox * g.stride.1 + kx) as isize - g.padding.1 as isize;
                         if iy < 0 || ix < 0 || iy as usize >= g.h || ix as usize >= g.w {
