@@ -129,6 +129,7 @@ pub async fn maxpool_cnn_gives_torch_codes_and_float_outputs_on_every_backend<B:
         let want: Vec<f32> = u32s(&case["expected"]["float_output"]).into_iter().map(f32::from_bits).collect();
         let a = compare(&got, &want, F32_MATMUL);
         assert!(a.ok(), "{}: {}: float forward, worst |diff| {} vs torch", b.name(), case["name"], a.max_abs_diff);
+        println!("{}: {}: float forward vs torch, worst |diff| {:e}", b.name(), case["name"], a.max_abs_diff);
     }
 }
 
