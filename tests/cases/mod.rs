@@ -21,6 +21,7 @@ mod eager_report;
 mod eager_rule;
 pub mod fixture;
 mod gpu_faults;
+mod maxpool;
 mod mlp;
 mod observers;
 mod qat;
@@ -41,6 +42,7 @@ pub use eager_report::*;
 pub use eager_rule::*;
 #[allow(unused_imports)] // native.rs and wasm_browser.rs use these; wasm_node.rs (no GPU) does not
 pub use gpu_faults::*;
+pub use maxpool::*;
 pub use mlp::*;
 pub use observers::*;
 pub use qat::*;
@@ -122,6 +124,11 @@ macro_rules! all_cases {
             calibration_on_the_backend_keeps_qparams_within_the_named_budget,
             an_overflow_in_a_later_batch_is_named_and_the_earlier_batches_stay_observed,
             the_page_json_carries_the_cpu_comparison_when_asked,
+            max_pool2d_matches_torch_on_floats_and_quantized_codes,
+            max_pool2d_agrees_bit_for_bit_with_the_cpu_reference,
+            maxpool_cnn_gives_torch_codes_and_float_outputs_on_every_backend,
+            maxpool_int8_file_and_report_keep_the_pools,
+            ptq_run_on_the_maxpool_cnn_gives_torchs_codes,
         );
     };
 }
@@ -149,6 +156,8 @@ macro_rules! host_cases {
             clip_fraction_counts_values_outside_the_code_range,
             both_fake_quant_classes_build,
             grad_scaler_timelines_match_torch,
+            maxpool_cnn_flow_matches_torch_within_the_readme_rule,
+            maxpool_geometry_errors_name_torchs_messages,
         );
     };
 }

@@ -1,5 +1,5 @@
 //! The seed corpus, made from the library so every seed is a valid file of its kind: weights
-//! for the targets' MLP and CNN specs, data files with and without labels, specs, int8 files
+//! for the targets' MLP and CNN specs, data files with and without labels, specs (MaxPool2d too), int8 files
 //! from static PTQ (per-channel and per-tensor) and dynamic quantization, and schedules.
 //! `QUANTPLAY_FUZZ_WRITE_SEEDS=1 cargo test --test fuzz` writes them to tests/fuzz/corpus/,
 //! where they are committed; the runs read the committed files.
@@ -15,6 +15,18 @@ use quantplay::quant::eager::quantize_dynamic;
 use quantplay::quant::qconfig::{default_dynamic_qconfig, per_channel_dynamic_qconfig};
 use quantplay::rules::rng::Rng;
 use quantplay::{CpuReference, Model};
+
+/// A CNN with a ceil-mode MaxPool2d: the spec and int8 seeds of the pooling fields.
+const POOL_SPEC: &str = r#"{"format": "quantplay-model/1", "input_shape": [1, 6, 6],
+  "model": {"type": "Sequential", "children": [
+    {"name": "quant", "type": "QuantStub"},
+    {"name": "conv", "type": "Conv2d", "in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": 1},
+    {"name": "relu", "type": "ReLU"},
+    {"name": "pool", "type": "MaxPool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": true},
+    {"name": "flat", "type": "Flatten"},
+    {"name": "fc", "type": "Linear", "in_features": 32, "out_features": 3},
+    {"name": "dequant", "type": "DeQuantStub"}]},
+  "fuse": [["conv", "relu"]]}"#;
 
 fn weights(text: &str, seed: u64) -> StateDict {
     let s = spec::parse(text).unwrap();
@@ -98,6 +110,8 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
       {"name":"drop","type":"Dropout","p":0.25}]},{"name":"id","type":"Identity","qconfig":null},
       {"name":"flat","type":"Flatten","start_dim":0,"end_dim":-1}]}}"#;
     add("model_spec", "param-free.json", nested.as_bytes().to_vec());
+    add("model_spec", "maxpool.json", POOL_SPEC.as_bytes().to_vec());
+    add("int8_model", "maxpool.int8.safetensors", int8_file(&model(POOL_SPEC), false));
     let (mlp, cnn) = (model(MLP_SPEC), model(CNN_SPEC));
     add("int8_model", "mlp-per-channel.int8.safetensors", int8_file(&mlp, false));
     add("int8_model", "mlp-per-tensor.int8.safetensors", int8_file(&mlp, true));

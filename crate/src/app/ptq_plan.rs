@@ -2,8 +2,8 @@
 //! order, its weight and int8 codes, and its output (f32 and quint8) on the calibration set and
 //! on the evaluation set, with the im2col matrix of a conv and the f32 matmul of each layer, so
 //! the run is refused by name before the calibration forward allocates anything. Shapes follow
-//! the modules from the data's shape (`Flatten` joins the trailing dimensions; ReLU, BatchNorm,
-//! stubs and Dropout keep it).
+//! the modules from the data's shape (`Flatten` joins the trailing dimensions, MaxPool2d pools
+//! as torch sizes it; ReLU, BatchNorm, stubs and Dropout keep it).
 //!
 //! Not here: the arithmetic (`rules::plan`), the training plan (`session_plan`).
 
@@ -24,6 +24,13 @@ fn walk(m: &Module, path: &str, shape: &mut Vec<usize>, on: &str, phase: Phase, 
             let tail: usize = shape[start..].iter().product();
             shape.truncate(start);
             shape.push(tail);
+            (None, None)
+        }
+        Kind::MaxPool2d(pool) => {
+            if let Some(out) = pool.geom(path, shape).ok().and_then(|g| g.output_shape().ok()) {
+                p.tensor(format!("output of {path} on {on}"), &out, DType::F32, phase);
+                *shape = out.to_vec();
+            }
             (None, None)
         }
         _ => (None, None),

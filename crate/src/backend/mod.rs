@@ -14,6 +14,7 @@ pub mod gpu;
 mod kind;
 mod observe_shapes;
 mod ops;
+pub mod pool;
 mod shapes;
 
 pub use crate::rules::dtype::{DType, HostData};
@@ -21,6 +22,7 @@ pub use conv::Conv2dGeom;
 pub use kind::{BackendKind, Capabilities, BACKEND_NAMES};
 pub use observe_shapes::*;
 pub use ops::{AmpOps, DTypeOps, FloatOps, LayoutOps, ObserveOps, OptimOps, QuantOps, TensorOps};
+pub use pool::MaxPool2dGeom;
 pub use shapes::*;
 
 /// The value of a future that is already complete, such as every CPU backend's `read_data`:

@@ -8,6 +8,8 @@
 //! - Quantized Linear/Conv: `quantized_linear` on quint8 codes (quantized conv pads with the
 //!   input zero point, as fbgemm does), output quint8 with the module's `scale`/`zero_point`.
 //! - ReLU on a quantized tensor is `max(code, zero_point)`, keeping the qparams (`torch.relu`).
+//! - MaxPool2d takes the max of floats, or of quint8 codes keeping the qparams
+//!   (`quantized::max_pool2d`).
 //! - Quantized BatchNorm2d: a per-channel code table (`quant::qbatchnorm`, torch's kernel).
 //!
 //! Not here: observers (the calibration loop in `quant::eager` reads leaf outputs back).
@@ -230,6 +232,13 @@ pub fn run_leaf_with<B: Backend>(
             match x {
                 Act::Float(t) => Act::Float(b.reshape(&t, &shape)?),
                 Act::Quant(t, q) => Act::Quant(b.reshape(&t, &shape)?, q),
+            }
+        }
+        Kind::MaxPool2d(pool) => {
+            let g = pool.geom(path, x.shape())?;
+            match x {
+                Act::Float(t) => Act::Float(b.max_pool2d(&t, &g)?),
+                Act::Quant(t, q) => Act::Quant(b.max_pool2d(&t, &g)?, q),
             }
         }
         Kind::Linear(l) => Act::Float(linear(b, path, &float_in(path, k, x)?, l, false, cached)?),

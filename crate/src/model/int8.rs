@@ -142,6 +142,7 @@ fn float_fields(k: &Kind) -> Option<Value> {
         }
         Kind::Flatten { start_dim, end_dim } => json!({"start_dim": start_dim, "end_dim": end_dim}),
         Kind::Dropout { p } => json!({ "p": p }),
+        Kind::MaxPool2d(p) => p.to_json(),
         _ => return None,
     })
 }
@@ -335,6 +336,7 @@ fn load_node(node: &Value, path: &str, r: &Reader) -> Result<Module> {
             end_dim: node["end_dim"].as_i64().unwrap_or(-1),
         },
         "Dropout" => Kind::Dropout { p: node["p"].as_f64().unwrap_or(0.5) },
+        "MaxPool2d" => Kind::MaxPool2d(super::pool::MaxPool2d::from_json(node, path)?),
         "QuantStub" => Kind::QuantStub,
         "DeQuantStub" => Kind::DeQuantStub,
         "Identity" => Kind::Identity,

@@ -8,6 +8,7 @@ pub mod forward;
 pub mod fuse;
 pub mod int8;
 pub mod int8_check;
+pub mod pool;
 pub mod spec;
 pub mod state;
 pub mod train;

@@ -35,6 +35,8 @@ pub enum ModuleKind {
     Flatten { start_dim: i64, end_dim: i64 },
     /// `nn.Dropout(p)`: identity in eval mode.
     Dropout { p: f64 },
+    /// `nn.MaxPool2d(kernel_size, stride, padding, ceil_mode)`, dilation 1.
+    MaxPool2d(super::pool::MaxPool2d),
     /// `torch.ao.quantization.QuantStub`.
     QuantStub,
     /// `torch.ao.quantization.DeQuantStub`.
@@ -55,6 +57,7 @@ impl ModuleKind {
             ModuleKind::ReLU => "ReLU",
             ModuleKind::Flatten { .. } => "Flatten",
             ModuleKind::Dropout { .. } => "Dropout",
+            ModuleKind::MaxPool2d(_) => "MaxPool2d",
             ModuleKind::QuantStub => "QuantStub",
             ModuleKind::DeQuantStub => "DeQuantStub",
             ModuleKind::Identity => "Identity",
@@ -100,7 +103,7 @@ pub struct ModelSpec {
 
 /// The module types the spec accepts.
 pub const MODULE_TYPES: &str =
-    "Sequential, Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, Flatten, Dropout, QuantStub, DeQuantStub, Identity";
+    "Sequential, Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, Flatten, Dropout, MaxPool2d, QuantStub, DeQuantStub, Identity";
 
 fn bad(path: &str, detail: impl Into<String>) -> Error {
     Error::Model { path: path.to_string(), detail: detail.into() }
@@ -207,6 +210,19 @@ fn parse_node(v: &Value, path: &str) -> Result<NodeSpec> {
         "ReLU" => ModuleKind::ReLU,
         "Flatten" => ModuleKind::Flatten { start_dim: f.i64("start_dim", 1)?, end_dim: f.i64("end_dim", -1)? },
         "Dropout" => ModuleKind::Dropout { p: f.f64("p", 0.5)? },
+        "MaxPool2d" => {
+            let kernel_size = f.pair("kernel_size", None)?;
+            let stride = match obj.get("stride") {
+                None | Some(Value::Null) => {
+                    f.used.push("stride");
+                    kernel_size // torch's stride=None
+                }
+                Some(_) => f.pair("stride", None)?,
+            };
+            let (padding, ceil_mode) = (f.pair("padding", Some(0))?, f.bool("ceil_mode", false)?);
+            let pool = super::pool::MaxPool2d { kernel_size, stride, padding, ceil_mode };
+            ModuleKind::MaxPool2d(pool.checked(path, f.get("dilation"))?)
+        }
         "QuantStub" => ModuleKind::QuantStub,
         "DeQuantStub" => ModuleKind::DeQuantStub,
         "Identity" => ModuleKind::Identity,
@@ -315,6 +331,7 @@ pub fn node_to_json(n: &NodeSpec) -> Value {
         }
         ModuleKind::Flatten { start_dim, end_dim } => json!({"start_dim": start_dim, "end_dim": end_dim}),
         ModuleKind::Dropout { p } => json!({ "p": p }),
+        ModuleKind::MaxPool2d(p) => p.to_json(),
         _ => json!({}),
     };
     let m = o.as_object_mut().expect("object");

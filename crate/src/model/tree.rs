@@ -112,6 +112,8 @@ pub enum Kind {
     Dropout {
         p: f64,
     },
+    /// `nn.MaxPool2d`: the same module float and quantized (convert keeps it, as torch does).
+    MaxPool2d(super::pool::MaxPool2d),
     QuantStub,
     DeQuantStub,
     Identity,
@@ -147,6 +149,7 @@ impl Kind {
             Kind::ReLU => "ReLU",
             Kind::Flatten { .. } => "Flatten",
             Kind::Dropout { .. } => "Dropout",
+            Kind::MaxPool2d(_) => "MaxPool2d",
             Kind::QuantStub => "QuantStub",
             Kind::DeQuantStub => "DeQuantStub",
             Kind::Identity => "Identity",
@@ -243,6 +246,7 @@ fn build(n: &NodeSpec, path: &str, sd: &StateDict, used: &mut Vec<String>) -> Re
         ModuleKind::ReLU => Kind::ReLU,
         &ModuleKind::Flatten { start_dim, end_dim } => Kind::Flatten { start_dim, end_dim },
         &ModuleKind::Dropout { p } => Kind::Dropout { p },
+        &ModuleKind::MaxPool2d(p) => Kind::MaxPool2d(p),
         ModuleKind::QuantStub => Kind::QuantStub,
         ModuleKind::DeQuantStub => Kind::DeQuantStub,
         ModuleKind::Identity => Kind::Identity,

@@ -80,6 +80,7 @@ pub const SHADER_FILES: &[ShaderFile] = &[
     ShaderFile { file: "channel_lut.wgsl", source: include_str!("channel_lut.wgsl") },
     ShaderFile { file: "observe_aminmax.wgsl", source: include_str!("observe_aminmax.wgsl") },
     ShaderFile { file: "histc.wgsl", source: include_str!("histc.wgsl") },
+    ShaderFile { file: "max_pool2d.wgsl", source: include_str!("max_pool2d.wgsl") },
 ];
 
 /// A compute entry point the backend dispatches.
@@ -173,6 +174,12 @@ pub enum Kernel {
     AminmaxPerChannel,
     /// `histc.wgsl :: histc_accumulate`, one invocation per element.
     Histc,
+    /// `max_pool2d.wgsl :: max_pool2d_f32`, per output element.
+    MaxPool2dF32,
+    /// `max_pool2d.wgsl :: max_pool2d_u8`, per word of four quint8 codes.
+    MaxPool2dU8,
+    /// `max_pool2d.wgsl :: max_pool2d_i8`, per word of four qint8 codes.
+    MaxPool2dI8,
 }
 
 /// What an adapter must offer for a kernel to be built.
@@ -231,6 +238,9 @@ const TABLE: &[(Kernel, &str, &str)] = &[
     (Kernel::Aminmax, "observe_aminmax.wgsl", "aminmax"),
     (Kernel::AminmaxPerChannel, "observe_aminmax.wgsl", "aminmax_per_channel"),
     (Kernel::Histc, "histc.wgsl", "histc_accumulate"),
+    (Kernel::MaxPool2dF32, "max_pool2d.wgsl", "max_pool2d_f32"),
+    (Kernel::MaxPool2dU8, "max_pool2d.wgsl", "max_pool2d_u8"),
+    (Kernel::MaxPool2dI8, "max_pool2d.wgsl", "max_pool2d_i8"),
 ];
 
 /// Invocations per workgroup of the 1-D kernels (`@workgroup_size(256)`).

@@ -15,6 +15,7 @@ mod init;
 pub mod kernels;
 mod observe;
 mod paths;
+mod pool;
 mod quant_ops;
 mod train;
 mod train_ops;

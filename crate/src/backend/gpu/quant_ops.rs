@@ -1,5 +1,5 @@
 //! [`QuantOps`], [`LayoutOps`] and [`DTypeOps`] for [`GpuBackend`]: host-side validation, then
-//! the kernel paths of `typed.rs` and `conv.rs`.
+//! the kernel paths of `typed.rs`, `conv.rs` and `pool.rs`.
 
 use super::*;
 use crate::backend::prelude::*;
@@ -75,6 +75,10 @@ impl LayoutOps for GpuBackend {
 
     fn nchw_to_rows(&self, x: &GpuTensor) -> Result<GpuTensor> {
         conv::nchw_to_rows(self, x)
+    }
+
+    fn max_pool2d(&self, x: &GpuTensor, g: &crate::backend::MaxPool2dGeom) -> Result<GpuTensor> {
+        pool::max_pool2d(self, x, g)
     }
 }
 

@@ -1,7 +1,7 @@
-//! Convolution data movement: im2col and its adjoint, GEMM rows ↔ NCHW. Exact on every backend
-//! (gathers, and col2im sums in a fixed order).
+//! Convolution data movement: im2col and its adjoint, GEMM rows ↔ NCHW, and max pooling. Exact
+//! on every backend (gathers, col2im sums in a fixed order, max pooling compares).
 
-use crate::backend::{Conv2dGeom, TensorOps};
+use crate::backend::{Conv2dGeom, MaxPool2dGeom, TensorOps};
 use crate::rules::error::Result;
 
 /// Layout ops (im2col and the rest), for F32 and U8 codes.
@@ -22,4 +22,12 @@ pub trait LayoutOps: TensorOps {
 
     /// `(n, c, h, w) → (n·h·w, c)`, the inverse of [`Self::rows_to_nchw`]; F32 or U8, exact.
     fn nchw_to_rows(&self, x: &Self::Tensor) -> Result<Self::Tensor>;
+
+    /// `torch.nn.functional.max_pool2d` (dilation 1): x `(n, c, h, w)` → `(n, c, oh, ow)` of
+    /// the same dtype, each output the max of its window `g`, padding never chosen. F32 as
+    /// aten's CPU kernel (aten/src/ATen/native/cpu/MaxPoolKernel.cpp: start at −inf, take `v`
+    /// when `v > max || isnan(v)`, window in (ky, kx) order, so a NaN wins); U8 / I8 are
+    /// quint8 / qint8 codes, compared as integers with the qparams unchanged
+    /// (aten/src/ATen/native/quantized/cpu/Pooling.cpp `quantized::max_pool2d`). Exact.
+    fn max_pool2d(&self, x: &Self::Tensor, g: &MaxPool2dGeom) -> Result<Self::Tensor>;
 }

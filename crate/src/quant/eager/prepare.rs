@@ -6,8 +6,8 @@
 //! - **Observers** (`_add_observer_`): an activation observer (`activation_post_process`) is
 //!   inserted on the output of every leaf whose type is in torch's default propagation list and
 //!   whose qconfig is not None — QuantStub, Linear, Conv2d, BatchNorm2d and the fused LinearReLU /
-//!   ConvReLU2d — except DeQuantStub; Dropout is skipped; ReLU, Flatten and BatchNorm1d are not in
-//!   the list and get none (they run on quantized tensors, or stay float).
+//!   ConvReLU2d — except DeQuantStub; Dropout is skipped; ReLU, Flatten, MaxPool2d and BatchNorm1d
+//!   are not in the list and get none (they run on quantized tensors, or stay float).
 //! - When no module got a qconfig, torch warns; so does this (in [`Prepared::warnings`]).
 //!
 //! Observers live in a side table keyed by the module path (torch hangs them on the module as

@@ -1,5 +1,5 @@
 //! The quantization report: per quantized layer (every `Quantize`, and every quantized op with or
-//! without int8 weights, e.g. `QuantizedBatchNorm2d`) its qparams, its float bias, a histogram of
+//! without int8 weights, e.g. `QuantizedBatchNorm2d`, a MaxPool2d on codes) its qparams, its float bias, a histogram of
 //! its int8 weight codes, the SQNR of its output against the float model's and the share of calibration values
 //! its output range clips; for the model, float vs int8 accuracy and agreement. The CLI prints it
 //! as JSON and the page draws it.
@@ -163,7 +163,9 @@ pub async fn quant_trace<B: Backend>(b: &B, model: &Model, x: &[f32], shape: &[u
             Act::Float(_) => None,
         };
         act = crate::model::forward::run_leaf_async(b, &path, m, act).await?;
-        let listed = m.kind.is_quantized() || matches!(m.kind, Kind::Quantize(_));
+        // MaxPool2d on codes is a weightless quantized op (`quantized::max_pool2d`): listed like
+        // QuantizedBatchNorm2d, its output qparams its input's.
+        let listed = m.kind.is_quantized() || matches!(m.kind, Kind::Quantize(_) | Kind::MaxPool2d(_));
         if let (true, Act::Quant(t, q_out)) = (listed && (q_in.is_some() || matches!(m.kind, Kind::Quantize(_))), &act)
         {
             layers.insert(path.clone(), (q_in, codes(b, t).await?, q_out.clone()));

@@ -122,7 +122,7 @@ fn drop_redundant_stubs(m: &mut Model) {
                         pair = Some((qp.clone(), dp.clone()));
                         break 'outer;
                     }
-                    Kind::ReLU | Kind::Flatten { .. } | Kind::Dropout { .. } | Kind::Identity => {}
+                    Kind::ReLU | Kind::Flatten { .. } | Kind::Dropout { .. } | Kind::MaxPool2d(_) | Kind::Identity => {}
                     _ => break,
                 }
             }

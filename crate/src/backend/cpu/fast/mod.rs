@@ -7,6 +7,7 @@
 //! - f16 GEMM and casts: an AVX-512 kernel keeping the reference's summation order, F16C
 //!   conversions (`f16_gemm.rs`); bit-identical.
 //! - optimizer steps: the reference's loops compiled with FMA (`simd.rs`); bit-identical.
+//! - max pooling: windows clamped once per row and column (`pool.rs`); bit-identical.
 //!
 //! Every other op delegates to [`CpuReference`], so the two share validation and arithmetic
 //! only where the fast path adds nothing. All of the crate's SIMD and `unsafe` code is under this
@@ -16,6 +17,7 @@ pub mod f16_gemm;
 pub mod gemm;
 pub mod int8_kernels;
 mod observe;
+mod pool;
 pub mod simd;
 
 use super::reference::CpuReference;
@@ -139,6 +141,20 @@ impl LayoutOps for CpuFast {
 
     fn nchw_to_rows(&self, x: &CpuTensor) -> Result<CpuTensor> {
         R.nchw_to_rows(x)
+    }
+
+    fn max_pool2d(&self, x: &CpuTensor, g: &crate::backend::MaxPool2dGeom) -> Result<CpuTensor> {
+        let shape = crate::backend::pool::check_max_pool2d(x, g)?;
+        let (oh, ow) = (shape[2], shape[3]);
+        let data = match x.data() {
+            HostData::F32(v) => {
+                HostData::F32(pool::max_pool2d(v, g, oh, ow, f32::NEG_INFINITY, |v, m| v > m || v.is_nan()))
+            }
+            HostData::U8(v) => HostData::U8(pool::max_pool2d(v, g, oh, ow, u8::MIN, |v, m| v > m)),
+            HostData::I8(v) => HostData::I8(pool::max_pool2d(v, g, oh, ow, i8::MIN, |v, m| v > m)),
+            _ => unreachable!("dtype checked by check_max_pool2d"),
+        };
+        Ok(tensor(&shape, data))
     }
 }
 

@@ -5,13 +5,14 @@
 //! the fast path (`super::fast`).
 //!
 //! The arithmetic is in `math.rs` (inference ops), `train.rs` (training ops) and `conv.rs`
-//! (layout, BatchNorm, fake-quant and dynamic-Linear ops), where each WGSL kernel's header
+//! (layout, BatchNorm, fake-quant and dynamic-Linear ops) and `pool.rs` (max pooling), where each WGSL kernel's header
 //! points; the op-group impls (`*_ops.rs`, and the tensor I/O here) validate and delegate.
 
 mod conv;
 mod float_ops;
 mod math;
 mod observe;
+mod pool;
 mod quant_ops;
 mod train;
 mod train_ops;
@@ -20,6 +21,7 @@ pub use conv::*;
 pub use math::*;
 pub(crate) use observe::put_words;
 pub use observe::{aminmax, aminmax_per_channel, histc_accumulate};
+pub use pool::*;
 pub use train::*;
 pub(crate) use train_ops::{adam_counted_with, adam_with, sgd_with};
 
@@ -96,6 +98,18 @@ impl LayoutOps for CpuReference {
             _ => unreachable!("dtype checked"),
         };
         Ok(tensor(&[n * h * w, c], data))
+    }
+
+    fn max_pool2d(&self, x: &CpuTensor, g: &crate::backend::MaxPool2dGeom) -> Result<CpuTensor> {
+        let shape = crate::backend::pool::check_max_pool2d(x, g)?;
+        let (oh, ow) = (shape[2], shape[3]);
+        let data = match &x.data {
+            HostData::F32(v) => HostData::F32(max_pool2d_f32(v, g, oh, ow)),
+            HostData::U8(v) => HostData::U8(max_pool2d_u8(v, g, oh, ow)),
+            HostData::I8(v) => HostData::I8(max_pool2d_i8(v, g, oh, ow)),
+            _ => unreachable!("dtype checked by check_max_pool2d"),
+        };
+        Ok(tensor(&shape, data))
     }
 }
 
