@@ -89,7 +89,8 @@ function workedRows() {
 
 /** One value's way to its code and back, with the reciprocal-vs-division note when they differ. */
 function valueStep(/** @type {any} */ r, /** @type {string} */ why) {
-  const divided = Math.fround(r.x / out.scale); // float32 division, what a hand calculation does
+  // float32 division, what a hand calculation does (the JSON digits are f32s: read them back as f32)
+  const divided = Math.fround(Math.fround(r.x) / Math.fround(out.scale));
   const tie = isTie(r) ? ' This is a tie (exactly x.5): round_half_even picks the even neighbour.' : '';
   const recip =
     roundHalfEven(divided) !== roundHalfEven(r.x_times_inv_scale)

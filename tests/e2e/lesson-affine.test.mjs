@@ -86,6 +86,10 @@ test('lesson affine: the exercises, the controls and the command agree with the 
   const worked = await page.textContent('#worked-steps');
   assert.match(worked, /\(quant_max − quant_min\) \/ 2\) = 1\.2 \/ 127\.5/);
   assert.doesNotMatch(worked, /round\(min_neg/);
+  // x = -1.2: x·(1/scale) = -127.49999 rounds to -127 (code 1), while x / scale hits the tie
+  // -127.5 and would round to -128: the page says so.
+  assert.equal(symU.rows[0].code, 1);
+  assert.match(worked, /hand calculation disagrees here: x \/ scale = -127\.5 would round to -128, not -127/);
   await checkExercise(page, 'zero-point', 128, 129);
   assert.doesNotMatch(await page.textContent('#ex-zero-point .solution'), /round\(/);
   assert.match(await page.textContent('#ex-zero-point .solution'), /quint8 → 128/);
