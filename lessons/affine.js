@@ -116,7 +116,7 @@ function render() {
     const msg = /** @type {any} */ (e)?.message ?? String(e);
     // Keep the page usable: back to the last accepted settings (from a URL: reduce_range off).
     const back = forbidden(good) || JSON.stringify(good) === JSON.stringify(state) ? { ...state, reduce_range: false } : good;
-    const why = forbidden(state) ? `${WHY_FORBIDDEN} The library says: ${msg}` : msg;
+    const why = `${forbidden(state) ? `${WHY_FORBIDDEN} The library says: ${msg}` : msg}`.replace(/([^.])$/, '$1.');
     if (JSON.stringify(back) === JSON.stringify(state) || forbidden(back)) {
       showError(why);
       return;
