@@ -47,6 +47,13 @@ function read() {
   return next;
 }
 
+/** About 4 significant digits, for reading (the table's data-cli keeps the exact numbers). */
+const r4 = (/** @type {number} */ x) => String(+x.toPrecision(4));
+/** `n value(s)`, with n rounded to a whole count. */
+const values = (/** @type {number} */ n) => `${Math.round(n)} value${Math.round(n) === 1 ? '' : 's'}`;
+/** The batch the scale exercise asks about: the middle one (not the final state the table shows). */
+const askBatch = () => Math.max(1, Math.ceil(state.batches / 2));
+
 /** The index of the smallest total error (the first on a tie). */
 function best() {
   const t = out.observers.map((/** @type {any} */ o) => o.total_error);
@@ -84,19 +91,27 @@ function render() {
     }
     hists[i].update({
       lo: out.data_min, hi: out.data_max, counts: out.histogram, clip: [o.range_lo, o.range_hi], color: COLORS[i],
-      note: `${o.observer}: range ${fmt(o.range_lo)} … ${fmt(o.range_hi)}, clips ${fmt(o.clip_fraction * out.samples)} of ${out.samples} values`,
+      note: `${o.observer}: range ${r4(o.range_lo)} … ${r4(o.range_hi)}, clips ${values(o.clip_fraction * out.samples)} of ${out.samples}${o.clip_fraction > 0 ? ' (red shading at the ends; one value is a 1-px bar)' : ''}`,
     });
   });
-  const rows = ['min_val', 'max_val', 'scale', 'zero_point', 'range_lo', 'range_hi', 'clip_fraction', 'clipping_error', 'rounding_error', 'total_error'];
+  const rows = ['min_val', 'max_val', 'search_range', 'scale', 'zero_point', 'range_lo', 'range_hi', 'clip_fraction', 'clipping_error', 'rounding_error', 'total_error'];
+  const ROUNDED = ['clip_fraction', 'clipping_error', 'rounding_error', 'total_error'];
+  const cell = (/** @type {any} */ o, /** @type {string} */ k) => {
+    if (k === 'search_range') return o.search_range ? `<td data-cli="${o.observer} search_range ${o.search_range.map(fmt).join(' ')}">[${o.search_range.map(fmt).join(', ')}]</td>` : '<td>—</td>';
+    if (k.startsWith('range')) return `<td>${fmt(o[k])}</td>`;
+    const shown = ROUNDED.includes(k) ? r4(o[k]) : fmt(o[k]);
+    return `<td data-cli="${o.observer} ${k} ${fmt(o[k])}" title="${fmt(o[k])}">${shown}</td>`;
+  };
   $('results').innerHTML =
     `<tr><th></th>${out.observers.map((/** @type {any} */ o) => `<th>${o.observer}</th>`).join('')}</tr>` +
-    rows
-      .map((k) => `<tr><th>${k}</th>${out.observers.map((/** @type {any} */ o) => (k.startsWith('range') ? `<td>${fmt(o[k])}</td>` : `<td data-cli="${o.observer} ${k} ${fmt(o[k])}">${fmt(o[k])}</td>`)).join('')}</tr>`)
-      .join('');
+    rows.map((k) => `<tr><th>${k}</th>${out.observers.map((/** @type {any} */ o) => cell(o, k)).join('')}</tr>`).join('');
   const series = (/** @type {string} */ key) =>
     SHORT.map((name, i) => ({ name, color: COLORS[i], points: out.curve.map((/** @type {any} */ p) => [p.seen, p[key][i]]) }));
   errorChart.update({ series: series('total_error') });
-  scaleChart.update({ series: series('scale') });
+  scaleChart.update({ series: series('scale'), marks: { items: out.curve.map((/** @type {any} */ p) => p.seen), color: '#9aa3b5', label: 'one mark per batch' } });
+  const ask = out.curve[askBatch() - 1];
+  const askText = $('scale-ask');
+  if (askText) askText.textContent = `After batch ${askBatch()}, MinMaxObserver had min_val = ${fmt(ask.min_val[0])} and max_val = ${fmt(ask.max_val[0])}`;
   $('worked-steps').innerHTML = worked();
   showCommand($('lesson-command'), 'observers', state, out);
   refreshSolutions();
@@ -109,10 +124,10 @@ function worked() {
   const c2 = out.curve[1];
   const list = [
     `${out.samples} values in ${state.batches} batches of ${state.batch_size}; ${out.outliers} of them are outliers. The data runs from ${fmt(out.data_min)} to ${fmt(out.data_max)}.`,
-    `MinMaxObserver keeps the extremes: min_val = ${fmt(mm.min_val)}, max_val = ${fmt(mm.max_val)}, so scale = (${fmt(mm.max_val)} − (${fmt(mm.min_val)})) / 255 = <strong>${fmt(mm.scale)}</strong> and zero_point = 0 − round(${fmt(mm.min_val)} / ${fmt(mm.scale)}) = <strong>${mm.zero_point}</strong>. Nothing is clipped, so its clipping error is ${fmt(mm.clipping_error)} and all ${fmt(mm.total_error)} is rounding error.`,
-    `MovingAverageMinMaxObserver: batch 1 sets min_val = ${fmt(c1.batch_min)} directly.${c2 ? ` Batch 2's own minimum is ${fmt(c2.batch_min)}, so min_val = ${fmt(c1.min_val[1])} + ${fmt(state.averaging_constant)} · (${fmt(c2.batch_min)} − (${fmt(c1.min_val[1])})) = ${fmt(c2.min_val[1])}.` : ''} After all batches: [${fmt(ma.min_val)}, ${fmt(ma.max_val)}], ${ma.scale < mm.scale ? 'narrower than MinMax’s: a rare outlier in one batch moves the average only by c times its distance' : 'as wide as MinMax’s or wider'}: scale <strong>${fmt(ma.scale)}</strong>, zero_point <strong>${ma.zero_point}</strong>, clipping ${fmt(ma.clip_fraction * out.samples)} values (clipping error ${fmt(ma.clipping_error)}, rounding error ${fmt(ma.rounding_error)}).`,
-    `HistogramObserver binned everything in [${fmt(hi.min_val)}, ${fmt(hi.max_val)}] and searched for the range with the least L2 error: it chose [${fmt(hi.range_lo)}, ${fmt(hi.range_hi)}], scale <strong>${fmt(hi.scale)}</strong>, zero_point <strong>${hi.zero_point}</strong>, clipping ${fmt(hi.clip_fraction * out.samples)} values: clipping error ${fmt(hi.clipping_error)} + rounding error ${fmt(hi.rounding_error)} = total ${fmt(hi.total_error)}.`,
-    `Smallest total error: <strong>${out.observers[best()].observer}</strong>. MinMax's scale last changed after batch ${settled()} of ${state.batches}.`,
+    `MinMaxObserver keeps the extremes: min_val = ${fmt(mm.min_val)}, max_val = ${fmt(mm.max_val)}, so scale = (${fmt(mm.max_val)} − (${fmt(mm.min_val)})) / 255 = <strong>${fmt(mm.scale)}</strong> and zero_point = 0 − round_half_even(${fmt(mm.min_val)} / ${fmt(mm.scale)}) = <strong>${mm.zero_point}</strong>. Nothing is clipped, so its clipping error is ${r4(mm.clipping_error)} and all ${r4(mm.total_error)} is rounding error.`,
+    `MovingAverageMinMaxObserver: batch 1 sets min_val = ${fmt(c1.batch_min)} directly.${c2 ? ` Batch 2's own minimum is ${fmt(c2.batch_min)}, so min_val = ${fmt(c1.min_val[1])} + ${fmt(state.averaging_constant)} · (${fmt(c2.batch_min)} − (${fmt(c1.min_val[1])})) = ${fmt(c2.min_val[1])}.` : ''} After all batches: [${fmt(ma.min_val)}, ${fmt(ma.max_val)}], ${ma.scale < mm.scale ? 'narrower than MinMax’s: a rare outlier in a later batch moves the average only by c times its distance' : 'as wide as MinMax’s or wider'}: scale <strong>${fmt(ma.scale)}</strong>, zero_point <strong>${ma.zero_point}</strong>, clipping ${values(ma.clip_fraction * out.samples)} (clipping error ${r4(ma.clipping_error)}, rounding error ${r4(ma.rounding_error)}). Each update keeps 1 − c of the old value, so after ${state.batches} batches batch 1's extremes still carry (1 − c)^${state.batches - 1} = ${r4(100 * (1 - state.averaging_constant) ** (state.batches - 1))} % of the weight: the range mostly reflects batch 1, and it keeps drifting toward the typical batch's extremes (about 1/c = ${r4(1 / state.averaging_constant)} batches to forget batch 1), which is why its error curve below need not flatten.`,
+    `HistogramObserver binned everything in [${fmt(hi.min_val)}, ${fmt(hi.max_val)}] (its min_val and max_val: the data's extremes) and searched for the range with the least L2 error: it chose [${fmt(hi.search_range[0])}, ${fmt(hi.search_range[1])}] (the search_range row). _calculate_qparams turns that into scale <strong>${fmt(hi.scale)}</strong> and zero_point <strong>${hi.zero_point}</strong>; rounding the zero point to an integer shifts the representable range to [${fmt(hi.range_lo)}, ${fmt(hi.range_hi)}] (range_lo, range_hi). It clips ${values(hi.clip_fraction * out.samples)}: clipping error ${r4(hi.clipping_error)} + rounding error ${r4(hi.rounding_error)} = total ${r4(hi.total_error)}.`,
+    `Smallest total error: <strong>${out.observers[best()].observer}</strong>.`,
   ];
   return list.map((t) => `<li>${t}</li>`).join('');
 }
@@ -129,13 +144,14 @@ function wire() {
   exercise($('ex-minmax-scale'), {
     id: 'minmax-scale',
     kind: 'number',
-    prompt: 'Using MinMaxObserver’s min_val and max_val above, what scale does it choose for quint8? (within 0.00001)',
+    prompt: '<span id="scale-ask"></span>. What scale did calculate_qparams() give at that point (quint8)? (within 0.00001)',
     tolerance: 1e-5,
-    answer: () => out.observers[0].scale,
-    hint: 'scale = (max_pos − min_neg) / (quant_max − quant_min), with quant_min = 0 and quant_max = 255 for quint8.',
+    answer: () => out.curve[askBatch() - 1].scale[0],
+    hint: 'scale = (max_pos − min_neg) / (quant_max − quant_min), with max_pos = max(max_val, 0), min_neg = min(min_val, 0), quant_min = 0 and quant_max = 255 for quint8.',
     solution: () => {
-      const o = out.observers[0];
-      return `(${fmt(o.max_val)} − (${fmt(o.min_val)})) / 255 = <strong>${fmt(o.scale)}</strong>.`;
+      const p = out.curve[askBatch() - 1];
+      const [lo, hi] = [Math.min(p.min_val[0], 0), Math.max(p.max_val[0], 0)];
+      return `(${fmt(hi)} − (${fmt(lo)})) / 255 = <strong>${fmt(p.scale[0])}</strong>.`;
     },
   });
   exercise($('ex-best'), {
@@ -145,7 +161,7 @@ function wire() {
     options: ['MinMaxObserver', 'MovingAverageMinMaxObserver', 'HistogramObserver'],
     answer: best,
     hint: 'Compare clipping error + rounding error in the table; a few clipped outliers can cost more than a coarser step, or less.',
-    solution: () => `${out.observers.map((/** @type {any} */ o) => `${o.observer}: ${fmt(o.clipping_error)} + ${fmt(o.rounding_error)} = ${fmt(o.total_error)}`).join('; ')}. The smallest: <strong>${out.observers[best()].observer}</strong>.`,
+    solution: () => `${out.observers.map((/** @type {any} */ o) => `${o.observer}: ${r4(o.clipping_error)} + ${r4(o.rounding_error)} = ${r4(o.total_error)}`).join('; ')}. The smallest: <strong>${out.observers[best()].observer}</strong>.`,
   });
   exercise($('ex-settled'), {
     id: 'settled',

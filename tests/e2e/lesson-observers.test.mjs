@@ -54,7 +54,23 @@ test('lesson observers: torch\'s qparams after every batch, the controls, the ex
   assert.equal(await page.locator('#hists canvas').count(), 3);
 
   const mm = output.observers[0];
-  await checkExercise(page, 'minmax-scale', mm.scale, mm.scale + 0.001);
+  // The scale exercise asks about the middle batch, not the final scale the table shows.
+  const mid = output.curve[Math.ceil(output.curve.length / 2) - 1];
+  assert.match(await page.textContent('#scale-ask'), new RegExp(`After batch ${mid.seen}, MinMaxObserver had min_val = ${mid.min_val[0]}`));
+  await checkExercise(page, 'minmax-scale', mid.scale[0], mid.scale[0] + 0.001);
+  // HistogramObserver's searched range is its own row, inside the data's range, and the worked
+  // example names it (not range_lo/range_hi) as the search's choice.
+  const h = output.observers[2];
+  assert.ok(h.search_range[0] >= h.min_val && h.search_range[1] <= h.max_val && h.search_range[1] < h.max_val, `${h.search_range}`);
+  assert.equal(output.observers[0].search_range, undefined);
+  const worked = await page.textContent('#worked-steps');
+  assert.ok(worked.includes(`it chose [${h.search_range[0]}, ${h.search_range[1]}]`), worked);
+  // Exercise 3's answer is not given away, and no 17-digit errors in the prose.
+  assert.doesNotMatch(worked, /last changed after batch/);
+  assert.doesNotMatch(worked, /\d\.\d{12,}/);
+  // MovingAverage: batch 1's weight after n batches, (1 − c)^(n − 1), in %, to 4 digits.
+  const n = output.curve.length, c = FIXTURE.setting.averaging_constant;
+  assert.ok(worked.includes(`carry (1 − c)^${n - 1} = ${+(100 * (1 - c) ** (n - 1)).toPrecision(4)} %`), worked);
   const totals = output.observers.map((o) => o.total_error);
   const best = totals.indexOf(Math.min(...totals));
   await checkExercise(page, 'best', best, (best + 1) % 3);

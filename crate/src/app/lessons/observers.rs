@@ -47,6 +47,10 @@ pub struct ObserverResult {
     pub min_val: f32,
     /// See `min_val`.
     pub max_val: f32,
+    /// HistogramObserver only: the `[min, max]` its `_non_linear_param_search` chose (before
+    /// `_calculate_qparams` rounds the zero point, which moves `range_lo`/`range_hi` slightly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_range: Option<[f32; 2]>,
     /// `calculate_qparams()`'s scale.
     pub scale: f32,
     /// `calculate_qparams()`'s zero point.
@@ -256,6 +260,10 @@ impl Lesson for Observers {
                     observer: o.name,
                     min_val: o.min,
                     max_val: o.max,
+                    search_range: (o.name == "HistogramObserver").then(|| {
+                        let (lo, hi) = three.hist.non_linear_param_search();
+                        [lo, hi]
+                    }),
                     scale: o.scale,
                     zero_point: o.zero_point,
                     range_lo: dequantize_val(o.quant_min, o.scale, o.zero_point),
@@ -293,6 +301,9 @@ impl Lesson for Observers {
         for r in &o.observers {
             let n = r.observer;
             s += &format!("{n} min_val {}\n{n} max_val {}\n", num(r.min_val), num(r.max_val));
+            if let Some([lo, hi]) = r.search_range {
+                s += &format!("{n} search_range {} {}\n", num(lo), num(hi));
+            }
             s += &format!("{n} scale {}\n{n} zero_point {}\n", num(r.scale), r.zero_point);
             s += &format!("{n} range {} {}\n", num(r.range_lo), num(r.range_hi));
             s += &format!("{n} clip_fraction {}\n", num64(r.clip_fraction));

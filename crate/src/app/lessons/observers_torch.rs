@@ -88,6 +88,12 @@ fn clipping_plus_rounding_is_the_whole_error_and_histogram_clips_the_outliers() 
     for r in &o.observers {
         assert_eq!(r.total_error, r.clipping_error + r.rounding_error);
     }
+    // Only HistogramObserver searches; its chosen [min, max] lies inside the data's range, clips
+    // the top outlier, and _calculate_qparams turns it into exactly the reported scale.
+    assert!(minmax.search_range.is_none() && moving.search_range.is_none());
+    let [lo, hi] = hist.search_range.expect("HistogramObserver reports its search");
+    assert!(lo >= hist.min_val && hi < hist.max_val, "{lo} {hi} in {} {}", hist.min_val, hist.max_val);
+    assert_eq!((hi.max(0.0) - lo.min(0.0)) / 255.0, hist.scale);
     let bad = Input { batches: 0, ..input };
     assert!(Observers::run(&bad).unwrap_err().to_string().contains("batches"));
 }
