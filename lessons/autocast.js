@@ -120,7 +120,7 @@ function wire() {
     id: 'softmax',
     kind: 'choice',
     prompt: 'Which autocast list is softmax on?',
-    options: POLICIES,
+    options: POLICIES.map((p) => LABELS[p]),
     answer: () => POLICIES.indexOf(out.policy.find((/** @type {any} */ r) => r.op === 'softmax').policy),
     hint: 'softmax exponentiates: exp(12) is already larger than f16\'s largest value 65504.',
     solution: () => `softmax is on the <strong>${out.policy.find((/** @type {any} */ r) => r.op === 'softmax').policy}</strong> list: it runs in float32 whatever its inputs.`,

@@ -119,7 +119,7 @@ function wire() {
   exercise($('ex-final-scale'), {
     id: 'final-scale',
     kind: 'number',
-    prompt: 'Without looking at the table: what is the scale after the last step of the schedule above? (exact)',
+    prompt: 'Without opening the timeline: what is the scale after the last step of the schedule above? (exact)',
     tolerance: 0,
     answer: () => out.final_scale,
     hint: 'Each inf/-inf/nan step multiplies S by backoff_factor; each run of growth_interval finite steps in a row multiplies it by growth_factor.',
