@@ -53,7 +53,9 @@ pub enum Policy {
     LowerPrecision,
     /// Runs in f32.
     Fp32,
-    /// Not cast: type promotion over the inputs.
+    /// Not cast: type promotion over the inputs. The catch-all for ops on none of the lists
+    /// ("not listed" on lesson 6's page), not torch's own short `promote` list (addcmul, cat,
+    /// stack, index_put…), though both end in type promotion.
     Promote,
 }
 
