@@ -26,7 +26,23 @@ function read() {
   return /** @type {typeof DEFAULTS} */ ({ value: s.value, grad_steps: s.grad_steps, loss_scale_log2: s.loss_scale_log2 });
 }
 
-const F16 = () => out.formats[1];
+/** Rounds a number for reading in prose (4 significant digits); strings (Infinity) pass through. */
+const sig = (/** @type {any} */ x) => (typeof x === 'number' ? String(Number(x.toPrecision(4))) : String(x));
+/** A share as a percentage, for reading. */
+const pct = (/** @type {number} */ x) => `${Number((100 * x).toPrecision(3))}%`;
+
+/** @type {Map<string, any>} */
+const cache = new Map();
+/** The exercises' number: three times the typed value (the page works out the typed one), or a
+ * third of it where 3x is past the largest f64. */
+const exerciseValue = () => (Number.isFinite(3 * state.value) ? 3 * state.value : state.value / 3);
+/** The library's float16 row for the exercises' number, computed once per input. */
+function F16() {
+  const input = { ...state, value: exerciseValue() };
+  const key = JSON.stringify(input);
+  if (!cache.has(key)) cache.set(key, compute('formats', input));
+  return cache.get(key).formats[1];
+}
 
 function render() {
   const err = $('widget-error');
@@ -44,7 +60,7 @@ function render() {
   $('layouts').innerHTML = '<tr><th>dtype</th><th>sign · exponent · mantissa</th><th>hex</th><th>class</th><th>stored</th><th>stored − value</th><th>ulp here</th></tr>' +
     out.formats.map((/** @type {any} */ f) => {
       const d = f.dtype;
-      return `<tr data-dtype="${d}"><td>${d}<br><small>E=${f.exponent_bits} M=${f.mantissa_bits} bias ${f.bias}</small></td>` +
+      return `<tr data-dtype="${d}"><td>${d}<br><small>E=${f.exponent_bits} F=${f.mantissa_bits} bias ${f.bias}</small></td>` +
         `<td class="bits" data-cli="${d} bits ${f.hex} sign ${f.sign} exponent ${f.exponent} mantissa ${f.mantissa}"><span class="sign">${f.sign}</span> <span class="exponent">${f.exponent}</span> <span class="mantissa">${f.mantissa}</span></td>` +
         `<td>${f.hex}</td><td data-cli="${d} class ${f.class}">${f.class}</td><td class="stored" data-cli="${d} stored ${fmt(f.stored)}">${fmt(f.stored)}</td>` +
         `<td data-cli="${d} error ${fmt(f.error)}">${fmt(f.error)}</td><td class="ulp" data-cli="${d} ulp ${f.ulp === null ? 'null' : fmt(f.ulp)}">${f.ulp === null ? '—' : fmt(f.ulp)}</td></tr>`;
@@ -66,9 +82,8 @@ function render() {
   drawGrads();
   const g = out.gradients;
   const rows = [['without scaling', 'unscaled', g.unscaled], [`times 2^${g.loss_scale_log2} = ${fmt(g.loss_scale)}`, `scaled_2^${g.loss_scale_log2}`, g.scaled]];
-  $('grad-counts').innerHTML = `<tr><th>${g.count} gradients</th><th>zero in f32</th><th>flush to 0</th><th>subnormal</th><th>normal</th><th>inf</th><th>flushed share</th><th>subnormal share</th></tr>` +
-    rows.map(([label, key, c]) => `<tr data-cli="${key} zero ${c.zero} flush_to_zero ${c.flush_to_zero} subnormal ${c.subnormal} normal ${c.normal} overflow ${c.overflow}"><td>${label}</td><td>${c.zero}</td><td>${c.flush_to_zero}</td><td>${c.subnormal}</td><td>${c.normal}</td><td>${c.overflow}</td>` +
-      `<td data-cli="${key} flush_share ${fmt(c.flush_share)} subnormal_share ${fmt(c.subnormal_share)}">${fmt(c.flush_share)}</td><td>${fmt(c.subnormal_share)}</td></tr>`).join('');
+  $('grad-counts').innerHTML = `<tr><th>${g.count} gradients</th><th>zero in f32</th><th>flush to 0</th><th>subnormal</th><th>normal</th><th>inf</th></tr>` +
+    rows.map(([label, key, c]) => `<tr data-cli="${key} zero ${c.zero} flush_to_zero ${c.flush_to_zero} subnormal ${c.subnormal} normal ${c.normal} overflow ${c.overflow}"><td>${label}</td><td>${c.zero}</td><td>${c.flush_to_zero}</td><td>${c.subnormal}</td><td>${c.normal}</td><td>${c.overflow}</td></tr>`).join('');
   worked();
   showCommand($('lesson-command'), 'formats', state, out);
   refreshSolutions();
@@ -111,14 +126,23 @@ function drawGrads() {
 function worked() {
   const [f32, f16, bf16] = out.formats;
   const g = out.gradients;
-  const items = [
-    `You typed ${fmt(out.value)}; float32 stores ${fmt(f32.stored)} (bits ${f32.hex}), off by ${fmt(f32.error)}.`,
-    f16.class === 'normal'
-      ? `float16: exponent field ${f16.exponent} = ${parseInt(f16.exponent, 2)}, minus the bias 15 = ${f16.unbiased_exponent}; mantissa ${f16.mantissa} = ${parseInt(f16.mantissa, 2)}/1024. So x = 2^${f16.unbiased_exponent} · (1 + ${parseInt(f16.mantissa, 2)}/1024) = <strong>${fmt(f16.stored)}</strong>, and the step here is ulp = 2^(${f16.unbiased_exponent} − 10) = ${fmt(f16.ulp)}.`
-      : `float16: the value is ${f16.class}${f16.class === 'subnormal' ? ` (exponent field 0: x = 2^−14 · ${parseInt(f16.mantissa, 2)}/1024 = ${fmt(f16.stored)}, ulp ${fmt(f16.ulp)})` : ` (stored ${fmt(f16.stored)})`}.`,
-    `bfloat16 keeps float32's top 16 bits after rounding: ${bf16.hex} = <strong>${fmt(bf16.stored)}</strong>, ulp ${bf16.ulp === null ? '—' : fmt(bf16.ulp)} (${bf16.class}).`,
-    `Gradients: ${g.count} values after ${g.steps} steps on ${g.dataset}, |g| from ${fmt(g.min_abs)} to ${fmt(g.max_abs)}. Without scaling ${g.unscaled.flush_to_zero} flush to 0 and ${g.unscaled.subnormal} are f16 subnormals (share ${fmt(g.unscaled.subnormal_share)}); times 2^${g.loss_scale_log2}: ${g.scaled.flush_to_zero} flush, ${g.scaled.subnormal} subnormal, ${g.scaled.overflow} overflow.`,
-  ];
+  const items = [`You typed ${out.value}; float32 stores ${f32.stored} (bits ${f32.hex}), off by ${sig(f32.error)}.`];
+  const p = f32.unbiased_exponent;
+  if (f16.class === 'normal' && f32.class === 'normal' && p >= -14) {
+    // Encoding: |x| = 2^p · significand with 1 ≤ significand < 2; the fraction times 2^10 rounds to m.
+    const significand = Math.abs(Number(f32.stored)) / 2 ** p;
+    const scaled = (significand - 1) * 1024;
+    const m = parseInt(f16.mantissa, 2);
+    const carry = f16.unbiased_exponent !== p;
+    items.push(`Encoding in float16: the largest power of two not above |x| is 2^${p}, so |x| = 2^${p} · ${sig(significand)}; the exponent field stores ${p} + 15 = ${p + 15}. The fraction ${sig(significand - 1)} times 2^10 = 1024 is ${sig(scaled)}, which rounds to the nearest integer (ties to even): ${carry ? `1024, which carries into the exponent (2^${f16.unbiased_exponent}, fraction 0)` : `${m} = ${f16.mantissa} in binary`}.`);
+  }
+  items.push(f16.class === 'normal'
+    ? `Decoding: exponent field ${f16.exponent} = ${parseInt(f16.exponent, 2)}, minus the bias 15 = ${f16.unbiased_exponent}; mantissa ${f16.mantissa} = ${parseInt(f16.mantissa, 2)}/1024. So x = 2^${f16.unbiased_exponent} · (1 + ${parseInt(f16.mantissa, 2)}/1024) = <strong>${fmt(f16.stored)}</strong>, and the step here is ulp = 2^(${f16.unbiased_exponent} − 10) = ${fmt(f16.ulp)}.`
+    : `float16: the value is ${f16.class}${f16.class === 'subnormal' ? ` (exponent field 0: x = 2^−14 · ${parseInt(f16.mantissa, 2)}/1024 = ${fmt(f16.stored)}, ulp ${fmt(f16.ulp)})` : ` (stored ${fmt(f16.stored)})`}.`);
+  items.push(`bfloat16 keeps float32's top 16 bits after rounding: ${bf16.hex} = <strong>${fmt(bf16.stored)}</strong>, ulp ${bf16.ulp === null ? '—' : fmt(bf16.ulp)} (${bf16.class}).`);
+  const nonzero = g.count - g.unscaled.zero;
+  const kept = g.min_abs_f16 === 0 ? 'flushes to 0' : `is stored as ${sig(g.min_abs_f16)} (${Math.round(g.min_abs_f16 / 2 ** -24)} × 2^−24), off by ${pct(Math.abs(g.min_abs_f16 - g.min_abs) / g.min_abs)}`;
+  items.push(`Gradients: ${g.count} values after ${g.steps} steps on ${g.dataset}; ${g.unscaled.zero} are exactly 0 in float32, ${nonzero} are not. The nonzero |g| run from ${sig(g.min_abs)} to ${sig(g.max_abs)}: the smallest ${kept} in float16. Times 2^${g.loss_scale_log2}: ${g.scaled.flush_to_zero} flush, ${g.scaled.subnormal} subnormal, ${g.scaled.overflow} overflow.`);
   $('worked-steps').innerHTML = items.map((s) => `<li>${s}</li>`).join('');
 }
 
@@ -130,16 +154,16 @@ function wire() {
   exercise($('ex-f16-value'), {
     id: 'f16-value',
     kind: 'number',
-    prompt: 'What value does float16 store for the number above? (within a quarter of its ulp)',
+    prompt: 'What value does float16 store for three times the number you typed (3 × x)? (within a quarter of its ulp)',
     get tolerance() { return typeof F16().ulp === 'number' ? F16().ulp / 4 : 0; },
     answer: () => F16().stored,
     hint: 'Find the power of two 2^p just below |x|; the f16 grid there has steps of 2^(p − 10) (2^−24 below 2^−14). Round x to the nearest grid point, ties to even.',
-    solution: () => `Between the powers of two around x, float16's grid has steps of ${fmt(F16().ulp)}; the grid point nearest to x is <strong>${fmt(F16().stored)}</strong> (bits ${F16().hex}).`,
+    solution: () => `3 × x = ${sig(exerciseValue())}. Between the powers of two around it, float16's grid has steps of ${fmt(F16().ulp)}; the grid point nearest to it is <strong>${fmt(F16().stored)}</strong> (bits ${F16().hex}).`,
   });
   exercise($('ex-f16-ulp'), {
     id: 'f16-ulp',
     kind: 'number',
-    prompt: 'What is float16\'s rounding step (ulp) at that value? (exact; a power of two such as 0.0009765625)',
+    prompt: 'What is float16\'s rounding step (ulp) at 3 × x? (exact; a power of two such as 0.0009765625)',
     tolerance: 0,
     answer: () => F16().ulp,
     hint: 'ulp = 2^(exponent − 10) for a normal f16, where exponent = field − 15; 2^−24 for a subnormal.',
@@ -148,13 +172,13 @@ function wire() {
   exercise($('ex-subnormal-share'), {
     id: 'subnormal-share',
     kind: 'number',
-    prompt: 'Of the nonzero gradients, what share are f16 subnormals without loss scaling? (a fraction; within 0.01)',
+    prompt: 'Of the nonzero gradients (all gradients minus the ones already 0 in float32), what share are f16 subnormals without loss scaling? (a fraction of 1; within 0.01)',
     tolerance: 0.01,
     answer: () => out.gradients.unscaled.subnormal_share,
     hint: 'Count the gradients with 2⁻²⁵ < |g| < 2⁻¹⁴ (the yellow zone) and divide by the nonzero ones.',
     solution: () => {
       const u = out.gradients.unscaled;
-      return `${u.subnormal} subnormal of ${out.gradients.count - u.zero} nonzero gradients: <strong>${fmt(u.subnormal_share)}</strong>.`;
+      return `${u.subnormal} subnormal of ${out.gradients.count} − ${u.zero} = ${out.gradients.count - u.zero} nonzero gradients: <strong>${sig(u.subnormal_share)}</strong> (${pct(u.subnormal_share)}).`;
     },
   });
   lessonChrome('formats', '#precision=16-mixed&dataset=digits');

@@ -9,6 +9,7 @@ import { compute, exercise, fmt, lessonChrome, loadLibrary, readHash, refreshSol
 const DEFAULTS = { schedule: 'ok,ok,inf,ok,ok,ok,nan,ok,ok,ok,ok,ok', init_scale: 65536, growth_factor: 2, backoff_factor: 0.5, growth_interval: 3 };
 const PROBE = 'ok,ok,ok,inf,ok,inf,ok,ok,inf,ok,ok,ok,inf,ok,ok,ok,ok,inf,ok,ok';
 const PRESETS = /** @type {Record<string, typeof DEFAULTS>} */ ({
+  demo: { ...DEFAULTS },
   default: { schedule: 'ok,ok,inf,ok,nan,-inf,ok,ok,ok', init_scale: 65536, growth_factor: 2, backoff_factor: 0.5, growth_interval: 2000 },
   'below-one': { schedule: 'inf,inf,inf,nan,ok', init_scale: 2, growth_factor: 2, backoff_factor: 0.5, growth_interval: 2000 },
   'interval-1': { schedule: PROBE, init_scale: 65536, growth_factor: 2, backoff_factor: 0.5, growth_interval: 1 },
@@ -22,7 +23,7 @@ const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (doc
 let { state } = readHash(DEFAULTS);
 /** @type {any} */
 let out = null;
-const chart = lineChart(/** @type {HTMLCanvasElement} */ ($('scale-chart')), { xLabel: 'step' });
+const chart = lineChart(/** @type {HTMLCanvasElement} */ ($('scale-chart')), { log2: true, xLabel: 'step' });
 
 function show() {
   field('schedule').value = state.schedule;
@@ -57,11 +58,11 @@ function render() {
   const steps = out.steps;
   chart.update({
     series: [
-      { name: 'log2(scale) after update()', color: '#2f5fd0', stepped: true, points: [[0, Math.log2(steps[0].scale_used)], ...steps.map((/** @type {any} */ r, /** @type {number} */ i) => /** @type {[number, number]} */ ([r.step, out.log2_scale_after[i]]))] },
+      { name: 'scale after update()', color: '#2f5fd0', stepped: true, points: [[0, steps[0].scale_used], ...steps.map((/** @type {any} */ r) => /** @type {[number, number]} */ ([r.step, r.scale_after]))] },
     ],
     rug: { items: steps.filter((/** @type {any} */ r) => r.skipped).map((/** @type {any} */ r) => /** @type {[number, number]} */ ([r.step, 1])), color: '#c0392b', label: 'skipped step' },
     // The "scale 1" line only where the scale comes near it (it would squash the chart otherwise).
-    hlines: out.min_scale < 4 ? [{ y: 0, color: '#888', label: 'scale 1' }] : [],
+    hlines: out.min_scale < 4 ? [{ y: 1, color: '#888', label: 'scale 1' }] : [],
   });
   const facts = [['skipped', out.skipped], ['growths', out.growths], ['final_scale', out.final_scale], ['min_scale', out.min_scale]];
   $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${fmt(v)}">${fmt(v)}</dd>`).join('') +
@@ -90,7 +91,7 @@ function worked() {
   else items.push('No step overflows, so no step is skipped and the scale never backs off.');
   if (grow) items.push(`Step ${grow.step}: the tracker reaches growth_interval = ${state.growth_interval} finite steps in a row, so S = ${fmt(grow.scale_used)} · ${fmt(state.growth_factor)} = <strong>${fmt(grow.scale_after)}</strong> and the tracker restarts at 0.`);
   else items.push(`The scale never grows: there are never growth_interval = ${state.growth_interval} finite steps in a row.`);
-  items.push(`In all: ${out.skipped} of ${out.steps.length} steps skipped, ${out.growths} growth(s); the scale ends at ${fmt(out.final_scale)} (log2 = ${fmt(out.log2_scale_after.at(-1))}).`);
+  items.push(`The same two rules apply at every later step; the exercises below ask where they lead (the summary under the chart has the totals).`);
   $('worked-steps').innerHTML = items.map((s) => `<li>${s}</li>`).join('');
 }
 
@@ -118,7 +119,7 @@ function wire() {
   exercise($('ex-final-scale'), {
     id: 'final-scale',
     kind: 'number',
-    prompt: 'Without looking at the table: what is the scale after the last step of the schedule above? (exact)',
+    prompt: 'Without opening the timeline: what is the scale after the last step of the schedule above? (exact)',
     tolerance: 0,
     answer: () => out.final_scale,
     hint: 'Each inf/-inf/nan step multiplies S by backoff_factor; each run of growth_interval finite steps in a row multiplies it by growth_factor.',

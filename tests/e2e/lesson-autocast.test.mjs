@@ -1,4 +1,4 @@
-// Lesson 7 (lessons/autocast.html): loads with no console error on WebGPU and with WebGPU off;
+// Lesson 6 (lessons/autocast.html): loads with no console error on WebGPU and with WebGPU off;
 // the trace of the real step follows autocast's lists (linear and relu in the low dtype, the loss
 // in float32; everything float32 in 32-true), the exercises check right and wrong answers, the
 // precision and the widths move the numbers as the lists say, `quantplay lesson autocast`
@@ -38,8 +38,15 @@ test('lesson autocast: the trace, the exercises, the controls and the command ag
   assert.deepEqual(output.layers, [2, 16, 16, 2]);
   const policy = Object.fromEntries(output.policy.map((r) => [r.op, r.policy]));
   assert.deepEqual([policy.linear, policy.softmax, policy.cross_entropy, policy.add], ['lower_precision', 'fp32', 'fp32', 'promote']);
-  await checkExercise(page, 'low-ops', 5, 4);
+  // The exercise's model has one more hidden layer (16,16,8): 4 linears and 3 relus.
+  await checkExercise(page, 'low-ops', 7, 5);
+  // It asks about the next precision (bf16-mixed): the loss is still float32.
   await checkExercise(page, 'loss-dtype', 2, 0);
+  // ONE list, printed from the library's policy: torch's CUDA fp32 list has neither mean nor batch_norm.
+  assert.deepEqual([policy.mean, policy.norm], ['promote', 'fp32']);
+  const lists = await page.textContent('#policy-lists');
+  assert.match(lists, /fp32:\n\s+softmax, log_softmax, cross_entropy[^\n]*, mse_loss, sum, norm\n/);
+  assert.match(lists, /not listed \(runs in its inputs' dtype\):\n\s+mean, add, mul, relu\n/);
   await checkExercise(page, 'softmax', 1, 0);
   assert.equal(await page.$$eval('#trace-picture .op[data-dtype="float16"]', (els) => els.length), 5);
   await checkCliAgrees(page);
@@ -53,7 +60,7 @@ test('lesson autocast: the trace, the exercises, the controls and the command ag
   assert.deepEqual([output.autocast, output.grad_scaler, output.low_ops], ['bfloat16', false, 3]);
   assert.equal(output.policy.find((r) => r.op === 'linear').from_float32, 'bfloat16');
   assert.match(await page.evaluate(() => location.hash), /precision=bf16-mixed&hidden=8/);
-  await checkExercise(page, 'low-ops', 3, 5);
+  await checkExercise(page, 'low-ops', 5, 3); // its model: 8,8
   await checkCliAgrees(page);
 
   // 32-true: no autocast, every op float32.

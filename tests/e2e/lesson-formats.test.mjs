@@ -40,8 +40,21 @@ test('lesson formats: torch values, the exercises, the controls and the command 
   assert.deepEqual([f16.max_normal, f16.min_normal, f16.min_subnormal, f16.overflow_threshold], [65504, 2 ** -14, 2 ** -24, 65520]);
   assert.equal(f16.ulp, 2 ** (-4 - 10)); // 0.1 lies in [2^-4, 2^-3)
   assert.equal(await page.textContent('tr[data-dtype="float16"] .bits'), '0 01011 1001100110');
-  await checkExercise(page, 'f16-value', 0.0999755859375, 0.1);
-  await checkExercise(page, 'f16-ulp', 2 ** -14, 2 ** -13);
+  // The exercises ask about 3 × x, not the x worked out above: torch.tensor(0.3).half() =
+  // 0.300048828125 (0x34cd), in [2^-2, 2^-1) so ulp 2^-12.
+  await checkExercise(page, 'f16-value', 0.300048828125, 0.3005); // 0.3 itself is within ulp/4
+  await checkExercise(page, 'f16-ulp', 2 ** -12, 2 ** -14);
+  // The worked example encodes as well as decodes: 0.1 = 2^-4 · 1.6; 0.6 · 1024 = 614.4 → 614.
+  const worked = await page.textContent('#worked-steps');
+  assert.match(worked, /2\^-4 · 1\.6\b/);
+  assert.match(worked, /614\.4, which rounds .*614 = 1001100110/);
+  // The smallest gradient is an f16 subnormal: f16 keeps a whole multiple of 2^-24 of it.
+  // (The JSON carries f32 digits, so compare as f32.)
+  const kept = output.gradients.min_abs_f16;
+  assert.ok(kept > 0 && kept < 2 ** -14, String(kept));
+  assert.equal(Math.fround(kept), Math.fround(Math.round(kept / 2 ** -24) * 2 ** -24));
+  // The counts table leaves the shares out (an exercise asks for one).
+  assert.doesNotMatch(await page.textContent('#grad-counts'), /share/);
   const share = output.gradients.unscaled.subnormal_share;
   await checkExercise(page, 'subnormal-share', share, share + 0.05);
   const g = output.gradients;
@@ -57,7 +70,7 @@ test('lesson formats: torch values, the exercises, the controls and the command 
   output = await set(page, 'value', 1e-6);
   assert.equal(output.formats[1].class, 'subnormal');
   assert.equal(output.formats[1].stored, Math.round(Math.fround(1e-6) / 2 ** -24) * 2 ** -24);
-  await checkExercise(page, 'f16-ulp', 2 ** -24, 2 ** -23);
+  await checkExercise(page, 'f16-ulp', 2 ** -24, 2 ** -23); // 3e-6 is an f16 subnormal too
 
   // The loss scale: k = 0 changes nothing; k = -12 shifts gradients down, so more flush to zero.
   output = await set(page, 'loss_scale_log2', 0);

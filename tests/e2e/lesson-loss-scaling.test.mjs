@@ -1,4 +1,4 @@
-// Lesson 6 (lessons/loss-scaling.html): loads with no console error on WebGPU and with WebGPU
+// Lesson 7 (lessons/loss-scaling.html): loads with no console error on WebGPU and with WebGPU
 // off; the timeline matches torch's GradScaler (tests/fixtures/grad_scaler.json) bit for bit on
 // two of its runs; the exercises check right and wrong answers; the presets, the typed settings
 // and the clickable strip move the numbers as a power-of-two replay of torch's update rule says;
@@ -95,6 +95,13 @@ test('lesson loss-scaling: torch timelines, the exercises, the controls and the 
     assert.match(await page.evaluate(() => location.hash), new RegExp(`growth_interval=${interval}`));
   }
   assert.ok(counts['interval-1'] > counts['interval-4'], JSON.stringify(counts));
+  // growth_interval 4 ratchets down (the page says so): it ends far below where it started.
+  assert.ok(output.final_scale < 65536 / 8, JSON.stringify(output.final_scale));
+  // The demo button loads the settings the page opens with (growth_interval 3, not torch's 2000).
+  await page.click('button[data-preset="demo"]');
+  assert.match(await page.evaluate(() => location.hash), /growth_interval=3/);
+  await page.click('button[data-preset="default"]');
+  assert.match(await page.evaluate(() => location.hash), /growth_interval=2000/);
 
   // The strip: clicking step 1 (ok) makes it inf, a skipped step with a backoff.
   const before = (await widgetOutput(page)).output;

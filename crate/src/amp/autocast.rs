@@ -33,9 +33,9 @@ pub enum Op {
     MseLoss,
     /// `sum`.
     Sum,
-    /// `mean`.
+    /// `mean`: on none of autocast_mode.cpp's CUDA lists, so it runs in its input's dtype.
     Mean,
-    /// `batch_norm` / `layer_norm`.
+    /// `torch.norm` (the CUDA `fp32_append_dtype` list; `batch_norm` is on no list).
     Norm,
     /// Element-wise `add` (and bias add).
     Add,
@@ -53,7 +53,9 @@ pub enum Policy {
     LowerPrecision,
     /// Runs in f32.
     Fp32,
-    /// Not cast: type promotion over the inputs.
+    /// Not cast: type promotion over the inputs. The catch-all for ops on none of the lists
+    /// ("not listed" on lesson 6's page), not torch's own short `promote` list (addcmul, cat,
+    /// stack, index_put…), though both end in type promotion.
     Promote,
 }
 
@@ -61,8 +63,10 @@ pub enum Policy {
 pub fn policy(op: Op) -> Policy {
     match op {
         Op::Matmul | Op::Linear | Op::Conv2d => Policy::LowerPrecision,
-        Op::Softmax | Op::LogSoftmax | Op::CrossEntropy | Op::MseLoss | Op::Sum | Op::Mean | Op::Norm => Policy::Fp32,
-        Op::Add | Op::Mul | Op::Relu => Policy::Promote,
+        Op::Softmax | Op::LogSoftmax | Op::CrossEntropy | Op::MseLoss | Op::Sum | Op::Norm => Policy::Fp32,
+        // Not on any list (not torch's `promote` list either, which names addcmul, cat, stack,
+        // index_put…): no cast, so the op runs in its inputs' dtype by type promotion.
+        Op::Mean | Op::Add | Op::Mul | Op::Relu => Policy::Promote,
     }
 }
 
@@ -161,6 +165,9 @@ mod tests {
         assert_eq!(output_dtype(Op::Sum, &[F16], f16).unwrap(), F32);
         assert_eq!(output_dtype(Op::Softmax, &[F16], f16).unwrap(), F32);
         assert_eq!(output_dtype(Op::Relu, &[F16], f16).unwrap(), F16);
+        // torch's CUDA fp32 list has no `mean`: an f16 mean stays f16; `norm` goes to f32.
+        assert_eq!(output_dtype(Op::Mean, &[F16], f16).unwrap(), F16);
+        assert_eq!(output_dtype(Op::Norm, &[F16], f16).unwrap(), F32);
         assert_eq!(output_dtype(Op::Add, &[F16, F32], f16).unwrap(), F32);
         assert_eq!(output_dtype(Op::Add, &[F16, BF16], None).unwrap(), F32);
         assert_eq!(output_dtype(Op::Linear, &[F32, F32], None).unwrap(), F32);

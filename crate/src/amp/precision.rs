@@ -137,8 +137,8 @@ pub fn effective_precision(requested: Precision, amp_enabled: bool, caps: Capabi
     }
     match (caps.backend, requested) {
         (_, True32) => mk(True32, false, None),
-        (BackendKind::Cpu | BackendKind::CpuReference, Mixed16 | True16) => mk(requested, true, Some("the CPU has no f16 arithmetic: f16 values go through the half crate (same numbers as torch, software speed)")),
-        (BackendKind::Cpu | BackendKind::CpuReference, MixedBf16 | TrueBf16) => mk(requested, true, Some("the CPU has no bf16 arithmetic: bf16 values go through the half crate (same numbers as torch, software speed)")),
+        (BackendKind::Cpu | BackendKind::CpuReference, Mixed16 | True16) => mk(requested, true, Some("the CPU has no f16 arithmetic: f16 values are converted and rounded in software (same numbers as torch, slower)")),
+        (BackendKind::Cpu | BackendKind::CpuReference, MixedBf16 | TrueBf16) => mk(requested, true, Some("the CPU has no bf16 arithmetic: bf16 values are converted and rounded in software (same numbers as torch, slower)")),
         (BackendKind::WebGpu, MixedBf16 | TrueBf16) => mk(True32, false, Some("WebGPU has no bf16 type; bf16 runs on the CPU backend only, so this runs as 32-true")),
         (BackendKind::WebGpu, True16) if caps.shader_f16 => mk(Mixed16, false, Some("on WebGPU 16-true runs as 16-mixed: f16 compute with f32 master weights")),
         (BackendKind::WebGpu, True16) => mk(Mixed16, true, Some("on WebGPU 16-true runs as 16-mixed, and without shader-f16 f16 is stored two per u32 (same numbers)")),

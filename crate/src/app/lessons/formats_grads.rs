@@ -9,11 +9,10 @@
 //! agree); each gradient's f16 class comes from the library's cast
 //! ([`crate::rules::cast::f32_to_f16`]).
 //!
-//! Why that configuration: it is the one whose numbers are bit-identical natively and in wasm,
-//! which the page and `quantplay lesson formats` must be. The playground sets are drawn with
-//! `sin`/`cos`/`ln`, cross-entropy uses `exp` and Adam's bias correction `pow`; the platforms'
-//! libm results for those differ in the last bit now and then, and a training run spreads it.
-//! digits is stored data, MSE and SGD are adds, multiplies and divisions (IEEE, exact-rounded).
+//! Why that configuration: digits is stored data (no sampling), and a plain MSE + SGD run is
+//! the simplest one whose gradients reach f16's subnormal range. (The page and `quantplay lesson
+//! formats` print the same numbers on any set-up: the CPU paths' exp/log/pow/sin/cos are libm on
+//! every target, `rules/math.rs`.)
 //! Not here: the bit layouts (`formats.rs`), the training step (`nn/amp_step.rs`).
 
 use super::num;
@@ -59,6 +58,8 @@ pub struct Gradients {
     pub count: usize,
     /// Smallest nonzero `|g|`.
     pub min_abs: f32,
+    /// `min_abs` after `.half()` (what f16 keeps of the smallest gradient; 0 if it flushes).
+    pub min_abs_f16: f32,
     /// Largest `|g|`.
     pub max_abs: f32,
     /// `floor(log2|g|)` of bin 0 of `counts` (unscaled).
@@ -148,11 +149,13 @@ pub fn gradients(steps: usize, k: i32) -> Result<Gradients, Error> {
     let counts = log2_bins(&g);
     let scale = 2f32.powi(k);
     let abs = g.iter().map(|v| v.abs());
+    let min_abs = abs.clone().filter(|&v| v > 0.0).fold(f32::INFINITY, f32::min);
     Ok(Gradients {
         dataset: DATASET,
         steps,
         count: g.len(),
-        min_abs: abs.clone().filter(|&v| v > 0.0).fold(f32::INFINITY, f32::min),
+        min_abs,
+        min_abs_f16: f32_to_f16(min_abs).to_f32(),
         max_abs: abs.fold(0.0, f32::max),
         log2_min: LOG2_MIN,
         counts,
@@ -168,6 +171,7 @@ impl Gradients {
     pub fn render(&self) -> String {
         let mut s = format!("gradients dataset {} steps {} count {}\n", self.dataset, self.steps, self.count);
         s += &format!("gradients min_abs {} max_abs {}\n", num(self.min_abs), num(self.max_abs));
+        s += &format!("gradients min_abs_f16 {}\n", num(self.min_abs_f16));
         for (name, c) in [("unscaled", &self.unscaled), (&*format!("scaled_2^{}", self.loss_scale_log2), &self.scaled)]
         {
             s += &format!(
@@ -221,6 +225,12 @@ mod tests {
             assert_eq!(c.zero + c.flush_to_zero + c.subnormal + c.normal + c.overflow, g.count);
         }
         assert_eq!(g.counts.iter().sum::<usize>() + g.unscaled.zero, g.count);
+        // The smallest gradient after 30 steps is an f16 subnormal: f16 keeps it as a whole
+        // multiple of 2⁻²⁴, which is not the f32 value.
+        let g30 = gradients(30, 16).unwrap();
+        assert!(g30.min_abs < 2f32.powi(-14), "{}", g30.min_abs);
+        assert_eq!((g30.min_abs_f16 / 2f32.powi(-24)).fract(), 0.0);
+        assert_ne!(g30.min_abs_f16, g30.min_abs);
         // A hand-made set: 2⁻³⁰ flushes in f16; times 2¹⁶ it is 2⁻¹⁴, the smallest normal.
         let c = classify(&[2f32.powi(-30), 2f32.powi(-20), 1.0, 0.0], 1.0);
         assert_eq!((c.zero, c.flush_to_zero, c.subnormal, c.normal), (1, 1, 1, 1));
