@@ -102,8 +102,11 @@ function draw() {
   const shown = (/** @type {string} */ k, /** @type {string} */ v) => (k.endsWith('_accuracy') ? `${pct(Number(v))}` : v);
   $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${v}">${shown(k, v)}</dd>`).join('');
   const maxGain = Math.max(1e-9, ...out.sweep.map((/** @type {any} */ r) => Math.abs(r.gain)));
-  $('sweep').innerHTML = '<tr><th>layer kept float</th><th>accuracy</th><th>test images right</th><th>gain</th><th></th></tr>' + out.sweep
-    .map((/** @type {any} */ r) => `<tr data-cli="${r.layer} ${fmt(r.accuracy)} ${fmt(r.gain)}"><td>${r.layer}</td><td>${pct(r.accuracy)}</td><td>${count(r.accuracy)} of ${out.test_samples}</td><td>${(r.gain * 100).toFixed(2)} pt</td>` +
+  // The gain in test images beside the points: a one-image gain is noise.
+  const gained = (/** @type {any} */ r) => count(r.accuracy) - count(out.int8_accuracy);
+  const imgs = (/** @type {number} */ d) => `${d > 0 ? '+' : ''}${d} image${Math.abs(d) === 1 ? '' : 's'}`;
+  $('sweep').innerHTML = '<tr><th>layer kept float</th><th>accuracy</th><th>gain</th><th>gain in test images</th><th></th></tr>' + out.sweep
+    .map((/** @type {any} */ r) => `<tr data-cli="${r.layer} ${fmt(r.accuracy)} ${fmt(r.gain)}"><td>${r.layer}</td><td>${pct(r.accuracy)}</td><td>${(r.gain * 100).toFixed(2)} pt</td><td>${imgs(gained(r))} of ${out.test_samples}</td>` +
       `<td style="width:12rem"><div style="height:0.8rem;width:${(Math.abs(r.gain) / maxGain) * 100}%;background:${r.gain > 0 ? '#1d7a3a' : '#b3261e'}"></div></td></tr>`)
     .join('');
   const top = out.sweep[0];
@@ -150,20 +153,20 @@ function wire() {
   exercise($('ex-gain'), {
     id: 'gain',
     kind: 'number',
-    prompt: 'Keeping layer <strong id="ex-gain-layer"></strong> float: how many more test images does the model get right than the all-int8 model (negative if fewer)? (an integer; exact)',
+    prompt: 'With layer <strong id="ex-gain-layer"></strong> kept float (the rest int8), how many test images does the model classify correctly? (an integer; exact)',
     tolerance: 0,
-    answer: () => count(gainLayer().accuracy) - count(out.int8_accuracy),
-    hint: 'The sweep table gives the images right with that layer float; exercise 1 gives the all-int8 count (or multiply the gain by test_samples).',
+    answer: () => count(gainLayer().accuracy),
+    hint: 'Its row of the sweep: accuracy × test_samples, or the all-int8 count (exercise 1) plus its gain in images.',
     solution: () => {
       const r = gainLayer();
       const d = count(r.accuracy) - count(out.int8_accuracy);
-      return `${count(r.accuracy)} − ${count(out.int8_accuracy)} = <strong>${d}</strong> image(s), ${(r.gain * 100).toFixed(2)} points${Math.abs(d) <= 1 ? ': one image or none, which is noise' : ''}.`;
+      return `${pct(r.accuracy)} × ${out.test_samples} = <strong>${count(r.accuracy)}</strong> = ${count(out.int8_accuracy)} ${d < 0 ? '−' : '+'} ${Math.abs(d)}${Math.abs(d) <= 1 ? ' (a gain of one image or none: noise)' : ''}.`;
     },
   });
   exercise($('ex-calib'), {
     id: 'calib',
     kind: 'choice',
-    prompt: 'Is the sweep’s best gain (its first row) more than noise, that is more than one test image?',
+    prompt: 'Is the sweep’s best gain (its first row) more than noise, that is more than one test image? (so is keeping that layer float a finding?)',
     options: ['no: one image or fewer', 'yes: more than one image'],
     answer: () => (count(out.sweep[0].accuracy) - count(out.int8_accuracy) > 1 ? 1 : 0),
     hint: 'Turn the first row’s accuracy into images (accuracy × test_samples) and subtract the all-int8 count.',

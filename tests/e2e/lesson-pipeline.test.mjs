@@ -61,12 +61,11 @@ test('lesson pipeline: training, the sweep, the exercises, the download and the 
   const correct = Math.round(out.int8_accuracy * out.test_samples);
   await checkExercise(page, 'correct', correct, correct + 1);
   // The gain exercise names the sweep's last layer (the worked example does the first) and asks
-  // for images; the choice asks whether the best gain is more than one image.
+  // for its images right; the choice asks whether the best gain is more than one image.
   const images = (a) => Math.round(a * out.test_samples);
   const last = out.sweep[out.sweep.length - 1];
   assert.equal(await page.textContent('#ex-gain-layer'), last.layer);
-  const more = images(last.accuracy) - correct;
-  await checkExercise(page, 'gain', more, more + 1);
+  await checkExercise(page, 'gain', images(last.accuracy), images(last.accuracy) + 1);
   const best = images(out.sweep[0].accuracy) - correct > 1 ? 1 : 0;
   await checkExercise(page, 'calib', best, 1 - best);
   // The keep-float menu lists the layers in model order, the summary shows accuracies as %.
