@@ -13,6 +13,16 @@ const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (doc
 let { state } = readHash(DEFAULTS);
 /** @type {any} */
 let out = null;
+/** The exercises' element (another one than the worked example's), and the same element with
+ * per-channel weight scales: the library's live output for those inputs. @type {any} */
+let alt = null;
+/** @type {any} */
+let altPc = null;
+
+/** The exercises' (row, col): the next row and the next column, wrapping around. */
+const altElement = () => ({ row: (state.row + 1) % state.batch, col: (state.col + 1) % state.out_features });
+/** Rounds to 4 significant digits for prose (the worked example keeps the exact numbers). */
+const r4 = (/** @type {number} */ x) => String(Number(x.toPrecision(4)));
 
 function show() {
   for (const k of NUMBERS) field(k).value = String(/** @type {any} */ (state)[k]);
@@ -27,30 +37,40 @@ function read() {
   return s;
 }
 
-/** The accumulator's terms, one bar each, up (positive) or down from a zero line. */
+/** The accumulator's terms, one bar each, up (positive) or down from a zero line; the y range
+ * runs from the smallest to the largest term (0 always inside), so no half of it stays empty. */
 function drawTerms(/** @type {HTMLCanvasElement} */ canvas, /** @type {number[]} */ terms) {
   const { ctx, w, h } = fitCanvas(canvas);
-  const max = Math.max(1, ...terms.map(Math.abs));
-  const pad = { l: 50, r: 8, t: 8, b: 8 };
-  const mid = pad.t + (h - pad.t - pad.b) / 2;
-  const half = (h - pad.t - pad.b) / 2;
+  const hi = Math.max(0, ...terms);
+  const lo = Math.min(0, ...terms);
+  const span = hi - lo || 1;
+  const pad = { l: 50, r: 8, t: 20, b: 30 };
+  const plotH = h - pad.t - pad.b;
+  const y = (/** @type {number} */ v) => pad.t + ((hi - v) / span) * plotH;
+  const mid = y(0);
   const slot = (w - pad.l - pad.r) / terms.length;
   ctx.font = '11px system-ui, sans-serif';
   ctx.fillStyle = '#5b6475';
-  ctx.fillText(String(max), 2, pad.t + 8);
+  ctx.fillText('term (x_q[p] − x_zp)·(w_q[p] − w_zp)', pad.l, 12);
+  if (hi > 0) ctx.fillText(String(hi), 2, y(hi) + 8);
   ctx.fillText('0', 2, mid + 4);
-  ctx.fillText(String(-max), 2, h - pad.b);
+  if (lo < 0) ctx.fillText(String(lo), 2, y(lo));
   ctx.strokeStyle = '#d5dae5';
   ctx.beginPath();
   ctx.moveTo(pad.l, mid);
   ctx.lineTo(w - pad.r, mid);
   ctx.stroke();
+  const every = Math.ceil(terms.length / Math.max(1, Math.floor((w - pad.l - pad.r) / 22))); // labels that fit
   terms.forEach((t, p) => {
-    const bh = (Math.abs(t) / max) * half;
+    const bh = (Math.abs(t) / span) * plotH;
     ctx.fillStyle = t >= 0 ? '#2f5fd0' : '#c8553d';
     ctx.fillRect(pad.l + p * slot + slot * 0.1, t >= 0 ? mid - bh : mid, Math.max(1, slot * 0.8), bh);
+    ctx.fillStyle = '#5b6475';
+    if (p % every === 0) ctx.fillText(String(p), pad.l + p * slot + slot / 2 - 3, h - 16);
   });
+  ctx.fillText('input feature p', pad.l + (w - pad.l - pad.r) / 2 - 40, h - 3);
   canvas.dataset.terms = String(terms.length);
+  canvas.dataset.range = `${lo},${hi}`;
   canvas.dataset.sum = String(terms.reduce((a, b) => a + b, 0));
 }
 
@@ -100,6 +120,15 @@ function render() {
   ].map((s) => `<li>${s}</li>`).join('');
   $('terms').innerHTML = '<tr><th>p</th><th>x_q</th><th>w_q</th><th>x_q − x_zp</th><th>w_q − w_zp</th><th>product</th></tr>' +
     terms.map((/** @type {number} */ t, /** @type {number} */ p) => `<tr><td>${p}</td><td>${e.x_codes[p]}</td><td>${e.w_codes[p]}</td><td>${e.x_codes[p] - out.x_zero_point}</td><td>${e.w_codes[p] - e.w_zero_point}</td><td>${t}</td></tr>`).join('');
+  const at = altElement();
+  alt = compute('integer', { ...state, ...at });
+  altPc = state.per_channel ? alt : compute('integer', { ...state, ...at, per_channel: true });
+  const a = alt.element;
+  const where = `y_q[${at.row}][${at.col}]`;
+  for (const el of document.querySelectorAll('.ex-element')) el.textContent = where;
+  $('ex-acc-data').textContent = `Σ x_q·w_q = ${a.sum_xw}, Σ x_q = ${a.sum_x}, Σ w_q = ${a.sum_w}`;
+  $('ex-multiplier-data').textContent = `s_x = ${fmt(altPc.x_scale)}, s_w[${at.col}] = ${fmt(altPc.element.w_scale)}, s_y = ${fmt(altPc.y_scale)}`;
+  $('ex-code-data').textContent = `acc = ${a.acc}, bias_q = ${fmt(a.bias_q)}, M = ${fmt(a.multiplier)}, y_zp = ${alt.y_zero_point}`;
   showCommand($('lesson-command'), 'integer', state, out);
   refreshSolutions();
 }
@@ -121,34 +150,34 @@ function wire() {
   exercise($('ex-acc'), {
     id: 'acc',
     kind: 'number',
-    prompt: 'From Σ x_q·w_q, Σ x_q, Σ w_q, k and the zero points in the worked example, what is the int32 accumulator acc? (an integer; exact)',
+    prompt: 'Another element, <span class="ex-element"></span>, has <span id="ex-acc-data"></span>, with k and the zero points as above. What is its int32 accumulator acc? (an integer; exact)',
     tolerance: 0,
-    answer: () => out.element.acc,
+    answer: () => alt.element.acc,
     hint: 'acc = Σ x_q·w_q − w_zp·Σ x_q − x_zp·Σ w_q + k·x_zp·w_zp; with symmetric weights w_zp = 0.',
     solution: () => {
-      const e = out.element;
-      return `${e.sum_xw} − ${e.w_zero_point}·${e.sum_x} − ${out.x_zero_point}·${e.sum_w} + ${state.in_features}·${out.x_zero_point}·${e.w_zero_point} = <strong>${e.acc}</strong>.`;
+      const e = alt.element;
+      return `${e.sum_xw} − ${e.w_zero_point}·${e.sum_x} − ${alt.x_zero_point}·${e.sum_w} + ${state.in_features}·${alt.x_zero_point}·${e.w_zero_point} = <strong>${e.acc}</strong>.`;
     },
   });
   exercise($('ex-multiplier'), {
     id: 'multiplier',
     kind: 'number',
-    prompt: 'What is the requantization multiplier M for this element? (within 1e-7)',
+    prompt: 'With per-channel weight scales (tick the box to see them), <span class="ex-element"></span> has <span id="ex-multiplier-data"></span>. What is its requantization multiplier M[j]? (within 1e-7)',
     tolerance: 1e-7,
-    answer: () => out.element.multiplier,
-    hint: 'M = s_x · s_w / s_y, with this column’s weight scale.',
-    solution: () => `${fmt(out.x_scale)} · ${fmt(out.element.w_scale)} / ${fmt(out.y_scale)} = <strong>${fmt(out.element.multiplier)}</strong>.`,
+    answer: () => altPc.element.multiplier,
+    hint: 'M[j] = s_x · s_w[j] / s_y, with column j’s own weight scale.',
+    solution: () => `${r4(altPc.x_scale)} · ${r4(altPc.element.w_scale)} / ${r4(altPc.y_scale)} = <strong>${r4(altPc.element.multiplier)}</strong> (exactly ${fmt(altPc.element.multiplier)}).`,
   });
   exercise($('ex-code'), {
     id: 'code',
     kind: 'number',
-    prompt: 'Given acc, bias_q, M and y_zp, what output code does the element get? (an integer; exact)',
-    tolerance: 0,
-    answer: () => out.element.code,
-    hint: 'Add bias_q to acc, multiply by M, round half to even, add y_zp, clamp to 0…255.',
+    prompt: '<span class="ex-element"></span> has <span id="ex-code-data"></span>. What is (acc + bias_q)·M, the number that is rounded to its code? (within 0.001; then round half to even, add y_zp, clamp to 0…255 and check the code against the grid)',
+    tolerance: 1e-3,
+    answer: () => alt.element.scaled,
+    hint: 'Add bias_q to acc, then multiply by M (no rounding yet).',
     solution: () => {
-      const e = out.element;
-      return `(${e.acc} + ${fmt(e.bias_q)}) · ${fmt(e.multiplier)} = ${fmt(e.scaled)} → ${fmt(e.rounded)} → + ${out.y_zero_point} → <strong>${e.code}</strong>.`;
+      const e = alt.element;
+      return `(${e.acc} + ${r4(e.bias_q)}) · ${r4(e.multiplier)} = <strong>${r4(e.scaled)}</strong> (exactly ${fmt(e.scaled)}) → round half to even ${fmt(e.rounded)} → + ${alt.y_zero_point} = ${e.unclamped} → clamp to 0…255: code ${e.code}, as the grid shows.`;
     },
   });
   lessonChrome('integer', '#qmode=static&qconfig=fbgemm&granularity=per-channel');

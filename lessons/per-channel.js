@@ -5,7 +5,7 @@
 import { fitCanvas } from '../www/chart.js';
 import { compute, exercise, fmt, lessonChrome, loadLibrary, readHash, refreshSolutions, showCommand, writeHash } from './kit.js';
 
-const DEFAULTS = { seed: 0, out_channels: 8, channel: 0, layer: 'fused' };
+const DEFAULTS = { seed: 2, out_channels: 8, channel: 0, layer: 'fused' };
 const COLORS = { tensor: '#c8553d', channel: '#2f5fd0' };
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
@@ -13,6 +13,10 @@ const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (doc
 let { state } = readHash(DEFAULTS);
 /** @type {any} */
 let out = null;
+/** The same block with the other layer quantized, and with the next channel's fold. @type {any} */
+let other = null;
+/** @type {any} */
+let next = null;
 
 function show() {
   for (const k of ['seed', 'out_channels', 'channel']) field(k).value = String(/** @type {any} */ (state)[k]);
@@ -24,38 +28,54 @@ function read() {
   return { seed: int('seed'), out_channels: int('out_channels'), channel: int('channel'), layer: field('layer').value };
 }
 
+/** Rounds to 4 significant digits for prose (the tables keep the library's exact numbers). */
+const r4 = (/** @type {number} */ x) => String(Number(x.toPrecision(4)));
+
+/** A round tick step (1, 2 or 5 × 10^k) that cuts `max` into about `n` parts. */
+function niceStep(/** @type {number} */ max, n = 3) {
+  const raw = max / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
+}
+
 /** Two bars per row (per-tensor, per-channel error), on a shared linear axis from 0. */
 function drawRows(/** @type {HTMLCanvasElement} */ canvas, /** @type {any[]} */ rows) {
   const { ctx, w, h } = fitCanvas(canvas);
-  const pad = { l: 70, r: 8, t: 10, b: 22 };
+  const pad = { l: 70, r: 8, t: 22, b: 34 };
   const max = Math.max(...rows.map((r) => Math.max(r.error_per_tensor, r.error_per_channel))) || 1;
+  const step = niceStep(max);
+  const top = Math.ceil(max / step) * step;
   const plotW = w - pad.l - pad.r;
   const plotH = h - pad.t - pad.b;
   const slot = plotW / rows.length;
   ctx.font = '11px system-ui, sans-serif';
   ctx.strokeStyle = '#d5dae5';
   ctx.fillStyle = '#5b6475';
-  for (const f of [0, 0.5, 1]) {
-    const y = pad.t + plotH * (1 - f);
+  const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  for (let i = 0; i * step <= top * (1 + 1e-9); i++) {
+    const y = pad.t + plotH * (1 - (i * step) / top);
     ctx.beginPath();
     ctx.moveTo(pad.l, y);
     ctx.lineTo(w - pad.r, y);
     ctx.stroke();
-    ctx.fillText(f === 0 ? '0' : (max * f).toPrecision(3), 2, y + 4); // axis labels only; the numbers are in the table
+    ctx.fillText(i === 0 ? '0' : (i * step).toFixed(digits), 2, y + 4); // axis labels only; the numbers are in the table
   }
+  ctx.fillText('largest weight error of the row, max |ŵ − w|', pad.l, 12);
+  ctx.fillText('row c (output channel)', pad.l + plotW / 2 - 50, h - 4);
   rows.forEach((r, i) => {
     const x = pad.l + i * slot;
     const bw = Math.max(1, slot * 0.38);
     for (const [k, v] of /** @type {[keyof typeof COLORS, number][]} */ ([['tensor', r.error_per_tensor], ['channel', r.error_per_channel]])) {
-      const bh = (v / max) * plotH;
+      const bh = (v / top) * plotH;
       ctx.fillStyle = COLORS[k];
       ctx.fillRect(x + (k === 'tensor' ? slot * 0.1 : slot * 0.1 + bw), pad.t + plotH - bh, bw, bh);
     }
     ctx.fillStyle = i === state.channel ? '#1d2330' : '#5b6475';
-    ctx.fillText(String(i), x + slot / 2 - 3, h - 6);
+    ctx.fillText(String(i), x + slot / 2 - 3, h - 20);
   });
   canvas.dataset.rows = String(rows.length);
   canvas.dataset.max = String(max);
+  canvas.dataset.ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => (i * step).toFixed(digits)).join(',');
 }
 
 function render() {
@@ -78,11 +98,13 @@ function render() {
   ];
   $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${v}">${v}</dd>`).join('');
   $('rows').innerHTML =
-    '<tr><th>row c</th><th>max |w[c]|</th><th>scale[c]</th><th>error, per tensor</th><th>error, per channel</th><th>codes used, per tensor</th><th>per channel</th></tr>' +
+    '<tr><th>row c</th><th>max |w[c]|</th><th>scale[c]</th><th>max |ŵ − w|, per tensor</th><th>max |ŵ − w|, per channel</th><th>code span, per tensor</th><th>code span, per channel</th></tr>' +
     out.rows
       .map((/** @type {any} */ r, /** @type {number} */ c) => {
-        const cells = [c, fmt(r.max_abs), fmt(r.scale), fmt(r.error_per_tensor), fmt(r.error_per_channel), r.codes_per_tensor, r.codes_per_channel];
-        return `<tr data-cli="${cells.join(' ')}">${cells.map((v) => `<td>${v}</td>`).join('')}</tr>`;
+        const span = (/** @type {number[]} */ s) => `${s[0]}..${s[1]}`;
+        const cells = [c, fmt(r.max_abs), fmt(r.scale), fmt(r.error_per_tensor), fmt(r.error_per_channel), span(r.span_per_tensor), span(r.span_per_channel)];
+        const shown = cells.map((v) => String(v).replace(/^(-?\d+)\.\.(-?\d+)$/, (_, a, b) => `${a.replace('-', '−')}…${b.replace('-', '−')}`));
+        return `<tr data-cli="${cells.join(' ')}">${shown.map((v) => `<td>${v}</td>`).join('')}</tr>`;
       })
       .join('');
   const f = out.fold;
@@ -93,9 +115,9 @@ function render() {
     ['bias', fmt(f.bias), 'the conv’s b[c]'],
     ['gamma', fmt(f.gamma), 'BatchNorm γ[c] (its weight)'],
     ['beta', fmt(f.beta), 'BatchNorm β[c] (its bias)'],
-    ['running_mean', fmt(f.running_mean), ''],
-    ['running_var', fmt(f.running_var), ''],
-    ['eps', fmt(f.eps), ''],
+    ['running_mean', fmt(f.running_mean), 'the mean of channel c’s input that BatchNorm tracked in training'],
+    ['running_var', fmt(f.running_var), 'its variance, tracked the same way'],
+    ['eps', fmt(f.eps), 'added to the variance so the square root never divides by 0 (BatchNorm2d’s default)'],
     ['rsqrt', fmt(f.rsqrt), '1 / sqrt(running_var + eps)'],
     ['factor', fmt(f.factor), 'γ · rsqrt: every weight of the channel is multiplied by this'],
     ['fused_weight', list(f.fused_weight), 'w[c] · factor, after'],
@@ -109,16 +131,27 @@ function render() {
     against outputs up to <span data-cli="output_max_abs ${fmt(out.output_max_abs)}">${fmt(out.output_max_abs)}</span>: the same function, up to float rounding in a different order.`;
   const r = out.rows[state.channel];
   const big = out.rows.reduce((/** @type {number} */ b, /** @type {any} */ x, /** @type {number} */ i) => (x.max_abs > out.rows[b].max_abs ? i : b), 0);
+  const span = (/** @type {number[]} */ s) => `${s[0]}…${s[1]}`.replaceAll('-', '−');
   $('worked-steps').innerHTML = [
-    `The largest |w| of the whole weight is in row ${big}: ${fmt(out.rows[big].max_abs)}, so the one per-tensor scale is ${fmt(out.rows[big].max_abs)} / 127.5 = <strong>${fmt(out.scale_per_tensor)}</strong>.`,
-    `Row ${state.channel} only reaches ${fmt(r.max_abs)}: its own scale is ${fmt(r.max_abs)} / 127.5 = <strong>${fmt(r.scale)}</strong>.`,
-    `With the per-tensor scale the row uses ${r.codes_per_tensor} distinct codes and its worst error is ${fmt(r.error_per_tensor)}; with its own scale it uses ${r.codes_per_channel} codes and the worst error is ${fmt(r.error_per_channel)} (never more than half a step, scale[c]/2).`,
-    `Folding channel ${state.channel}: rsqrt = 1/sqrt(${fmt(f.running_var)} + ${fmt(f.eps)}) = ${fmt(f.rsqrt)}, factor = ${fmt(f.gamma)} · ${fmt(f.rsqrt)} = ${fmt(f.factor)}; the first weight ${fmt(f.weight[0])} becomes ${fmt(f.fused_weight[0])}, and the bias becomes (${fmt(f.bias)} − ${fmt(f.running_mean)}) · ${fmt(f.rsqrt)} · ${fmt(f.gamma)} + ${fmt(f.beta)} = <strong>${fmt(f.fused_bias)}</strong>.`,
-    `Because the factor differs per channel, the folded rows' ranges spread apart: that is why torch's default weight observer for convs after fusion is per channel.`,
+    `The largest |w| of the whole weight is in row ${big}: ${r4(out.rows[big].max_abs)}, so the one per-tensor scale is ${r4(out.rows[big].max_abs)} / 127.5 = <strong>${r4(out.scale_per_tensor)}</strong>.`,
+    `Row ${state.channel} only reaches ${r4(r.max_abs)}: its own scale is ${r4(r.max_abs)} / 127.5 = <strong>${r4(r.scale)}</strong>.`,
+    `With the per-tensor scale the row's codes span only ${span(r.span_per_tensor)} of −128…127 and its largest error is ${r4(r.error_per_tensor)}; with its own scale they span ${span(r.span_per_channel)} and the largest error is ${r4(r.error_per_channel)} (never more than half a step, scale[c]/2). (A row has only 27 weights, so it can never use more than 27 distinct codes; the span is what the scale decides.)`,
+    `Folding channel ${state.channel}: rsqrt = 1/sqrt(${r4(f.running_var)} + ${fmt(f.eps)}) = ${r4(f.rsqrt)}, factor = ${r4(f.gamma)} · ${r4(f.rsqrt)} = ${r4(f.factor)}; the first weight ${r4(f.weight[0])} becomes ${r4(f.fused_weight[0])}, and the bias becomes (${r4(f.bias)} − ${r4(f.running_mean)}) · ${r4(f.rsqrt)} · ${r4(f.gamma)} + ${r4(f.beta)} = <strong>${r4(f.fused_bias)}</strong>.`,
+    `Because the factor differs per channel, the folded rows' ranges spread apart, so one shared scale fits the folded weight worse than the conv's own: folding makes per-channel scales matter more. (torch's x86 and fbgemm qconfigs use per-channel weight observers for every conv and Linear, fused or not; see <a href="observers.html">lesson 2</a> and the <a href="index.html#glossary">glossary</a>.)`,
   ].map((s) => `<li>${s}</li>`).join('');
+  // The exercises ask about numbers the page does not show: the other layer's scale of the row
+  // shown, and another channel's fold (both the library's live output for those inputs).
+  other = compute('per-channel', { ...state, layer: state.layer === 'fused' ? 'conv' : 'fused' });
+  next = compute('per-channel', { ...state, channel: nextChannel() });
+  $('ex-scale-what').textContent = state.layer === 'fused' ? 'before folding (the conv’s own weight)' : 'after folding (the fused conv)';
+  const g = next.fold;
+  $('ex-fold-inputs').innerHTML = `channel ${nextChannel()}: b = ${fmt(g.bias)}, γ = ${fmt(g.gamma)}, β = ${fmt(g.beta)}, running_mean = ${fmt(g.running_mean)}, running_var = ${fmt(g.running_var)}, eps = ${fmt(g.eps)}`;
   showCommand($('lesson-command'), 'per-channel', state, out);
   refreshSolutions();
 }
+
+/** The channel after the one shown (the fused-bias exercise's channel). */
+const nextChannel = () => (state.channel + 1) % state.out_channels;
 
 function wire() {
   for (const id of ['seed', 'out_channels', 'channel', 'layer']) {
@@ -130,35 +163,42 @@ function wire() {
   exercise($('ex-scale'), {
     id: 'scale',
     kind: 'number',
-    prompt: 'What is the per-channel scale of the channel shown? (within 1e-6)',
+    prompt: 'The fold multiplies every weight of channel c by the factor in the fold table. What is the per-channel scale of the channel shown <span id="ex-scale-what"></span>? (within 1e-6)',
     tolerance: 1e-6,
-    answer: () => out.rows[state.channel].scale,
-    hint: 'Symmetric qint8: the row’s largest |w| divided by (127 − (−128)) / 2.',
-    solution: () => `${fmt(out.rows[state.channel].max_abs)} / 127.5 = <strong>${fmt(out.rows[state.channel].scale)}</strong>.`,
+    answer: () => other.rows[state.channel].scale,
+    hint: 'Symmetric qint8: the row’s largest |w| / 127.5; folding multiplies the row’s largest |w| by |factor| (divide to undo it).',
+    solution: () => {
+      const m = out.rows[state.channel].max_abs;
+      const k = Math.abs(out.fold.factor);
+      const how = state.layer === 'fused' ? `${r4(m)} / ${r4(k)}` : `${r4(m)} · ${r4(k)}`;
+      return `max |w[${state.channel}]| = ${how} = ${r4(other.rows[state.channel].max_abs)}, so the scale is ${r4(other.rows[state.channel].max_abs)} / 127.5 = <strong>${r4(other.rows[state.channel].scale)}</strong> (the library's exact value: ${fmt(other.rows[state.channel].scale)}).`;
+    },
   });
   exercise($('ex-worst-row'), {
     id: 'worst-row',
     kind: 'number',
-    prompt: 'Which row loses most by sharing the per-tensor scale (the largest ratio of per-tensor error to per-channel error)? (a row number; exact)',
+    prompt: 'Which row loses most by sharing the per-tensor scale (the largest ratio of its max |ŵ − w| per tensor to per channel)? (a row number; at the default seed 2 the winner is clear, at other seeds two ratios can be close: compare them to 3 significant digits)',
     tolerance: 0,
     answer: () => worstRow(),
     hint: 'Small rows suffer: the per-tensor scale is set by the largest row, so a row with a small max |w| uses few codes.',
     solution: () => {
       const c = worstRow();
       const r = out.rows[c];
-      return `Row <strong>${c}</strong>: its largest error is ${fmt(r.error_per_tensor)} per tensor and ${fmt(r.error_per_channel)} per channel, the largest ratio of any row; its max |w| is ${fmt(r.max_abs)} against the widest row's ${fmt(Math.max(...out.rows.map((/** @type {any} */ x) => x.max_abs)))}.`;
+      const ratios = out.rows.map((/** @type {any} */ x) => x.error_per_tensor / x.error_per_channel);
+      const runner = Math.max(...ratios.filter((/** @type {number} */ _, /** @type {number} */ i) => i !== c));
+      return `Row <strong>${c}</strong>: its largest error is ${r4(r.error_per_tensor)} per tensor and ${r4(r.error_per_channel)} per channel, a ratio of ${r4(ratios[c])} (the next largest ratio is ${r4(runner)}); its max |w| is ${r4(r.max_abs)} against the widest row's ${r4(Math.max(...out.rows.map((/** @type {any} */ x) => x.max_abs)))}.`;
     },
   });
   exercise($('ex-fused-bias'), {
     id: 'fused-bias',
     kind: 'number',
-    prompt: 'Fold the BatchNorm into the conv for the channel shown: what is the fused bias b′? (within 1e-5)',
+    prompt: 'Fold the BatchNorm into the conv for the next channel, <span id="ex-fold-inputs"></span>: what is its fused bias b′? (within 1e-5)',
     tolerance: 1e-5,
-    answer: () => out.fold.fused_bias,
-    hint: 'b′ = (b − running_mean) · rsqrt(running_var + eps) · γ + β, with the numbers in the fold table.',
+    answer: () => next.fold.fused_bias,
+    hint: 'b′ = (b − running_mean) · rsqrt · γ + β with rsqrt = 1 / sqrt(running_var + eps), as the fold table does for the channel shown.',
     solution: () => {
-      const f = out.fold;
-      return `(${fmt(f.bias)} − ${fmt(f.running_mean)}) · ${fmt(f.rsqrt)} · ${fmt(f.gamma)} + ${fmt(f.beta)} = <strong>${fmt(f.fused_bias)}</strong>.`;
+      const f = next.fold;
+      return `rsqrt = 1 / sqrt(${r4(f.running_var)} + ${fmt(f.eps)}) = ${r4(f.rsqrt)}; (${r4(f.bias)} − ${r4(f.running_mean)}) · ${r4(f.rsqrt)} · ${r4(f.gamma)} + ${r4(f.beta)} = <strong>${r4(f.fused_bias)}</strong> (exactly ${fmt(f.fused_bias)}).`;
     },
   });
   lessonChrome('per-channel', '#qconfig=x86&granularity=per-tensor&fuse=1');

@@ -10,6 +10,10 @@ const DEFAULTS = { hidden: [32, 32], precision: '16-mixed', steps: 300, lr: 0.01
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const field = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const pct = (/** @type {number} */ a) => `${(a * 100).toFixed(2)} %`;
+/** Test images right at accuracy `a` (accuracy = correct / test_samples). */
+const count = (/** @type {number} */ a) => Math.round(a * out.test_samples);
+/** The layer the gain exercise asks about: the sweep's last (the worked example does its first). */
+const gainLayer = () => out.sweep[out.sweep.length - 1];
 
 let { state } = readHash(DEFAULTS);
 /** @type {any} */
@@ -22,7 +26,9 @@ const scaleChart = lineChart(/** @type {HTMLCanvasElement} */ ($('scale-chart'))
 function show() {
   for (const k of ['precision', 'steps', 'lr', 'seed', 'calib', 'qconfig']) field(k).value = String(/** @type {any} */ (state)[k]);
   field('hidden').value = state.hidden.join(',');
-  setKeepOptions(['auto', 'none', ...(out?.sweep ?? []).map((/** @type {any} */ r) => r.layer)]);
+  // The model's layers in model order (fc1, fc2, …), not in the sweep's order of gain.
+  const layers = (out?.sweep ?? []).map((/** @type {any} */ r) => r.layer).sort((/** @type {string} */ a, /** @type {string} */ b) => a.localeCompare(b, 'en', { numeric: true }));
+  setKeepOptions(['auto', 'none', ...layers]);
   field('keep_float').value = state.keep_float;
 }
 
@@ -92,34 +98,34 @@ function draw() {
     ['int8_file_bytes', String(out.int8_file_bytes)],
     ['int8_file_fnv1a', out.int8_file_fnv1a],
   ];
-  $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${v}">${v}</dd>`).join('');
+  // Accuracies read as %; data-cli keeps the exact fraction the command prints.
+  const shown = (/** @type {string} */ k, /** @type {string} */ v) => (k.endsWith('_accuracy') ? `${pct(Number(v))}` : v);
+  $('summary').innerHTML = facts.map(([k, v]) => `<dt>${k}</dt><dd data-cli="${k} ${v}">${shown(k, v)}</dd>`).join('');
   const maxGain = Math.max(1e-9, ...out.sweep.map((/** @type {any} */ r) => Math.abs(r.gain)));
-  $('sweep').innerHTML = '<tr><th>layer kept float</th><th>accuracy</th><th>gain</th><th></th></tr>' + out.sweep
-    .map((/** @type {any} */ r) => `<tr data-cli="${r.layer} ${fmt(r.accuracy)} ${fmt(r.gain)}"><td>${r.layer}</td><td>${pct(r.accuracy)}</td><td>${(r.gain * 100).toFixed(2)} pt</td>` +
+  // The gain in test images beside the points: a one-image gain is noise.
+  const gained = (/** @type {any} */ r) => count(r.accuracy) - count(out.int8_accuracy);
+  const imgs = (/** @type {number} */ d) => `${d > 0 ? '+' : ''}${d} image${Math.abs(d) === 1 ? '' : 's'}`;
+  $('sweep').innerHTML = '<tr><th>layer kept float</th><th>accuracy</th><th>gain</th><th>gain in test images</th><th></th></tr>' + out.sweep
+    .map((/** @type {any} */ r) => `<tr data-cli="${r.layer} ${fmt(r.accuracy)} ${fmt(r.gain)}"><td>${r.layer}</td><td>${pct(r.accuracy)}</td><td>${(r.gain * 100).toFixed(2)} pt</td><td>${imgs(gained(r))} of ${out.test_samples}</td>` +
       `<td style="width:12rem"><div style="height:0.8rem;width:${(Math.abs(r.gain) / maxGain) * 100}%;background:${r.gain > 0 ? '#1d7a3a' : '#b3261e'}"></div></td></tr>`)
     .join('');
   const top = out.sweep[0];
-  const correct = Math.round(out.int8_accuracy * out.test_samples);
+  const topImages = count(top.accuracy) - count(out.int8_accuracy);
+  const noise = Math.abs(topImages) <= 1
+    ? ` That is ${topImages} image(s) of ${out.test_samples}: a one-image difference is noise (another seed or calibration set moves single images either way), so keeping ${top.layer} float is a coin toss here, not a finding.`
+    : ` That is ${topImages} images of ${out.test_samples}; a gain of one image (${((100 / out.test_samples)).toFixed(2)} pt) would be noise.`;
   $('worked-steps').innerHTML = [
     `Training: ${steps.length} Adam steps in ${out.precision}; the last minibatch loss is ${fmt(last.loss)}` +
       (last.loss_scale !== null ? ` at loss scale ${fmt(last.loss_scale)}, and the GradScaler skipped ${out.skipped_steps} step(s).` : `; ${out.precision} runs without a GradScaler.`),
     `Float model: ${Math.round(out.float_accuracy * out.test_samples)} of ${out.test_samples} test images right = ${pct(out.float_accuracy)}.`,
-    `All-int8 model (calibrated on ${state.calib} images, qconfig ${state.qconfig}): ${correct} of ${out.test_samples} = ${pct(out.int8_accuracy)}.`,
-    `Sweep: with ${top.layer} float, ${Math.round(top.accuracy * out.test_samples)} right = ${pct(top.accuracy)}; gain = ${pct(top.accuracy)} − ${pct(out.int8_accuracy)} = ${(top.gain * 100).toFixed(2)} points.`,
+    `All-int8 model (calibrated on ${state.calib} images, qconfig ${state.qconfig}): ${pct(out.int8_accuracy)} (how many images that is: exercise 1).`,
+    `Sweep: with ${top.layer} float, ${count(top.accuracy)} right = ${pct(top.accuracy)}; gain = ${pct(top.accuracy)} − ${pct(out.int8_accuracy)} = ${(top.gain * 100).toFixed(2)} points.${noise}`,
     out.kept_float ? `Kept ${out.kept_float} float: final accuracy ${pct(out.final_accuracy)}.` : `No layer kept float (${state.keep_float === 'none' ? 'as asked' : 'no layer gains anything'}): final accuracy ${pct(out.final_accuracy)}.`,
-    `Export: the float weights take ${out.float_file_bytes} bytes as safetensors, the int8 file ${out.int8_file_bytes} bytes (int8 weights are 1 byte instead of 4; biases, scales, zero points and the model description stay).`,
+    `Export: the float weights take ${out.float_file_bytes} bytes as safetensors, the int8 file ${out.int8_file_bytes} bytes (int8 weights are 1 byte instead of 4; biases, scales, zero points and the model description stay). Its fingerprint int8_file_fnv1a = ${out.int8_file_fnv1a} (a 64-bit FNV-1a hash of the file's bytes) is what to compare to check that the download is the same file as the one <code>--out</code> writes.`,
   ].map((s) => `<li>${s}</li>`).join('');
   /** @type {HTMLButtonElement} */ ($('download')).disabled = false;
+  $('ex-gain-layer').textContent = gainLayer().layer;
   showCommand($('lesson-command'), 'pipeline', state, out);
-  exercise($('ex-calib'), {
-    id: 'calib',
-    kind: 'choice',
-    prompt: 'Which layer does the sweep rank first (its float copy helps the int8 model most)?',
-    options: out.sweep.map((/** @type {any} */ r) => r.layer),
-    answer: () => 0,
-    hint: 'Read the sweep table: it is sorted by gain, largest first.',
-    solution: () => `${out.sweep[0].layer}: ${pct(out.sweep[0].accuracy)} with it float, a gain of ${(out.sweep[0].gain * 100).toFixed(2)} points.`,
-  });
 }
 
 function wire() {
@@ -140,18 +146,34 @@ function wire() {
     kind: 'number',
     prompt: 'How many test images does the all-int8 model classify correctly? (an integer; exact)',
     tolerance: 0,
-    answer: () => Math.round(out.int8_accuracy * out.test_samples),
+    answer: () => count(out.int8_accuracy),
     hint: 'accuracy = correct / test images; the summary gives both int8_accuracy and test_samples.',
-    solution: () => `${fmt(out.int8_accuracy)} × ${out.test_samples} = <strong>${Math.round(out.int8_accuracy * out.test_samples)}</strong>.`,
+    solution: () => `${pct(out.int8_accuracy)} × ${out.test_samples} = <strong>${count(out.int8_accuracy)}</strong>.`,
   });
   exercise($('ex-gain'), {
     id: 'gain',
     kind: 'number',
-    prompt: 'By how many percentage points does keeping the first layer of the sweep float change the test accuracy? (within 0.05)',
-    tolerance: 0.05,
-    answer: () => out.sweep[0].gain * 100,
-    hint: 'gain = accuracy with that layer float − accuracy of the all-int8 model; multiply by 100 for points.',
-    solution: () => `${pct(out.sweep[0].accuracy)} − ${pct(out.int8_accuracy)} = <strong>${(out.sweep[0].gain * 100).toFixed(2)}</strong> points.`,
+    prompt: 'With layer <strong id="ex-gain-layer"></strong> kept float (the rest int8), how many test images does the model classify correctly? (an integer; exact)',
+    tolerance: 0,
+    answer: () => count(gainLayer().accuracy),
+    hint: 'Its row of the sweep: accuracy × test_samples, or the all-int8 count (exercise 1) plus its gain in images.',
+    solution: () => {
+      const r = gainLayer();
+      const d = count(r.accuracy) - count(out.int8_accuracy);
+      return `${pct(r.accuracy)} × ${out.test_samples} = <strong>${count(r.accuracy)}</strong> = ${count(out.int8_accuracy)} ${d < 0 ? '−' : '+'} ${Math.abs(d)}${Math.abs(d) <= 1 ? ' (a gain of one image or none: noise)' : ''}.`;
+    },
+  });
+  exercise($('ex-calib'), {
+    id: 'calib',
+    kind: 'choice',
+    prompt: 'Is the sweep’s best gain (its first row) more than noise, that is more than one test image? (so is keeping that layer float a finding?)',
+    options: ['no: one image or fewer', 'yes: more than one image'],
+    answer: () => (count(out.sweep[0].accuracy) - count(out.int8_accuracy) > 1 ? 1 : 0),
+    hint: 'Turn the first row’s accuracy into images (accuracy × test_samples) and subtract the all-int8 count.',
+    solution: () => {
+      const d = count(out.sweep[0].accuracy) - count(out.int8_accuracy);
+      return `${out.sweep[0].layer} float gains ${d} image(s) of ${out.test_samples}: <strong>${d > 1 ? 'yes' : 'no'}</strong>${d > 1 ? '' : ', so the “keep” decision rests on noise'}.`;
+    },
   });
   lessonChrome('pipeline', '#dataset=digits&precision=16-mixed');
 }

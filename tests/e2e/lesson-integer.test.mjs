@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openBrowser } from './browser.mjs';
-import { checkCliAgrees, checkExercise, openLesson, printViews, widgetOutput } from './lessons-kit.mjs';
+import { checkCliAgrees, checkExercise, openLesson, printViews, runCli, widgetOutput } from './lessons-kit.mjs';
 
 const f = Math.fround;
 /** The output with every number read back as the f32 the library computed (JSON holds the
@@ -56,9 +56,19 @@ test('lesson integer: the exercises, the controls and the command agree with the
   checkFormulas(first, 8, 4);
   assert.equal(await page.getAttribute('#terms-chart', 'data-sum'), String(first.element.acc));
   const e = first.element;
-  await checkExercise(page, 'acc', e.acc, e.acc + 1);
-  await checkExercise(page, 'multiplier', e.multiplier, e.multiplier * 1.5 + 1e-6);
-  await checkExercise(page, 'code', e.code, e.code === 255 ? 254 : e.code + 1);
+  // The exercises ask about the next element, (1, 1), not the worked one (the native CLI's
+  // numbers for it); the multiplier one with per-channel scales.
+  const cli = (args) => JSON.parse(runCli(['lesson', 'integer', '--seed=0', '--batch=2', ...args, '--json'])).element;
+  const a = cli(['--in-features=8', '--out-features=4', '--row=1', '--col=1']);
+  const apc = cli(['--in-features=8', '--out-features=4', '--per-channel', '--row=1', '--col=1']);
+  assert.notEqual(a.acc, e.acc);
+  await checkExercise(page, 'acc', a.acc, a.acc + 1);
+  assert.notEqual(apc.multiplier, e.multiplier, 'column 1 has its own scale');
+  await checkExercise(page, 'multiplier', apc.multiplier, apc.multiplier * 1.5 + 1e-6);
+  await checkExercise(page, 'code', a.scaled, a.scaled + 0.5);
+  const [lo, hi] = (await page.getAttribute('#terms-chart', 'data-range')).split(',').map(Number);
+  const terms = e.x_codes.map((x, p) => (x - first.x_zero_point) * (e.w_codes[p] - e.w_zero_point));
+  assert.deepEqual([lo, hi], [Math.min(0, ...terms), Math.max(0, ...terms)], 'the y range is the terms’ own');
   await checkCliAgrees(page);
 
   // Click another output code: the element follows, the URL keeps it.
@@ -80,7 +90,9 @@ test('lesson integer: the exercises, the controls and the command agree with the
   checkFormulas(pc, 20, 6);
   assert.equal(pc.codes.length, 2 * 6);
   assert.equal(pc.element.w_scale, pc.w_scales[3]);
-  await checkExercise(page, 'code', pc.element.code, pc.element.code === 0 ? 1 : pc.element.code - 1);
+  const pcAlt = cli(['--in-features=20', '--out-features=6', '--per-channel', '--row=0', '--col=4']);
+  await checkExercise(page, 'code', pcAlt.scaled, pcAlt.scaled - 0.5);
+  await checkExercise(page, 'multiplier', pcAlt.multiplier, pcAlt.multiplier + 1e-5);
   await checkCliAgrees(page);
 
   // A bad element names itself and keeps the last good numbers.

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openBrowser } from './browser.mjs';
-import { checkCliAgrees, checkExercise, openLesson, printViews, widgetOutput } from './lessons-kit.mjs';
+import { checkCliAgrees, checkExercise, openLesson, printViews, runCli, widgetOutput } from './lessons-kit.mjs';
 
 const f = Math.fround;
 /** The output with every number read back as the f32 the library computed (JSON holds the
@@ -56,12 +56,23 @@ test('lesson per-channel: the exercises, the controls and the command agree with
   assert.equal(await page.getAttribute('#row-chart', 'data-rows'), '8');
   assert.ok(fused.mean_row_error_per_tensor > 1.5 * fused.mean_row_error_per_channel, 'per channel helps the folded weight');
 
-  const scale = fused.rows[0].scale;
+  // The exercises ask about what the page does not show: the row's scale for the other layer and
+  // the next channel's fold (the native CLI's numbers for those inputs).
+  const cli = (args) => JSON.parse(runCli(['lesson', 'per-channel', '--seed=0', '--out-channels=8', ...args, '--json']));
+  const scale = cli(['--channel=0', '--layer=conv']).rows[0].scale;
+  assert.ok(Math.abs(scale - fused.rows[0].max_abs / Math.abs(fused.fold.factor) / 127.5) < 1e-6, 'unfold the row: max|w| / |factor| / 127.5');
   await checkExercise(page, 'scale', scale, scale * 2);
+  const ticks = (await page.getAttribute('#row-chart', 'data-ticks')).split(',').map(Number);
+  const step = ticks[1];
+  assert.ok(ticks.every((t, i) => Math.abs(t - i * step) < 1e-12) && /^[125]0*$/.test(String(step).replace(/^0\.0*/, '')), `round ticks: ${ticks}`);
+  assert.ok(ticks[ticks.length - 1] >= Math.max(...fused.rows.map((r) => r.error_per_tensor)), 'the top tick covers the bars');
+  for (const r of fused.rows) assert.ok(r.span_per_channel[0] <= -127 || r.span_per_channel[1] === 127, `own scale reaches the ends: ${r.span_per_channel}`);
   const ratios = fused.rows.map((r) => r.error_per_tensor / r.error_per_channel);
   const worst = ratios.indexOf(Math.max(...ratios));
   await checkExercise(page, 'worst-row', worst, (worst + 1) % 8);
-  await checkExercise(page, 'fused-bias', fused.fold.fused_bias, fused.fold.fused_bias + 0.01);
+  const nextBias = cli(['--channel=1', '--layer=fused']).fold.fused_bias;
+  assert.notEqual(nextBias, fused.fold.fused_bias);
+  await checkExercise(page, 'fused-bias', nextBias, nextBias + 0.01);
   await checkCliAgrees(page);
 
   // Before folding, the rows share nn.Conv2d's init range: per channel helps far less.
@@ -84,7 +95,8 @@ test('lesson per-channel: the exercises, the controls and the command agree with
   assert.equal(await page.getAttribute('#row-chart', 'data-rows'), '12');
   assert.notEqual(more.fold.gamma, conv.fold.gamma);
   assert.match(await page.evaluate(() => location.hash), /seed=5&out_channels=12&channel=11&layer=conv/);
-  await checkExercise(page, 'scale', more.rows[11].scale, more.rows[11].scale + 0.001);
+  const fusedScale = JSON.parse(runCli(['lesson', 'per-channel', '--seed=5', '--out-channels=12', '--channel=11', '--layer=fused', '--json'])).rows[11].scale;
+  await checkExercise(page, 'scale', fusedScale, fusedScale + 0.001);
   await checkCliAgrees(page);
 
   // A bad value names itself and keeps the last good picture.
@@ -96,4 +108,13 @@ test('lesson per-channel: the exercises, the controls and the command agree with
   await page.fill('#channel', '11');
   await page.dispatchEvent('#channel', 'change');
   await printViews(page, 'per-channel');
+});
+
+test('lesson per-channel: the default seed has one row that clearly loses most to the shared scale', async () => {
+  const page = await openLesson(env, 'per-channel.html');
+  const out = (await widgetOutput(page)).output;
+  const ratios = out.rows.map((r) => r.error_per_tensor / r.error_per_channel).sort((a, b) => b - a);
+  assert.ok(ratios[0] > 2 * ratios[1], `a clear winner: ${ratios}`);
+  await checkCliAgrees(page);
+  assert.deepEqual(page.errors, []);
 });

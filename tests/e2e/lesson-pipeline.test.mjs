@@ -60,8 +60,18 @@ test('lesson pipeline: training, the sweep, the exercises, the download and the 
   for (const r of out.sweep) assert.ok(Math.abs(r.gain - (r.accuracy - out.int8_accuracy)) < 1e-12, r.layer);
   const correct = Math.round(out.int8_accuracy * out.test_samples);
   await checkExercise(page, 'correct', correct, correct + 1);
-  await checkExercise(page, 'gain', out.sweep[0].gain * 100, out.sweep[0].gain * 100 + 0.5);
-  await checkExercise(page, 'calib', 0, 1);
+  // The gain exercise names the sweep's last layer (the worked example does the first) and asks
+  // for its images right; the choice asks whether the best gain is more than one image.
+  const images = (a) => Math.round(a * out.test_samples);
+  const last = out.sweep[out.sweep.length - 1];
+  assert.equal(await page.textContent('#ex-gain-layer'), last.layer);
+  await checkExercise(page, 'gain', images(last.accuracy), images(last.accuracy) + 1);
+  const best = images(out.sweep[0].accuracy) - correct > 1 ? 1 : 0;
+  await checkExercise(page, 'calib', best, 1 - best);
+  // The keep-float menu lists the layers in model order, the summary shows accuracies as %.
+  const options = await page.$$eval('#keep_float option', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(options, ['auto', 'none', ...out.sweep.map((r) => r.layer).sort()]);
+  assert.equal(await page.textContent('[data-cli^="int8_accuracy "]'), `${(out.int8_accuracy * 100).toFixed(2)} %`);
   await checkCliAgrees(page);
 
   // The download is the file `--out` writes.

@@ -65,6 +65,11 @@ pub struct Row {
     pub codes_per_tensor: usize,
     /// Distinct codes the row uses per channel.
     pub codes_per_channel: usize,
+    /// The row's smallest and largest code per tensor (its code span; a row has only
+    /// `in_channels·3·3` weights, so the count of codes says less than the span).
+    pub span_per_tensor: [i32; 2],
+    /// The row's smallest and largest code with its own scale.
+    pub span_per_channel: [i32; 2],
 }
 
 /// The fold of one channel, before and after.
@@ -149,7 +154,9 @@ pub fn seeded(seed: u64, c: usize) -> (Model, Vec<f32>) {
         weight: Some(rng.uniform_vec(c, 0.1, 3.0)),
         bias: Some(rng.uniform_vec(c, -0.5, 0.5)),
         running_mean: rng.uniform_vec(c, -0.3, 0.3),
-        running_var: (0..c).map(|_| 10f32.powf(rng.uniform(-2.0, 0.0))).collect(),
+        // powf in f64, then rounded to f32: f32 powf is libm's, not correctly rounded, and
+        // differs by an ulp between native and wasm32; the f64 result rounds to the same f32.
+        running_var: (0..c).map(|_| 10f64.powf(f64::from(rng.uniform(-2.0, 0.0))) as f32).collect(),
     };
     let x = rng.uniform_vec(IN_CHANNELS * SIDE * SIDE, -1.0, 1.0);
     (block(conv, bn), x)
@@ -182,13 +189,15 @@ fn run_model(m: &Model, x: &[f32]) -> Result<Vec<f32>, Error> {
     }
 }
 
-/// The row's largest `|ŵ − w|` and how many distinct codes it uses, under `scale`.
-fn row_error(w: &[f32], scale: f32) -> (f32, usize) {
+/// The row's largest `|ŵ − w|`, how many distinct codes it uses and its (min, max) code, under
+/// `scale`.
+fn row_error(w: &[f32], scale: f32) -> (f32, usize, [i32; 2]) {
     let mut codes: Vec<i32> = w.iter().map(|&v| quantize_val(v, scale, 0, QuantDType::QInt8)).collect();
     let err = w.iter().zip(&codes).map(|(&v, &q)| (dequantize_val(q, scale, 0) - v).abs()).fold(0.0, f32::max);
     codes.sort_unstable();
     codes.dedup();
-    (err, codes.len())
+    let span = [codes[0], codes[codes.len() - 1]];
+    (err, codes.len(), span)
 }
 
 fn check(i: &Input) -> Result<(), Error> {
@@ -236,10 +245,19 @@ pub fn compute(model: &Model, x: &[f32], i: &Input) -> Result<Output, Error> {
     let rows: Vec<Row> = (0..c)
         .map(|r| {
             let row = &w[r * per..(r + 1) * per];
-            let (error_per_tensor, codes_per_tensor) = row_error(row, scale_per_tensor);
-            let (error_per_channel, codes_per_channel) = row_error(row, scales[r]);
+            let (error_per_tensor, codes_per_tensor, span_per_tensor) = row_error(row, scale_per_tensor);
+            let (error_per_channel, codes_per_channel, span_per_channel) = row_error(row, scales[r]);
             let max_abs = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            Row { max_abs, scale: scales[r], error_per_tensor, error_per_channel, codes_per_tensor, codes_per_channel }
+            Row {
+                max_abs,
+                scale: scales[r],
+                error_per_tensor,
+                error_per_channel,
+                codes_per_tensor,
+                codes_per_channel,
+                span_per_tensor,
+                span_per_channel,
+            }
         })
         .collect();
     let rsqrt = 1.0f32 / (bn.running_var[ch] + bn.eps as f32).sqrt();
@@ -288,10 +306,11 @@ impl Lesson for PerChannel {
         let list = |v: &[f32]| v.iter().map(|&x| num(x)).collect::<Vec<_>>().join(",");
         let f = &o.fold;
         let mut s = format!("layer {}\nscale_per_tensor {}\n", o.layer, num(o.scale_per_tensor));
-        s += "row max_abs scale_per_channel error_per_tensor error_per_channel codes_per_tensor codes_per_channel\n";
+        s += "row max_abs scale_per_channel max_error_per_tensor max_error_per_channel span_per_tensor span_per_channel\n";
         for (c, r) in o.rows.iter().enumerate() {
             let (m, sc, et, ec) = (num(r.max_abs), num(r.scale), num(r.error_per_tensor), num(r.error_per_channel));
-            s += &format!("{c} {m} {sc} {et} {ec} {} {}\n", r.codes_per_tensor, r.codes_per_channel);
+            let span = |s: [i32; 2]| format!("{}..{}", s[0], s[1]);
+            s += &format!("{c} {m} {sc} {et} {ec} {} {}\n", span(r.span_per_tensor), span(r.span_per_channel));
         }
         let (t, c) = (num(o.mean_row_error_per_tensor), num(o.mean_row_error_per_channel));
         s += &format!("mean_row_error_per_tensor {t}\nmean_row_error_per_channel {c}\n");

@@ -25,6 +25,16 @@ fn each_row_s_own_scale_is_at_most_the_per_tensor_scale_and_bounds_its_error() {
             if r.max_abs * 2.0 <= biggest {
                 assert!(r.codes_per_channel > r.codes_per_tensor, "{layer} row {c}: {r:?}");
             }
+            // Its own scale stretches the row to the ends of −128…127; the shared one only to
+            // ±round(max|w[c]| / scale_per_tensor).
+            let [lo, hi] = r.span_per_channel;
+            assert!(lo >= -128 && hi <= 127 && (lo <= -127 || hi == 127), "{layer} row {c}: {r:?}");
+            let reach = (r.max_abs / o.scale_per_tensor).round() as i32;
+            assert_eq!(
+                r.span_per_tensor[0].abs().max(r.span_per_tensor[1]).min(127),
+                reach.min(127),
+                "{layer} row {c}"
+            );
         }
     }
     // The folded rows differ in range (γ·rsqrt spreads them), so per-tensor wastes codes there.
