@@ -118,7 +118,28 @@ export const KINDS = {
     },
   },
   instance: { ok: () => false, extra: () => [] }, // class arguments: see CLASS_CASES in the test
+  // A lesson's input object (`lesson(name, input)`): `o.base` is a good input; no generic value
+  // is one ({} lacks the fields).
+  object: {
+    ok: () => false,
+    extra: (o) => {
+      const cycle = { ...o.base };
+      cycle.self = cycle;
+      return [
+        ['malformed JSON', 'an object with a cycle', cycle],
+        ['malformed JSON', 'a BigInt field', { ...o.base, seed: 1n }],
+        ['bad JSON field', 'an unknown field', { ...o.base, bogus: 1 }],
+        ['bad JSON field', 'a field of the wrong type', Object.fromEntries(Object.entries(o.base).map(([k, v]) => [k, typeof v === 'string' ? 7 : 'x']))],
+        ['bad JSON field', 'NaN in every number (JSON null)', Object.fromEntries(Object.entries(o.base).map(([k, v]) => [k, typeof v === 'number' ? NaN : Array.isArray(v) ? v.map(() => NaN) : v]))],
+        ['bad JSON field', 'a missing field', Object.fromEntries(Object.entries(o.base).slice(1))],
+      ];
+    },
+  },
 };
+
+/** Good inputs of lesson 1 and of lesson 8 (small: every good call trains). */
+const AFFINE = { values: [-1, 0.5, 2], dtype: 'quint8', qscheme: 'per_tensor_affine', reduce_range: false };
+const PIPELINE = { hidden: [4], precision: '16-mixed', steps: 3, lr: 0.01, seed: 1, calib: 4, qconfig: 'x86', keep_float: 'auto' };
 
 /** Session configs (the `config_json` of Trainer.create and a snapshot's `config`). */
 export const TINY = { dataset: 'circle', samples: 20, hidden: [4], batch: 4, seed: 3, precision: '16-mixed' };
@@ -310,6 +331,9 @@ export const EXPORTS = [
   ]],
   ['GpuBenchWorkload', false, 'run', []],
   [null, true, 'last_panic', []],
+  [null, true, 'lesson', [['name', 'name', () => 'affine'], ['input', 'object', () => AFFINE, { base: AFFINE }]]],
+  [null, true, 'lessonNames', []],
+  [null, true, 'lessonPipelineWithFile', [['input', 'object', () => PIPELINE, { base: PIPELINE }]]],
 ];
 
 /**
@@ -324,4 +348,5 @@ export const NAMES = {
   snapshot: /snapshot|config|samples/,
   playground: /Playground|null pointer passed to rust/, // wasm-bindgen's own checks (a freed one: null)
   tolerance_name: /tolerance/,
+  name: /lesson/, // lesson(name, …): an unknown name is "invalid lesson …"
 };

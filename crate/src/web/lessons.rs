@@ -4,7 +4,28 @@
 
 use super::{args, js_err};
 use crate::app::lessons;
+use crate::rules::error::Error;
+use crate::rules::limits::MAX_STRING_CHARS;
 use wasm_bindgen::prelude::*;
+
+/// `input` as JSON text: a plain object (not a function, symbol or primitive) that
+/// `JSON.stringify` can write (no cycle, no BigInt) in at most `MAX_STRING_CHARS` characters.
+fn input_json(input: &JsValue) -> Result<String, Error> {
+    let bad = |why: &str| Error::InvalidArgument {
+        name: "input",
+        value: format!("{} ({why})", args::describe(input)),
+        valid: "a plain object of the lesson's inputs, as `quantplay lesson NAME --json` takes them".into(),
+    };
+    if !input.is_object() || input.is_function() {
+        return Err(bad("not an object"));
+    }
+    let text = js_sys::JSON::stringify(input).map_err(|_| bad("JSON.stringify threw: a cycle or a BigInt"))?;
+    let text = JsValue::from(text).as_string().ok_or_else(|| bad("JSON.stringify gave no text"))?;
+    if text.len() > MAX_STRING_CHARS {
+        return Err(bad("over rules::limits::MAX_STRING_CHARS as JSON"));
+    }
+    Ok(text)
+}
 
 /// Runs lesson `name` (`"affine"`, …: `lessonNames()`) on `input`, a plain object whose fields
 /// are the lesson's inputs (the same as `quantplay lesson NAME --flags`); returns the numbers
@@ -13,9 +34,8 @@ use wasm_bindgen::prelude::*;
 pub fn lesson(name: JsValue, input: JsValue) -> Result<JsValue, JsValue> {
     super::panic::install();
     let name = args::string("name", &name).map_err(js_err)?;
-    let text =
-        js_sys::JSON::stringify(&input).map_err(|_| js_sys::Error::new("lesson input: not JSON-serialisable"))?;
-    let out = lessons::run_json(&name, &String::from(text)).map_err(js_err)?;
+    let text = input_json(&input).map_err(js_err)?;
+    let out = lessons::run_json(&name, &text).map_err(js_err)?;
     js_sys::JSON::parse(&out)
 }
 
@@ -31,10 +51,9 @@ pub fn lesson_names() -> Vec<String> {
 #[wasm_bindgen(js_name = lessonPipelineWithFile)]
 pub fn lesson_pipeline_with_file(input: JsValue) -> Result<js_sys::Array, JsValue> {
     super::panic::install();
-    let text =
-        js_sys::JSON::stringify(&input).map_err(|_| js_sys::Error::new("lesson input: not JSON-serialisable"))?;
-    let input: lessons::pipeline::Input = serde_json::from_str(&String::from(text)).map_err(|e| {
-        js_err(crate::rules::error::Error::InvalidArgument {
+    let text = input_json(&input).map_err(js_err)?;
+    let input: lessons::pipeline::Input = serde_json::from_str(&text).map_err(|e| {
+        js_err(Error::InvalidArgument {
             name: "input",
             value: e.to_string(),
             valid: "the fields of lesson \"pipeline\" (see `quantplay lesson pipeline --help`)".into(),
