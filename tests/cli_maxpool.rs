@@ -5,51 +5,24 @@
 
 use quantplay::backend::HostData;
 use quantplay::model::int8;
-use quantplay::model::state::{StateDict, Tensor};
 use serde_json::Value;
 use std::process::Command;
 
 const MAXPOOL: &str = include_str!("fixtures/eager_maxpool.json");
 
+#[path = "cases/case_files.rs"]
+mod case_files;
 #[path = "cases/fixture.rs"]
 mod fixture;
 
-fn tensor(v: &Value) -> Tensor {
-    let (values, shape) = fixture::tensor(v);
-    Tensor::f32(&shape, values)
-}
-
-fn write(dir: &std::path::Path, name: &str, tensors: Vec<(&str, Tensor)>) -> String {
-    let mut sd = StateDict::default();
-    for (k, t) in tensors {
-        sd.insert(k, t);
-    }
-    let path = dir.join(name);
-    std::fs::write(&path, sd.to_safetensors(None).unwrap()).unwrap();
-    path.to_string_lossy().into_owned()
-}
+use case_files::{tensor, write_case, CaseFiles};
 
 #[test]
 fn quantize_command_on_a_maxpool_cnn_gives_torchs_codes_and_a_row_per_pool() {
     let file: Value = serde_json::from_str(MAXPOOL).unwrap();
     let case = file["cases"].as_array().unwrap().iter().find(|c| c["name"] == "maxpool cnn fused x86").unwrap();
     let dir = std::env::temp_dir().join(format!("quantplay-cli-maxpool-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let spec = dir.join("model.json");
-    std::fs::write(&spec, case["spec"].to_string()).unwrap();
-    let weights = write(
-        &dir,
-        "model.safetensors",
-        file["weights"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), tensor(v))).collect(),
-    );
-    let calib = write(&dir, "calib.safetensors", vec![("x", tensor(&file["calib"]))]);
-    let y = fixture::i32s(&file["eval_y"]);
-    let n = y.len();
-    let eval = write(
-        &dir,
-        "eval.safetensors",
-        vec![("x", tensor(&file["eval"])), ("y", Tensor { shape: vec![n], data: HostData::I32(y) })],
-    );
+    let CaseFiles { spec, weights, calib, eval } = write_case(&file, case, &dir);
     let out_path = dir.join("model.int8.safetensors");
     let run = Command::new(env!("CARGO_BIN_EXE_quantplay"))
         .args(["quantize", "--spec", spec.to_str().unwrap(), "--weights", &weights, "--calib", &calib])
